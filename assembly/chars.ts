@@ -1,0 +1,109 @@
+// Byte classes and the hot scans. Each scan has a SIMD path and a scalar
+// twin; ASC_FEATURE_SIMD picks one at compile time, so the scalar build
+// (--target scalar) is the same code without v128.
+
+export const SP: u32 = 0x20;
+export const HTAB: u32 = 0x09;
+export const CR: u32 = 0x0d;
+export const LF: u32 = 0x0a;
+export const COLON: u32 = 0x3a;
+
+const TOKEN: u8 = 1; // tchar, RFC 9110 §5.6.2
+const TARGET: u8 = 2; // VCHAR: what a request-target may hold
+const VALUE: u8 = 4; // field-vchar / obs-text / SP / HTAB, RFC 9110 §5.5
+const HEX: u8 = 8;
+
+const CLASS = memory.data(256);
+
+function initClasses(): void {
+  for (let c: u32 = 0; c < 256; c++) {
+    let bits: u8 = 0;
+    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    if (alnum || c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d ||
+        c == 0x2e || c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e) bits |= TOKEN;
+    if (c >= 0x21 && c <= 0x7e) bits |= TARGET;
+    if (c == HTAB || (c >= 0x20 && c != 0x7f)) bits |= VALUE;
+    if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)) bits |= HEX;
+    store<u8>(CLASS + c, bits);
+  }
+}
+initClasses();
+
+@inline export function byteAt(p: usize, i: i32): u32 {
+  return <u32>load<u8>(p + <usize>i);
+}
+@inline export function isToken(c: u32): bool {
+  return (load<u8>(CLASS + c) & TOKEN) != 0;
+}
+@inline export function isValueChar(c: u32): bool {
+  return (load<u8>(CLASS + c) & VALUE) != 0;
+}
+@inline export function isHex(c: u32): bool {
+  return (load<u8>(CLASS + c) & HEX) != 0;
+}
+@inline export function hexValue(c: u32): u32 {
+  return c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
+}
+@inline export function isDigit(c: u32): bool {
+  return c - 0x30 < 10;
+}
+@inline export function isOws(c: u32): bool {
+  return c == SP || c == HTAB;
+}
+
+/** Index of the first byte in [i, end) that may not appear in a request-target. */
+export function scanTarget(p: usize, i: i32, end: i32): i32 {
+  if (ASC_FEATURE_SIMD) {
+    const low = i8x16.splat(0x21);
+    const high = i8x16.splat(0x7e);
+    while (i + 16 <= end) {
+      const v = v128.load(p + <usize>i);
+      const bad = i8x16.bitmask(v128.or(i8x16.lt_u(v, low), i8x16.gt_u(v, high)));
+      if (bad != 0) return i + ctz(bad);
+      i += 16;
+    }
+  }
+  while (i < end && (load<u8>(CLASS + byteAt(p, i)) & TARGET) != 0) i++;
+  return i;
+}
+
+/** Index of the first byte in [i, end) that may not appear in a field value (CR and LF included). */
+export function scanValue(p: usize, i: i32, end: i32): i32 {
+  if (ASC_FEATURE_SIMD) {
+    const space = i8x16.splat(0x20);
+    const tab = i8x16.splat(0x09);
+    const del = i8x16.splat(0x7f);
+    while (i + 16 <= end) {
+      const v = v128.load(p + <usize>i);
+      const control = v128.and(i8x16.lt_u(v, space), v128.not(i8x16.eq(v, tab)));
+      const bad = i8x16.bitmask(v128.or(control, i8x16.eq(v, del)));
+      if (bad != 0) return i + ctz(bad);
+      i += 16;
+    }
+  }
+  while (i < end && isValueChar(byteAt(p, i))) i++;
+  return i;
+}
+
+/** Index of the first LF in [i, end), or end. */
+export function scanLf(p: usize, i: i32, end: i32): i32 {
+  if (ASC_FEATURE_SIMD) {
+    const lf = i8x16.splat(0x0a);
+    while (i + 16 <= end) {
+      const hit = i8x16.bitmask(i8x16.eq(v128.load(p + <usize>i), lf));
+      if (hit != 0) return i + ctz(hit);
+      i += 16;
+    }
+  }
+  while (i < end && byteAt(p, i) != LF) i++;
+  return i;
+}
+
+/** Whether the `n` bytes at p equal the lowercase ASCII `s`, ignoring ASCII case. */
+export function equalsLower(p: usize, n: i32, s: string): bool {
+  if (n != s.length) return false;
+  for (let k = 0; k < n; k++) {
+    if ((byteAt(p, k) | 0x20) != <u32>s.charCodeAt(k)) return false;
+  }
+  return true;
+}

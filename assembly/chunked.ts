@@ -1,0 +1,139 @@
+// The chunked transfer coding (RFC 9112 §7.1), decoded incrementally and in
+// place: data bytes are moved to the start of the input, so the host copies
+// one contiguous run per call. A size line or trailer section that is not
+// complete yet is left unconsumed; the host keeps those bytes and calls again
+// with them in front of the next read. Between calls the state lives in
+// CHUNK_STATE, which the host saves and restores per stream.
+import { byteAt, isHex, hexValue, isOws, isToken, isValueChar, CR, LF } from "./chars";
+import {
+  CHUNK_STATE, C_PHASE, C_REMAINING_F64, C_TOTAL_F64, setResult, R_CONSUMED, R_DATA_LEN, R_HEADER_COUNT,
+} from "./layout";
+import { parseFields } from "./fields";
+import { maxBodyBytes, maxHeaderCount, maxHeaderLine, maxHeadBytes } from "./request";
+import {
+  INCOMPLETE, fail, E_BAD_CHUNK_SIZE, E_CHUNK_SIZE_OVERFLOW, E_BAD_CHUNK_TERMINATOR, E_BAD_CHUNK_EXTENSION,
+  E_CHUNK_EXTENSION_TOO_LARGE, E_BARE_CR, E_BARE_LF, E_TRAILERS_TOO_LARGE, E_BODY_TOO_LARGE,
+} from "./errors";
+
+const PHASE_SIZE = 0;
+const PHASE_DATA = 1;
+const PHASE_DATA_END = 2;
+const PHASE_TRAILERS = 3;
+export const PHASE_DONE = 4;
+
+const MAX_CHUNK_SIZE: f64 = 9007199254740991;
+export let maxChunkExtension: i32 = 4096;
+
+export function configureChunkLimits(extension: i32): void {
+  maxChunkExtension = extension;
+}
+
+export function resetChunked(): void {
+  store<i32>(CHUNK_STATE + (<usize>C_PHASE << 2), PHASE_SIZE);
+  store<f64>(CHUNK_STATE + (<usize>C_REMAINING_F64 << 3), 0);
+  store<f64>(CHUNK_STATE + (<usize>C_TOTAL_F64 << 3), 0);
+  setResult(R_HEADER_COUNT, 0);
+}
+
+/**
+ * Decodes from [p, p+len). Returns 1 when the body (trailers included) is
+ * complete, 0 when more input is needed, or an error code. R_CONSUMED says
+ * how many input bytes were used, R_DATA_LEN how many decoded bytes now sit
+ * at p; trailer spans (relative to p) are in the header table once done.
+ */
+export function decodeChunked(p: usize, len: i32): i32 {
+  let phase = load<i32>(CHUNK_STATE + (<usize>C_PHASE << 2));
+  let remaining = load<f64>(CHUNK_STATE + (<usize>C_REMAINING_F64 << 3));
+  let total = load<f64>(CHUNK_STATE + (<usize>C_TOTAL_F64 << 3));
+  let i = 0;
+  let written = 0;
+  let result = 0;
+  while (true) {
+    if (phase == PHASE_SIZE) {
+      const r = parseSizeLine(p, i, len);
+      if (r < 0) { if (r != INCOMPLETE) result = r; break; }
+      remaining = load<f64>(CHUNK_STATE + (<usize>C_REMAINING_F64 << 3));
+      total += remaining;
+      if (total > maxBodyBytes) { result = fail(E_BODY_TOO_LARGE, i); break; }
+      i = r;
+      phase = remaining == 0 ? PHASE_TRAILERS : PHASE_DATA;
+    } else if (phase == PHASE_DATA) {
+      const available = <f64>(len - i);
+      const n = <i32>(remaining < available ? remaining : available);
+      memory.copy(p + <usize>written, p + <usize>i, <usize>n);
+      written += n;
+      i += n;
+      remaining -= <f64>n;
+      if (remaining > 0) break;
+      phase = PHASE_DATA_END;
+    } else if (phase == PHASE_DATA_END) {
+      if (i >= len) break;
+      if (byteAt(p, i) != CR) { result = fail(E_BAD_CHUNK_TERMINATOR, i); break; }
+      if (i + 1 >= len) break;
+      if (byteAt(p, i + 1) != LF) { result = fail(E_BAD_CHUNK_TERMINATOR, i + 1); break; }
+      i += 2;
+      phase = PHASE_SIZE;
+    } else if (phase == PHASE_TRAILERS) {
+      const r = parseFields(p, i, len, maxHeaderCount, maxHeaderLine);
+      if (r == INCOMPLETE) {
+        if (len - i > maxHeadBytes) result = fail(E_TRAILERS_TOO_LARGE, i + maxHeadBytes);
+        break;
+      }
+      if (r < 0) { result = r; break; }
+      i = r;
+      phase = PHASE_DONE;
+    } else {
+      result = 1;
+      break;
+    }
+  }
+  store<i32>(CHUNK_STATE + (<usize>C_PHASE << 2), phase);
+  store<f64>(CHUNK_STATE + (<usize>C_REMAINING_F64 << 3), remaining);
+  store<f64>(CHUNK_STATE + (<usize>C_TOTAL_F64 << 3), total);
+  setResult(R_CONSUMED, i);
+  setResult(R_DATA_LEN, written);
+  return result;
+}
+
+/**
+ * chunk-size [ chunk-ext ] CRLF. On success stores the size in the state's
+ * remaining slot and returns the index after the CRLF.
+ */
+function parseSizeLine(p: usize, start: i32, len: i32): i32 {
+  let i = start;
+  let size: f64 = 0;
+  while (i < len && isHex(byteAt(p, i))) {
+    size = size * 16 + <f64>hexValue(byteAt(p, i));
+    if (size > MAX_CHUNK_SIZE) return fail(E_CHUNK_SIZE_OVERFLOW, i);
+    i++;
+  }
+  if (i >= len) return INCOMPLETE;
+  if (i == start) return fail(E_BAD_CHUNK_SIZE, i);
+  // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), ext-val = token / quoted-string
+  const extStart = i;
+  const extLimit = min(len, extStart + maxChunkExtension + 1);
+  let inQuotes = false;
+  while (i < extLimit) {
+    const c = byteAt(p, i);
+    if (inQuotes) {
+      if (c == 0x22) inQuotes = false;
+      else if (c == 0x5c) i++; // quoted-pair
+      else if (!isValueChar(c)) return fail(E_BAD_CHUNK_EXTENSION, i);
+    } else if (c == 0x22) {
+      inQuotes = true;
+    } else if (c == CR || c == LF) {
+      break;
+    } else if (!(isToken(c) || isOws(c) || c == 0x3b || c == 0x3d)) {
+      return fail(i == extStart ? E_BAD_CHUNK_SIZE : E_BAD_CHUNK_EXTENSION, i);
+    }
+    i++;
+  }
+  if (i > extStart + maxChunkExtension) return fail(E_CHUNK_EXTENSION_TOO_LARGE, extStart + maxChunkExtension);
+  if (i >= len) return INCOMPLETE;
+  if (i > extStart && byteAt(p, extStart) != 0x3b && !isOws(byteAt(p, extStart))) return fail(E_BAD_CHUNK_EXTENSION, extStart);
+  if (byteAt(p, i) == LF) return fail(E_BARE_LF, i);
+  if (i + 1 >= len) return INCOMPLETE;
+  if (byteAt(p, i + 1) != LF) return fail(E_BARE_CR, i);
+  store<f64>(CHUNK_STATE + (<usize>C_REMAINING_F64 << 3), size);
+  return i + 2;
+}

@@ -1,0 +1,67 @@
+// Field lines (RFC 9112 §5): the header section of a request and the trailer
+// section of a chunked body share this parser. It records spans and checks
+// syntax; what a field means is decided by the caller.
+import { byteAt, isToken, isOws, scanValue, CR, LF, SP, HTAB, COLON } from "./chars";
+import { RESULT, R_HEADERS, R_HEADER_COUNT, setResult } from "./layout";
+import {
+  INCOMPLETE, fail, E_BARE_CR, E_BARE_LF, E_OBS_FOLD, E_BAD_HEADER_NAME, E_SPACE_BEFORE_COLON,
+  E_BAD_HEADER_VALUE, E_TOO_MANY_HEADERS, E_HEADER_LINE_TOO_LONG,
+} from "./errors";
+
+/**
+ * Parses field lines from i up to and including the empty line that ends them.
+ * Spans are relative to p. Returns the index after the empty line, INCOMPLETE,
+ * or an error code.
+ */
+export function parseFields(p: usize, i: i32, end: i32, maxCount: i32, maxLine: i32): i32 {
+  let count = 0;
+  while (true) {
+    if (i >= end) return INCOMPLETE;
+    let c = byteAt(p, i);
+    if (c == CR) {
+      if (i + 1 >= end) return INCOMPLETE;
+      if (byteAt(p, i + 1) != LF) return fail(E_BARE_CR, i);
+      setResult(R_HEADER_COUNT, count);
+      return i + 2;
+    }
+    if (c == LF) return fail(E_BARE_LF, i);
+    if (c == SP || c == HTAB) return fail(E_OBS_FOLD, i);
+
+    const lineStart = i;
+    const lineLimit = min(end, lineStart + maxLine + 1); // +1: room for the CR of a line exactly maxLine long
+    while (i < lineLimit && isToken(byteAt(p, i))) i++;
+    if (i >= lineLimit) return lineLimit < end ? fail(E_HEADER_LINE_TOO_LONG, lineLimit) : INCOMPLETE;
+    c = byteAt(p, i);
+    if (c != COLON) return fail(isOws(c) && i > lineStart ? E_SPACE_BEFORE_COLON : E_BAD_HEADER_NAME, i);
+    if (i == lineStart) return fail(E_BAD_HEADER_NAME, i);
+    const nameLen = i - lineStart;
+    i++;
+    while (i < lineLimit && isOws(byteAt(p, i))) i++;
+    const valueStart = i;
+    i = scanValue(p, i, lineLimit);
+    if (i >= lineLimit) return lineLimit < end ? fail(E_HEADER_LINE_TOO_LONG, lineLimit) : INCOMPLETE;
+    c = byteAt(p, i);
+    if (c == CR) {
+      if (i + 1 >= end) return INCOMPLETE;
+      if (byteAt(p, i + 1) != LF) return fail(E_BARE_CR, i);
+    } else if (c == LF) {
+      return fail(E_BARE_LF, i);
+    } else {
+      return fail(E_BAD_HEADER_VALUE, i);
+    }
+    let valueEnd = i;
+    while (valueEnd > valueStart && isOws(byteAt(p, valueEnd - 1))) valueEnd--;
+    if (count >= maxCount) return fail(E_TOO_MANY_HEADERS, lineStart);
+    const span = RESULT + ((<usize>(R_HEADERS + count * 4)) << 2);
+    store<i32>(span, lineStart);
+    store<i32>(span, nameLen, 4);
+    store<i32>(span, valueStart, 8);
+    store<i32>(span, valueEnd - valueStart, 12);
+    count++;
+    i += 2;
+  }
+}
+
+@inline export function fieldSlot(index: i32, part: i32): i32 {
+  return load<i32>(RESULT + ((<usize>(R_HEADERS + index * 4 + part)) << 2));
+}

@@ -1,0 +1,353 @@
+// The request head: request line and header section (RFC 9112 §2-§7, RFC 9110).
+// Stateless: every call parses from the first byte, so a caller retries with
+// more bytes after INCOMPLETE. `prevLen` (bytes seen by the last attempt) lets
+// a retry skip the full parse until the empty line that ends the head arrives.
+import {
+  byteAt, isToken, isDigit, isOws, scanTarget, scanLf, equalsLower, CR, LF, SP, COLON,
+} from "./chars";
+import {
+  setResult, RESULT, R_METHOD_OFF, R_METHOD_LEN, R_TARGET_OFF, R_TARGET_LEN, R_VERSION, R_HEADER_COUNT,
+  R_FRAMING, R_FLAGS, R_METHOD_ID, R_CONTENT_LENGTH_F64, FRAMING_NONE, FRAMING_LENGTH, FRAMING_CHUNKED,
+  FLAG_KEEP_ALIVE, FLAG_EXPECT_CONTINUE, FLAG_EXPECT_OTHER, FLAG_UPGRADE, MAX_HEADERS_CAP,
+} from "./layout";
+import { parseFields, fieldSlot } from "./fields";
+import {
+  INCOMPLETE, fail, E_BAD_METHOD, E_BAD_TARGET, E_BAD_VERSION, E_VERSION_NOT_SUPPORTED, E_HTTP09,
+  E_BARE_CR, E_BARE_LF, E_BAD_CONTENT_LENGTH, E_DUPLICATE_CONTENT_LENGTH, E_LENGTH_AND_CHUNKED,
+  E_BAD_TRANSFER_ENCODING, E_UNSUPPORTED_TRANSFER_CODING, E_MISSING_HOST, E_DUPLICATE_HOST, E_BAD_HOST,
+  E_TARGET_TOO_LONG, E_HEAD_TOO_LARGE, E_BODY_TOO_LARGE,
+} from "./errors";
+
+export const METHOD_OTHER = 0;
+export const METHOD_GET = 1;
+export const METHOD_HEAD = 2;
+export const METHOD_POST = 3;
+export const METHOD_PUT = 4;
+export const METHOD_DELETE = 5;
+export const METHOD_OPTIONS = 6;
+export const METHOD_CONNECT = 7;
+export const METHOD_PATCH = 8;
+export const METHOD_TRACE = 9;
+
+const MAX_SAFE_INTEGER: f64 = 9007199254740991;
+
+// Limits, set by the host through setLimits.
+export let maxHeadBytes: i32 = 16384;
+export let maxHeaderCount: i32 = 100;
+export let maxHeaderLine: i32 = 16384;
+export let maxTargetBytes: i32 = 8192;
+export let maxBodyBytes: f64 = MAX_SAFE_INTEGER;
+
+export function configureRequestLimits(head: i32, headers: i32, line: i32, target: i32, body: f64): void {
+  maxHeadBytes = head;
+  maxHeaderCount = min(headers, MAX_HEADERS_CAP);
+  maxHeaderLine = line;
+  maxTargetBytes = target;
+  maxBodyBytes = body;
+}
+
+export function parseRequest(p: usize, len: i32, prevLen: i32): i32 {
+  const limit = min(len, maxHeadBytes);
+  if (prevLen > 0 && !headEndIn(p, max(prevLen - 3, 0), limit)) {
+    return len >= maxHeadBytes ? fail(E_HEAD_TOO_LARGE, maxHeadBytes) : INCOMPLETE;
+  }
+  const r = parseHead(p, limit);
+  if (r == INCOMPLETE && len >= maxHeadBytes) return fail(E_HEAD_TOO_LARGE, maxHeadBytes);
+  return r;
+}
+
+/** Whether [from, end) holds an LF followed by CRLF or LF: the earliest a head can end. */
+function headEndIn(p: usize, from: i32, end: i32): bool {
+  let i = scanLf(p, from, end);
+  while (i < end) {
+    if (i + 1 < end) {
+      const next = byteAt(p, i + 1);
+      if (next == LF || (next == CR && i + 2 < end)) return true;
+    }
+    i = scanLf(p, i + 1, end);
+  }
+  return false;
+}
+
+function parseHead(p: usize, end: i32): i32 {
+  let i = 0;
+  // RFC 9112 §2.2: ignore empty lines before the request line.
+  while (i < end && byteAt(p, i) == CR) {
+    if (i + 1 >= end) return INCOMPLETE;
+    if (byteAt(p, i + 1) != LF) return fail(E_BARE_CR, i);
+    i += 2;
+  }
+
+  const methodStart = i;
+  while (i < end && isToken(byteAt(p, i))) i++;
+  if (i >= end) return INCOMPLETE;
+  if (i == methodStart || byteAt(p, i) != SP) return fail(E_BAD_METHOD, i);
+  const methodLen = i - methodStart;
+  const methodId = identifyMethod(p + <usize>methodStart, methodLen);
+  i++;
+
+  const targetStart = i;
+  const targetLimit = min(end, targetStart + maxTargetBytes + 1);
+  i = scanTarget(p, i, targetLimit);
+  if (i - targetStart > maxTargetBytes) return fail(E_TARGET_TOO_LONG, targetStart + maxTargetBytes);
+  if (i >= end) return INCOMPLETE;
+  const stop = byteAt(p, i);
+  if (stop == CR || stop == LF) return fail(i == targetStart ? E_BAD_TARGET : E_HTTP09, i);
+  if (stop != SP || i == targetStart) return fail(E_BAD_TARGET, i);
+  const targetLen = i - targetStart;
+  const formError = checkTargetForm(p + <usize>targetStart, targetLen, methodId);
+  if (formError >= 0) return fail(E_BAD_TARGET, targetStart + formError);
+  i++;
+
+  const versionStart = i;
+  const prefix = "HTTP/";
+  for (let k = 0; k < 5; k++, i++) {
+    if (i >= end) return INCOMPLETE;
+    if (byteAt(p, i) != <u32>prefix.charCodeAt(k)) return fail(E_BAD_VERSION, i);
+  }
+  if (i >= end) return INCOMPLETE;
+  const major = byteAt(p, i);
+  if (!isDigit(major)) return fail(E_BAD_VERSION, i);
+  i++;
+  if (i >= end) return INCOMPLETE;
+  if (byteAt(p, i) != 0x2e) return fail(E_BAD_VERSION, i);
+  i++;
+  if (i >= end) return INCOMPLETE;
+  const minor = byteAt(p, i);
+  if (!isDigit(minor)) return fail(E_BAD_VERSION, i);
+  i++;
+  if (i >= end) return INCOMPLETE;
+  const eol = byteAt(p, i);
+  if (eol == CR) {
+    if (i + 1 >= end) return INCOMPLETE;
+    if (byteAt(p, i + 1) != LF) return fail(E_BARE_CR, i);
+  } else if (eol == LF) {
+    return fail(E_BARE_LF, i);
+  } else {
+    return fail(E_BAD_VERSION, i);
+  }
+  if (major != 0x31 || minor > 0x31) return fail(E_VERSION_NOT_SUPPORTED, versionStart);
+  i += 2;
+
+  const headEnd = parseFields(p, i, end, maxHeaderCount, maxHeaderLine);
+  if (headEnd < 0) return headEnd;
+
+  setResult(R_METHOD_OFF, methodStart);
+  setResult(R_METHOD_LEN, methodLen);
+  setResult(R_TARGET_OFF, targetStart);
+  setResult(R_TARGET_LEN, targetLen);
+  setResult(R_VERSION, <i32>(minor - 0x30));
+  setResult(R_METHOD_ID, methodId);
+  const semantic = interpretHeaders(p, minor == 0x31);
+  return semantic < 0 ? semantic : headEnd;
+}
+
+function identifyMethod(m: usize, n: i32): i32 {
+  if (n == 3) {
+    const w = load<u32>(m) & 0xffffff;
+    if (w == 0x544547) return METHOD_GET; // "GET"
+    if (w == 0x545550) return METHOD_PUT;
+    return METHOD_OTHER;
+  }
+  if (n < 4) return METHOD_OTHER;
+  const w = load<u32>(m);
+  if (n == 4) {
+    if (w == 0x54534f50) return METHOD_POST; // "POST"
+    if (w == 0x44414548) return METHOD_HEAD;
+  } else if (n == 5) {
+    if (w == 0x43544150 && load<u8>(m, 4) == 0x48) return METHOD_PATCH; // "PATC" "H"
+    if (w == 0x43415254 && load<u8>(m, 4) == 0x45) return METHOD_TRACE; // "TRAC" "E"
+  } else if (n == 6) {
+    if (w == 0x454c4544 && load<u16>(m, 4) == 0x4554) return METHOD_DELETE; // "DELE" "TE"
+  } else if (n == 7) {
+    const tail = load<u32>(m, 3);
+    if (w == 0x4954504f && tail == 0x534e4f49) return METHOD_OPTIONS; // "OPTI" "IONS"
+    if (w == 0x4e4e4f43 && tail == 0x5443454e) return METHOD_CONNECT; // "CONN" "NECT"
+  }
+  return METHOD_OTHER;
+}
+
+/** RFC 9112 §3.2: which target forms a method may use. Returns the offset of the fault, or -1. */
+function checkTargetForm(t: usize, n: i32, methodId: i32): i32 {
+  const first = <u32>load<u8>(t);
+  if (methodId == METHOD_CONNECT) {
+    // authority-form: host ":" port
+    if (first == 0x2f) return 0;
+    let colon = -1;
+    for (let k = 0; k < n; k++) {
+      const c = <u32>load<u8>(t + <usize>k);
+      if (c == 0x2f || c == 0x3f || c == 0x23 || c == 0x40) return k;
+      if (c == COLON) colon = k;
+    }
+    if (colon <= 0 || colon == n - 1) return colon < 0 ? n - 1 : colon;
+    for (let k = colon + 1; k < n; k++) if (!isDigit(<u32>load<u8>(t + <usize>k))) return k;
+    return -1;
+  }
+  if (first == 0x2a) return n == 1 && methodId == METHOD_OPTIONS ? -1 : 0; // asterisk-form
+  if (first == 0x2f) return -1; // origin-form
+  // absolute-form: scheme ":" hier-part
+  if (!isAlpha(first)) return 0;
+  for (let k = 1; k < n; k++) {
+    const c = <u32>load<u8>(t + <usize>k);
+    if (c == COLON) return k + 1 < n ? -1 : k;
+    if (!(isAlpha(c) || isDigit(c) || c == 0x2b || c == 0x2d || c == 0x2e)) return k;
+  }
+  return n - 1;
+}
+
+@inline function isAlpha(c: u32): bool {
+  return (c | 0x20) - 0x61 < 26;
+}
+
+/** What the headers mean for framing and the connection (RFC 9112 §6, §9; RFC 9110 §7.2, §10.1.1). */
+function interpretHeaders(p: usize, http11: bool): i32 {
+  const count = load<i32>(RESULT + (<usize>R_HEADER_COUNT << 2));
+  let contentLength: f64 = -1;
+  let lengthAt = -1;
+  let chunkedAt = -1;
+  let hosts = 0;
+  let flags = 0;
+  let close = false;
+  let keepAlive = false;
+  let connectionUpgrade = false;
+  let upgrade = false;
+  for (let h = 0; h < count; h++) {
+    const nameOff = fieldSlot(h, 0);
+    const nameLen = fieldSlot(h, 1);
+    const valueOff = fieldSlot(h, 2);
+    const valueLen = fieldSlot(h, 3);
+    const name = p + <usize>nameOff;
+    const value = p + <usize>valueOff;
+    const first = <u32>load<u8>(name) | 0x20;
+    if (first == 0x63 && equalsLower(name, nameLen, "content-length")) {
+      if (lengthAt >= 0) return fail(E_DUPLICATE_CONTENT_LENGTH, nameOff);
+      contentLength = parseLength(value, valueLen);
+      if (contentLength < 0) return fail(E_BAD_CONTENT_LENGTH, valueOff);
+      lengthAt = valueOff;
+    } else if (first == 0x74 && equalsLower(name, nameLen, "transfer-encoding")) {
+      if (chunkedAt >= 0) return fail(E_BAD_TRANSFER_ENCODING, nameOff);
+      const r = checkTransferCoding(value, valueLen);
+      if (r < 0) return fail(r, valueOff);
+      chunkedAt = valueOff;
+    } else if (first == 0x68 && equalsLower(name, nameLen, "host")) {
+      if (++hosts > 1) return fail(E_DUPLICATE_HOST, nameOff);
+      const bad = checkHost(value, valueLen);
+      if (bad >= 0) return fail(E_BAD_HOST, valueOff + bad);
+    } else if (first == 0x63 && equalsLower(name, nameLen, "connection")) {
+      // A comma-separated list of tokens; only these three matter here.
+      let k = 0;
+      while (k < valueLen) {
+        while (k < valueLen && (isOws(<u32>load<u8>(value + <usize>k)) || load<u8>(value + <usize>k) == 0x2c)) k++;
+        const start = k;
+        while (k < valueLen && isToken(<u32>load<u8>(value + <usize>k))) k++;
+        const token = value + <usize>start;
+        if (equalsLower(token, k - start, "close")) close = true;
+        else if (equalsLower(token, k - start, "keep-alive")) keepAlive = true;
+        else if (equalsLower(token, k - start, "upgrade")) connectionUpgrade = true;
+        if (k == start) k++;
+      }
+    } else if (first == 0x65 && equalsLower(name, nameLen, "expect")) {
+      flags |= equalsLower(value, valueLen, "100-continue") ? FLAG_EXPECT_CONTINUE : FLAG_EXPECT_OTHER;
+    } else if (first == 0x75 && equalsLower(name, nameLen, "upgrade")) {
+      upgrade = true;
+    }
+  }
+  if (http11 && hosts == 0) return fail(E_MISSING_HOST, 0);
+  if (chunkedAt >= 0 && lengthAt >= 0) return fail(E_LENGTH_AND_CHUNKED, max(chunkedAt, lengthAt));
+  // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 request means the framing is faulty.
+  if (chunkedAt >= 0 && !http11) return fail(E_BAD_TRANSFER_ENCODING, chunkedAt);
+  if (contentLength > maxBodyBytes) return fail(E_BODY_TOO_LARGE, lengthAt);
+
+  if (http11 ? !close : keepAlive && !close) flags |= FLAG_KEEP_ALIVE;
+  if (upgrade && connectionUpgrade) flags |= FLAG_UPGRADE;
+  setResult(R_FLAGS, flags);
+  if (chunkedAt >= 0) {
+    setResult(R_FRAMING, FRAMING_CHUNKED);
+    store<f64>(RESULT + (<usize>R_CONTENT_LENGTH_F64 << 3), -1);
+  } else {
+    setResult(R_FRAMING, lengthAt >= 0 ? FRAMING_LENGTH : FRAMING_NONE);
+    store<f64>(RESULT + (<usize>R_CONTENT_LENGTH_F64 << 3), lengthAt >= 0 ? contentLength : 0);
+  }
+  return 0;
+}
+
+/** 1*DIGIT up to 2^53 - 1, or -1. Lists ("5, 5") and signs are malformed. */
+function parseLength(v: usize, n: i32): f64 {
+  if (n == 0 || n > 16) return -1;
+  let value: f64 = 0;
+  for (let k = 0; k < n; k++) {
+    const c = <u32>load<u8>(v + <usize>k);
+    if (!isDigit(c)) return -1;
+    value = value * 10 + <f64>(c - 0x30);
+  }
+  return value > MAX_SAFE_INTEGER ? -1 : value;
+}
+
+/**
+ * Transfer-Encoding must end in exactly one "chunked" (RFC 9112 §6.1, §7);
+ * a coding we do not implement before it is 501 (RFC 9112 §6.1).
+ */
+function checkTransferCoding(v: usize, n: i32): i32 {
+  let k = 0;
+  let codings = 0;
+  let chunkedSeen = false;
+  let lastIsChunked = false;
+  let unsupported = false;
+  while (k < n) {
+    while (k < n && (isOws(<u32>load<u8>(v + <usize>k)) || load<u8>(v + <usize>k) == 0x2c)) k++;
+    if (k >= n) break;
+    const start = k;
+    while (k < n && isToken(<u32>load<u8>(v + <usize>k))) k++;
+    if (k == start) return E_BAD_TRANSFER_ENCODING;
+    const isChunked = equalsLower(v + <usize>start, k - start, "chunked");
+    // Skip transfer parameters; chunked takes none.
+    while (k < n && load<u8>(v + <usize>k) != 0x2c) {
+      if (isChunked) {
+        if (!isOws(<u32>load<u8>(v + <usize>k))) return E_BAD_TRANSFER_ENCODING;
+      }
+      k++;
+    }
+    if (isChunked && chunkedSeen) return E_BAD_TRANSFER_ENCODING;
+    chunkedSeen = chunkedSeen || isChunked;
+    if (!isChunked) unsupported = true;
+    lastIsChunked = isChunked;
+    codings++;
+  }
+  if (codings == 0 || !lastIsChunked) return E_BAD_TRANSFER_ENCODING;
+  return unsupported ? E_UNSUPPORTED_TRANSFER_CODING : 0;
+}
+
+/** Host = uri-host [ ":" port ] (RFC 9110 §7.2). Returns the offset of the fault, or -1. */
+function checkHost(v: usize, n: i32): i32 {
+  let k = 0;
+  if (n > 0 && load<u8>(v) == 0x5b) {
+    // IP-literal: "[" (hex, ":", ".", and IPvFuture's unreserved / sub-delims) "]"
+    k = 1;
+    while (k < n && load<u8>(v + <usize>k) != 0x5d) {
+      const c = <u32>load<u8>(v + <usize>k);
+      if (!(isRegNameChar(c) || c == COLON)) return k;
+      k++;
+    }
+    if (k >= n) return n - 1;
+    k++;
+  } else {
+    while (k < n && isRegNameChar(<u32>load<u8>(v + <usize>k))) k++;
+  }
+  if (k == n) return -1;
+  if (load<u8>(v + <usize>k) != COLON) return k;
+  for (k++; k < n; k++) if (!isDigit(<u32>load<u8>(v + <usize>k))) return k;
+  return -1;
+}
+
+/** unreserved / pct-encoded / sub-delims (RFC 3986 §3.2.2). */
+function isRegNameChar(c: u32): bool {
+  if (isAlpha(c) || isDigit(c)) return true;
+  switch (c) {
+    case 0x2d: case 0x2e: case 0x5f: case 0x7e: // - . _ ~
+    case 0x25: // %
+    case 0x21: case 0x24: case 0x26: case 0x27: case 0x28: case 0x29: // ! $ & ' ( )
+    case 0x2a: case 0x2b: case 0x2c: case 0x3b: case 0x3d: // * + , ; =
+      return true;
+  }
+  return false;
+}

@@ -1,0 +1,14 @@
+// The shim: Linux socket system calls and one epoll poller for Node. It knows
+// nothing of HTTP.
+#include <napi.h>
+
+#include "poller.h"
+#include "syscalls.h"
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  DefineSyscalls(env, exports);
+  exports.Set("Poller", Poller::Define(env));
+  return exports;
+}
+
+NODE_API_MODULE(simplenet, Init)

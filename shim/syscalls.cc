@@ -1,0 +1,280 @@
+#include "syscalls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <string>
+
+namespace {
+
+int32_t Int(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
+Napi::Number Result(Napi::Env env, long rc) {
+  return Napi::Number::New(env, static_cast<double>(rc < 0 ? -errno : rc));
+}
+
+// Bytes of a TypedArray or ArrayBuffer argument, and their count.
+bool Bytes(const Napi::Value& value, uint8_t** data, size_t* length) {
+  if (value.IsTypedArray()) {
+    Napi::TypedArray array = value.As<Napi::TypedArray>();
+    *data = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+    *length = array.ByteLength();
+    return true;
+  }
+  if (value.IsArrayBuffer()) {
+    Napi::ArrayBuffer buffer = value.As<Napi::ArrayBuffer>();
+    *data = static_cast<uint8_t*>(buffer.Data());
+    *length = buffer.ByteLength();
+    return true;
+  }
+  return false;
+}
+
+// Fills a sockaddr from (family, address, port); AF_UNIX takes a path.
+socklen_t Address(int family, const std::string& address, int port, sockaddr_storage* out) {
+  memset(out, 0, sizeof(*out));
+  if (family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(out);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(static_cast<uint16_t>(port));
+    if (inet_pton(AF_INET, address.c_str(), &in->sin_addr) != 1) return 0;
+    return sizeof(sockaddr_in);
+  }
+  if (family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(out);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(static_cast<uint16_t>(port));
+    if (inet_pton(AF_INET6, address.c_str(), &in6->sin6_addr) != 1) return 0;
+    return sizeof(sockaddr_in6);
+  }
+  if (family == AF_UNIX) {
+    auto* un = reinterpret_cast<sockaddr_un*>(out);
+    if (address.size() >= sizeof(un->sun_path)) return 0;
+    un->sun_family = AF_UNIX;
+    memcpy(un->sun_path, address.data(), address.size());
+    return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address.size() + 1);
+  }
+  return 0;
+}
+
+// [family, address, port] of a sockaddr.
+Napi::Value Describe(Napi::Env env, const sockaddr_storage& addr) {
+  Napi::Array out = Napi::Array::New(env, 3);
+  char text[sizeof(sockaddr_un::sun_path) + 1] = "";
+  int port = 0;
+  if (addr.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+    port = ntohs(in->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+    port = ntohs(in6->sin6_port);
+  } else if (addr.ss_family == AF_UNIX) {
+    auto* un = reinterpret_cast<const sockaddr_un*>(&addr);
+    memcpy(text, un->sun_path, sizeof(un->sun_path));
+  }
+  out.Set(0u, Napi::Number::New(env, addr.ss_family));
+  out.Set(1u, Napi::String::New(env, text));
+  out.Set(2u, Napi::Number::New(env, port));
+  return out;
+}
+
+Napi::Value Socket(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), socket(Int(info, 0), Int(info, 1), Int(info, 2)));
+}
+
+// setsockopt(fd, level, name, intValue)
+Napi::Value SetSockOpt(const Napi::CallbackInfo& info) {
+  int value = Int(info, 3);
+  return Result(info.Env(), setsockopt(Int(info, 0), Int(info, 1), Int(info, 2), &value, sizeof(value)));
+}
+
+// bind(fd, family, address, port)
+Napi::Value Bind(const Napi::CallbackInfo& info) {
+  sockaddr_storage addr;
+  socklen_t len = Address(Int(info, 1), info[2].As<Napi::String>().Utf8Value(), Int(info, 3), &addr);
+  if (len == 0) return Napi::Number::New(info.Env(), -EINVAL);
+  return Result(info.Env(), bind(Int(info, 0), reinterpret_cast<sockaddr*>(&addr), len));
+}
+
+Napi::Value Listen(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), listen(Int(info, 0), Int(info, 1)));
+}
+
+// accept4(fd, flags) -> the new fd; the peer's address is not asked for.
+Napi::Value Accept4(const Napi::CallbackInfo& info) {
+  int fd;
+  do {
+    fd = accept4(Int(info, 0), nullptr, nullptr, Int(info, 1));
+  } while (fd < 0 && errno == EINTR);
+  return Result(info.Env(), fd);
+}
+
+// getsockname(fd) -> [family, address, port] or -errno
+Napi::Value GetSockName(const Napi::CallbackInfo& info) {
+  sockaddr_storage addr;
+  socklen_t len = sizeof(addr);
+  if (getsockname(Int(info, 0), reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
+    return Napi::Number::New(info.Env(), -errno);
+  }
+  return Describe(info.Env(), addr);
+}
+
+// getpeername(fd) -> [family, address, port] or -errno
+Napi::Value GetPeerName(const Napi::CallbackInfo& info) {
+  sockaddr_storage addr;
+  socklen_t len = sizeof(addr);
+  if (getpeername(Int(info, 0), reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
+    return Napi::Number::New(info.Env(), -errno);
+  }
+  return Describe(info.Env(), addr);
+}
+
+// read(fd, bytes, offset, length): reads into bytes[offset, offset + length).
+Napi::Value Read(const Napi::CallbackInfo& info) {
+  uint8_t* data;
+  size_t size;
+  if (!Bytes(info[1], &data, &size)) return Napi::Number::New(info.Env(), -EFAULT);
+  size_t offset = static_cast<size_t>(Int(info, 2));
+  size_t length = static_cast<size_t>(Int(info, 3));
+  if (offset > size || length > size - offset) return Napi::Number::New(info.Env(), -EFAULT);
+  ssize_t n;
+  do {
+    n = read(Int(info, 0), data + offset, length);
+  } while (n < 0 && errno == EINTR);
+  return Result(info.Env(), n);
+}
+
+// writev(fd, [bytes, ...]): sendmsg with MSG_NOSIGNAL, so a closed peer is
+// EPIPE rather than SIGPIPE.
+Napi::Value Writev(const Napi::CallbackInfo& info) {
+  Napi::Array list = info[1].As<Napi::Array>();
+  uint32_t count = list.Length();
+  if (count > 64) count = 64;
+  iovec iov[64];
+  for (uint32_t i = 0; i < count; i++) {
+    uint8_t* data;
+    size_t size;
+    if (!Bytes(list.Get(i), &data, &size)) return Napi::Number::New(info.Env(), -EFAULT);
+    iov[i].iov_base = data;
+    iov[i].iov_len = size;
+  }
+  msghdr msg = {};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = count;
+  ssize_t n;
+  do {
+    n = sendmsg(Int(info, 0), &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return Result(info.Env(), n);
+}
+
+// write(fd, bytes, offset, length): one span, as sendmsg with MSG_NOSIGNAL.
+Napi::Value Write(const Napi::CallbackInfo& info) {
+  uint8_t* data;
+  size_t size;
+  if (!Bytes(info[1], &data, &size)) return Napi::Number::New(info.Env(), -EFAULT);
+  size_t offset = static_cast<size_t>(Int(info, 2));
+  size_t length = static_cast<size_t>(Int(info, 3));
+  if (offset > size || length > size - offset) return Napi::Number::New(info.Env(), -EFAULT);
+  ssize_t n;
+  do {
+    n = send(Int(info, 0), data + offset, length, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return Result(info.Env(), n);
+}
+
+// sendfile(outFd, inFd, offset, count) -> bytes sent
+Napi::Value SendFile(const Napi::CallbackInfo& info) {
+  off_t offset = static_cast<off_t>(info[2].As<Napi::Number>().Int64Value());
+  size_t count = static_cast<size_t>(info[3].As<Napi::Number>().Int64Value());
+  ssize_t n;
+  do {
+    n = sendfile(Int(info, 0), Int(info, 1), &offset, count);
+  } while (n < 0 && errno == EINTR);
+  return Result(info.Env(), n);
+}
+
+Napi::Value Shutdown(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), shutdown(Int(info, 0), Int(info, 1)));
+}
+
+// close(fd): not retried on EINTR, since on Linux the descriptor is gone either way.
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), close(Int(info, 0)));
+}
+
+Napi::Value EpollCreate1(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), epoll_create1(Int(info, 0)));
+}
+
+// epoll_ctl(epfd, op, fd, events): the event's data is the fd itself.
+Napi::Value EpollCtl(const Napi::CallbackInfo& info) {
+  epoll_event event = {};
+  event.events = static_cast<uint32_t>(info[3].As<Napi::Number>().Uint32Value());
+  event.data.fd = Int(info, 2);
+  return Result(info.Env(), epoll_ctl(Int(info, 0), Int(info, 1), Int(info, 2), &event));
+}
+
+}  // namespace
+
+void DefineSyscalls(Napi::Env env, Napi::Object exports) {
+  exports.Set("socket", Napi::Function::New<Socket>(env, "socket"));
+  exports.Set("setsockopt", Napi::Function::New<SetSockOpt>(env, "setsockopt"));
+  exports.Set("bind", Napi::Function::New<Bind>(env, "bind"));
+  exports.Set("listen", Napi::Function::New<Listen>(env, "listen"));
+  exports.Set("accept4", Napi::Function::New<Accept4>(env, "accept4"));
+  exports.Set("getsockname", Napi::Function::New<GetSockName>(env, "getsockname"));
+  exports.Set("getpeername", Napi::Function::New<GetPeerName>(env, "getpeername"));
+  exports.Set("read", Napi::Function::New<Read>(env, "read"));
+  exports.Set("write", Napi::Function::New<Write>(env, "write"));
+  exports.Set("writev", Napi::Function::New<Writev>(env, "writev"));
+  exports.Set("sendfile", Napi::Function::New<SendFile>(env, "sendfile"));
+  exports.Set("shutdown", Napi::Function::New<Shutdown>(env, "shutdown"));
+  exports.Set("close", Napi::Function::New<Close>(env, "close"));
+  exports.Set("epoll_create1", Napi::Function::New<EpollCreate1>(env, "epoll_create1"));
+  exports.Set("epoll_ctl", Napi::Function::New<EpollCtl>(env, "epoll_ctl"));
+
+  Napi::Object c = Napi::Object::New(env);
+  auto set = [&](const char* name, uint32_t value) { c.Set(name, Napi::Number::New(env, value)); };
+  set("AF_INET", AF_INET);
+  set("AF_INET6", AF_INET6);
+  set("AF_UNIX", AF_UNIX);
+  set("SOCK_STREAM", SOCK_STREAM);
+  set("SOCK_NONBLOCK", SOCK_NONBLOCK);
+  set("SOCK_CLOEXEC", SOCK_CLOEXEC);
+  set("SOL_SOCKET", SOL_SOCKET);
+  set("SO_REUSEADDR", SO_REUSEADDR);
+  set("SO_REUSEPORT", SO_REUSEPORT);
+  set("IPPROTO_TCP", IPPROTO_TCP);
+  set("IPPROTO_IPV6", IPPROTO_IPV6);
+  set("TCP_NODELAY", TCP_NODELAY);
+  set("IPV6_V6ONLY", IPV6_V6ONLY);
+  set("SHUT_RD", SHUT_RD);
+  set("SHUT_WR", SHUT_WR);
+  set("SHUT_RDWR", SHUT_RDWR);
+  set("EPOLL_CLOEXEC", EPOLL_CLOEXEC);
+  set("EPOLL_CTL_ADD", EPOLL_CTL_ADD);
+  set("EPOLL_CTL_MOD", EPOLL_CTL_MOD);
+  set("EPOLL_CTL_DEL", EPOLL_CTL_DEL);
+  set("EPOLLIN", EPOLLIN);
+  set("EPOLLOUT", EPOLLOUT);
+  set("EPOLLERR", EPOLLERR);
+  set("EPOLLHUP", EPOLLHUP);
+  set("EPOLLRDHUP", EPOLLRDHUP);
+  set("EPOLLET", EPOLLET);
+  exports.Set("constants", c);
+}

@@ -1,0 +1,70 @@
+// A request body as it arrives: an async iterable of byte chunks that the
+// connection pushes into and the handler pulls from.
+import { concat } from "./parser.js";
+
+export class BodyStream implements AsyncIterable<Uint8Array> {
+  private readonly chunks: Uint8Array[] = [];
+  private ended = false;
+  private failure: Error | null = null;
+  private wake: (() => void) | null = null;
+  private consumed = false;
+  /** Bytes buffered and not yet taken by the reader. */
+  buffered = 0;
+
+  constructor(private readonly onFirstRead: () => void, private readonly onDrain: () => void) {}
+
+  push(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    this.notify();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.notify();
+  }
+
+  fail(error: Error): void {
+    if (this.ended) return;
+    this.failure = error;
+    this.notify();
+  }
+
+  get complete(): boolean {
+    return this.ended;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    this.claim();
+    while (true) {
+      if (this.chunks.length > 0) {
+        const chunk = this.chunks.shift()!;
+        this.buffered -= chunk.length;
+        if (this.buffered === 0) this.onDrain();
+        yield chunk;
+        continue;
+      }
+      if (this.failure !== null) throw this.failure;
+      if (this.ended) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  async bytes(): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    for await (const chunk of this) parts.push(chunk);
+    return parts.length === 0 ? new Uint8Array(0) : concat(parts);
+  }
+
+  private claim(): void {
+    if (this.consumed) throw new Error("the request body was already read");
+    this.consumed = true;
+    this.onFirstRead();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+}

@@ -1,0 +1,345 @@
+// One accepted socket: reads land in the parser's receive region, requests go
+// to the handler, responses leave strictly in request order.
+import { BodyStream } from "./body.js";
+import { RequestHead, RequestStream, type ParseErrorInfo, type ParserInstance } from "./parser.js";
+import type { Fields } from "./fields.js";
+import { Request } from "./request.js";
+import { Response, type ResponseSink } from "./response.js";
+import { Errno, K, close, read, shutdown, write, writev } from "./syscalls.js";
+import type { EventLoop, Watcher } from "./loop.js";
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  readonly loop: EventLoop;
+  readonly parser: ParserInstance;
+  readonly closing: boolean;
+  dispatch(req: Request, res: Response): void;
+  forget(conn: Connection): void;
+}
+
+const EAGAIN = -Errno.EAGAIN;
+const READABLE = K.EPOLLIN | K.EPOLLRDHUP;
+/** Most responses in flight on one connection before it stops reading (pipelining). */
+const MAX_IN_FLIGHT = 64;
+/** Unread request body bytes at which the connection stops reading. */
+const BODY_HIGH_WATER = 1 << 20;
+const LINGER_MS = 2000;
+const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+
+export class Connection implements Watcher, ResponseSink {
+  readonly parser: ParserInstance;
+  /** Last time bytes came in or a response finished (ms). */
+  lastActivity = Date.now();
+  /** When the head now arriving began (ms), or 0. */
+  headStartedAt = 0;
+  /** When the lingering close began (ms), or 0. */
+  lingeringSince = 0;
+  private readonly stream: RequestStream;
+  private readonly responses: Response[] = [];
+  private current: Request | null = null;
+  private currentResponse: Response | null = null;
+  private outQueue: Uint8Array[] = [];
+  private drainWaiters: (() => void)[] = [];
+  private interest = READABLE;
+  private readPaused = false;
+  private peerEnded = false;
+  /** No more requests are read: close once the responses in flight are sent. */
+  private closeWhenDone = false;
+  private closed = false;
+
+  constructor(
+    private readonly host: ConnectionHost,
+    readonly fd: number,
+    readonly remote: { address: string; port: number },
+  ) {
+    this.parser = host.parser;
+    this.stream = new RequestStream(this.parser, {
+      head: (head) => this.onHead(head),
+      data: (chunk) => this.onData(chunk),
+      end: (trailers) => this.onEnd(trailers),
+      error: (error) => this.onParseError(error),
+    });
+    host.loop.add(fd, READABLE, this);
+  }
+
+  get closing(): boolean {
+    return this.host.closing;
+  }
+
+  /** Idle: nothing in flight, nothing half-read, nothing left to send. */
+  get idle(): boolean {
+    return this.responses.length === 0 && !this.stream.inMessage && this.outQueue.length === 0;
+  }
+
+  ready(events: number): void {
+    // Reset, or both directions shut: nothing more can be sent or received.
+    if (events & (K.EPOLLHUP | K.EPOLLERR)) return this.destroy();
+    if (events & K.EPOLLOUT) this.flush();
+    if (!this.closed && events & READABLE) this.onReadable();
+  }
+
+  // ---- reading -------------------------------------------------------------
+
+  private onReadable(): void {
+    const stream = this.stream;
+    const room = stream.prepare();
+    const n = read(this.fd, this.parser.bytes, stream.writeAt, room);
+    if (n < 0) {
+      if (n !== EAGAIN) this.destroy();
+      return;
+    }
+    if (n === 0) return this.onPeerEnd();
+    this.lastActivity = Date.now();
+    if (this.lingeringSince !== 0) return; // discarding what arrives after our close
+    if (!stream.inMessage && this.headStartedAt === 0) this.headStartedAt = this.lastActivity;
+    stream.commit(n);
+    if (!stream.inMessage && this.responses.length === 0) this.headStartedAt = 0;
+  }
+
+  private onHead(head: RequestHead): void {
+    this.headStartedAt = 0;
+    const res = new Response(this, head);
+    const body = new BodyStream(() => this.onBodyRead(res), () => this.resumeReading());
+    const req = new Request(head, body, this.remote);
+    this.responses.push(res);
+    this.current = req;
+    this.currentResponse = res;
+    // Requests after one that closes the connection are not read (RFC 9112 §9.6).
+    if (res.closeAfter || this.host.closing) this.closeWhenDone = true;
+    if (this.responses.length >= MAX_IN_FLIGHT) this.pauseReading();
+    if (head.expectUnsupported) {
+      res.closeAfter = true;
+      res.reset(417);
+      res.end("Expectation Failed\n");
+      return;
+    }
+    this.host.dispatch(req, res);
+  }
+
+  private onData(chunk: Uint8Array): void {
+    const req = this.current!;
+    if (this.currentResponse!.finished && !req.body.complete) return; // answered already: discard
+    req.body.push(Buffer.from(chunk));
+    if (req.body.buffered > BODY_HIGH_WATER) this.pauseReading();
+  }
+
+  private onEnd(trailers: Fields | null): void {
+    const req = this.current!;
+    req.trailers = trailers;
+    req.body.end();
+    this.current = null;
+    this.currentResponse = null;
+    if (this.closeWhenDone) this.stream.stop();
+  }
+
+  private onBodyRead(res: Response): void {
+    if (!res.request.expectContinue || res.headersSent || res.finished) return;
+    if (this.responses[0] === res) this.send([CONTINUE]);
+    else res.pending.push(CONTINUE);
+  }
+
+  private onParseError(error: ParseErrorInfo): void {
+    this.current?.body.fail(new Error(error.reason));
+    this.stopReadingRequests();
+    const res = new Response(this, RequestHead.unparsed());
+    res.closeAfter = true;
+    res.statusMessage = "";
+    res.status = error.status;
+    this.responses.push(res);
+    res.setHeader("Content-Type", "text/plain; charset=utf-8");
+    res.end(`${error.reason}\n`);
+  }
+
+  private onPeerEnd(): void {
+    this.peerEnded = true;
+    if (this.lingeringSince !== 0 || this.responses.length === 0) return this.destroy();
+    // The client half-closed: finish the responses it is waiting for, then close.
+    this.current?.body.fail(new Error("connection ended before the request body"));
+    this.stopReadingRequests();
+    this.updateInterest();
+  }
+
+  private stopReadingRequests(): void {
+    this.closeWhenDone = true;
+    this.stream.stop();
+  }
+
+  private pauseReading(): void {
+    this.readPaused = true;
+    this.updateInterest();
+  }
+
+  private resumeReading(): void {
+    if (!this.readPaused || this.closed) return;
+    if (this.responses.length >= MAX_IN_FLIGHT) return;
+    if (this.current !== null && this.current.body.buffered > BODY_HIGH_WATER) return;
+    this.readPaused = false;
+    this.updateInterest();
+  }
+
+  // ---- writing -------------------------------------------------------------
+
+  output(res: Response, parts: Uint8Array[], last: boolean): boolean {
+    if (this.closed) return false;
+    if (this.responses[0] !== res) {
+      for (const part of parts) if (part.length > 0) res.pending.push(part.slice());
+      if (last) res.pendingEnd = true;
+      return false;
+    }
+    const sent = this.send(parts);
+    if (last) this.finishOldest();
+    return sent;
+  }
+
+  drained(res: Response): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("connection closed"));
+    if (this.outQueue.length === 0 && this.responses[0] === res) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Writes now what the kernel takes and queues a copy of the rest. */
+  private send(parts: Uint8Array[]): boolean {
+    if (this.closed) return false;
+    if (this.outQueue.length > 0) {
+      for (const part of parts) if (part.length > 0) this.outQueue.push(part.slice());
+      return false;
+    }
+    let total = 0;
+    for (const part of parts) total += part.length;
+    if (total === 0) return true;
+    let n = parts.length === 1 ? write(this.fd, parts[0], 0, total) : writev(this.fd, parts);
+    if (n === total) return true;
+    if (n < 0) {
+      if (n !== EAGAIN) {
+        this.destroy();
+        return false;
+      }
+      n = 0;
+    }
+    for (const part of parts) {
+      if (n >= part.length) {
+        n -= part.length;
+        continue;
+      }
+      this.outQueue.push(part.slice(n));
+      n = 0;
+    }
+    this.updateInterest();
+    return false;
+  }
+
+  private flush(): void {
+    while (this.outQueue.length > 0) {
+      const batch = this.outQueue.slice(0, 64);
+      let n = writev(this.fd, batch);
+      if (n < 0) {
+        if (n !== EAGAIN) this.destroy();
+        return;
+      }
+      let done = 0;
+      while (done < batch.length && n >= batch[done].length) n -= batch[done++].length;
+      this.outQueue.splice(0, done);
+      if (n > 0) {
+        this.outQueue[0] = this.outQueue[0].subarray(n);
+        return;
+      }
+      if (done < batch.length) return; // the kernel's buffer is full again
+    }
+    this.updateInterest();
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const wake of waiters) wake();
+    this.maybeClose();
+  }
+
+  /** The oldest response has ended: let the next one's buffered output go. */
+  private finishOldest(): void {
+    const done = this.responses.shift()!;
+    this.lastActivity = Date.now();
+    if (done.closeAfter) this.stopReadingRequests();
+    // Its request body may still be arriving; nobody will read it now.
+    while (this.responses.length > 0 && !this.closed) {
+      const next = this.responses[0];
+      if (next.pending.length > 0) this.send(next.pending.splice(0));
+      if (!next.pendingEnd) break;
+      this.responses.shift();
+      if (next.closeAfter) this.stopReadingRequests();
+    }
+    this.resumeReading();
+    this.maybeClose();
+  }
+
+  private maybeClose(): void {
+    if (this.closed || !this.closeWhenDone || this.responses.length > 0 || this.outQueue.length > 0) return;
+    if (this.lingeringSince !== 0) return;
+    if (this.peerEnded) return this.destroy();
+    // Lingering close (RFC 9112 §9.6): stop sending, then read and drop what
+    // the client still sends, so it gets our response rather than a reset.
+    shutdown(this.fd, K.SHUT_WR);
+    this.lingeringSince = Date.now();
+    this.readPaused = false;
+    this.updateInterest();
+  }
+
+  private updateInterest(): void {
+    if (this.closed) return;
+    let interest = this.readPaused || this.peerEnded ? 0 : READABLE;
+    if (this.outQueue.length > 0) interest |= K.EPOLLOUT;
+    if (interest !== this.interest) {
+      this.interest = interest;
+      this.host.loop.modify(this.fd, interest);
+    }
+  }
+
+  /** Called once a second by the server with its timeouts. */
+  sweep(now: number, timeouts: { headers: number; request: number; keepAlive: number }): void {
+    if (this.lingeringSince !== 0) {
+      if (now - this.lingeringSince > LINGER_MS) this.destroy();
+    } else if (this.headStartedAt !== 0 && now - this.headStartedAt > timeouts.headers) {
+      this.timeOut();
+    } else if (this.responses.length > 0 && now - this.responses[0].startedAt > timeouts.request) {
+      this.timeOut();
+    } else if (this.idle && now - this.lastActivity > timeouts.keepAlive) {
+      this.destroy();
+    }
+  }
+
+  private timeOut(): void {
+    const oldest = this.responses[0];
+    if (oldest !== undefined && oldest.headersSent) return this.destroy();
+    this.current?.body.fail(new Error("request timed out"));
+    this.headStartedAt = 0;
+    this.stopReadingRequests();
+    // Answer 408 in the oldest unanswered slot; later ones are dropped.
+    for (const res of this.responses.splice(0)) res.finished = true;
+    const res = new Response(this, RequestHead.unparsed());
+    res.closeAfter = true;
+    res.status = 408;
+    this.responses.push(res);
+    res.end("Request Timeout\n");
+  }
+
+  /** Closes the descriptor now (once), failing whatever is in flight. */
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.loop.remove(this.fd);
+    close(this.fd);
+    this.stream.stop();
+    this.current?.body.fail(new Error("connection closed"));
+    for (const res of this.responses) res.finished = true;
+    this.responses.length = 0;
+    this.outQueue = [];
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const wake of waiters) wake();
+    this.host.forget(this);
+  }
+
+  /** Server shutdown: close now if idle, otherwise after the responses in flight. */
+  shutdown(): void {
+    if (this.idle) return this.destroy();
+    this.stopReadingRequests();
+    this.maybeClose();
+  }
+}

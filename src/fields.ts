@@ -1,0 +1,67 @@
+// Header or trailer fields as spans over a copy of their raw bytes. Strings
+// are made only for the fields a caller asks about.
+
+/** One character per byte: what RFC 9110 §5.5 field values are. */
+export function latin1(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= 1024) {
+    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  }
+  let text = "";
+  for (let i = start; i < end; i += 1024) text += latin1(bytes, i, Math.min(end, i + 1024));
+  return text;
+}
+
+export class Fields implements Iterable<[string, string]> {
+  /** raw: the bytes the spans point into; spans: [nameOff, nameLen, valueOff, valueLen] per field. */
+  constructor(readonly raw: Uint8Array, readonly spans: Int32Array, readonly length: number) {}
+
+  name(index: number): string {
+    const s = index * 4;
+    return latin1(this.raw, this.spans[s], this.spans[s] + this.spans[s + 1]);
+  }
+
+  value(index: number): string {
+    const s = index * 4;
+    return latin1(this.raw, this.spans[s + 2], this.spans[s + 2] + this.spans[s + 3]);
+  }
+
+  /** Index of the first field named `name` (ASCII case-insensitive) at or after `from`, or -1. */
+  indexOf(name: string, from = 0): number {
+    const lower = name.toLowerCase();
+    const n = lower.length;
+    const { raw, spans } = this;
+    outer: for (let i = from; i < this.length; i++) {
+      const s = i * 4;
+      if (spans[s + 1] !== n) continue;
+      const at = spans[s];
+      for (let k = 0; k < n; k++) {
+        let b = raw[at + k];
+        if (b >= 0x41 && b <= 0x5a) b |= 0x20;
+        if (b !== lower.charCodeAt(k)) continue outer;
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  has(name: string): boolean {
+    return this.indexOf(name) >= 0;
+  }
+
+  /** The value of `name`; repeated fields are joined with ", " (RFC 9110 §5.3). */
+  get(name: string): string | null {
+    let i = this.indexOf(name);
+    if (i < 0) return null;
+    let value = this.value(i);
+    while ((i = this.indexOf(name, i + 1)) >= 0) value += ", " + this.value(i);
+    return value;
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, string]> {
+    for (let i = 0; i < this.length; i++) yield [this.name(i), this.value(i)];
+  }
+
+  toArray(): [string, string][] {
+    return [...this];
+  }
+}

@@ -1,0 +1,78 @@
+// What a handler receives. Strings are made from the head's bytes only when
+// a property is read.
+import type { BodyStream } from "./body.js";
+import type { Fields } from "./fields.js";
+import type { RequestHead } from "./parser.js";
+
+export class Request implements AsyncIterable<Uint8Array> {
+  /** Path parameters filled in by the Router. */
+  params: Record<string, string> = {};
+  /** Trailer fields of a chunked body, once the body has been read. */
+  trailers: Fields | null = null;
+  private methodText: string | undefined;
+  private targetText: string | undefined;
+  private queryIndex = -2;
+
+  constructor(
+    readonly head: RequestHead,
+    readonly body: BodyStream,
+    /** The client's address and port, when known. */
+    readonly remote: { address: string; port: number },
+  ) {}
+
+  get method(): string {
+    return (this.methodText ??= this.head.method);
+  }
+  /** The request-target as sent: "/path?query", an absolute URI, "*" or an authority. */
+  get target(): string {
+    return (this.targetText ??= this.head.target);
+  }
+  /** "1.0" or "1.1" */
+  get version(): string {
+    return this.head.version;
+  }
+  get headers(): Fields {
+    return this.head.headers;
+  }
+  /** The target's path, without the query (for absolute-form, the URI's path). */
+  get path(): string {
+    const target = this.target;
+    if (target.charCodeAt(0) !== 0x2f) {
+      if (target === "*" || this.method === "CONNECT") return target;
+      try {
+        return new URL(target).pathname;
+      } catch {
+        return target;
+      }
+    }
+    const q = this.queryStart();
+    return q < 0 ? target : target.slice(0, q);
+  }
+  get query(): URLSearchParams {
+    const q = this.queryStart();
+    return new URLSearchParams(q < 0 ? "" : this.target.slice(q + 1));
+  }
+
+  bytes(): Promise<Uint8Array> {
+    return this.body.bytes();
+  }
+  async text(): Promise<string> {
+    return new TextDecoder().decode(await this.body.bytes());
+  }
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this.body[Symbol.asyncIterator]();
+  }
+
+  private queryStart(): number {
+    if (this.queryIndex === -2) {
+      const target = this.target;
+      const hash = target.indexOf("#");
+      const q = target.indexOf("?");
+      this.queryIndex = q >= 0 && (hash < 0 || q < hash) ? q : -1;
+    }
+    return this.queryIndex;
+  }
+}

@@ -1,0 +1,211 @@
+// What a handler answers with. The head is serialized by the wasm module into
+// its output region; a string body given to end() is encoded right after it,
+// so a whole small response leaves in one write.
+import { FRAMING_CHUNKED, FRAMING_LENGTH, FRAMING_NONE, HEAD_CLOSE, HEAD_DATE, HEAD_KEEP_ALIVE, describeError } from "./parser.js";
+import type { ParserInstance, RequestHead } from "./parser.js";
+
+/** What a response writes through: its connection. */
+export interface ResponseSink {
+  readonly parser: ParserInstance;
+  /** Whether the server is shutting down, so connections close after their responses. */
+  readonly closing: boolean;
+  /**
+   * Sends bytes for `res`, or queues them behind earlier responses. The parts
+   * are only valid during the call. Returns false when not all went out now.
+   */
+  output(res: Response, parts: Uint8Array[], last: boolean): boolean;
+  /** Resolves when the bytes queued so far have been handed to the kernel. */
+  drained(res: Response): Promise<void>;
+  /** Closes the connection at once: the response cannot be completed. */
+  destroy(): void;
+}
+
+const encoder = new TextEncoder();
+const CRLF = new Uint8Array([13, 10]);
+const LAST_CHUNK = encoder.encode("0\r\n\r\n");
+
+export type HeaderValue = string | number | readonly string[];
+export type Body = string | Uint8Array;
+
+export class Response {
+  status = 200;
+  /** Reason phrase; empty means the standard one for the status. */
+  statusMessage = "";
+  headersSent = false;
+  finished = false;
+  /** Whether the connection closes once this response is sent. */
+  closeAfter: boolean;
+  /** Bytes written before earlier responses on the connection finished (pipelining). */
+  readonly pending: Uint8Array[] = [];
+  pendingEnd = false;
+  readonly startedAt = Date.now();
+  private headers: [string, string][] = [];
+  private framing = FRAMING_NONE;
+  private bodyless = false;
+
+  constructor(private readonly sink: ResponseSink, readonly request: RequestHead) {
+    this.closeAfter = !request.keepAlive;
+  }
+
+  setHeader(name: string, value: HeaderValue): this {
+    this.removeHeader(name);
+    return this.appendHeader(name, value);
+  }
+
+  appendHeader(name: string, value: HeaderValue): this {
+    if (typeof value === "object") for (const v of value) this.headers.push([name, v]);
+    else this.headers.push([name, String(value)]);
+    return this;
+  }
+
+  getHeader(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    const values = this.headers.filter(([n]) => n.toLowerCase() === lower).map(([, v]) => v);
+    return values.length === 0 ? undefined : values.join(", ");
+  }
+
+  hasHeader(name: string): boolean {
+    return this.getHeader(name) !== undefined;
+  }
+
+  removeHeader(name: string): this {
+    const lower = name.toLowerCase();
+    this.headers = this.headers.filter(([n]) => n.toLowerCase() !== lower);
+    return this;
+  }
+
+  getHeaders(): [string, string][] {
+    return this.headers.slice();
+  }
+
+  /** Sets status and headers in one call, like node:http. */
+  writeHead(status: number, headers: Record<string, HeaderValue> = {}): this {
+    this.status = status;
+    for (const [name, value] of Object.entries(headers)) this.setHeader(name, value);
+    return this;
+  }
+
+  /**
+   * Sends a piece of the body (the head first, if it has not gone yet).
+   * Returns false when the client is slow: await drained() before writing more.
+   */
+  write(chunk: Body): boolean {
+    if (this.finished) return false;
+    const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+    const parser = this.sink.parser;
+    let headLength = 0;
+    if (!this.headersSent) headLength = this.serialize(-1);
+    if (this.bodyless || bytes.length === 0) {
+      return headLength === 0 || this.sink.output(this, [parser.bytes.subarray(parser.out, parser.out + headLength)], false);
+    }
+    if (this.framing === FRAMING_CHUNKED) {
+      const at = parser.out + headLength;
+      const n = parser.chunkHeader(at, bytes.length);
+      return this.sink.output(this, [parser.bytes.subarray(parser.out, at + n), bytes, CRLF], false);
+    }
+    const parts = headLength > 0 ? [parser.bytes.subarray(parser.out, parser.out + headLength), bytes] : [bytes];
+    return this.sink.output(this, parts, false);
+  }
+
+  /** Finishes the response, with a last piece of body if given. */
+  end(body?: Body): void {
+    if (this.finished) return;
+    const parser = this.sink.parser;
+    if (!this.headersSent) {
+      const isString = typeof body === "string";
+      const length = body === undefined ? 0 : isString ? Buffer.byteLength(body) : body.length;
+      const headLength = this.serialize(length);
+      const out = parser.out;
+      let parts: Uint8Array[];
+      if (this.bodyless || length === 0) {
+        parts = [parser.bytes.subarray(out, out + headLength)];
+      } else if (isString && headLength + length <= parser.outCapacity) {
+        encoder.encodeInto(body, parser.bytes.subarray(out + headLength, out + parser.outCapacity));
+        parts = [parser.bytes.subarray(out, out + headLength + length)];
+      } else {
+        parts = [parser.bytes.subarray(out, out + headLength), isString ? encoder.encode(body) : body!];
+      }
+      this.finished = true;
+      this.sink.output(this, parts, true);
+      return;
+    }
+    if (body !== undefined) this.write(body);
+    this.finished = true;
+    this.sink.output(this, this.framing === FRAMING_CHUNKED && !this.bodyless ? [LAST_CHUNK] : [], true);
+  }
+
+  /** Sends `value` as JSON. */
+  json(value: unknown, status?: number): void {
+    if (status !== undefined) this.status = status;
+    if (!this.hasHeader("content-type")) this.setHeader("Content-Type", "application/json; charset=utf-8");
+    this.end(JSON.stringify(value));
+  }
+
+  drained(): Promise<void> {
+    return this.sink.drained(this);
+  }
+
+  /** Cuts the response short by closing the connection: the client sees it incomplete. */
+  abort(): void {
+    this.finished = true;
+    this.sink.destroy();
+  }
+
+  /** Forgets status and headers, to answer with an error instead (only before the head is sent). */
+  reset(status: number): void {
+    this.status = status;
+    this.statusMessage = "";
+    this.headers = [];
+  }
+
+  /**
+   * Serializes the head into the parser's output region and returns its
+   * length. bodyLength is the whole body's length, or -1 when it streams.
+   */
+  private serialize(bodyLength: number): number {
+    const status = this.status;
+    this.bodyless = status < 200 || status === 204 || status === 304 || this.request.isHead;
+    let flags = HEAD_DATE;
+    let declaredLength = -1;
+    const fields: [string, string][] = [];
+    for (const field of this.headers) {
+      const lower = field[0].toLowerCase();
+      if (lower === "content-length") declaredLength = Number(field[1]);
+      else if (lower === "transfer-encoding") continue; // framing is ours to choose
+      else if (lower === "connection") {
+        if (/(^|[\s,])close($|[\s,])/i.test(field[1])) this.closeAfter = true;
+      } else {
+        if (lower === "date") flags &= ~HEAD_DATE;
+        fields.push(field);
+      }
+    }
+    let framing = FRAMING_NONE;
+    let length = 0;
+    if (status < 200 || status === 204 || status === 304) {
+      framing = FRAMING_NONE;
+    } else if (bodyLength >= 0) {
+      framing = FRAMING_LENGTH;
+      length = bodyLength;
+    } else if (Number.isSafeInteger(declaredLength) && declaredLength >= 0) {
+      framing = FRAMING_LENGTH;
+      length = declaredLength;
+    } else if (this.request.minorVersion === 1) {
+      framing = FRAMING_CHUNKED;
+    } else {
+      this.closeAfter = true; // HTTP/1.0 without a length: the close ends the body
+    }
+    if (this.sink.closing) this.closeAfter = true;
+    if (this.closeAfter) flags |= HEAD_CLOSE;
+    else if (this.request.minorVersion === 0) flags |= HEAD_KEEP_ALIVE;
+    const n = this.sink.parser.serializeHead(
+      status, this.statusMessage, fields, framing, length, flags, Math.floor(Date.now() / 1000),
+    );
+    if (n < 0) {
+      const { reason } = describeError(n, 0);
+      throw new TypeError(`cannot send response head: ${reason}`);
+    }
+    this.framing = framing;
+    this.headersSent = true;
+    return n;
+  }
+}
