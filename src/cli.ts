@@ -51,13 +51,13 @@ function main(): void {
 
   serve({ port, host: values.host, handler: hi }).then(
     (server) => {
-      const host = server.host.includes(":") ? `[${server.host}]` : server.host;
-      process.stdout.write(`simplenet listening on http://${host}:${server.port}/\n`);
       const stop = (): void => {
         server.close().then(() => process.exit(0));
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
+      const host = server.host.includes(":") ? `[${server.host}]` : server.host;
+      process.stdout.write(`simplenet listening on http://${host}:${server.port}/\n`);
     },
     (error: Error & { code?: string }) => {
       process.stderr.write(`simplenet: cannot listen on ${values.host}:${port}: ${error.code ?? error.message}\n`);

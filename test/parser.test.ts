@@ -1,0 +1,219 @@
+// The wasm parser on raw bytes, as tables of input and expected outcome.
+// Every case runs against both builds (SIMD and scalar), fed whole and split
+// at every byte.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { RequestStream, createParser, parseRequestWith, type Build, type ParseResult, type ParsedRequest } from "../src/parser.ts";
+
+const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const text = (b: Uint8Array): string => String.fromCharCode(...b);
+
+type Accept = { method: string; target: string; version?: string; headers?: [string, string][]; body?: string; trailers?: [string, string][]; keepAlive?: boolean };
+
+const accepted: [string, string, Accept][] = [
+  ["simple GET", "GET /hi HTTP/1.1\r\nHost: a\r\n\r\n", { method: "GET", target: "/hi", headers: [["Host", "a"]], keepAlive: true }],
+  ["OWS trimmed", "GET / HTTP/1.1\r\nHost:  a \t\r\nX-Empty:\r\n\r\n", { method: "GET", target: "/", headers: [["Host", "a"], ["X-Empty", ""]] }],
+  ["HTTP/1.0 closes", "GET / HTTP/1.0\r\n\r\n", { method: "GET", target: "/", version: "1.0", keepAlive: false }],
+  ["HTTP/1.0 keep-alive", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", { method: "GET", target: "/", keepAlive: true }],
+  ["Connection: close", "GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, close\r\n\r\n", { method: "GET", target: "/", keepAlive: false }],
+  ["Content-Length body", "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello", { method: "POST", target: "/p", body: "hello" }],
+  ["chunked body with extensions and trailers",
+    "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b;c=\"d e\"\r\nhello\r\nA\r\n0123456789\r\n0\r\nX-Sum: 1\r\n\r\n",
+    { method: "POST", target: "/p", body: "hello0123456789", trailers: [["X-Sum", "1"]] }],
+  ["any token method", "M-SEARCH /x HTTP/1.1\r\nHost: a\r\n\r\n", { method: "M-SEARCH", target: "/x" }],
+  ["OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", { method: "OPTIONS", target: "*" }],
+  ["absolute-form", "GET http://a.example/x?y=1 HTTP/1.1\r\nHost: a.example\r\n\r\n", { method: "GET", target: "http://a.example/x?y=1" }],
+  ["authority-form", "CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", { method: "CONNECT", target: "a.example:443" }],
+  ["IPv6 host", "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", { method: "GET", target: "/" }],
+  ["leading empty line", "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", { method: "GET", target: "/" }],
+  ["obs-text in value", "GET / HTTP/1.1\r\nHost: a\r\nX: caf\xe9\r\n\r\n", { method: "GET", target: "/", headers: [["Host", "a"], ["X", "caf\xe9"]] }],
+  ["long header value (SIMD path)", `GET / HTTP/1.1\r\nHost: a\r\nX-Long: ${"v".repeat(100)} x\r\n\r\n`, { method: "GET", target: "/" }],
+];
+
+const rejected: [string, string, string, number][] = [
+  ["HTTP/0.9", "GET /\r\n\r\n", "HTTP09", 400],
+  ["lowercase version", "GET / http/1.1\r\nHost: a\r\n\r\n", "BAD_VERSION", 400],
+  ["HTTP/2.0", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", "VERSION_NOT_SUPPORTED", 505],
+  ["HTTP/1.2", "GET / HTTP/1.2\r\nHost: a\r\n\r\n", "VERSION_NOT_SUPPORTED", 505],
+  ["no method", " / HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_METHOD", 400],
+  ["bad method char", "G(T / HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_METHOD", 400],
+  ["NUL in target", "GET /\0 HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_TARGET", 400],
+  ["DEL in target", "GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_TARGET", 400],
+  ["asterisk with M-SEARCH", "M-SEARCH * HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_TARGET", 400],
+  ["asterisk with GET", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_TARGET", 400],
+  ["CONNECT with path", "CONNECT /x HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_TARGET", 400],
+  ["relative target", "GET x HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_TARGET", 400],
+  ["space before colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", "SPACE_BEFORE_COLON", 400],
+  ["obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n", "OBS_FOLD", 400],
+  ["bare CR in value", "GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", "BARE_CR", 400],
+  ["bare LF line end", "GET / HTTP/1.1\nHost: a\r\n\r\n", "BARE_LF", 400],
+  ["bare LF in headers", "GET / HTTP/1.1\r\nHost: a\n\r\n", "BARE_LF", 400],
+  ["NUL in value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n", "BAD_HEADER_VALUE", 400],
+  ["control in name", "GET / HTTP/1.1\r\nHost: a\r\nX\x01: a\r\n\r\n", "BAD_HEADER_NAME", 400],
+  ["empty name", "GET / HTTP/1.1\r\nHost: a\r\n: a\r\n\r\n", "BAD_HEADER_NAME", 400],
+  ["CL and TE", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "LENGTH_AND_CHUNKED", 400],
+  ["duplicate CL", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", "DUPLICATE_CONTENT_LENGTH", 400],
+  ["CL list", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3\r\n\r\nabc", "BAD_CONTENT_LENGTH", 400],
+  ["CL sign", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +3\r\n\r\nabc", "BAD_CONTENT_LENGTH", 400],
+  ["CL overflow", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n", "BAD_CONTENT_LENGTH", 400],
+  ["TE not ending in chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "BAD_TRANSFER_ENCODING", 400],
+  ["TE chunked twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", "BAD_TRANSFER_ENCODING", 400],
+  ["TE header twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", "BAD_TRANSFER_ENCODING", 400],
+  ["TE gzip, chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "UNSUPPORTED_TRANSFER_CODING", 501],
+  ["TE in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "BAD_TRANSFER_ENCODING", 400],
+  ["missing Host", "GET / HTTP/1.1\r\n\r\n", "MISSING_HOST", 400],
+  ["duplicate Host", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "DUPLICATE_HOST", 400],
+  ["bad Host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", "BAD_HOST", 400],
+  ["bad Host port", "GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", "BAD_HOST", 400],
+  ["chunk size not hex", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nz\r\n", "BAD_CHUNK_SIZE", 400],
+  ["chunk size overflow", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n", "CHUNK_SIZE_OVERFLOW", 400],
+  ["chunk without CRLF", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n", "BAD_CHUNK_TERMINATOR", 400],
+  ["chunk line bare LF", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n", "BARE_LF", 400],
+  ["bad chunk extension", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;a\x01\r\nabc\r\n0\r\n\r\n", "BAD_CHUNK_EXTENSION", 400],
+  ["trailer with obs-fold", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\r\n b\r\n\r\n", "OBS_FOLD", 400],
+];
+
+const limitCases: [string, string, Record<string, number>, string, number][] = [
+  ["target over the limit", `GET /${"a".repeat(100)} HTTP/1.1\r\nHost: a\r\n\r\n`, { maxTargetBytes: 64 }, "TARGET_TOO_LONG", 414],
+  ["head over the limit", `GET / HTTP/1.1\r\nHost: a\r\nX: ${"a".repeat(300)}\r\n\r\n`, { maxHeadBytes: 256 }, "HEAD_TOO_LARGE", 431],
+  ["too many headers", `GET / HTTP/1.1\r\nHost: a\r\n${"X: 1\r\n".repeat(5)}\r\n`, { maxHeaders: 4 }, "TOO_MANY_HEADERS", 431],
+  ["header line over the limit", `GET / HTTP/1.1\r\nHost: a\r\nX: ${"a".repeat(80)}\r\n\r\n`, { maxHeaderLine: 64 }, "HEADER_LINE_TOO_LONG", 431],
+  ["body over the limit (Content-Length)", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nabcdefghijk", { maxBodyBytes: 10 }, "BODY_TOO_LARGE", 413],
+  ["body over the limit (chunked)", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\nabcdef\r\n0\r\n\r\n", { maxBodyBytes: 10 }, "BODY_TOO_LARGE", 413],
+  ["chunk extension over the limit", `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;${"x".repeat(100)}\r\nabc\r\n0\r\n\r\n`, { maxChunkExtension: 32 }, "CHUNK_EXTENSION_TOO_LARGE", 413],
+];
+
+function isRequest(r: ParseResult): r is ParsedRequest {
+  return "method" in r;
+}
+
+for (const build of ["simd", "scalar"] as Build[]) {
+  const test = suite(`parser (${build})`);
+  const parser = createParser({}, build);
+
+  test("the build is the one asked for", () => {
+    assert.is(parser.simd, build === "simd");
+  });
+
+  for (const [name, input, want] of accepted) {
+    test(`accepts: ${name}`, () => {
+      const r = parseRequestWith(parser, bytes(input));
+      if (!isRequest(r)) assert.unreachable(`rejected: ${JSON.stringify(r)}`);
+      const req = r as ParsedRequest;
+      assert.is(req.method, want.method);
+      assert.is(req.target, want.target);
+      if (want.version) assert.is(req.version, want.version);
+      if (want.headers) assert.equal(req.headers, want.headers);
+      assert.is(text(req.body), want.body ?? "");
+      if (want.trailers) assert.equal(req.trailers, want.trailers);
+      if (want.keepAlive !== undefined) assert.is(req.keepAlive, want.keepAlive);
+      assert.is(req.consumed, input.length);
+    });
+  }
+
+  for (const [name, input, code, status] of rejected) {
+    test(`rejects: ${name}`, () => {
+      const r = parseRequestWith(parser, bytes(input));
+      if (!("error" in r)) assert.unreachable(`accepted: ${JSON.stringify(r)}`);
+      const { error } = r as { error: { code: string; status: number; offset: number } };
+      assert.is(error.code, code);
+      assert.is(error.status, status);
+      assert.ok(error.offset >= 0 && error.offset <= input.length, `offset ${error.offset}`);
+    });
+  }
+
+  for (const [name, input, limits, code, status] of limitCases) {
+    test(`limit: ${name}`, () => {
+      const limited = createParser(limits, build);
+      const r = parseRequestWith(limited, bytes(input));
+      if (!("error" in r)) assert.unreachable(`accepted: ${JSON.stringify(r)}`);
+      const { error } = r as { error: { code: string; status: number } };
+      assert.is(error.code, code);
+      assert.is(error.status, status);
+      const relaxed = parseRequestWith(createParser({}, build), bytes(input));
+      assert.ok(isRequest(relaxed), "accepted without the limit");
+    });
+  }
+
+  test("every split point gives the same result", () => {
+    const cases = [...accepted.map(([, input]) => input), ...rejected.map(([, input]) => input)];
+    for (const input of cases) {
+      const all = bytes(input);
+      const whole = JSON.stringify(parseRequestWith(parser, all), replacer);
+      for (let at = 1; at < all.length; at++) {
+        const split = JSON.stringify(streamSplit(parser, all, at), replacer);
+        assert.is(split, whole, `split at ${at} of ${JSON.stringify(input)}`);
+      }
+      // One byte at a time.
+      assert.is(JSON.stringify(streamSplit(parser, all, 1, 1), replacer), whole, `bytewise ${JSON.stringify(input)}`);
+    }
+  });
+
+  test("incomplete input asks for more", () => {
+    for (const input of ["GET / HTTP/1.1\r\nHost: a\r\n", "GET / HTTP/1.1\r\nHost: a\r\n\r", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhel",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"]) {
+      assert.equal(parseRequestWith(parser, bytes(input)), { incomplete: true }, input);
+    }
+  });
+
+  test("pipelined messages: consumed marks where the next begins", () => {
+    const a = "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc";
+    const b = "GET /b HTTP/1.1\r\nHost: a\r\n\r\n";
+    const first = parseRequestWith(parser, bytes(a + b)) as ParsedRequest;
+    assert.is(first.consumed, a.length);
+    const second = parseRequestWith(parser, bytes(a + b).subarray(first.consumed)) as ParsedRequest;
+    assert.is(second.target, "/b");
+  });
+
+  test("serializer: status line, fields, Date, framing", () => {
+    const n = parser.serializeHead(200, "", [["Content-Type", "text/plain"]], 1, 2, 1 | 2, 784111777);
+    const head = text(parser.bytes.subarray(parser.out, parser.out + n));
+    assert.is(head, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 2\r\nConnection: close\r\n\r\n");
+    const chunked = parser.serializeHead(404, "Nope", [], 2, 0, 0, 0);
+    assert.is(text(parser.bytes.subarray(parser.out, parser.out + chunked)), "HTTP/1.1 404 Nope\r\nTransfer-Encoding: chunked\r\n\r\n");
+  });
+
+  test("serializer refuses CR, LF and NUL in values and bad names", () => {
+    assert.is(parser.serializeHead(200, "", [["X", "a\r\nSet-Cookie: x"]], 0, 0, 0, 0), -42);
+    assert.is(parser.serializeHead(200, "", [["X", "a\nb"]], 0, 0, 0, 0), -42);
+    assert.is(parser.serializeHead(200, "", [["X", "a\0b"]], 0, 0, 0, 0), -42);
+    assert.is(parser.serializeHead(200, "", [["Bad Name", "a"]], 0, 0, 0, 0), -41);
+    assert.is(parser.serializeHead(200, "", [["X", "\u2603"]], 0, 0, 0, 0), -42);
+    assert.is(parser.serializeHead(99, "", [], 0, 0, 0, 0), -40);
+  });
+
+  test("Date follows the clock", () => {
+    const dates = [0, 951782400, 1709164800, 4102444799].map((t) => {
+      const n = parser.serializeHead(200, "", [], 0, 0, 1, t);
+      return /Date: (.*)\r\n/.exec(text(parser.bytes.subarray(parser.out, parser.out + n)))![1];
+    });
+    assert.equal(dates, [0, 951782400, 1709164800, 4102444799].map((t) => new Date(t * 1000).toUTCString()));
+  });
+
+  test.run();
+}
+
+/** Feeds `input` to a stream in pieces of `first` bytes, then `step`-byte pieces. */
+function streamSplit(parser: ReturnType<typeof createParser>, input: Uint8Array, first: number, step = input.length): ParseResult {
+  let result: ParseResult = { incomplete: true };
+  let head: { method: string; target: string; version: string; headers: { toArray(): [string, string][] }; keepAlive: boolean } | null = null;
+  const body: number[] = [];
+  const stream: RequestStream = new RequestStream(parser, {
+    head: (h) => { head = h; },
+    data: (chunk) => { body.push(...chunk); },
+    end: (trailers) => {
+      const h = head!;
+      result = { method: h.method, target: h.target, version: h.version, headers: h.headers.toArray(), body: Uint8Array.from(body),
+        trailers: trailers ? trailers.toArray() : [], consumed: stream.position, keepAlive: h.keepAlive };
+      stream.stop();
+    },
+    error: (error) => { result = { error }; },
+  });
+  stream.push(input.subarray(0, first));
+  for (let at = first; at < input.length && !stream.stopped; at += step) stream.push(input.subarray(at, at + step));
+  return result;
+}
+
+function replacer(_key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? Array.from(value) : value;
+}
