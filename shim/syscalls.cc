@@ -110,6 +110,18 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
   return Result(info.Env(), bind(Int(info, 0), reinterpret_cast<sockaddr*>(&addr), len));
 }
 
+// connect(fd, family, address, port)
+Napi::Value Connect(const Napi::CallbackInfo& info) {
+  sockaddr_storage addr;
+  socklen_t len = Address(Int(info, 1), info[2].As<Napi::String>().Utf8Value(), Int(info, 3), &addr);
+  if (len == 0) return Napi::Number::New(info.Env(), -EINVAL);
+  int rc;
+  do {
+    rc = connect(Int(info, 0), reinterpret_cast<sockaddr*>(&addr), len);
+  } while (rc < 0 && errno == EINTR);
+  return Result(info.Env(), rc);
+}
+
 Napi::Value Listen(const Napi::CallbackInfo& info) {
   return Result(info.Env(), listen(Int(info, 0), Int(info, 1)));
 }
@@ -235,6 +247,7 @@ void DefineSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("socket", Napi::Function::New<Socket>(env, "socket"));
   exports.Set("setsockopt", Napi::Function::New<SetSockOpt>(env, "setsockopt"));
   exports.Set("bind", Napi::Function::New<Bind>(env, "bind"));
+  exports.Set("connect", Napi::Function::New<Connect>(env, "connect"));
   exports.Set("listen", Napi::Function::New<Listen>(env, "listen"));
   exports.Set("accept4", Napi::Function::New<Accept4>(env, "accept4"));
   exports.Set("getsockname", Napi::Function::New<GetSockName>(env, "getsockname"));

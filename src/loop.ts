@@ -1,6 +1,6 @@
 // One epoll descriptor watched by one uv_poll_t: every socket of a server is
 // registered here, and a single callback dispatches the ready ones.
-import { K, Poller, type PollerHandle, check, close, epollCreate1, epollCtl } from "./syscalls.js";
+import { K, Poller, type PollerHandle, check, close, epollCreate1, epollCtl, traceEpollWait } from "./syscalls.js";
 
 export interface Watcher {
   /** Called with the epoll event bits for this watcher's fd. */
@@ -45,6 +45,7 @@ export class EventLoop {
 
   private dispatch(count: number): void {
     const events = this.events;
+    if (traceEpollWait !== null) traceEpollWait(this.epfd, events, count);
     for (let i = 0; i < count; i++) {
       const watcher = this.watchers[events[2 * i]];
       // A watcher earlier in this batch may have closed this fd.

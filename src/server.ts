@@ -1,13 +1,13 @@
 // serve(): a listening socket, its connections and their timeouts, on one
 // event loop with one wasm parser instance.
 import { Connection, type ConnectionHost } from "./connection.js";
+import { closeListener, openListener, type ListenOptions, type Listening } from "./listener.js";
 import { EventLoop, type Watcher } from "./loop.js";
 import { createParser, type ParserInstance, type ParserLimits } from "./parser.js";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
-import {
-  Errno, K, SyscallError, accept4, address, bind, check, close, getpeername, getsockname, listen, setsockopt, socket,
-} from "./syscalls.js";
+import { Errno, K, SyscallError, accept4, close, getpeername, setTrace, setsockopt } from "./syscalls.js";
+import { WorkerPool, joinPool, reportFailure, takeAssignment, workerCount } from "./workers.js";
 
 export type Handler = (req: Request, res: Response) => void | Promise<void>;
 
@@ -27,44 +27,53 @@ export interface Timeouts {
   close?: number;
 }
 
-export interface ServeOptions {
+export interface ServeOptions extends ListenOptions {
   handler: Handler;
-  /** Default 0: the kernel picks one; Server.port tells which. */
-  port?: number;
-  /** IPv4 or IPv6 address. Default "0.0.0.0". */
-  host?: string;
-  /** listen(2) backlog. Default 511. */
-  backlog?: number;
   limits?: Limits;
   timeouts?: Timeouts;
   /** Where handler errors are reported. Default console.error. */
   onError?: (error: unknown) => void;
+  /** Print every system call strace-style (to stderr, or to this function). */
+  trace?: boolean | ((line: string) => void);
+  /** Worker threads, each with its own loop and SO_REUSEPORT listener. Default 1; "auto": one per core. */
+  workers?: number | "auto";
+  /** With workers: the module each worker runs (it calls serve()). Default: the process's entry script. */
+  entry?: string | URL;
 }
 
 const ACCEPT_BATCH = 64;
 const ACCEPT_RETRY_MS = 100;
 
 export class Server implements ConnectionHost {
-  readonly loop = new EventLoop();
+  readonly loop: EventLoop;
   readonly parser: ParserInstance;
-  readonly host: string;
+  host = "";
   port = 0;
+  /** The Unix socket path, when listening on one. */
+  path: string | undefined;
   closing = false;
   private readonly connections = new Set<Connection>();
   private readonly handler: Handler;
   private readonly onError: (error: unknown) => void;
   private readonly timeouts: Required<Timeouts>;
   private readonly maxConnections: number;
-  private listenFd = -1;
+  private listening: Listening | null = null;
+  private tracing = false;
+  private exhaustionReported = false;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private acceptRetry: ReturnType<typeof setTimeout> | null = null;
   private closed: Promise<void> | null = null;
   private allGone: (() => void) | null = null;
 
   constructor(options: ServeOptions) {
+    if (options.trace) {
+      const log = options.trace;
+      setTrace(typeof log === "function" ? log : (line) => process.stderr.write(`${line}\n`));
+      this.tracing = true;
+    }
+    this.loop = new EventLoop();
     this.handler = options.handler;
-    this.onError = options.onError ?? ((error) => console.error("simplenet: handler failed:", error));
-    this.host = options.host ?? "0.0.0.0";
+    this.onError = options.onError ?? ((error) => console.error("simplenet:", error));
     this.parser = createParser(options.limits);
     this.maxConnections = options.limits?.maxConnections ?? 10000;
     this.timeouts = {
@@ -77,53 +86,60 @@ export class Server implements ConnectionHost {
     this.sweeper.unref();
   }
 
-  /** Opens the listening socket: socket, setsockopt, bind, listen. */
-  listen(port: number, backlog: number): void {
-    const family = this.host.includes(":") ? K.AF_INET6 : K.AF_INET;
-    const fd = check("socket", socket(family, K.SOCK_STREAM | K.SOCK_NONBLOCK | K.SOCK_CLOEXEC, 0));
+  /** Opens the listening socket and watches it. */
+  listen(options: ListenOptions): void {
+    let listening: Listening;
     try {
-      check("setsockopt", setsockopt(fd, K.SOL_SOCKET, K.SO_REUSEADDR, 1));
-      check("bind", bind(fd, family, this.host, port));
-      check("listen", listen(fd, backlog));
-      this.port = address("getsockname", getsockname(fd))[2];
-      this.loop.add(fd, K.EPOLLIN, this.listener);
+      listening = openListener(options);
+      this.loop.add(listening.fd, K.EPOLLIN, this.listener);
     } catch (error) {
-      close(fd);
       this.release();
       throw error;
     }
-    this.listenFd = fd;
+    this.listening = listening;
+    this.host = listening.host;
+    this.port = listening.port;
+    this.path = listening.path;
   }
 
   private readonly listener: Watcher = { ready: () => this.acceptBatch() };
 
+  /** Accepts up to a batch per wake-up, so a flood of connections cannot starve the ones already open. */
   private acceptBatch(): void {
-    for (let i = 0; i < ACCEPT_BATCH && this.listenFd >= 0; i++) {
-      const fd = accept4(this.listenFd, K.SOCK_NONBLOCK | K.SOCK_CLOEXEC);
+    for (let i = 0; i < ACCEPT_BATCH && this.listening !== null; i++) {
+      const fd = accept4(this.listening.fd, K.SOCK_NONBLOCK | K.SOCK_CLOEXEC);
       if (fd < 0) {
         if (fd === -Errno.EMFILE || fd === -Errno.ENFILE) this.pauseAccepting(new SyscallError("accept4", -fd));
-        else if (fd === -Errno.ECONNABORTED) continue;
+        else if (fd === -Errno.ECONNABORTED || fd === -Errno.EPROTO) continue;
         return;
       }
+      this.exhaustionReported = false;
       if (this.connections.size >= this.maxConnections) {
         close(fd);
         continue;
       }
-      setsockopt(fd, K.IPPROTO_TCP, K.TCP_NODELAY, 1);
+      if (this.path === undefined) setsockopt(fd, K.IPPROTO_TCP, K.TCP_NODELAY, 1);
       const peer = getpeername(fd);
       const remote = typeof peer === "number" ? { address: "", port: 0 } : { address: peer[1], port: peer[2] };
       this.connections.add(new Connection(this, fd, remote));
     }
   }
 
-  /** Out of descriptors: stop watching the listener for a while instead of spinning on it. */
+  /**
+   * Out of descriptors: the pending connection stays in the backlog and the
+   * listener would be readable forever, so stop watching it for a while
+   * rather than spin. Reported once until an accept succeeds again.
+   */
   private pauseAccepting(error: SyscallError): void {
-    if (this.acceptRetry !== null) return;
-    this.onError(error);
-    this.loop.modify(this.listenFd, 0);
+    if (this.acceptRetry !== null || this.listening === null) return;
+    if (!this.exhaustionReported) {
+      this.exhaustionReported = true;
+      this.onError(new Error(`${error.message}: out of file descriptors; pausing accept until some are free`));
+    }
+    this.loop.modify(this.listening.fd, 0);
     this.acceptRetry = setTimeout(() => {
       this.acceptRetry = null;
-      if (this.listenFd >= 0) this.loop.modify(this.listenFd, K.EPOLLIN);
+      if (this.listening !== null) this.loop.modify(this.listening.fd, K.EPOLLIN);
     }, ACCEPT_RETRY_MS);
   }
 
@@ -169,10 +185,10 @@ export class Server implements ConnectionHost {
     if (this.closed !== null) return this.closed;
     this.closing = true;
     if (this.acceptRetry !== null) clearTimeout(this.acceptRetry);
-    if (this.listenFd >= 0) {
-      this.loop.remove(this.listenFd);
-      close(this.listenFd);
-      this.listenFd = -1;
+    if (this.listening !== null) {
+      this.loop.remove(this.listening.fd);
+      closeListener(this.listening);
+      this.listening = null;
     }
     const gone = new Promise<void>((resolve) => (this.allGone = resolve));
     for (const conn of [...this.connections]) conn.shutdown();
@@ -190,12 +206,34 @@ export class Server implements ConnectionHost {
   private release(): void {
     clearInterval(this.sweeper);
     this.loop.close();
+    if (this.tracing) setTrace(null);
   }
 }
 
-/** Starts a server; resolves once it is listening (its port is then known). */
-export async function serve(options: ServeOptions): Promise<Server> {
+/**
+ * Starts a server; resolves once it is listening (its port is then known).
+ * With `workers` > 1 the entry module runs in that many worker threads, each
+ * serving on the same port; the result is then the pool that closes them.
+ */
+export function serve(options: ServeOptions & { workers: number | "auto" }): Promise<Server | WorkerPool>;
+export function serve(options: ServeOptions): Promise<Server>;
+export async function serve(options: ServeOptions): Promise<Server | WorkerPool> {
+  const assignment = takeAssignment();
+  if (assignment !== null) {
+    try {
+      const server = new Server(options);
+      server.listen({ ...options, host: assignment.host, port: assignment.port, reusePort: true });
+      joinPool(server);
+      return server;
+    } catch (error) {
+      reportFailure(error);
+      throw error;
+    }
+  }
+  if (options.workers !== undefined && workerCount(options.workers) > 1) {
+    return WorkerPool.start({ ...options, workers: options.workers });
+  }
   const server = new Server(options);
-  server.listen(options.port ?? 0, options.backlog ?? 511);
+  server.listen(options);
   return server;
 }

@@ -3,8 +3,9 @@
 // names both the errno and the system call.
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
+import { Tracer } from "./trace.js";
 
-type Bytes = Uint8Array | ArrayBuffer;
+export type Bytes = Uint8Array | ArrayBuffer;
 /** [family, address, port] */
 export type SocketAddress = [number, string, number];
 
@@ -16,6 +17,7 @@ interface Addon {
   socket(domain: number, type: number, protocol: number): number;
   setsockopt(fd: number, level: number, name: number, value: number): number;
   bind(fd: number, family: number, address: string, port: number): number;
+  connect(fd: number, family: number, address: string, port: number): number;
   listen(fd: number, backlog: number): number;
   accept4(fd: number, flags: number): number;
   getsockname(fd: number): SocketAddress | number;
@@ -34,11 +36,6 @@ interface Addon {
 
 const addon = createRequire(import.meta.url)("../build/Release/simplenet.node") as Addon;
 
-export const {
-  socket, setsockopt, bind, listen, accept4, getsockname, getpeername, read, write, writev, sendfile, shutdown,
-  close, epoll_create1: epollCreate1, epoll_ctl: epollCtl, Poller,
-} = addon;
-
 export const K = addon.constants as {
   AF_INET: number; AF_INET6: number; AF_UNIX: number; SOCK_STREAM: number; SOCK_NONBLOCK: number;
   SOCK_CLOEXEC: number; SOL_SOCKET: number; SO_REUSEADDR: number; SO_REUSEPORT: number; IPPROTO_TCP: number;
@@ -46,6 +43,51 @@ export const K = addon.constants as {
   SHUT_RDWR: number; EPOLL_CLOEXEC: number; EPOLL_CTL_ADD: number; EPOLL_CTL_MOD: number; EPOLL_CTL_DEL: number;
   EPOLLIN: number; EPOLLOUT: number; EPOLLERR: number; EPOLLHUP: number; EPOLLRDHUP: number; EPOLLET: number;
 };
+
+export const { Poller } = addon;
+
+// Live bindings: with tracing off they are the addon's own functions, so
+// tracing costs nothing unless it is on.
+export let socket = addon.socket;
+export let setsockopt = addon.setsockopt;
+export let bind = addon.bind;
+export let connect = addon.connect;
+export let listen = addon.listen;
+export let accept4 = addon.accept4;
+export let getsockname = addon.getsockname;
+export let getpeername = addon.getpeername;
+export let read = addon.read;
+export let write = addon.write;
+export let writev = addon.writev;
+export let sendfile = addon.sendfile;
+export let shutdown = addon.shutdown;
+export let close = addon.close;
+export let epollCreate1 = addon.epoll_create1;
+export let epollCtl = addon.epoll_ctl;
+/** While tracing: logs the epoll_wait whose (fd, events) pairs the poller handed over. */
+export let traceEpollWait: ((epfd: number, events: Int32Array, count: number) => void) | null = null;
+
+/** Prints every system call of this thread strace-style to `log`, or stops when log is null. */
+export function setTrace(log: ((line: string) => void) | null): void {
+  const t = log === null ? null : new Tracer(K, log);
+  traceEpollWait = t ? (epfd, events, count) => t.epollWait(epfd, events, count) : null;
+  socket = t ? (d, ty, p) => t.socket(d, ty, p, addon.socket(d, ty, p)) : addon.socket;
+  setsockopt = t ? (fd, l, n, v) => t.setsockopt(fd, l, n, v, addon.setsockopt(fd, l, n, v)) : addon.setsockopt;
+  bind = t ? (fd, f, a, p) => t.bind(fd, f, a, p, addon.bind(fd, f, a, p)) : addon.bind;
+  connect = t ? (fd, f, a, p) => t.connect(fd, f, a, p, addon.connect(fd, f, a, p)) : addon.connect;
+  listen = t ? (fd, b) => t.listen(fd, b, addon.listen(fd, b)) : addon.listen;
+  accept4 = t ? (fd, fl) => t.accept4(fd, fl, addon.accept4(fd, fl)) : addon.accept4;
+  getsockname = t ? (fd) => t.getsockname(fd, addon.getsockname(fd)) : addon.getsockname;
+  getpeername = t ? (fd) => t.getpeername(fd, addon.getpeername(fd)) : addon.getpeername;
+  read = t ? (fd, b, o, l) => t.read(fd, b, o, l, addon.read(fd, b, o, l)) : addon.read;
+  write = t ? (fd, b, o, l) => t.write(fd, b, o, l, addon.write(fd, b, o, l)) : addon.write;
+  writev = t ? (fd, c) => t.writev(fd, c, addon.writev(fd, c)) : addon.writev;
+  sendfile = t ? (o, i, off, n) => t.sendfile(o, i, off, n, addon.sendfile(o, i, off, n)) : addon.sendfile;
+  shutdown = t ? (fd, h) => t.shutdown(fd, h, addon.shutdown(fd, h)) : addon.shutdown;
+  close = t ? (fd) => t.close(fd, addon.close(fd)) : addon.close;
+  epollCreate1 = t ? (f) => t.epollCreate1(f, addon.epoll_create1(f)) : addon.epoll_create1;
+  epollCtl = t ? (e, op, fd, ev) => t.epollCtl(e, op, fd, ev, addon.epoll_ctl(e, op, fd, ev)) : addon.epoll_ctl;
+}
 
 export const Errno = osConstants.errno;
 const errnoNames = new Map(Object.entries(osConstants.errno).map(([name, value]) => [value, name]));

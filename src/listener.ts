@@ -1,0 +1,97 @@
+// Listening sockets: socket, setsockopt, bind, listen — for IPv4, IPv6
+// (dual-stack unless ipv6Only) and Unix domain paths.
+import { lstatSync, unlinkSync } from "node:fs";
+import {
+  Errno, K, SyscallError, address, bind, check, close, connect, getsockname, listen, setsockopt, socket,
+} from "./syscalls.js";
+
+export interface ListenOptions {
+  /** IPv4 or IPv6 address. Default "0.0.0.0"; "::" is dual-stack unless ipv6Only. */
+  host?: string;
+  /** Default 0: the kernel picks one. */
+  port?: number;
+  /** A Unix domain socket path instead of host and port. */
+  path?: string;
+  /** listen(2) backlog. Default 511. */
+  backlog?: number;
+  /** IPV6_V6ONLY on an IPv6 listener. Default false. */
+  ipv6Only?: boolean;
+  /** SO_REUSEPORT, so several listeners share the port (one per worker). */
+  reusePort?: boolean;
+}
+
+export interface Listening {
+  fd: number;
+  host: string;
+  port: number;
+  path?: string;
+}
+
+const STREAM = () => K.SOCK_STREAM | K.SOCK_NONBLOCK | K.SOCK_CLOEXEC;
+
+/** A bound socket, not yet listening. */
+export function bound(options: ListenOptions): Listening {
+  if (options.path !== undefined) return boundUnix(options.path);
+  const host = options.host ?? "0.0.0.0";
+  const family = host.includes(":") ? K.AF_INET6 : K.AF_INET;
+  const fd = check("socket", socket(family, STREAM(), 0));
+  try {
+    check("setsockopt", setsockopt(fd, K.SOL_SOCKET, K.SO_REUSEADDR, 1));
+    if (options.reusePort) check("setsockopt", setsockopt(fd, K.SOL_SOCKET, K.SO_REUSEPORT, 1));
+    if (family === K.AF_INET6) check("setsockopt", setsockopt(fd, K.IPPROTO_IPV6, K.IPV6_V6ONLY, options.ipv6Only ? 1 : 0));
+    check("bind", bind(fd, family, host, options.port ?? 0));
+    return { fd, host, port: address("getsockname", getsockname(fd))[2] };
+  } catch (error) {
+    close(fd);
+    throw error;
+  }
+}
+
+export function openListener(options: ListenOptions): Listening {
+  const socket = bound(options);
+  const rc = listen(socket.fd, options.backlog ?? 511);
+  if (rc < 0) {
+    closeListener(socket);
+    throw new SyscallError("listen", -rc);
+  }
+  return socket;
+}
+
+export function closeListener(socket: Listening): void {
+  close(socket.fd);
+  if (socket.path !== undefined) {
+    try {
+      unlinkSync(socket.path);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function boundUnix(path: string): Listening {
+  const fd = check("socket", socket(K.AF_UNIX, STREAM(), 0));
+  let rc = bind(fd, K.AF_UNIX, path, 0);
+  if (rc === -Errno.EADDRINUSE && isStale(path)) {
+    unlinkSync(path);
+    rc = bind(fd, K.AF_UNIX, path, 0);
+  }
+  if (rc < 0) {
+    close(fd);
+    throw new SyscallError("bind", -rc);
+  }
+  return { fd, host: "", port: 0, path };
+}
+
+/** A socket file nobody listens on: left behind by a process that died. */
+function isStale(path: string): boolean {
+  try {
+    if (!lstatSync(path).isSocket()) return false;
+  } catch {
+    return false;
+  }
+  const probe = socket(K.AF_UNIX, K.SOCK_STREAM | K.SOCK_CLOEXEC, 0);
+  if (probe < 0) return false;
+  const rc = connect(probe, K.AF_UNIX, path, 0);
+  close(probe);
+  return rc === -Errno.ECONNREFUSED;
+}

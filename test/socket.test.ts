@@ -1,0 +1,271 @@
+// The socket layer: addresses, accept under descriptor exhaustion, fairness,
+// descriptor lifecycle, worker threads, and the syscall trace.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serve, type Handler } from "../src/index.ts";
+import { exchange, parseResponses, sleep } from "./helpers.ts";
+
+const test = suite("socket layer");
+const ok: Handler = (_req, res) => res.end("ok");
+const childScript = fileURLToPath(new URL("./fixtures/serve-child.mts", import.meta.url));
+
+function get(options: { host?: string; port?: number; socketPath?: string; family?: number }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    httpRequest({ ...options, path: "/", agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("latin1").on("data", (c) => (body += c)).on("end", () => resolve(body));
+    }).on("error", reject).end();
+  });
+}
+
+function startChild(args: string[]): { child: ChildProcess; ready: Promise<{ port: number; fds: number }>; stderr: () => string } {
+  const child = spawn(process.execPath, ["--import", "tsx", childScript, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr!.on("data", (c) => (err += c));
+  const ready = new Promise<{ port: number; fds: number }>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (c) => {
+      out += c;
+      const m = /ready (\d+) (\d+)/.exec(out);
+      if (m) resolve({ port: Number(m[1]), fds: Number(m[2]) });
+    });
+    child.once("exit", (code) => reject(new Error(`child exited ${code}: ${err}`)));
+  });
+  return { child, ready, stderr: () => err };
+}
+
+/** CPU time (user + system) a process has used, in clock ticks. */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+const openFds = (): number => readdirSync("/proc/self/fd").length;
+
+test("IPv6 '::' is dual-stack by default; ipv6Only refuses IPv4", async () => {
+  const dual = await serve({ host: "::", port: 0, handler: ok });
+  try {
+    assert.is(await get({ host: "::1", port: dual.port }), "ok");
+    assert.is(await get({ host: "127.0.0.1", port: dual.port }), "ok");
+  } finally {
+    await dual.close();
+  }
+  const only = await serve({ host: "::1", port: 0, ipv6Only: true, handler: ok });
+  try {
+    assert.is(await get({ host: "::1", port: only.port }), "ok");
+    await get({ host: "127.0.0.1", port: only.port }).then(
+      () => assert.unreachable("IPv4 reached an IPv6-only listener"),
+      (e: { code: string }) => assert.is(e.code, "ECONNREFUSED"),
+    );
+  } finally {
+    await only.close();
+  }
+});
+
+test("Unix domain socket: serves, removes its file on close, replaces a stale one, refuses a live one", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "simplenet-"));
+  const path = join(dir, "s.sock");
+  try {
+    const server = await serve({ path, handler: ok });
+    assert.is(await get({ socketPath: path }), "ok");
+    await serve({ path, handler: ok }).then(
+      () => assert.unreachable("a second server bound a live socket path"),
+      (e: { code: string; syscall: string }) => assert.equal([e.code, e.syscall], ["EADDRINUSE", "bind"]),
+    );
+    await server.close();
+    assert.not.ok(existsSync(path), "socket file removed on close");
+
+    // A server killed outright leaves its socket file behind.
+    const { child, ready } = startChild(["unix", path]);
+    await ready;
+    child.kill("SIGKILL");
+    await once(child, "exit");
+    assert.ok(existsSync(path), "stale file left by the killed server");
+    const again = await serve({ path, handler: ok });
+    assert.is(await get({ socketPath: path }), "ok");
+    await again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the trace shows one request's system calls, strace-style", async () => {
+  const lines: string[] = [];
+  const server = await serve({ host: "127.0.0.1", port: 0, backlog: 17, trace: (l) => lines.push(l), handler: ok });
+  const { text } = await exchange(server.port, ["GET /hi HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"]);
+  await server.close();
+  assert.ok(text.startsWith("HTTP/1.1 200 OK"));
+  const trace = lines.join("\n");
+  const expected = [
+    /^epoll_create1\(EPOLL_CLOEXEC\) = (\d+)$/m,
+    /^socket\(AF_INET, SOCK_STREAM\|SOCK_NONBLOCK\|SOCK_CLOEXEC, 0\) = (\d+)$/m,
+    new RegExp(`^bind\\(\\d+, \\{127\\.0\\.0\\.1:0\\}\\) = 0$`, "m"),
+    /^listen\(\d+, 17\) = 0$/m,
+    /^accept4\(\d+, NULL, NULL, SOCK_CLOEXEC\|SOCK_NONBLOCK\) = \d+$/m,
+    /^read\(\d+, "GET \/hi HTTP\/1\.1\\r\\nHost: a\\r\\nConne"\.\.\., \d+\) = 48$/m,
+    /^sendto\(\d+, "HTTP\/1\.1 200 OK\\r\\n.*"(\.\.\.)?, \d+, MSG_NOSIGNAL, NULL, 0\) = \d+$/m,
+    /^shutdown\(\d+, SHUT_WR\) = 0$/m,
+    /^close\(\d+\) = 0$/m,
+  ];
+  let from = 0;
+  for (const pattern of expected) {
+    const rest = trace.slice(from);
+    const m = pattern.exec(rest);
+    assert.ok(m, `${pattern} after offset ${from} in:\n${trace}`);
+    from += m!.index + m![0].length;
+  }
+  // And off means off: a server without the option prints nothing.
+  const quiet: string[] = [];
+  const plain = await serve({ host: "127.0.0.1", port: 0, handler: ok });
+  await exchange(plain.port, ["GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"]);
+  await plain.close();
+  assert.is(quiet.length, 0);
+  assert.is(lines.filter((l) => l.startsWith("socket(")).length, 1, "tracing stopped with its server");
+});
+
+test("one flooding connection does not starve another", async () => {
+  const server = await serve({ host: "127.0.0.1", port: 0, handler: (req, res) => res.end(req.path) });
+  try {
+    const flood: Socket = connect({ port: server.port, host: "127.0.0.1" });
+    await once(flood, "connect");
+    const count = 20_000;
+    let floodResponses = 0;
+    flood.on("data", (c: Buffer) => (floodResponses += c.toString("latin1").split("HTTP/1.1 200").length - 1));
+    const one = "GET /flood HTTP/1.1\r\nHost: a\r\n\r\n";
+    flood.write(one.repeat(count));
+    await sleep(5);
+    const other = await get({ host: "127.0.0.1", port: server.port });
+    const seenWhenOtherDone = floodResponses;
+    assert.is(other, "ok".length ? "/" : "");
+    assert.ok(seenWhenOtherDone < count, `the other connection waited for all ${count} flood responses`);
+    flood.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("out of descriptors: accept pauses without spinning, logs once, and recovers", async () => {
+  const { child, ready, stderr } = startChild([]);
+  const sockets: Socket[] = [];
+  try {
+    const { port, fds } = await ready;
+    const limit = fds + 8;
+    const r = spawnSync("prlimit", ["--pid", String(child.pid), `--nofile=${limit}:${limit}`]);
+    assert.is(r.status, 0, String(r.stderr));
+    for (let i = 0; i < 40; i++) {
+      const s = connect({ port, host: "127.0.0.1" });
+      s.on("error", () => {});
+      sockets.push(s);
+    }
+    await Promise.all(sockets.map((s) => once(s, "connect")));
+    await sleep(300);
+    const before = cpuTicks(child.pid!);
+    await sleep(1000);
+    const used = cpuTicks(child.pid!) - before;
+    assert.ok(used < 30, `server used ${used} ticks of CPU in 1 s while out of descriptors`);
+    assert.is(stderr().match(/EMFILE/g)?.length ?? 0, 1, `logged once: ${stderr()}`);
+    for (const s of sockets.splice(0)) s.destroy();
+    await sleep(300);
+    const { text } = await exchange(port, ["GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"]);
+    assert.is(parseResponses(text)[0]?.body, "ok", "serving again");
+  } finally {
+    for (const s of sockets) s.destroy();
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  }
+});
+
+test("every descriptor is closed on every path: the fd count returns to its baseline", async () => {
+  const big = "x".repeat(1 << 20);
+  const server = await serve({
+    host: "127.0.0.1", port: 0, timeouts: { keepAlive: 200, headers: 300 }, onError: () => {},
+    handler: async (req, res) => {
+      if (req.path === "/big") {
+        await sleep(5);
+        res.end(big);
+      } else if (req.path === "/stream") {
+        for (let i = 0; i < 50; i++) {
+          if (!res.write(big.slice(0, 65536))) await res.drained().catch(() => {});
+        }
+        res.end();
+      } else {
+        res.end(await req.text());
+      }
+    },
+  });
+  const baseline = openFds();
+  const port = server.port;
+  const kinds: ((s: Socket) => Promise<void>)[] = [
+    async (s) => void s.resetAndDestroy(), // reset before a byte
+    async (s) => { s.write("GET / HTTP/1.1\r\nHost: a\r\nContent-Le"); await sleep(2); s.resetAndDestroy(); }, // reset mid-head
+    async (s) => { s.write("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc"); await sleep(2); s.resetAndDestroy(); }, // reset mid-body
+    async (s) => { s.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n"); await once(s, "data"); s.resetAndDestroy(); }, // reset mid-response
+    async (s) => { s.write("GET /stream HTTP/1.1\r\nHost: a\r\n\r\n"); await once(s, "data"); s.destroy(); }, // close mid-stream
+    async (s) => { s.end("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"); await once(s.resume(), "end"); s.destroy(); }, // half-close
+    async (s) => { s.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n"); await once(s, "data"); }, // left idle: the server's keep-alive timeout closes it
+    async (s) => { s.write("GET / HTTP/1.1\r\nHost: a\r\n"); }, // left mid-head: the headers timeout closes it
+    async (s) => { s.write("GET / HTTP/1.1\r\nHost : a\r\n\r\n"); await once(s.resume(), "end"); s.destroy(); }, // bad request
+  ];
+  const total = 2000;
+  const clients: Socket[] = [];
+  for (let i = 0; i < total; i += 100) {
+    await Promise.all(Array.from({ length: 100 }, async (_, k) => {
+      const s = connect({ port, host: "127.0.0.1" });
+      s.on("error", () => {});
+      clients.push(s);
+      await once(s, "connect");
+      await kinds[(i + k) % kinds.length](s);
+    }));
+  }
+  // Timeouts and lingering closes (2 s) end the last ones.
+  const deadline = Date.now() + 15_000;
+  while (server.connectionCount > 0 && Date.now() < deadline) await sleep(50);
+  assert.is(server.connectionCount, 0, "the server forgot every connection");
+  for (const s of clients) s.destroy();
+  let fds = openFds();
+  for (let i = 0; i < 20 && fds !== baseline; i++) {
+    await sleep(50);
+    fds = openFds();
+  }
+  assert.is(fds, baseline, "open descriptors back to the baseline");
+  // Still serving.
+  assert.is(parseResponses((await exchange(port, ["GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"])).text)[0].status, 200);
+  await server.close();
+});
+
+test("the process exits by itself once the server is closed", async () => {
+  const { child, ready } = startChild(["once"]);
+  await ready;
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  const [code, signal] = await once(child, "exit");
+  clearTimeout(timer);
+  assert.equal([code, signal], [0, null]);
+});
+
+test("workers: requests are served by more than one thread, on one port, and close() ends them all", async () => {
+  const pool = await serve({
+    host: "127.0.0.1", port: 0, workers: 2, handler: ok,
+    entry: new URL("./fixtures/worker-boot.mjs", import.meta.url),
+  });
+  try {
+    const threads = new Set<string>();
+    for (let i = 0; i < 40 && threads.size < 2; i++) threads.add(await get({ host: "127.0.0.1", port: pool.port }));
+    assert.is(threads.size, 2, `threads seen: ${[...threads]}`);
+  } finally {
+    await pool.close();
+  }
+  await get({ host: "127.0.0.1", port: pool.port }).then(
+    () => assert.unreachable("still listening after close"),
+    (e: { code: string }) => assert.is(e.code, "ECONNREFUSED"),
+  );
+});
+
+test.run();
