@@ -2,6 +2,7 @@
 // event loop with one wasm parser instance.
 import { Connection, type ConnectionHost } from "./connection.js";
 import { closeListener, openListener, type ListenOptions, type Listening } from "./listener.js";
+import { fromFetch, type FetchHandler } from "./fetch.js";
 import { EventLoop, type Watcher } from "./loop.js";
 import { createParser, type ParserInstance, type ParserLimits } from "./parser.js";
 import type { Request } from "./request.js";
@@ -28,7 +29,10 @@ export interface Timeouts {
 }
 
 export interface ServeOptions extends ListenOptions {
-  handler: Handler;
+  /** The request handler; or give `fetch` instead. */
+  handler?: Handler;
+  /** A web-standard handler: (Request, info) => Response. */
+  fetch?: FetchHandler;
   limits?: Limits;
   timeouts?: Timeouts;
   /** Where handler errors are reported. Default console.error. */
@@ -72,7 +76,8 @@ export class Server implements ConnectionHost {
       this.tracing = true;
     }
     this.loop = new EventLoop();
-    this.handler = options.handler;
+    if (options.handler === undefined && options.fetch === undefined) throw new TypeError("serve() needs a handler or fetch");
+    this.handler = options.handler ?? fromFetch(options.fetch!);
     this.onError = options.onError ?? ((error) => console.error("simplenet:", error));
     this.parser = createParser(options.limits);
     this.maxConnections = options.limits?.maxConnections ?? 10000;
