@@ -220,6 +220,11 @@ Napi::Value SendFile(const Napi::CallbackInfo& info) {
   return Result(info.Env(), n);
 }
 
+// fcntl(fd, cmd, intArg)
+Napi::Value Fcntl(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), fcntl(Int(info, 0), Int(info, 1), Int(info, 2)));
+}
+
 Napi::Value Shutdown(const Napi::CallbackInfo& info) {
   return Result(info.Env(), shutdown(Int(info, 0), Int(info, 1)));
 }
@@ -256,6 +261,7 @@ void DefineSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("write", Napi::Function::New<Write>(env, "write"));
   exports.Set("writev", Napi::Function::New<Writev>(env, "writev"));
   exports.Set("sendfile", Napi::Function::New<SendFile>(env, "sendfile"));
+  exports.Set("fcntl", Napi::Function::New<Fcntl>(env, "fcntl"));
   exports.Set("shutdown", Napi::Function::New<Shutdown>(env, "shutdown"));
   exports.Set("close", Napi::Function::New<Close>(env, "close"));
   exports.Set("epoll_create1", Napi::Function::New<EpollCreate1>(env, "epoll_create1"));
@@ -279,6 +285,12 @@ void DefineSyscalls(Napi::Env env, Napi::Object exports) {
   set("SHUT_RD", SHUT_RD);
   set("SHUT_WR", SHUT_WR);
   set("SHUT_RDWR", SHUT_RDWR);
+  set("F_GETFL", F_GETFL);
+  set("F_SETFL", F_SETFL);
+  set("F_GETFD", F_GETFD);
+  set("F_SETFD", F_SETFD);
+  set("FD_CLOEXEC", FD_CLOEXEC);
+  set("O_NONBLOCK", O_NONBLOCK);
   set("EPOLL_CLOEXEC", EPOLL_CLOEXEC);
   set("EPOLL_CTL_ADD", EPOLL_CTL_ADD);
   set("EPOLL_CTL_MOD", EPOLL_CTL_MOD);

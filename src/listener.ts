@@ -2,7 +2,7 @@
 // (dual-stack unless ipv6Only) and Unix domain paths.
 import { lstatSync, unlinkSync } from "node:fs";
 import {
-  Errno, K, SyscallError, address, bind, check, close, connect, getsockname, listen, setsockopt, socket,
+  Errno, K, SyscallError, address, bind, check, close, connect, fcntl, getsockname, listen, setsockopt, socket,
 } from "./syscalls.js";
 
 export interface ListenOptions {
@@ -25,6 +25,8 @@ export interface Listening {
   host: string;
   port: number;
   path?: string;
+  /** Passed in by a service manager: its file is not ours to remove. */
+  inherited?: boolean;
 }
 
 const STREAM = () => K.SOCK_STREAM | K.SOCK_NONBLOCK | K.SOCK_CLOEXEC;
@@ -59,7 +61,7 @@ export function openListener(options: ListenOptions): Listening {
 
 export function closeListener(socket: Listening): void {
   close(socket.fd);
-  if (socket.path !== undefined) {
+  if (socket.path !== undefined && !socket.inherited) {
     try {
       unlinkSync(socket.path);
     } catch {
@@ -94,4 +96,28 @@ function isStale(path: string): boolean {
   const rc = connect(probe, K.AF_UNIX, path, 0);
   close(probe);
   return rc === -Errno.ECONNREFUSED;
+}
+
+/** The first descriptor systemd passes (sd_listen_fds(3)). */
+const LISTEN_FDS_START = 3;
+
+/**
+ * Socket activation: the listening sockets a service manager passed in
+ * (LISTEN_FDS, for this process per LISTEN_PID), made non-blocking and
+ * close-on-exec. The variables are removed so children do not inherit them.
+ */
+export function inheritedListeners(): Listening[] {
+  const count = Number(process.env.LISTEN_FDS);
+  if (process.env.LISTEN_PID !== String(process.pid) || !(count > 0)) return [];
+  delete process.env.LISTEN_FDS;
+  delete process.env.LISTEN_PID;
+  delete process.env.LISTEN_FDNAMES;
+  const sockets: Listening[] = [];
+  for (let fd = LISTEN_FDS_START; fd < LISTEN_FDS_START + count; fd++) {
+    check("fcntl", fcntl(fd, K.F_SETFL, check("fcntl", fcntl(fd, K.F_GETFL, 0)) | K.O_NONBLOCK));
+    check("fcntl", fcntl(fd, K.F_SETFD, K.FD_CLOEXEC));
+    const [family, host, port] = address("getsockname", getsockname(fd));
+    sockets.push(family === K.AF_UNIX ? { fd, host: "", port: 0, inherited: true } : { fd, host, port, inherited: true });
+  }
+  return sockets;
 }

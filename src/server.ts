@@ -1,7 +1,7 @@
 // serve(): a listening socket, its connections and their timeouts, on one
 // event loop with one wasm parser instance.
 import { Connection, type ConnectionHost } from "./connection.js";
-import { closeListener, openListener, type ListenOptions, type Listening } from "./listener.js";
+import { closeListener, inheritedListeners, openListener, type ListenOptions, type Listening } from "./listener.js";
 import { fromFetch, type FetchHandler } from "./fetch.js";
 import { EventLoop, type Watcher } from "./loop.js";
 import { createParser, type ParserInstance, type ParserLimits } from "./parser.js";
@@ -43,6 +43,8 @@ export interface ServeOptions extends ListenOptions {
   workers?: number | "auto";
   /** With workers: the module each worker runs (it calls serve()). Default: the process's entry script. */
   entry?: string | URL;
+  /** Serve on the listening socket a service manager passed in (LISTEN_FDS), when there is one. Default true. */
+  socketActivation?: boolean;
 }
 
 const ACCEPT_BATCH = 64;
@@ -91,11 +93,11 @@ export class Server implements ConnectionHost {
     this.sweeper.unref();
   }
 
-  /** Opens the listening socket and watches it. */
-  listen(options: ListenOptions): void {
+  /** Opens the listening socket (or takes the inherited one) and watches it. */
+  listen(options: ListenOptions, inherited?: Listening): void {
     let listening: Listening;
     try {
-      listening = openListener(options);
+      listening = inherited ?? openListener(options);
       this.loop.add(listening.fd, K.EPOLLIN, this.listener);
     } catch (error) {
       this.release();
@@ -239,6 +241,7 @@ export async function serve(options: ServeOptions): Promise<Server | WorkerPool>
     return WorkerPool.start({ ...options, workers: options.workers });
   }
   const server = new Server(options);
-  server.listen(options);
+  const [inherited] = options.socketActivation === false ? [] : inheritedListeners();
+  server.listen(options, inherited);
   return server;
 }

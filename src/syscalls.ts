@@ -26,6 +26,7 @@ interface Addon {
   write(fd: number, from: Bytes, offset: number, length: number): number;
   writev(fd: number, chunks: Bytes[]): number;
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
+  fcntl(fd: number, cmd: number, arg: number): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
   epoll_create1(flags: number): number;
@@ -42,6 +43,7 @@ export const K = addon.constants as {
   IPPROTO_IPV6: number; TCP_NODELAY: number; IPV6_V6ONLY: number; SHUT_RD: number; SHUT_WR: number;
   SHUT_RDWR: number; EPOLL_CLOEXEC: number; EPOLL_CTL_ADD: number; EPOLL_CTL_MOD: number; EPOLL_CTL_DEL: number;
   EPOLLIN: number; EPOLLOUT: number; EPOLLERR: number; EPOLLHUP: number; EPOLLRDHUP: number; EPOLLET: number;
+  F_GETFL: number; F_SETFL: number; F_GETFD: number; F_SETFD: number; FD_CLOEXEC: number; O_NONBLOCK: number;
 };
 
 export const { Poller } = addon;
@@ -60,6 +62,7 @@ export let read = addon.read;
 export let write = addon.write;
 export let writev = addon.writev;
 export let sendfile = addon.sendfile;
+export let fcntl = addon.fcntl;
 export let shutdown = addon.shutdown;
 export let close = addon.close;
 export let epollCreate1 = addon.epoll_create1;
@@ -83,6 +86,7 @@ export function setTrace(log: ((line: string) => void) | null): void {
   write = t ? (fd, b, o, l) => t.write(fd, b, o, l, addon.write(fd, b, o, l)) : addon.write;
   writev = t ? (fd, c) => t.writev(fd, c, addon.writev(fd, c)) : addon.writev;
   sendfile = t ? (o, i, off, n) => t.sendfile(o, i, off, n, addon.sendfile(o, i, off, n)) : addon.sendfile;
+  fcntl = t ? (fd, c, a) => t.fcntl(fd, c, a, addon.fcntl(fd, c, a)) : addon.fcntl;
   shutdown = t ? (fd, h) => t.shutdown(fd, h, addon.shutdown(fd, h)) : addon.shutdown;
   close = t ? (fd) => t.close(fd, addon.close(fd)) : addon.close;
   epollCreate1 = t ? (f) => t.epollCreate1(f, addon.epoll_create1(f)) : addon.epoll_create1;

@@ -59,6 +59,11 @@ export class Tracer {
   sendfile(outFd: number, inFd: number, offset: number, count: number, r: number): number {
     return this.line(`sendfile(${outFd}, ${inFd}, [${offset}], ${count})`, r);
   }
+  fcntl(fd: number, cmd: number, arg: number, r: number): number {
+    const name = this.name(cmd, "F_");
+    const flags = cmd === this.names.F_SETFL ? `, ${this.flags(arg, ["O_NONBLOCK"])}` : cmd === this.names.F_SETFD ? `, ${this.flags(arg, ["FD_CLOEXEC"])}` : "";
+    return this.line(`fcntl(${fd}, ${name}${flags})`, r);
+  }
   shutdown(fd: number, how: number, r: number): number {
     return this.line(`shutdown(${fd}, ${this.name(how, "SHUT_")})`, r);
   }

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve, type Handler } from "../src/index.ts";
+import { closeListener, openListener } from "../src/listener.ts";
 import { exchange, parseResponses, sleep } from "./helpers.ts";
 
 const test = suite("socket layer");
@@ -239,6 +240,30 @@ test("every descriptor is closed on every path: the fd count returns to its base
   // Still serving.
   assert.is(parseResponses((await exchange(port, ["GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"])).text)[0].status, 200);
   await server.close();
+});
+
+test("socket activation: serves on the listening socket passed in as fd 3 (LISTEN_FDS, LISTEN_PID)", async () => {
+  const listening = openListener({ host: "127.0.0.1", port: 0 });
+  const child = spawn("bash", ["-c", 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"', process.execPath, "--import", "tsx", childScript],
+    { stdio: ["ignore", "pipe", "pipe", listening.fd] });
+  try {
+    const ready = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (c) => {
+        out += c;
+        if (out.includes("\n")) resolve(out);
+      });
+      child.once("exit", (code) => reject(new Error(`child exited ${code}`)));
+    });
+    assert.match(ready, new RegExp(`^ready ${listening.port} `), "the child reports the inherited socket's port");
+    const r = await fetch(`http://127.0.0.1:${listening.port}/`);
+    assert.is(await r.text(), "ok");
+    assert.is(r.headers.get("x-pid"), String(child.pid), "served by the child");
+  } finally {
+    closeListener(listening);
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  }
 });
 
 test("the process exits by itself once the server is closed", async () => {
