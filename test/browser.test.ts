@@ -1,0 +1,78 @@
+// simplenet/parser in a real browser: headless Chromium (Debian's, installed
+// by scripts/test-deps.sh; Playwright gives it a fresh profile) loads the parser module and the .wasm over HTTP
+// from a simplenet server and parses a request there, with no Node at all.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { transform } from "esbuild";
+import { chromium } from "playwright-core";
+import { serve } from "../src/index.ts";
+
+const test = suite("parser in a browser");
+const browserPath = spawnSync("sh", ["-c", "command -v chromium"]).stdout.toString().trim();
+const root = new URL("../", import.meta.url);
+
+/** The parser's sources as the browser gets them: TypeScript stripped, nothing bundled. */
+async function module(name: string): Promise<string> {
+  const source = readFileSync(new URL(`src/${name}.ts`, root), "utf8");
+  return (await transform(source, { loader: "ts", format: "esm" })).code;
+}
+
+const page = `<!doctype html><script type="module">
+import { instantiate, parseRequestWith } from "/parser.js";
+const parser = await instantiate(await (await fetch("/simplenet.wasm")).arrayBuffer());
+const input = "POST /submit?x=1 HTTP/1.1\\r\\nHost: example.com\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n5\\r\\nhello\\r\\n0\\r\\n\\r\\n";
+const ok = parseRequestWith(parser, new TextEncoder().encode(input));
+const bad = parseRequestWith(parser, new TextEncoder().encode("GET / HTTP/1.1\\r\\nHost : a\\r\\n\\r\\n"));
+window.result = { ...ok, body: new TextDecoder().decode(ok.body), bad, simd: parser.simd, hasProcess: typeof process !== "undefined" };
+</script>`;
+
+test("headless Chromium parses a request with the wasm parser", async () => {
+  if (browserPath === "") {
+    console.log("  chromium is not installed (scripts/test-deps.sh installs it as root): skipped");
+    return;
+  }
+  const files: Record<string, [string, string | Uint8Array]> = {
+    "/": ["text/html", page],
+    "/parser.js": ["text/javascript", await module("parser")],
+    "/fields.js": ["text/javascript", await module("fields")],
+    "/simplenet.wasm": ["application/wasm", readFileSync(new URL("wasm/simplenet.wasm", root))],
+  };
+  const server = await serve({
+    host: "127.0.0.1", port: 0,
+    handler: (req, res) => {
+      const file = files[req.path];
+      if (file === undefined) {
+        res.status = 404;
+        return res.end();
+      }
+      res.setHeader("Content-Type", file[0]);
+      res.end(file[1]);
+    },
+  });
+  const browser = await chromium.launch({
+    executablePath: browserPath,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const tab = await browser.newPage();
+    await tab.goto(`http://127.0.0.1:${server.port}/`);
+    await tab.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, undefined, { timeout: 10_000 });
+    const result = await tab.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result);
+    assert.is(result.method, "POST");
+    assert.is(result.target, "/submit?x=1");
+    assert.equal(result.headers, [["Host", "example.com"], ["Transfer-Encoding", "chunked"]]);
+    assert.is(result.body, "hello");
+    assert.is(result.keepAlive, true);
+    assert.is((result.bad as { error: { code: string } }).error.code, "SPACE_BEFORE_COLON");
+    assert.is(result.simd, true, "the SIMD build runs in Chromium");
+    assert.is(result.hasProcess, false, "no Node in sight");
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
+test.run();
