@@ -1,0 +1,154 @@
+// What one execution does for each fuzz target, and its oracles.
+// request: the input is a byte stream of requests. chunked: the input is the
+// body of a chunked request (a fixed head goes in front). response: the input
+// is decoded into serializeHead's arguments.
+import { ParserInstance, createParser } from "../src/parser.ts";
+import type { ParserBuild } from "./build.ts";
+import { runStream, type Outcome, type SpanCheck } from "./stream.ts";
+import { compare, llhttpParse } from "./llhttp.ts";
+import type { Random } from "./mutate.ts";
+
+export type TargetName = "request" | "chunked" | "response";
+export const TARGETS: readonly TargetName[] = ["request", "chunked", "response"];
+
+export interface Builds {
+  /** The instrumented build: coverage comes from its runs. */
+  instrumented: ParserInstance;
+  spans: SpanCheck;
+  counters: Uint8Array;
+  simd: ParserInstance;
+  scalar: ParserInstance;
+}
+
+export function loadBuilds(build: ParserBuild): Builds {
+  const instance = new WebAssembly.Instance(build.module, {});
+  const exports = instance.exports as { memory: WebAssembly.Memory; resultTable(): number };
+  const buffer = exports.memory.buffer;
+  return {
+    instrumented: new ParserInstance(instance),
+    spans: { i32: new Int32Array(buffer), table: exports.resultTable() >> 2 },
+    counters: new Uint8Array(buffer, build.counterBase, build.probes),
+    simd: createParser({}, "simd"),
+    scalar: createParser({}, "scalar"),
+  };
+}
+
+export const CHUNKED_HEAD = ascii("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+
+/** The checks on one input: a description of each broken oracle, or null. */
+export function execute(target: TargetName, builds: Builds, random: Random, input: Uint8Array): string | null {
+  if (target === "response") return checkResponse(builds, input);
+  const stream = target === "chunked" ? join(CHUNKED_HEAD, input) : input;
+  return checkRequests(builds, random, stream);
+}
+
+function checkRequests(builds: Builds, random: Random, input: Uint8Array): string | null {
+  const problems: string[] = [];
+  const whole = runStream(builds.instrumented, [input], problems, builds.spans);
+  const at = random.below(input.length + 1);
+  const split = runStream(builds.instrumented, [input.subarray(0, at), input.subarray(at)], problems, builds.spans);
+  if (!sameUpToDeferredError(whole, split)) problems.push(`split at ${at} differs: ${show(split)} vs whole ${show(whole)}`);
+  const simd = runStream(builds.simd, [input], problems);
+  if (show(simd) !== show(whole)) problems.push(`wasm/simplenet.wasm differs: ${show(simd)} vs fuzz build ${show(whole)}`);
+  const scalar = runStream(builds.scalar, [input], problems);
+  if (show(scalar) !== show(simd)) problems.push(`scalar build differs from SIMD: ${show(scalar)} vs ${show(simd)}`);
+  const verdict = compare(input, whole, llhttpParse(input));
+  if ("unexplained" in verdict) problems.push(`llhttp disagrees: ${verdict.unexplained}`);
+  return problems.length > 0 ? problems.join("; ") : null;
+}
+
+/**
+ * A stream may defer a syntax error inside a head it has not seen the end of
+ * (a retry only re-parses once the empty line arrives), so a split run that
+ * stops in such a head, where the whole run already failed, is the same.
+ */
+function sameUpToDeferredError(whole: Outcome, split: Outcome): boolean {
+  if (show(whole) === show(split)) return true;
+  return whole.error !== null && split.pending && JSON.stringify(split.messages) === JSON.stringify(whole.messages);
+}
+
+const show = (o: Outcome): string => JSON.stringify(o);
+
+// ---- response heads -------------------------------------------------------
+
+interface HeadArgs {
+  status: number;
+  reason: string;
+  headers: [string, string][];
+  framing: number;
+  contentLength: number;
+  flags: number;
+  now: number;
+}
+
+/**
+ * Input layout: status (2 bytes), framing/flags (1 byte), content length
+ * (2 bytes), then length-prefixed strings: the reason, then name and value
+ * pairs. Missing bytes read as zero, so every input decodes.
+ */
+export function decodeHead(input: Uint8Array): HeadArgs {
+  let at = 0;
+  const byte = (): number => (at < input.length ? input[at++] : 0);
+  const string = (): string => {
+    const n = byte();
+    const s = latin1(input.subarray(at, at + n));
+    at += n;
+    return s;
+  };
+  const status = ((byte() << 8) | byte()) % 1100;
+  const mode = byte();
+  const contentLength = (byte() << 8) | byte();
+  const reason = string();
+  const headers: [string, string][] = [];
+  while (at < input.length && headers.length < 64) headers.push([string(), string()]);
+  return { status, reason, headers, framing: mode % 3, contentLength, flags: (mode >> 2) & 7, now: 1709164800 + status * 86400 };
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+function checkResponse(builds: Builds, input: Uint8Array): string | null {
+  const a = decodeHead(input);
+  const results = [builds.instrumented, builds.simd, builds.scalar].map((p) => {
+    const n = p.serializeHead(a.status, a.reason, a.headers, a.framing, a.contentLength, a.flags, a.now);
+    return n < 0 ? `error ${n}` : latin1(p.bytes.subarray(p.out, p.out + n));
+  });
+  if (results[1] !== results[0] || results[2] !== results[1]) return `builds differ: ${JSON.stringify(results)}`;
+  const valid = a.status >= 100 && a.status <= 999 && FIELD_VALUE.test(a.reason) &&
+    a.headers.every(([name, value]) => TOKEN.test(name) && FIELD_VALUE.test(value));
+  const head = results[0];
+  if (head.startsWith("error")) return valid ? `refused a valid head (${head}): ${JSON.stringify(a)}` : null;
+  if (!valid) return `serialized an invalid head: ${JSON.stringify(a)} as ${JSON.stringify(head)}`;
+  const want = [
+    `HTTP/1.1 ${a.status} `,
+    ...a.headers.map(([name, value]) => `${name}: ${value}\r\n`),
+    ...(a.flags & 1 ? [`Date: ${new Date(a.now * 1000).toUTCString()}\r\n`] : []),
+    ...(a.framing === 1 ? [`Content-Length: ${a.contentLength}\r\n`] : a.framing === 2 ? ["Transfer-Encoding: chunked\r\n"] : []),
+    ...(a.flags & 2 ? ["Connection: close\r\n"] : a.flags & 4 ? ["Connection: keep-alive\r\n"] : []),
+    "\r\n",
+  ];
+  const statusLine = head.slice(0, head.indexOf("\r\n") + 2);
+  const reason = statusLine.slice(want[0].length, -2);
+  if (!statusLine.startsWith(want[0]) || (a.reason !== "" && reason !== a.reason) || /[\r\n]/.test(reason)) {
+    return `bad status line ${JSON.stringify(statusLine)} for ${JSON.stringify(a)}`;
+  }
+  if (head.slice(statusLine.length) !== want.slice(1).join("")) return `head ${JSON.stringify(head)} is not ${JSON.stringify(want)}`;
+  return null;
+}
+
+function latin1(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return s;
+}
+
+function ascii(s: string): Uint8Array {
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+}
+
+function join(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
