@@ -109,31 +109,75 @@ function parseSizeLine(p: usize, start: i32, len: i32): i32 {
   }
   if (i >= len) return INCOMPLETE;
   if (i == start) return fail(E_BAD_CHUNK_SIZE, i);
-  // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), ext-val = token / quoted-string
   const extStart = i;
-  const extLimit = min(len, extStart + maxChunkExtension + 1);
-  let inQuotes = false;
-  while (i < extLimit) {
-    const c = byteAt(p, i);
-    if (inQuotes) {
-      if (c == 0x22) inQuotes = false;
-      else if (c == 0x5c) i++; // quoted-pair
-      else if (!isValueChar(c)) return fail(E_BAD_CHUNK_EXTENSION, i);
-    } else if (c == 0x22) {
-      inQuotes = true;
-    } else if (c == CR || c == LF) {
-      break;
-    } else if (!(isToken(c) || isOws(c) || c == 0x3b || c == 0x3d)) {
-      return fail(i == extStart ? E_BAD_CHUNK_SIZE : E_BAD_CHUNK_EXTENSION, i);
-    }
-    i++;
-  }
+  i = scanExtensions(p, i, min(len, extStart + maxChunkExtension + 1));
+  if (i < 0) return i;
   if (i > extStart + maxChunkExtension) return fail(E_CHUNK_EXTENSION_TOO_LARGE, extStart + maxChunkExtension);
   if (i >= len) return INCOMPLETE;
-  if (i > extStart && byteAt(p, extStart) != 0x3b && !isOws(byteAt(p, extStart))) return fail(E_BAD_CHUNK_EXTENSION, extStart);
   if (byteAt(p, i) == LF) return fail(E_BARE_LF, i);
   if (i + 1 >= len) return INCOMPLETE;
   if (byteAt(p, i + 1) != LF) return fail(E_BARE_CR, i);
   store<f64>(CHUNK_STATE + (<usize>C_REMAINING_F64 << 3), size);
   return i + 2;
+}
+
+/**
+ * chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), ext-val = token / quoted-string
+ * (RFC 9112 §7.1.1). Returns the index of the CR or LF that ends the line,
+ * `limit` when the extensions run up to it, or an error code.
+ */
+function scanExtensions(p: usize, start: i32, limit: i32): i32 {
+  let i = start;
+  while (true) {
+    const spaceAt = i;
+    i = skipOws(p, i, limit);
+    if (i >= limit) return limit;
+    const c = byteAt(p, i);
+    // Whitespace is allowed only before ";" or "=": "1 \r\n" has a chunk size that ends in a space.
+    if (c == CR || c == LF) return i == spaceAt ? i : fail(spaceAt == start ? E_BAD_CHUNK_SIZE : E_BAD_CHUNK_EXTENSION, spaceAt);
+    if (c != 0x3b) return fail(i == start ? E_BAD_CHUNK_SIZE : E_BAD_CHUNK_EXTENSION, i);
+    i = skipOws(p, i + 1, limit);
+    const nameStart = i;
+    while (i < limit && isToken(byteAt(p, i))) i++;
+    if (i >= limit) return limit;
+    if (i == nameStart) return fail(E_BAD_CHUNK_EXTENSION, i);
+    const nameEnd = i;
+    i = skipOws(p, i, limit);
+    if (i >= limit) return limit;
+    if (byteAt(p, i) != 0x3d) {
+      i = nameEnd;
+      continue;
+    }
+    i = skipOws(p, i + 1, limit);
+    if (i >= limit) return limit;
+    i = byteAt(p, i) == 0x22 ? scanQuoted(p, i + 1, limit) : scanToken(p, i, limit);
+    if (i < 0 || i >= limit) return i;
+  }
+}
+
+/** The rest of a quoted-string after its opening quote: the index after the closing one, `limit`, or an error code. */
+function scanQuoted(p: usize, i: i32, limit: i32): i32 {
+  while (i < limit) {
+    let c = byteAt(p, i);
+    if (c == 0x22) return i + 1;
+    if (c == 0x5c) { // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+      if (++i >= limit) return limit;
+      c = byteAt(p, i);
+    }
+    if (!isValueChar(c)) return fail(E_BAD_CHUNK_EXTENSION, i);
+    i++;
+  }
+  return limit;
+}
+
+/** A token of one or more bytes: the index after it, `limit`, or an error code. */
+function scanToken(p: usize, start: i32, limit: i32): i32 {
+  let i = start;
+  while (i < limit && isToken(byteAt(p, i))) i++;
+  return i == start && i < limit ? fail(E_BAD_CHUNK_EXTENSION, i) : i;
+}
+
+@inline function skipOws(p: usize, i: i32, limit: i32): i32 {
+  while (i < limit && isOws(byteAt(p, i))) i++;
+  return i;
 }

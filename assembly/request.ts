@@ -77,6 +77,7 @@ function parseHead(p: usize, end: i32): i32 {
     if (byteAt(p, i + 1) != LF) return fail(E_BARE_CR, i);
     i += 2;
   }
+  if (i < end && byteAt(p, i) == LF) return fail(E_BARE_LF, i);
 
   const methodStart = i;
   while (i < end && isToken(byteAt(p, i))) i++;
@@ -115,6 +116,8 @@ function parseHead(p: usize, end: i32): i32 {
   if (i >= end) return INCOMPLETE;
   const minor = byteAt(p, i);
   if (!isDigit(minor)) return fail(E_BAD_VERSION, i);
+  // Known as soon as the digits are in: no need to wait for the line's end.
+  if (major != 0x31 || minor > 0x31) return fail(E_VERSION_NOT_SUPPORTED, versionStart);
   i++;
   if (i >= end) return INCOMPLETE;
   const eol = byteAt(p, i);
@@ -126,7 +129,6 @@ function parseHead(p: usize, end: i32): i32 {
   } else {
     return fail(E_BAD_VERSION, i);
   }
-  if (major != 0x31 || minor > 0x31) return fail(E_VERSION_NOT_SUPPORTED, versionStart);
   i += 2;
 
   const headEnd = parseFields(p, i, end, maxHeaderCount, maxHeaderLine);
@@ -189,10 +191,40 @@ function checkTargetForm(t: usize, n: i32, methodId: i32): i32 {
   if (!isAlpha(first)) return 0;
   for (let k = 1; k < n; k++) {
     const c = <u32>load<u8>(t + <usize>k);
-    if (c == COLON) return k + 1 < n ? -1 : k;
+    if (c == COLON) {
+      if (k + 1 >= n) return k;
+      const slashes = k + 2 < n && load<u8>(t + <usize>(k + 1)) == 0x2f && load<u8>(t + <usize>(k + 2)) == 0x2f;
+      if (slashes) return checkAuthority(t, k + 3, n);
+      // http and https URIs always have an authority (RFC 9110 §4.2.1, §4.2.2); other schemes need not.
+      return equalsLower(t, k, "http") || equalsLower(t, k, "https") ? k + 1 : -1;
+    }
     if (!(isAlpha(c) || isDigit(c) || c == 0x2b || c == 0x2d || c == 0x2e)) return k;
   }
   return n - 1;
+}
+
+/**
+ * The authority of an absolute-form target, from `start` to the first "/",
+ * "?" or "#": [ userinfo "@" ] host [ ":" port ] (RFC 3986 §3.2). It stands
+ * in for Host (RFC 9112 §3.2.2), so its host is checked as strictly, and an
+ * empty one is invalid (RFC 9110 §4.2.1). Returns the offset of the fault, or -1.
+ */
+function checkAuthority(t: usize, start: i32, n: i32): i32 {
+  let end = start;
+  let host = start;
+  while (end < n) {
+    const c = <u32>load<u8>(t + <usize>end);
+    if (c == 0x2f || c == 0x3f || c == 0x23) break;
+    if (c == 0x40) host = end + 1;
+    end++;
+  }
+  for (let k = start; k < host - 1; k++) {
+    const c = <u32>load<u8>(t + <usize>k);
+    if (!(isRegNameChar(c) || c == COLON)) return k;
+  }
+  if (host == end) return host;
+  const bad = checkHost(t + <usize>host, end - host);
+  return bad >= 0 ? host + bad : -1;
 }
 
 @inline function isAlpha(c: u32): bool {
@@ -234,18 +266,10 @@ function interpretHeaders(p: usize, http11: bool): i32 {
       const bad = checkHost(value, valueLen);
       if (bad >= 0) return fail(E_BAD_HOST, valueOff + bad);
     } else if (first == 0x63 && equalsLower(name, nameLen, "connection")) {
-      // A comma-separated list of tokens; only these three matter here.
-      let k = 0;
-      while (k < valueLen) {
-        while (k < valueLen && (isOws(<u32>load<u8>(value + <usize>k)) || load<u8>(value + <usize>k) == 0x2c)) k++;
-        const start = k;
-        while (k < valueLen && isToken(<u32>load<u8>(value + <usize>k))) k++;
-        const token = value + <usize>start;
-        if (equalsLower(token, k - start, "close")) close = true;
-        else if (equalsLower(token, k - start, "keep-alive")) keepAlive = true;
-        else if (equalsLower(token, k - start, "upgrade")) connectionUpgrade = true;
-        if (k == start) k++;
-      }
+      const options = connectionOptions(value, valueLen);
+      close = close || (options & OPTION_CLOSE) != 0;
+      keepAlive = keepAlive || (options & OPTION_KEEP_ALIVE) != 0;
+      connectionUpgrade = connectionUpgrade || (options & OPTION_UPGRADE) != 0;
     } else if (first == 0x65 && equalsLower(name, nameLen, "expect")) {
       flags |= equalsLower(value, valueLen, "100-continue") ? FLAG_EXPECT_CONTINUE : FLAG_EXPECT_OTHER;
     } else if (first == 0x75 && equalsLower(name, nameLen, "upgrade")) {
@@ -269,6 +293,33 @@ function interpretHeaders(p: usize, http11: bool): i32 {
     store<f64>(RESULT + (<usize>R_CONTENT_LENGTH_F64 << 3), lengthAt >= 0 ? contentLength : 0);
   }
   return 0;
+}
+
+const OPTION_CLOSE = 1;
+const OPTION_KEEP_ALIVE = 2;
+const OPTION_UPGRADE = 4;
+
+/**
+ * The Connection options that matter here, from a comma-separated list
+ * (RFC 9110 §7.6.1, §5.6.1). An element counts only when it is the whole
+ * option: "keep-alive x" is one unknown element, not keep-alive.
+ */
+function connectionOptions(v: usize, n: i32): i32 {
+  let options = 0;
+  let k = 0;
+  while (k <= n) {
+    let start = k;
+    while (k < n && load<u8>(v + <usize>k) != 0x2c) k++;
+    let stop = k;
+    while (start < stop && isOws(<u32>load<u8>(v + <usize>start))) start++;
+    while (stop > start && isOws(<u32>load<u8>(v + <usize>(stop - 1)))) stop--;
+    const option = v + <usize>start;
+    if (equalsLower(option, stop - start, "close")) options |= OPTION_CLOSE;
+    else if (equalsLower(option, stop - start, "keep-alive")) options |= OPTION_KEEP_ALIVE;
+    else if (equalsLower(option, stop - start, "upgrade")) options |= OPTION_UPGRADE;
+    k++;
+  }
+  return options;
 }
 
 /** 1*DIGIT up to 2^53 - 1, or -1. Lists ("5, 5") and signs are malformed. */

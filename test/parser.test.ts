@@ -27,6 +27,13 @@ const accepted: [string, string, Accept][] = [
   ["IPv6 host", "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", { method: "GET", target: "/" }],
   ["leading empty line", "\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", { method: "GET", target: "/" }],
   ["obs-text in value", "GET / HTTP/1.1\r\nHost: a\r\nX: caf\xe9\r\n\r\n", { method: "GET", target: "/", headers: [["Host", "a"], ["X", "caf\xe9"]] }],
+  ["chunk extensions with whitespace around ; and =",
+    "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5 ; a = b ;c=\"d\\\"e\"\r\nhello\r\n0\r\n\r\n",
+    { method: "POST", target: "/p", body: "hello" }],
+  ["absolute-form with userinfo and port", "GET http://u:p@a.example:8080/x HTTP/1.1\r\nHost: a\r\n\r\n", { method: "GET", target: "http://u:p@a.example:8080/x" }],
+  ["absolute-form of a scheme without authority", "GET urn:x:y HTTP/1.1\r\nHost: a\r\n\r\n", { method: "GET", target: "urn:x:y" }],
+  ["Connection: an option is the whole element", "GET / HTTP/1.0\r\nConnection: keep-alive x\r\n\r\n", { method: "GET", target: "/", keepAlive: false }],
+  ["Connection: options in a list", "GET / HTTP/1.0\r\nConnection: foo ,\tKeep-Alive \r\n\r\n", { method: "GET", target: "/", keepAlive: true }],
   ["long header value (SIMD path)", `GET / HTTP/1.1\r\nHost: a\r\nX-Long: ${"v".repeat(100)} x\r\n\r\n`, { method: "GET", target: "/" }],
 ];
 
@@ -70,6 +77,15 @@ const rejected: [string, string, string, number][] = [
   ["chunk without CRLF", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n", "BAD_CHUNK_TERMINATOR", 400],
   ["chunk line bare LF", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n", "BARE_LF", 400],
   ["bad chunk extension", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;a\x01\r\nabc\r\n0\r\n\r\n", "BAD_CHUNK_EXTENSION", 400],
+  ["whitespace after chunk size", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3 \r\nabc\r\n0\r\n\r\n", "BAD_CHUNK_SIZE", 400],
+  ["chunk extension without ;", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3 x\r\nabc\r\n0\r\n\r\n", "BAD_CHUNK_EXTENSION", 400],
+  ["chunk extension without a name", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;\r\nabc\r\n0\r\n\r\n", "BAD_CHUNK_EXTENSION", 400],
+  ["chunk extension with an empty value", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;a=\r\nabc\r\n0\r\n\r\n", "BAD_CHUNK_EXTENSION", 400],
+  ["chunk extension with whitespace at the end", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;a \r\nabc\r\n0\r\n\r\n", "BAD_CHUNK_EXTENSION", 400],
+  ["absolute-form with a bad host", "GET http://a.ex{mple/ HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_TARGET", 400],
+  ["absolute-form with an empty host", "GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_TARGET", 400],
+  ["http URI without authority", "GET http:/x HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_TARGET", 400],
+  ["lone LF before the request line", "\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", "BARE_LF", 400],
   ["trailer with obs-fold", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\r\n b\r\n\r\n", "OBS_FOLD", 400],
 ];
 
@@ -154,6 +170,11 @@ for (const build of ["simd", "scalar"] as Build[]) {
       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"]) {
       assert.equal(parseRequestWith(parser, bytes(input)), { incomplete: true }, input);
     }
+  });
+
+  test("an unsupported version is refused before its line ends", () => {
+    const r = parseRequestWith(parser, bytes("GET / HTTP/5.6"));
+    assert.is("error" in r && r.error.code, "VERSION_NOT_SUPPORTED");
   });
 
   test("pipelined messages: consumed marks where the next begins", () => {

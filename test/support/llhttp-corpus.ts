@@ -1,0 +1,215 @@
+// Reads llhttp's markdown test corpus (../../../shared/llhttp-tests/, see its
+// README.md) into cases, and turns each expected callback trace into the
+// projection simplenet can be compared on: which messages completed, with
+// what method, target, version, headers, body and trailers, and how the
+// input ended.
+import { readFileSync, readdirSync } from "node:fs";
+import { runInNewContext } from "node:vm";
+import { RequestStream, concat, type ParserInstance } from "../../src/parser.ts";
+
+export interface CorpusCase {
+  /** "file.md: heading", made unique within the corpus. */
+  name: string;
+  type: string;
+  noScan: boolean;
+  input: Uint8Array;
+  log: string[];
+}
+
+export interface Message {
+  method: string;
+  target: string;
+  version: string;
+  headers: [string, string][];
+  body: string;
+  trailers: [string, string][];
+}
+
+/**
+ * How the input ended after the completed messages:
+ * "end": nothing left over; "incomplete": a message had begun and needs more bytes;
+ * "error": rejected; "closed": bytes came after a message that closes the connection;
+ * "upgrade": the connection switched protocols (CONNECT or Upgrade) and the rest is not HTTP.
+ */
+export type Outcome = "end" | "incomplete" | "error" | "closed" | "upgrade";
+
+export interface Projection {
+  messages: Message[];
+  outcome: Outcome;
+  /** Our error code, when we rejected (not compared: llhttp's codes are its own). */
+  code?: string;
+  /** Where each completed message ended in the input (ours). */
+  ends?: number[];
+}
+
+export const corpusDir = new URL("../../../shared/llhttp-tests/", import.meta.url);
+
+/** Every case of the request files, in file order. */
+export function loadRequestCases(dir: URL = corpusDir): CorpusCase[] {
+  const requestDir = new URL("request/", dir);
+  const cases: CorpusCase[] = [];
+  const seen = new Map<string, number>();
+  for (const file of readdirSync(requestDir).filter((f) => f.endsWith(".md")).sort()) {
+    for (const c of parseMarkdown(file, readFileSync(new URL(file, requestDir), "utf8"))) {
+      const n = (seen.get(c.name) ?? 0) + 1;
+      seen.set(c.name, n);
+      cases.push(n === 1 ? c : { ...c, name: `${c.name} #${n}` });
+    }
+  }
+  return cases;
+}
+
+function parseMarkdown(file: string, text: string): CorpusCase[] {
+  const lines = text.split("\n");
+  const cases: CorpusCase[] = [];
+  let heading = "";
+  let meta: { type?: string; noScan?: boolean } | null = null;
+  let input: string | null = null;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const atx = /^#+\s+(.*)$/.exec(line);
+    if (atx) heading = atx[1].trim();
+    else if (/^(=+|-+)\s*$/.test(line) && i > 0 && lines[i - 1].trim() !== "") heading = lines[i - 1].trim();
+    const m = /^<!--\s*meta=(\{.*\})\s*-->/.exec(line);
+    if (m) {
+      meta = JSON.parse(m[1]);
+      input = null;
+      continue;
+    }
+    const fence = /^```(\w+)\s*$/.exec(line);
+    if (!fence || meta === null) continue;
+    let end = i + 1;
+    while (end < lines.length && !lines[end].startsWith("```")) end++;
+    const body = lines.slice(i + 1, end).map((l) => l + "\n").join("");
+    i = end;
+    if (fence[1] === "http") {
+      input = body;
+    } else if (fence[1] === "log" && input !== null) {
+      cases.push({
+        name: `${file}: ${heading}`, type: meta.type ?? "", noScan: meta.noScan === true,
+        input: decodeInput(input), log: body.split("\n").filter((l) => l !== ""),
+      });
+      meta = null;
+      input = null;
+    }
+  }
+  return cases;
+}
+
+/** The corpus's input conventions (README.md): CRLF line ends, escapes, line continuations, ${js}. */
+function decodeInput(raw: string): Uint8Array {
+  const s = raw
+    .replace(/\n$/, "")
+    .replace(/\\(\r\n|\r|\n)/g, "")
+    .replace(/\r\n|\r|\n/g, "\r\n")
+    .replace(/\\r/g, "\r")
+    .replace(/\\n/g, "\n")
+    .replace(/\\t/g, "\t")
+    .replace(/\\f/g, "\f")
+    .replace(/\\x([0-9a-fA-F]+)/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+    .replace(/\\([0-7]{1,3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)))
+    .replace(/\$\{(.+?)\}/g, (_, code: string) => String(runInNewContext(code)));
+  // llhttp's runner hands the input to its parser as UTF-8, so "\xff" arrives as two bytes; so do we.
+  return new TextEncoder().encode(s);
+}
+
+/**
+ * A span as the log prints it (raw, but for the tabs and form feeds the runner
+ * escapes), as our parser reports it: one character per byte.
+ */
+function spanText(printed: string): string {
+  const text = printed.replace(/\\t/g, "\t").replace(/\\f/g, "\f");
+  return String.fromCharCode(...new TextEncoder().encode(text));
+}
+
+// llhttp pauses (error 22/23) when a request switches protocols; that is not a rejection.
+const UPGRADE_PAUSES = new Set(["22", "23"]);
+// llhttp's strict mode refuses bytes after a message that closes the connection.
+const DATA_AFTER_CLOSE = "5";
+
+/** The projection of an expected llhttp trace. */
+export function projectLog(log: readonly string[]): Projection {
+  const messages: Message[] = [];
+  let current: Message | null = null;
+  let inTrailers = false;
+  let field = "";
+  let value = "";
+  let outcome: Outcome = "end";
+  const spans: Record<string, string> = {};
+  for (const line of log) {
+    const entry = line.replace(/^off=\S+\s+/, "");
+    const span = /^len=\d+ span\[(\w+)\]="(.*)"$/s.exec(entry);
+    if (entry === "message begin") {
+      current = { method: "", target: "", version: "", headers: [], body: "", trailers: [] };
+      inTrailers = false;
+      for (const k of Object.keys(spans)) delete spans[k];
+    } else if (span) {
+      const kind = span[1];
+      const text = spanText(span[2]);
+      if (kind === "body") current!.body += text;
+      else if (kind === "header_field") field += text;
+      else if (kind === "header_value") value += text;
+      else spans[kind] = (spans[kind] ?? "") + text;
+    } else if (entry === "method complete") current!.method = spans.method ?? "";
+    else if (entry === "url complete") current!.target = spans.url ?? "";
+    else if (entry === "version complete") current!.version = spans.version ?? "";
+    else if (entry === "header_value complete") {
+      // llhttp keeps trailing whitespace in the value; RFC 9112 §5 says it is not part of it.
+      (inTrailers ? current!.trailers : current!.headers).push([field, value.replace(/[ \t]+$/, "")]);
+      field = value = "";
+    } else if (entry.startsWith("headers complete")) {
+      inTrailers = true;
+    } else if (entry === "message complete") {
+      messages.push(current!);
+      current = null;
+    } else if (entry.startsWith("error")) {
+      const code = /code=(\d+)/.exec(entry)?.[1] ?? "";
+      outcome = UPGRADE_PAUSES.has(code) ? "upgrade" : code === DATA_AFTER_CLOSE ? "closed" : "error";
+      return { messages, outcome };
+    }
+  }
+  return { messages, outcome: current !== null ? "incomplete" : outcome };
+}
+
+/**
+ * Our parser's projection of the same input, fed in the given pieces. It
+ * stops as our connection does: after a message that closes the connection,
+ * and after one that switches protocols (CONNECT, or Upgrade with
+ * Connection: upgrade).
+ */
+export function projectStream(parser: ParserInstance, pieces: readonly Uint8Array[]): Projection {
+  const messages: Message[] = [];
+  let current: Message | null = null;
+  let outcome: Outcome | null = null;
+  let code = "";
+  const ends: number[] = [];
+  const stream: RequestStream = new RequestStream(parser, {
+    head(h) {
+      current = { method: h.method, target: h.target, version: h.version, headers: h.headers.toArray(), body: "", trailers: [] };
+      if (!h.keepAlive) outcome = "closed";
+      if (h.upgrade || h.method === "CONNECT") outcome = "upgrade";
+    },
+    data(chunk) {
+      current!.body += String.fromCharCode(...chunk);
+    },
+    end(trailers) {
+      current!.trailers = trailers ? trailers.toArray() : [];
+      messages.push(current!);
+      ends.push(stream.position);
+      current = null;
+      if (outcome !== null) stream.stop();
+    },
+    error(e) {
+      outcome = "error";
+      code = e.code;
+    },
+  });
+  for (const piece of pieces) stream.push(piece);
+  if (outcome === "error") return { messages, outcome, code, ends };
+  if (outcome === "upgrade" && current === null) return { messages, outcome, ends };
+  if (current !== null) return { messages, outcome: "incomplete", ends };
+  const rest = concat(pieces).subarray(stream.position);
+  const begun = rest.some((b) => b !== 0x0d && b !== 0x0a);
+  if (outcome === "closed") return { messages, outcome: begun ? "closed" : "end", ends };
+  return { messages, outcome: begun ? "incomplete" : "end", ends };
+}
