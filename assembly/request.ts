@@ -173,16 +173,12 @@ function identifyMethod(m: usize, n: i32): i32 {
 function checkTargetForm(t: usize, n: i32, methodId: i32): i32 {
   const first = <u32>load<u8>(t);
   if (methodId == METHOD_CONNECT) {
-    // authority-form: host ":" port
-    if (first == 0x2f) return 0;
-    let colon = -1;
-    for (let k = 0; k < n; k++) {
-      const c = <u32>load<u8>(t + <usize>k);
-      if (c == 0x2f || c == 0x3f || c == 0x23 || c == 0x40) return k;
-      if (c == COLON) colon = k;
-    }
-    if (colon <= 0 || colon == n - 1) return colon < 0 ? n - 1 : colon;
-    for (let k = colon + 1; k < n; k++) if (!isDigit(<u32>load<u8>(t + <usize>k))) return k;
+    // authority-form: uri-host ":" port, the port required (RFC 9112 §3.2.3)
+    const bad = checkHost(t, n);
+    if (bad >= 0) return bad;
+    let k = n;
+    while (k > 0 && isDigit(<u32>load<u8>(t + <usize>(k - 1)))) k--;
+    if (k == n || k < 2 || load<u8>(t + <usize>(k - 1)) != COLON) return n - 1;
     return -1;
   }
   if (first == 0x2a) return n == 1 && methodId == METHOD_OPTIONS ? -1 : 0; // asterisk-form

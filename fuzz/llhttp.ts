@@ -97,11 +97,12 @@ export const CATEGORIES = {
   "te-http10": "we reject Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1); llhttp accepts it",
   "te-strict": "we reject repeated Transfer-Encoding lines and codings other than chunked (501) (RFC 9112 §6.1, smuggling); llhttp combines them",
   "target-form": "asterisk-form only with OPTIONS, authority-form only with CONNECT, and absolute-form checked as a URI (RFC 9112 §3.2, RFC 3986); llhttp takes what its URL parser takes",
-  url: "llhttp's URL parser refuses absolute-form URIs without \"//\" that RFC 3986 allows (scheme:path)",
+  url: "llhttp's URL parser refuses absolute-form URIs that RFC 3986 allows (digits, '+', '-', '.' in the scheme; scheme:path without \"//\"), and in them bytes we accept in any target path (every VCHAR, as in origin-form)",
+  connect: "after a CONNECT head llhttp hands the connection over; we read the body its framing announces (RFC 9112 §6.3), and judge it",
   version: "we answer 505 to versions other than 1.0 and 1.1 (RFC 9110 §15.6.6); llhttp accepts any digit.digit",
   spaces: "exactly one SP between the parts of the request line (RFC 9112 §3); llhttp allows several",
   method: "we accept any token as a method (RFC 9110 §9.1); llhttp only the methods it knows, and PRI only as HTTP/2's preface",
-  ows: "a field value loses its leading and trailing whitespace (RFC 9110 §5.5), Content-Length's too; llhttp rejects whitespace after a Content-Length",
+  ows: "a field value loses its leading and trailing whitespace (RFC 9110 §5.5), Content-Length's too; llhttp rejects whitespace after a Content-Length or Transfer-Encoding value",
   "empty-list-elements": "empty elements of a list (\"chunked,\") are skipped (RFC 9110 §5.6.1); llhttp rejects them in Transfer-Encoding",
   http09: "we reject HTTP/0.9 (no version; RFC 9112 §2.3 has none); llhttp accepts it",
   protocol: "llhttp accepts RTSP/ and ICE/ in place of HTTP/; we only HTTP/ (RFC 9112 §2.3)",
@@ -165,7 +166,8 @@ function ourRejection(code: string, t: Message | null, input: Uint8Array, start:
   if (code === "HTTP09") return { category: "http09" };
   if (code === "VERSION_NOT_SUPPORTED") return { category: "version" };
   if ((code === "BAD_VERSION" || code === "BAD_TARGET") && /^[\r\n]*[^\r\n]*  /.test(latin1(input, start, input.length))) return { category: "spaces" };
-  if (code === "BAD_VERSION" && /^[^\r\n]* (RTSP|ICE)\//.test(latin1(input, start, input.length))) return { category: "protocol" };
+  if (code === "BAD_VERSION" && /^(\r\n)*[^\r\n]* (RTSP|ICE)\//.test(latin1(input, start, input.length))) return { category: "protocol" };
+  if (t?.method === "CONNECT") return { category: "connect" };
   if ((code === "BARE_CR" || code === "BARE_LF" || code === "BAD_METHOD") && strayLineEnd(input, start)) return { category: "empty-lines" };
   if (t) {
     if (code === "BAD_CHUNK_EXTENSION") return { category: "chunk-ext" };
@@ -183,9 +185,10 @@ function theirRejection(code: string, o: Message | null, input: Uint8Array, star
   if ((invalidMethod && !LLHTTP_METHODS.has(method)) || (code === "HPE_INVALID_VERSION" && method === "PRI")) return { category: "method" };
   const head = latin1(input, start, Math.min(input.length, start + 16384));
   if (code === "HPE_INVALID_CONTENT_LENGTH" && /\ncontent-length:[ \t]*\d+[ \t]+\r\n/i.test(head)) return { category: "ows" };
+  if (code === "HPE_INVALID_TRANSFER_ENCODING" && /\ntransfer-encoding:[^\r\n]*[ \t]\r\n/i.test(head)) return { category: "ows" };
   if (code === "HPE_INVALID_TRANSFER_ENCODING" && /\ntransfer-encoding:[^\r\n]*,[ \t]*(,|\r\n)/i.test(head)) return { category: "empty-list-elements" };
   const target = targetAt(input, start);
-  if (code === "HPE_INVALID_URL" && !target.includes("\\") && /^[A-Za-z][A-Za-z0-9+.-]*:/.test(target) && method !== "CONNECT") {
+  if (code === "HPE_INVALID_URL" && /^[A-Za-z][A-Za-z0-9+.-]*:/.test(target) && method !== "CONNECT") {
     return { category: "url" };
   }
   if (o) {
