@@ -1,18 +1,36 @@
 #!/usr/bin/env node
-// The simplenet command: the article's /hi server by default.
+// The simplenet command: the article's /hi server by default, a folder with
+// --root, or an echo of every request with --echo.
 import { parseArgs } from "node:util";
-import { serve, type Handler } from "./index.js";
+import { isMainThread } from "node:worker_threads";
+import { Router, serve, serveStatic, type Handler, type ServeOptions } from "./index.js";
 
-const usage = `Usage: simplenet [--port 8081] [--host ADDR]
+const usage = `Usage: simplenet [options]
 
 Serves GET /hi -> "Hi" (and 404 for anything else), like the article
 "How to write a Golang HTTP server with Linux system calls".
 
 Options:
-  -p, --port N      port to listen on (default 8081; 0 lets the kernel pick)
-  -H, --host ADDR   address to bind (default 0.0.0.0)
-  -h, --help        show this help
+  -p, --port N         port to listen on (default 8081; 0 lets the kernel pick)
+  -H, --host ADDR      address to bind (default 0.0.0.0)
+  -r, --root DIR       serve the files under DIR instead (sendfile, Range, ETag)
+  -e, --echo           answer every request with a JSON echo of it instead
+  -w, --workers N      worker threads, each with its own listener ("auto": one per core)
+  -t, --trace          print every system call, strace-style, to stderr
+  -q, --quiet          no access log (one line per request on stdout by default)
+  -h, --help           show this help
 `;
+
+interface Listening {
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function exit(message: string): never {
+  process.stderr.write(message);
+  process.exit(2);
+}
 
 function main(): void {
   let values;
@@ -21,36 +39,43 @@ function main(): void {
       options: {
         port: { type: "string", short: "p", default: "8081" },
         host: { type: "string", short: "H", default: "0.0.0.0" },
+        root: { type: "string", short: "r" },
+        echo: { type: "boolean", short: "e", default: false },
+        workers: { type: "string", short: "w" },
+        trace: { type: "boolean", short: "t", default: false },
+        quiet: { type: "boolean", short: "q", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${usage}`);
-    process.exit(2);
+    exit(`${(error as Error).message}\n\n${usage}`);
   }
   if (values.help) {
     process.stdout.write(usage);
     return;
   }
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write(`invalid port: ${values.port}\n`);
-    process.exit(2);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) exit(`invalid port: ${values.port}\n`);
+  let workers: number | "auto" | undefined;
+  if (values.workers !== undefined) {
+    workers = values.workers === "auto" ? "auto" : Number(values.workers);
+    if (workers !== "auto" && !(Number.isInteger(workers) && workers >= 1)) exit(`invalid --workers: ${values.workers}\n`);
   }
+  if (values.root !== undefined && values.echo) exit("--root and --echo cannot be used together\n");
 
-  const hi: Handler = (req, res) => {
-    if (req.path === "/hi" && (req.method === "GET" || req.method === "HEAD")) {
-      res.setHeader("Content-Type", "text/plain; charset=utf-8");
-      res.end("Hi");
-      return;
-    }
-    res.status = 404;
-    res.setHeader("Content-Type", "text/plain; charset=utf-8");
-    res.end("Not Found\n");
-  };
+  let handler: Handler;
+  try {
+    handler = values.root !== undefined ? serveStatic(values.root) : values.echo ? echo : hi().handler;
+  } catch (error) {
+    exit(`simplenet: ${(error as Error).message}\n`);
+  }
+  if (!values.quiet) handler = logged(handler);
 
-  serve({ port, host: values.host, handler: hi }).then(
+  const options: ServeOptions = { port, host: values.host, handler, trace: values.trace, workers };
+  (serve(options) as Promise<Listening>).then(
     (server) => {
+      // In a worker thread the main thread reports and handles the signals.
+      if (!isMainThread) return;
       const stop = (): void => {
         server.close().then(() => process.exit(0));
       };
@@ -64,6 +89,31 @@ function main(): void {
       process.exit(1);
     },
   );
+}
+
+/** The article's server: GET /hi answers "Hi". */
+function hi(): Router {
+  return new Router().get("/hi", (_req, res) => {
+    res.setHeader("Content-Type", "text/plain; charset=utf-8");
+    res.end("Hi");
+  });
+}
+
+/** Answers with the request as JSON; the body is decoded as latin1, one character per byte. */
+const echo: Handler = async (req, res) => {
+  const body = Buffer.from(await req.bytes()).toString("latin1");
+  res.json({ method: req.method, target: req.target, version: req.version, headers: req.headers.toArray(), body });
+};
+
+/** One line per request on stdout: method, target, status, body bytes sent, milliseconds. */
+function logged(handler: Handler): Handler {
+  return (req, res) => {
+    res.onFinish(() => {
+      const ms = (Date.now() - res.startedAt).toFixed(0);
+      process.stdout.write(`${req.method} ${req.target} ${res.status} ${res.bytesWritten} ${ms}ms\n`);
+    });
+    return handler(req, res);
+  };
 }
 
 main();

@@ -4,8 +4,8 @@ import { BodyStream } from "./body.js";
 import { RequestHead, RequestStream, type ParseErrorInfo, type ParserInstance } from "./parser.js";
 import type { Fields } from "./fields.js";
 import { Request } from "./request.js";
-import { Response, type ResponseSink } from "./response.js";
-import { Errno, K, close, read, shutdown, write, writev } from "./syscalls.js";
+import { FileRegion, Response, dropFiles, type OutputPart, type ResponseSink } from "./response.js";
+import { Errno, K, close, read, sendfile, shutdown, write, writev } from "./syscalls.js";
 import type { EventLoop, Watcher } from "./loop.js";
 
 /** What a connection needs from its server. */
@@ -24,6 +24,8 @@ const MAX_IN_FLIGHT = 64;
 /** Unread request body bytes at which the connection stops reading. */
 const BODY_HIGH_WATER = 1 << 20;
 const LINGER_MS = 2000;
+/** File bytes sent per wake-up, so one large file cannot starve the other connections. */
+const SENDFILE_BUDGET = 1 << 20;
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 
 export class Connection implements Watcher, ResponseSink {
@@ -38,8 +40,9 @@ export class Connection implements Watcher, ResponseSink {
   private readonly responses: Response[] = [];
   private current: Request | null = null;
   private currentResponse: Response | null = null;
-  private outQueue: Uint8Array[] = [];
-  private drainWaiters: (() => void)[] = [];
+  /** What the kernel has not taken yet, in order; byte parts here are copies. */
+  private outQueue: OutputPart[] = [];
+  private drainWaiters: { res: Response; wake: () => void; fail: (error: Error) => void }[] = [];
   private interest = READABLE;
   private readPaused = false;
   private peerEnded = false;
@@ -104,15 +107,18 @@ export class Connection implements Watcher, ResponseSink {
     this.responses.push(res);
     this.current = req;
     this.currentResponse = res;
+    if (head.expectUnsupported) res.closeAfter = true;
     // Requests after one that closes the connection are not read (RFC 9112 §9.6).
     if (res.closeAfter || this.host.closing) this.closeWhenDone = true;
     if (this.responses.length >= MAX_IN_FLIGHT) this.pauseReading();
     if (head.expectUnsupported) {
-      res.closeAfter = true;
       res.reset(417);
       res.end("Expectation Failed\n");
       return;
     }
+    // "OPTIONS *" asks about the server, not about a resource: it is answered
+    // here, as Go's net/http does, and never reaches the handler.
+    if (head.method === "OPTIONS" && head.target === "*") return res.end();
     this.host.dispatch(req, res);
   }
 
@@ -133,19 +139,28 @@ export class Connection implements Watcher, ResponseSink {
   }
 
   private onBodyRead(res: Response): void {
-    if (!res.request.expectContinue || res.headersSent || res.finished) return;
+    // HTTP/1.0 clients do not know 100 Continue (RFC 9110 §10.1.1).
+    if (!res.request.expectContinue || res.request.minorVersion === 0 || res.headersSent || res.finished) return;
     if (this.responses[0] === res) this.send([CONTINUE]);
     else res.pending.push(CONTINUE);
   }
 
   private onParseError(error: ParseErrorInfo): void {
+    const inBody = this.currentResponse;
     this.current?.body.fail(new Error(error.reason));
     this.stopReadingRequests();
-    const res = new Response(this, RequestHead.unparsed());
+    let res: Response;
+    if (inBody !== null && !inBody.headersSent && !inBody.finished) {
+      // The fault is in the body of a request the handler has: the error
+      // answers that request, and whatever the handler does next is ignored.
+      res = inBody;
+      res.reset(error.status);
+    } else {
+      res = new Response(this, RequestHead.unparsed());
+      res.status = error.status;
+      this.responses.push(res);
+    }
     res.closeAfter = true;
-    res.statusMessage = "";
-    res.status = error.status;
-    this.responses.push(res);
     res.setHeader("Content-Type", "text/plain; charset=utf-8");
     res.end(`${error.reason}\n`);
   }
@@ -179,35 +194,44 @@ export class Connection implements Watcher, ResponseSink {
 
   // ---- writing -------------------------------------------------------------
 
-  output(res: Response, parts: Uint8Array[], last: boolean): boolean {
-    if (this.closed) return false;
+  output(res: Response, parts: OutputPart[], last: boolean): boolean {
+    if (this.closed) {
+      dropFiles(parts);
+      return false;
+    }
     if (this.responses[0] !== res) {
-      for (const part of parts) if (part.length > 0) res.pending.push(part.slice());
+      for (const part of parts) if (part instanceof FileRegion || part.length > 0) res.pending.push(copy(part));
       if (last) res.pendingEnd = true;
       return false;
     }
     const sent = this.send(parts);
-    if (last) this.finishOldest();
+    if (last && !this.closed) this.finishOldest(); // a failed send has closed the connection already
     return sent;
   }
 
+  /** Resolves once `res` is first in line and the queue is empty; rejects if the connection closes first. */
   drained(res: Response): Promise<void> {
     if (this.closed) return Promise.reject(new Error("connection closed"));
     if (this.outQueue.length === 0 && this.responses[0] === res) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return new Promise((wake, fail) => this.drainWaiters.push({ res, wake, fail }));
   }
 
-  /** Writes now what the kernel takes and queues a copy of the rest. */
-  private send(parts: Uint8Array[]): boolean {
-    if (this.closed) return false;
-    if (this.outQueue.length > 0) {
-      for (const part of parts) if (part.length > 0) this.outQueue.push(part.slice());
+  /** Writes now what the kernel takes and queues the rest (copying bytes, which are only lent). */
+  private send(parts: OutputPart[]): boolean {
+    if (this.closed) {
+      dropFiles(parts);
       return false;
     }
+    if (this.outQueue.length > 0) {
+      for (const part of parts) if (part instanceof FileRegion || part.length > 0) this.outQueue.push(copy(part));
+      return false;
+    }
+    for (const part of parts) if (part instanceof FileRegion) return this.sendWithFiles(parts);
+    const bytes = parts as Uint8Array[];
     let total = 0;
-    for (const part of parts) total += part.length;
+    for (const part of bytes) total += part.length;
     if (total === 0) return true;
-    let n = parts.length === 1 ? write(this.fd, parts[0], 0, total) : writev(this.fd, parts);
+    let n = bytes.length === 1 ? write(this.fd, bytes[0], 0, total) : writev(this.fd, bytes);
     if (n === total) return true;
     if (n < 0) {
       if (n !== EAGAIN) {
@@ -216,7 +240,7 @@ export class Connection implements Watcher, ResponseSink {
       }
       n = 0;
     }
-    for (const part of parts) {
+    for (const part of bytes) {
       if (n >= part.length) {
         n -= part.length;
         continue;
@@ -228,9 +252,40 @@ export class Connection implements Watcher, ResponseSink {
     return false;
   }
 
+  /** The queue is empty: send through it, then keep copies of the bytes it still holds. */
+  private sendWithFiles(parts: OutputPart[]): boolean {
+    for (const part of parts) if (part instanceof FileRegion || part.length > 0) this.outQueue.push(part);
+    this.flush();
+    const queue = this.outQueue;
+    for (let i = 0; i < queue.length; i++) queue[i] = copy(queue[i]);
+    this.updateInterest();
+    return queue.length === 0;
+  }
+
+  /** Sends what is queued, until the kernel refuses more or this wake-up's file budget is spent. */
   private flush(): void {
-    while (this.outQueue.length > 0) {
-      const batch = this.outQueue.slice(0, 64);
+    const queue = this.outQueue;
+    let budget = SENDFILE_BUDGET;
+    while (queue.length > 0) {
+      const first = queue[0];
+      if (first instanceof FileRegion) {
+        if (budget <= 0) return; // EPOLLOUT stays on: the rest goes on the next wake-up
+        const n = sendfile(this.fd, first.fd, first.offset, Math.min(first.remaining, budget));
+        if (n === EAGAIN) return;
+        // An error, or the file shrank under us: the promised length cannot be kept.
+        if (n <= 0) return this.destroy();
+        budget -= n;
+        first.offset += n;
+        first.remaining -= n;
+        if (first.remaining === 0) {
+          queue.shift();
+          first.close();
+        }
+        continue;
+      }
+      let count = 0;
+      while (count < queue.length && count < 64 && !(queue[count] instanceof FileRegion)) count++;
+      const batch = queue.slice(0, count) as Uint8Array[];
       let n = writev(this.fd, batch);
       if (n < 0) {
         if (n !== EAGAIN) this.destroy();
@@ -238,35 +293,55 @@ export class Connection implements Watcher, ResponseSink {
       }
       let done = 0;
       while (done < batch.length && n >= batch[done].length) n -= batch[done++].length;
-      this.outQueue.splice(0, done);
+      queue.splice(0, done);
       if (n > 0) {
-        this.outQueue[0] = this.outQueue[0].subarray(n);
+        queue[0] = batch[done].subarray(n);
         return;
       }
       if (done < batch.length) return; // the kernel's buffer is full again
     }
     this.updateInterest();
-    const waiters = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const wake of waiters) wake();
+    this.wakeDrained();
     this.maybeClose();
+  }
+
+  /** Resolves the drained() promises of responses that may write again: first in line (or gone) with nothing queued. */
+  private wakeDrained(): void {
+    if (this.outQueue.length > 0 || this.drainWaiters.length === 0) return;
+    const first = this.responses[0];
+    const waiting = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const waiter of waiting) {
+      if (waiter.res === first || waiter.res.finished) waiter.wake();
+      else this.drainWaiters.push(waiter);
+    }
   }
 
   /** The oldest response has ended: let the next one's buffered output go. */
   private finishOldest(): void {
     const done = this.responses.shift()!;
     this.lastActivity = Date.now();
-    if (done.closeAfter) this.stopReadingRequests();
+    if (done.closeAfter) this.afterClosingResponse();
     // Its request body may still be arriving; nobody will read it now.
     while (this.responses.length > 0 && !this.closed) {
       const next = this.responses[0];
       if (next.pending.length > 0) this.send(next.pending.splice(0));
       if (!next.pendingEnd) break;
       this.responses.shift();
-      if (next.closeAfter) this.stopReadingRequests();
+      if (next.closeAfter) this.afterClosingResponse();
     }
+    this.wakeDrained();
     this.resumeReading();
     this.maybeClose();
+  }
+
+  /**
+   * A response that closes the connection has been sent: it is the last one
+   * (RFC 9112 §9.6), so the requests pipelined after it go unanswered.
+   */
+  private afterClosingResponse(): void {
+    this.stopReadingRequests();
+    for (const res of this.responses.splice(0)) discard(res);
   }
 
   private maybeClose(): void {
@@ -311,7 +386,7 @@ export class Connection implements Watcher, ResponseSink {
     this.headStartedAt = 0;
     this.stopReadingRequests();
     // Answer 408 in the oldest unanswered slot; later ones are dropped.
-    for (const res of this.responses.splice(0)) res.finished = true;
+    for (const res of this.responses.splice(0)) discard(res);
     const res = new Response(this, RequestHead.unparsed());
     res.closeAfter = true;
     res.status = 408;
@@ -327,12 +402,12 @@ export class Connection implements Watcher, ResponseSink {
     close(this.fd);
     this.stream.stop();
     this.current?.body.fail(new Error("connection closed"));
-    for (const res of this.responses) res.finished = true;
-    this.responses.length = 0;
+    for (const res of this.responses.splice(0)) discard(res);
+    dropFiles(this.outQueue);
     this.outQueue = [];
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
-    for (const wake of waiters) wake();
+    for (const waiter of waiters) waiter.fail(new Error("connection closed"));
     this.host.forget(this);
   }
 
@@ -342,4 +417,15 @@ export class Connection implements Watcher, ResponseSink {
     this.stopReadingRequests();
     this.maybeClose();
   }
+}
+
+function copy(part: OutputPart): OutputPart {
+  return part instanceof FileRegion ? part : part.slice();
+}
+
+/** Gives up on a response: its queued output is never sent. */
+function discard(res: Response): void {
+  dropFiles(res.pending);
+  res.pending.length = 0;
+  res.drop();
 }

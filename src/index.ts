@@ -1,5 +1,8 @@
 export { serve, Server } from "./server.js";
 export type { Handler, Limits, ServeOptions, Timeouts } from "./server.js";
+export { Router } from "./router.js";
+export { serveStatic } from "./static.js";
+export type { StaticOptions } from "./static.js";
 export { Request } from "./request.js";
 export { Response } from "./response.js";
 export type { Body, HeaderValue } from "./response.js";

@@ -3,6 +3,30 @@
 // so a whole small response leaves in one write.
 import { FRAMING_CHUNKED, FRAMING_LENGTH, FRAMING_NONE, HEAD_CLOSE, HEAD_DATE, HEAD_KEEP_ALIVE, describeError } from "./parser.js";
 import type { ParserInstance, RequestHead } from "./parser.js";
+import { close } from "./syscalls.js";
+
+/**
+ * A byte range of an open file, sent by sendfile(2). It owns the descriptor:
+ * close() runs once the range is sent, or when it is dropped.
+ */
+export class FileRegion {
+  private open = true;
+  constructor(readonly fd: number, public offset: number, public remaining: number) {}
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    close(this.fd);
+  }
+}
+
+/** What goes out on a connection: bytes, or a file's range. */
+export type OutputPart = Uint8Array | FileRegion;
+
+/** Closes the file regions among `parts`: they will not be sent. */
+export function dropFiles(parts: readonly OutputPart[]): void {
+  for (const part of parts) if (part instanceof FileRegion) part.close();
+}
 
 /** What a response writes through: its connection. */
 export interface ResponseSink {
@@ -10,10 +34,11 @@ export interface ResponseSink {
   /** Whether the server is shutting down, so connections close after their responses. */
   readonly closing: boolean;
   /**
-   * Sends bytes for `res`, or queues them behind earlier responses. The parts
-   * are only valid during the call. Returns false when not all went out now.
+   * Sends bytes for `res`, or queues them behind earlier responses. Byte parts
+   * are only valid during the call; file regions are the sink's to close.
+   * Returns false when not all went out now.
    */
-  output(res: Response, parts: Uint8Array[], last: boolean): boolean;
+  output(res: Response, parts: OutputPart[], last: boolean): boolean;
   /** Resolves when the bytes queued so far have been handed to the kernel. */
   drained(res: Response): Promise<void>;
   /** Closes the connection at once: the response cannot be completed. */
@@ -35,11 +60,14 @@ export class Response {
   finished = false;
   /** Whether the connection closes once this response is sent. */
   closeAfter: boolean;
-  /** Bytes written before earlier responses on the connection finished (pipelining). */
-  readonly pending: Uint8Array[] = [];
+  /** Output given before earlier responses on the connection finished (pipelining). */
+  readonly pending: OutputPart[] = [];
   pendingEnd = false;
   readonly startedAt = Date.now();
+  /** Body bytes handed to the connection (none for HEAD and bodiless statuses). */
+  bytesWritten = 0;
   private headers: [string, string][] = [];
+  private finishListeners: (() => void)[] | null = null;
   private framing = FRAMING_NONE;
   private bodyless = false;
 
@@ -98,6 +126,7 @@ export class Response {
     if (this.bodyless || bytes.length === 0) {
       return headLength === 0 || this.sink.output(this, [parser.bytes.subarray(parser.out, parser.out + headLength)], false);
     }
+    this.bytesWritten += bytes.length;
     if (this.framing === FRAMING_CHUNKED) {
       const at = parser.out + headLength;
       const n = parser.chunkHeader(at, bytes.length);
@@ -125,13 +154,68 @@ export class Response {
       } else {
         parts = [parser.bytes.subarray(out, out + headLength), isString ? encoder.encode(body) : body!];
       }
+      if (!this.bodyless) this.bytesWritten = length;
       this.finished = true;
       this.sink.output(this, parts, true);
-      return;
+      return this.notifyFinish();
     }
     if (body !== undefined) this.write(body);
     this.finished = true;
     this.sink.output(this, this.framing === FRAMING_CHUNKED && !this.bodyless ? [LAST_CHUNK] : [], true);
+    this.notifyFinish();
+  }
+
+  /**
+   * Finishes the response with `length` bytes of the open file `fd` from
+   * `offset` as its body, sent by sendfile(2) without passing through
+   * JavaScript. The response takes `fd` and closes it, whatever happens.
+   */
+  sendFile(fd: number, offset: number, length: number): void {
+    const region = new FileRegion(fd, offset, length);
+    if (this.finished) return region.close();
+    if (this.headersSent) {
+      region.close();
+      throw new Error("sendFile() needs a response whose head has not been sent");
+    }
+    let headLength: number;
+    try {
+      headLength = this.serialize(length);
+    } catch (error) {
+      region.close();
+      throw error;
+    }
+    const parser = this.sink.parser;
+    const head = parser.bytes.subarray(parser.out, parser.out + headLength);
+    this.finished = true;
+    if (this.bodyless || length === 0) {
+      region.close();
+      this.sink.output(this, [head], true);
+    } else {
+      this.bytesWritten = length;
+      this.sink.output(this, [head, region], true);
+    }
+    this.notifyFinish();
+  }
+
+  /**
+   * Calls `listener` once the response has ended, or once its connection
+   * closed before it could (then `finished` is true too, and writes return false).
+   */
+  onFinish(listener: () => void): void {
+    if (this.finished) return listener();
+    (this.finishListeners ??= []).push(listener);
+  }
+
+  /** Marks the response finished without sending more: its connection is gone or has given up on it. */
+  drop(): void {
+    this.finished = true;
+    this.notifyFinish();
+  }
+
+  private notifyFinish(): void {
+    const listeners = this.finishListeners;
+    this.finishListeners = null;
+    if (listeners !== null) for (const listener of listeners) listener();
   }
 
   /** Sends `value` as JSON. */
@@ -147,7 +231,7 @@ export class Response {
 
   /** Cuts the response short by closing the connection: the client sees it incomplete. */
   abort(): void {
-    this.finished = true;
+    this.drop();
     this.sink.destroy();
   }
 

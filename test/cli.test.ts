@@ -3,24 +3,48 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exchange, parseResponses, sleep } from "./helpers.ts";
 
 const test = suite("cli");
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 
-function start(args: string[]): { child: ChildProcess; url: Promise<string> } {
+function start(args: string[]): { child: ChildProcess; url: Promise<string>; stdout: () => string; stderr: () => string } {
   const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stderr!.on("data", (chunk) => (err += chunk));
   const url = new Promise<string>((resolve, reject) => {
-    let out = "";
     child.stdout!.on("data", (chunk) => {
       out += chunk;
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) resolve(m[1]);
     });
-    child.once("exit", (code) => reject(new Error(`exited ${code}`)));
+    child.once("exit", (code) => reject(new Error(`exited ${code}: ${err}`)));
     setTimeout(() => reject(new Error("no URL printed in 10 s")), 10_000).unref();
   });
-  return { child, url };
+  return { child, url, stdout: () => out, stderr: () => err };
+}
+
+/** Runs the command to its end: exit code and output. */
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (c) => (stdout += c));
+  child.stderr!.on("data", (c) => (stderr += c));
+  const [code] = await once(child, "exit");
+  return { code, stdout, stderr };
+}
+
+async function stop(child: ChildProcess): Promise<number> {
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const [code] = await exited;
+  return code;
 }
 
 test("serves /hi, 404s the rest, and exits 0 on SIGTERM", async () => {
@@ -60,6 +84,91 @@ test("a port in use is a clear error and exit code 1", async () => {
     first.child.kill("SIGTERM");
     await once(first.child, "exit");
   }
+});
+
+test("--help prints the options and exits 0", async () => {
+  const { code, stdout } = await run(["--help"]);
+  assert.is(code, 0);
+  for (const flag of ["--port", "--host", "--root", "--echo", "--workers", "--trace", "--quiet"]) assert.ok(stdout.includes(flag), flag);
+});
+
+test("bad flags are usage errors with exit code 2", async () => {
+  for (const args of [["--root", ".", "--echo"], ["--workers", "0"], ["--port", "70000"], ["--bogus"]]) {
+    const { code, stderr } = await run(args);
+    assert.is(code, 2, args.join(" "));
+    assert.ok(stderr.length > 0);
+  }
+  const missing = await run(["--root", join(tmpdir(), "simplenet-no-such-dir"), "-p", "0"]);
+  assert.is(missing.code, 2);
+  assert.match(missing.stderr, /ENOENT|no such/i);
+});
+
+test("--echo answers with the request as JSON, the body one character per byte", async () => {
+  const { child, url } = start(["-p", "0", "-H", "127.0.0.1", "--echo", "--quiet"]);
+  try {
+    const port = Number(new URL(await url).port);
+    const head = "POST /x?y=1 HTTP/1.1\r\nHost: a\r\nX-Custom: b c\r\nContent-Length: 4\r\nConnection: close\r\n\r\n";
+    const { text } = await exchange(port, [Buffer.concat([Buffer.from(head), Buffer.from([0x41, 0xe9, 0xff, 0x00])])]);
+    const [r] = parseResponses(text);
+    assert.is(r.status, 200);
+    assert.match(r.headers["content-type"], /^application\/json/);
+    assert.equal(JSON.parse(Buffer.from(r.body, "latin1").toString("utf8")), {
+      method: "POST",
+      target: "/x?y=1",
+      version: "1.1",
+      headers: [["Host", "a"], ["X-Custom", "b c"], ["Content-Length", "4"], ["Connection", "close"]],
+      body: "A\u00e9\u00ff\u0000",
+    });
+    const get = await fetch(new URL("/hi", await url));
+    assert.is((await get.json()).method, "GET", "every path is echoed, /hi too");
+  } finally {
+    assert.is(await stop(child), 0);
+  }
+});
+
+test("--root serves a folder: files, Range, 304, and a log line per request", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "simplenet-cli-"));
+  const html = "<p>0123456789</p>";
+  writeFileSync(join(dir, "page.html"), html);
+  const { child, url, stdout } = start(["-p", "0", "-H", "127.0.0.1", "--root", dir]);
+  try {
+    const base = await url;
+    const page = await fetch(new URL("/page.html", base));
+    assert.is(await page.text(), html);
+    assert.is(page.headers.get("content-type"), "text/html; charset=utf-8");
+    const part = await fetch(new URL("/page.html", base), { headers: { Range: "bytes=3-6" } });
+    assert.is(part.status, 206);
+    assert.is(await part.text(), "0123");
+    const cached = await fetch(new URL("/page.html", base), { headers: { "If-None-Match": page.headers.get("etag")! } });
+    assert.is(cached.status, 304);
+    assert.is((await fetch(new URL("/hi", base))).status, 404, "only the folder is served");
+    for (let i = 0; i < 50 && !stdout().includes("GET /hi 404"); i++) await sleep(20);
+    const lines = stdout().split("\n").filter((line) => line.startsWith("GET "));
+    assert.equal(lines.map((line) => line.replace(/ \d+ms$/, "")), [
+      `GET /page.html 200 ${html.length}`, "GET /page.html 206 4", "GET /page.html 304 0", "GET /hi 404 10",
+    ]);
+    assert.ok(lines.every((line) => / \d+ms$/.test(line)), "each line ends with the time taken");
+  } finally {
+    assert.is(await stop(child), 0);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--quiet: no access log", async () => {
+  const { child, url, stdout } = start(["-p", "0", "-H", "127.0.0.1", "-q"]);
+  const base = await url;
+  assert.is(await (await fetch(new URL("/hi", base))).text(), "Hi");
+  assert.is(await stop(child), 0);
+  assert.equal(stdout().trim().split("\n"), [`simplenet listening on ${base}`]);
+});
+
+test("--trace prints the system calls to stderr", async () => {
+  const { child, url, stderr } = start(["-p", "0", "-H", "127.0.0.1", "--trace", "-q"]);
+  assert.is(await (await fetch(new URL("/hi", await url))).text(), "Hi");
+  for (let i = 0; i < 50 && !/accept4\(/.test(stderr()); i++) await sleep(20);
+  assert.is(await stop(child), 0);
+  assert.match(stderr(), /bind\(/);
+  assert.match(stderr(), /accept4\(/);
 });
 
 test.run();
