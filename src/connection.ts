@@ -5,6 +5,7 @@ import { RequestHead, RequestStream, type ParseErrorInfo, type ParserInstance } 
 import type { Fields } from "./fields.js";
 import { Request } from "./request.js";
 import { FileRegion, Response, dropFiles, type OutputPart, type ResponseSink } from "./response.js";
+import { parseProxyHeader } from "./proxy.js";
 import { Errno, K, close, read, sendfile, shutdown, write, writev } from "./syscalls.js";
 import type { EventLoop, Watcher } from "./loop.js";
 
@@ -13,6 +14,8 @@ export interface ConnectionHost {
   readonly loop: EventLoop;
   readonly parser: ParserInstance;
   readonly closing: boolean;
+  /** Whether each connection begins with a PROXY protocol header. */
+  readonly proxyProtocol: boolean;
   dispatch(req: Request, res: Response): void;
   forget(conn: Connection): void;
 }
@@ -24,6 +27,8 @@ const MAX_IN_FLIGHT = 64;
 /** Unread request body bytes at which the connection stops reading. */
 const BODY_HIGH_WATER = 1 << 20;
 const LINGER_MS = 2000;
+/** At server shutdown, how long a connection that has sent nothing yet may still send its request. */
+const SHUTDOWN_GRACE_MS = 1000;
 /** File bytes sent per wake-up, so one large file cannot starve the other connections. */
 const SENDFILE_BUDGET = 1 << 20;
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
@@ -49,13 +54,20 @@ export class Connection implements Watcher, ResponseSink {
   /** No more requests are read: close once the responses in flight are sent. */
   private closeWhenDone = false;
   private closed = false;
+  private requests = 0;
+  /** The bytes of a PROXY protocol header received so far, while one is awaited. */
+  private proxyHeader: Uint8Array | null;
+  /** At shutdown, when an idle connection that has not sent a request yet is closed (ms), or 0. */
+  private graceUntil = 0;
 
   constructor(
     private readonly host: ConnectionHost,
     readonly fd: number,
-    readonly remote: { address: string; port: number },
+    /** The client: the socket's peer, or who a PROXY header says it is. */
+    public remote: { address: string; port: number },
   ) {
     this.parser = host.parser;
+    this.proxyHeader = host.proxyProtocol ? new Uint8Array(0) : null;
     this.stream = new RequestStream(this.parser, {
       head: (head) => this.onHead(head),
       data: (chunk) => this.onData(chunk),
@@ -95,12 +107,31 @@ export class Connection implements Watcher, ResponseSink {
     this.lastActivity = Date.now();
     if (this.lingeringSince !== 0) return; // discarding what arrives after our close
     if (!stream.inMessage && this.headStartedAt === 0) this.headStartedAt = this.lastActivity;
-    stream.commit(n);
+    if (this.proxyHeader !== null) this.onProxyBytes(this.parser.bytes.subarray(stream.writeAt, stream.writeAt + n));
+    else stream.commit(n);
     if (!stream.inMessage && this.responses.length === 0) this.headStartedAt = 0;
+  }
+
+  /** Before the first request: the PROXY header (v1 or v2) names the real client. */
+  private onProxyBytes(fresh: Uint8Array): void {
+    const bytes = new Uint8Array(this.proxyHeader!.length + fresh.length);
+    bytes.set(this.proxyHeader!);
+    bytes.set(fresh, this.proxyHeader!.length);
+    const result = parseProxyHeader(bytes, 0, bytes.length);
+    if (result === "incomplete") {
+      this.proxyHeader = bytes;
+      return;
+    }
+    // Not from the proxy we were told to expect: drop it (the protocol's rule).
+    if (result instanceof Error) return this.destroy();
+    this.proxyHeader = null;
+    if (result.source !== null) this.remote = result.source;
+    if (result.consumed < bytes.length) this.stream.push(bytes.subarray(result.consumed));
   }
 
   private onHead(head: RequestHead): void {
     this.headStartedAt = 0;
+    this.requests++;
     const res = new Response(this, head);
     const body = new BodyStream(() => this.onBodyRead(res), () => this.resumeReading());
     const req = new Request(head, body, this.remote);
@@ -374,7 +405,7 @@ export class Connection implements Watcher, ResponseSink {
       this.timeOut();
     } else if (this.responses.length > 0 && now - this.responses[0].startedAt > timeouts.request) {
       this.timeOut();
-    } else if (this.idle && now - this.lastActivity > timeouts.keepAlive) {
+    } else if (this.idle && (now - this.lastActivity > timeouts.keepAlive || (this.graceUntil !== 0 && now > this.graceUntil))) {
       this.destroy();
     }
   }
@@ -411,11 +442,22 @@ export class Connection implements Watcher, ResponseSink {
     this.host.forget(this);
   }
 
-  /** Server shutdown: close now if idle, otherwise after the responses in flight. */
+  /**
+   * Server shutdown: close after the responses in flight. An idle connection
+   * is read once more first, since its next request may be on the way; one
+   * that has not sent a request yet gets a moment to send it. Either way the
+   * request is answered with "Connection: close".
+   */
   shutdown(): void {
-    if (this.idle) return this.destroy();
-    this.stopReadingRequests();
-    this.maybeClose();
+    if (this.idle) this.onReadable();
+    if (this.closed) return;
+    if (!this.idle) {
+      this.closeWhenDone = true;
+      if (!this.stream.inMessage) this.stream.stop(); // a request still arriving is read to its end
+      return this.maybeClose();
+    }
+    if (this.requests > 0) return this.destroy();
+    this.graceUntil = Date.now() + SHUTDOWN_GRACE_MS;
   }
 }
 

@@ -37,6 +37,8 @@ export interface ServeOptions extends ListenOptions {
   timeouts?: Timeouts;
   /** Where handler errors are reported. Default console.error. */
   onError?: (error: unknown) => void;
+  /** Each connection begins with a PROXY protocol (v1 or v2) header naming the real client. Default false. */
+  proxyProtocol?: boolean;
   /** Print every system call strace-style (to stderr, or to this function). */
   trace?: boolean | ((line: string) => void);
   /** Worker threads, each with its own loop and SO_REUSEPORT listener. Default 1; "auto": one per core. */
@@ -58,6 +60,7 @@ export class Server implements ConnectionHost {
   /** The Unix socket path, when listening on one. */
   path: string | undefined;
   closing = false;
+  readonly proxyProtocol: boolean;
   private readonly connections = new Set<Connection>();
   private readonly handler: Handler;
   private readonly onError: (error: unknown) => void;
@@ -78,6 +81,7 @@ export class Server implements ConnectionHost {
       this.tracing = true;
     }
     this.loop = new EventLoop();
+    this.proxyProtocol = options.proxyProtocol ?? false;
     if (options.handler === undefined && options.fetch === undefined) throw new TypeError("serve() needs a handler or fetch");
     this.handler = options.handler ?? fromFetch(options.fetch!);
     this.onError = options.onError ?? ((error) => console.error("simplenet:", error));
@@ -89,7 +93,8 @@ export class Server implements ConnectionHost {
       keepAlive: options.timeouts?.keepAlive ?? 5_000,
       close: options.timeouts?.close ?? 10_000,
     };
-    this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.timeouts.keepAlive / 2, this.timeouts.headers / 2));
+    const { keepAlive, headers, request } = this.timeouts;
+    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, keepAlive / 2, headers / 2, request / 2)));
     this.sweeper.unref();
   }
 
@@ -112,8 +117,8 @@ export class Server implements ConnectionHost {
   private readonly listener: Watcher = { ready: () => this.acceptBatch() };
 
   /** Accepts up to a batch per wake-up, so a flood of connections cannot starve the ones already open. */
-  private acceptBatch(): void {
-    for (let i = 0; i < ACCEPT_BATCH && this.listening !== null; i++) {
+  private acceptBatch(limit = ACCEPT_BATCH): void {
+    for (let i = 0; i < limit && this.listening !== null; i++) {
       const fd = accept4(this.listening.fd, K.SOCK_NONBLOCK | K.SOCK_CLOEXEC);
       if (fd < 0) {
         if (fd === -Errno.EMFILE || fd === -Errno.ENFILE) this.pauseAccepting(new SyscallError("accept4", -fd));
@@ -193,6 +198,8 @@ export class Server implements ConnectionHost {
     this.closing = true;
     if (this.acceptRetry !== null) clearTimeout(this.acceptRetry);
     if (this.listening !== null) {
+      // Connections already in the backlog would be reset by the close: take them in and answer them.
+      this.acceptBatch(Infinity);
       this.loop.remove(this.listening.fd);
       closeListener(this.listening);
       this.listening = null;
