@@ -74,9 +74,10 @@ export function decodeChunked(p: usize, len: i32): i32 {
       i += 2;
       phase = PHASE_SIZE;
     } else if (phase == PHASE_TRAILERS) {
-      const r = parseFields(p, i, len, maxHeaderCount, maxHeaderLine);
+      // The trailer section answers to the head's size limit, however it arrives.
+      const r = parseFields(p, i, min(len, i + maxHeadBytes), maxHeaderCount, maxHeaderLine);
       if (r == INCOMPLETE) {
-        if (len - i > maxHeadBytes) result = fail(E_TRAILERS_TOO_LARGE, i + maxHeadBytes);
+        if (len - i >= maxHeadBytes) result = fail(E_TRAILERS_TOO_LARGE, i + maxHeadBytes);
         break;
       }
       if (r < 0) { result = r; break; }

@@ -2,6 +2,11 @@
 // connection pushes into and the handler pulls from.
 import { concat } from "./parser.js";
 
+/** The request body cannot be read to its end: the client went away, timed out or sent a malformed body. */
+export class BodyError extends Error {
+  override name = "BodyError";
+}
+
 export class BodyStream implements AsyncIterable<Uint8Array> {
   private readonly chunks: Uint8Array[] = [];
   private ended = false;

@@ -1,6 +1,6 @@
 // One accepted socket: reads land in the parser's receive region, requests go
 // to the handler, responses leave strictly in request order.
-import { BodyStream } from "./body.js";
+import { BodyError, BodyStream } from "./body.js";
 import { RequestHead, RequestStream, type ParseErrorInfo, type ParserInstance } from "./parser.js";
 import type { Fields } from "./fields.js";
 import { Request } from "./request.js";
@@ -178,7 +178,7 @@ export class Connection implements Watcher, ResponseSink {
 
   private onParseError(error: ParseErrorInfo): void {
     const inBody = this.currentResponse;
-    this.current?.body.fail(new Error(error.reason));
+    this.current?.body.fail(new BodyError(error.reason));
     this.stopReadingRequests();
     let res: Response;
     if (inBody !== null && !inBody.headersSent && !inBody.finished) {
@@ -200,7 +200,7 @@ export class Connection implements Watcher, ResponseSink {
     this.peerEnded = true;
     if (this.lingeringSince !== 0 || this.responses.length === 0) return this.destroy();
     // The client half-closed: finish the responses it is waiting for, then close.
-    this.current?.body.fail(new Error("connection ended before the request body"));
+    this.current?.body.fail(new BodyError("connection ended before the request body"));
     this.stopReadingRequests();
     this.updateInterest();
   }
@@ -413,7 +413,7 @@ export class Connection implements Watcher, ResponseSink {
   private timeOut(): void {
     const oldest = this.responses[0];
     if (oldest !== undefined && oldest.headersSent) return this.destroy();
-    this.current?.body.fail(new Error("request timed out"));
+    this.current?.body.fail(new BodyError("request timed out"));
     this.headStartedAt = 0;
     this.stopReadingRequests();
     // Answer 408 in the oldest unanswered slot; later ones are dropped.
@@ -432,7 +432,7 @@ export class Connection implements Watcher, ResponseSink {
     this.host.loop.remove(this.fd);
     close(this.fd);
     this.stream.stop();
-    this.current?.body.fail(new Error("connection closed"));
+    this.current?.body.fail(new BodyError("connection closed"));
     for (const res of this.responses.splice(0)) discard(res);
     dropFiles(this.outQueue);
     this.outQueue = [];

@@ -1,10 +1,14 @@
 export { serve, Server } from "./server.js";
 export type { Handler, Limits, ServeOptions, Timeouts } from "./server.js";
+export type { ListenOptions } from "./listener.js";
+export { WorkerPool } from "./workers.js";
+export type { FetchHandler, FetchInfo } from "./fetch.js";
 export { Router } from "./router.js";
 export { serveStatic } from "./static.js";
 export type { StaticOptions } from "./static.js";
 export { Request } from "./request.js";
 export { Response } from "./response.js";
 export type { Body, HeaderValue } from "./response.js";
+export { BodyError } from "./body.js";
 export { Fields } from "./fields.js";
 export { SyscallError } from "./syscalls.js";

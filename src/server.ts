@@ -1,5 +1,6 @@
 // serve(): a listening socket, its connections and their timeouts, on one
 // event loop with one wasm parser instance.
+import { BodyError } from "./body.js";
 import { Connection, type ConnectionHost } from "./connection.js";
 import { closeListener, inheritedListeners, openListener, type ListenOptions, type Listening } from "./listener.js";
 import { fromFetch, type FetchHandler } from "./fetch.js";
@@ -168,6 +169,8 @@ export class Server implements ConnectionHost {
 
   /** A handler threw or rejected: 500 if nothing was sent yet, else cut the response short. */
   private handlerFailed(res: Response, error: unknown): void {
+    // A body that could not be read has been answered (400, 408) or its client is gone: nothing to report.
+    if (res.finished && error instanceof BodyError) return;
     this.onError(error);
     if (res.finished) return;
     if (res.headersSent) return res.abort();

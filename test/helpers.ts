@@ -72,6 +72,7 @@ export function parseResponses(text: string, { head = false } = {}): RawResponse
     } else if (headers["transfer-encoding"] === "chunked") {
       while (true) {
         const lineEnd = text.indexOf("\r\n", at);
+        if (lineEnd < 0) return out; // the rest never arrived
         const size = parseInt(text.slice(at, lineEnd), 16);
         at = lineEnd + 2;
         if (size === 0) {

@@ -103,6 +103,7 @@ const limitCases: [string, string, Record<string, number>, string, number][] = [
   ["body over the limit (Content-Length)", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nabcdefghijk", { maxBodyBytes: 10 }, "BODY_TOO_LARGE", 413],
   ["body over the limit (chunked)", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\nabcdef\r\n0\r\n\r\n", { maxBodyBytes: 10 }, "BODY_TOO_LARGE", 413],
   ["chunk extension over the limit", `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;${"x".repeat(100)}\r\nabc\r\n0\r\n\r\n`, { maxChunkExtension: 32 }, "CHUNK_EXTENSION_TOO_LARGE", 413],
+  ["trailers over the head limit, in one piece", `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n${"X: 1234567890\r\n".repeat(20)}\r\n`, { maxHeadBytes: 256 }, "TRAILERS_TOO_LARGE", 431],
 ];
 
 function isRequest(r: ParseResult): r is ParsedRequest {
