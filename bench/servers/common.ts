@@ -1,0 +1,43 @@
+// What every benchmark server shares: the routes' payloads, its settings
+// (from the environment the harness sets) and how it tells the harness it is up.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+
+export const HOST = "127.0.0.1";
+/** The directory the harness made; the static file is at STATIC_PATH below it, so a static handler rooted there serves it as is. */
+export const STATIC_ROOT = process.env.BENCH_STATIC_ROOT ?? "";
+export const STATIC_PATH = "/static/64k.bin";
+/** Idle keep-alive timeout, ms: long for the idle benchmark, the servers' usual default otherwise. */
+export const KEEP_ALIVE_MS = Number(process.env.BENCH_KEEPALIVE_MS ?? 5000);
+
+/** A 1 KiB JSON document, serialized afresh per request as a real handler would. */
+export const PAYLOAD = {
+  id: 4711,
+  name: "simplenet benchmark",
+  tags: ["http", "wasm", "epoll", "node", "bench"],
+  items: Array.from({ length: 15 }, (_, i) => ({ id: i, label: `item number ${i}`, price: 10 + i * 1.25, inStock: i % 3 !== 0 })),
+};
+
+/** The static file, read per request (the peers' baseline; simplenet's too when it has no static handler). */
+export function readStatic(): Promise<Buffer> {
+  return readFile(join(STATIC_ROOT, STATIC_PATH));
+}
+
+// A normal exit on the harness's SIGTERM, so that node --cpu-prof writes its profile.
+process.once("SIGTERM", () => process.exit(0));
+
+/** The harness waits for this line on stdout. */
+export function listening(port: number): void {
+  process.stdout.write(`listening ${port}\n`);
+}
+
+/** A remark for RESULTS.md, e.g. how a scenario was served. */
+export function note(text: string): void {
+  process.stdout.write(`note ${text}\n`);
+}
+
+/** This server cannot run here (e.g. a feature not built yet): the harness skips it. */
+export function unsupported(reason: string): never {
+  process.stdout.write(`unsupported ${reason}\n`);
+  process.exit(3);
+}
