@@ -51,17 +51,28 @@ initClasses();
   return c == SP || c == HTAB;
 }
 
+/**
+ * The last index from p where a 16-byte load stays inside linear memory. The
+ * vector loops may read past `end` (the bytes there are ignored), so the
+ * short tail of a field is scanned in one vector step too, not byte by byte.
+ */
+@inline function lastVectorAt(p: usize): i32 {
+  return <i32>((<usize>memory.size() << 16) - p) - 16;
+}
+
 /** Index of the first byte in [i, end) that may not appear in a request-target. */
 export function scanTarget(p: usize, i: i32, end: i32): i32 {
   if (ASC_FEATURE_SIMD) {
     const low = i8x16.splat(0x21);
     const high = i8x16.splat(0x7e);
-    while (i + 16 <= end) {
+    const last = lastVectorAt(p);
+    while (i < end && i <= last) {
       const v = v128.load(p + <usize>i);
       const bad = i8x16.bitmask(v128.or(i8x16.lt_u(v, low), i8x16.gt_u(v, high)));
-      if (bad != 0) return i + ctz(bad);
+      if (bad != 0) return min(i + ctz(bad), end);
       i += 16;
     }
+    if (i >= end) return end;
   }
   while (i < end && (load<u8>(CLASS + byteAt(p, i)) & TARGET) != 0) i++;
   return i;
@@ -73,13 +84,15 @@ export function scanValue(p: usize, i: i32, end: i32): i32 {
     const space = i8x16.splat(0x20);
     const tab = i8x16.splat(0x09);
     const del = i8x16.splat(0x7f);
-    while (i + 16 <= end) {
+    const last = lastVectorAt(p);
+    while (i < end && i <= last) {
       const v = v128.load(p + <usize>i);
       const control = v128.and(i8x16.lt_u(v, space), v128.not(i8x16.eq(v, tab)));
       const bad = i8x16.bitmask(v128.or(control, i8x16.eq(v, del)));
-      if (bad != 0) return i + ctz(bad);
+      if (bad != 0) return min(i + ctz(bad), end);
       i += 16;
     }
+    if (i >= end) return end;
   }
   while (i < end && isValueChar(byteAt(p, i))) i++;
   return i;
@@ -89,11 +102,13 @@ export function scanValue(p: usize, i: i32, end: i32): i32 {
 export function scanLf(p: usize, i: i32, end: i32): i32 {
   if (ASC_FEATURE_SIMD) {
     const lf = i8x16.splat(0x0a);
-    while (i + 16 <= end) {
+    const last = lastVectorAt(p);
+    while (i < end && i <= last) {
       const hit = i8x16.bitmask(i8x16.eq(v128.load(p + <usize>i), lf));
-      if (hit != 0) return i + ctz(hit);
+      if (hit != 0) return min(i + ctz(hit), end);
       i += 16;
     }
+    if (i >= end) return end;
   }
   while (i < end && byteAt(p, i) != LF) i++;
   return i;

@@ -47,7 +47,7 @@ export function runStream(parser: ParserInstance, pieces: readonly Uint8Array[],
   let bodyBytes = 0;
   const stream: RequestStream = new RequestStream(parser, {
     head(head) {
-      const n = head.raw.length;
+      const n = head.text.length;
       messageStart = stream.position - n;
       if (messageStart < 0 || stream.position > total) problems.push(`head of ${n} bytes ends at ${stream.position}, past the input (${total})`);
       if (spans) checkHeadSpans(spans, n, problems);
@@ -66,7 +66,7 @@ export function runStream(parser: ParserInstance, pieces: readonly Uint8Array[],
     end(trailers) {
       const message = current!;
       if (trailers) {
-        checkFieldSpans(trailers.spans, trailers.length, trailers.raw.length, "trailer", problems);
+        checkFieldSpans(trailers.spans, trailers.length, trailers.text.length, "trailer", problems);
         message.trailers = trailers.toArray();
       }
       message.body = body.join("");
@@ -101,7 +101,7 @@ function checkHeadSpans({ i32, table }: SpanCheck, n: number, problems: string[]
   }
 }
 
-function checkFieldSpans(spans: Int32Array, count: number, n: number, what: string, problems: string[]): void {
+function checkFieldSpans(spans: ArrayLike<number>, count: number, n: number, what: string, problems: string[]): void {
   for (let h = 0; h < count; h++) {
     for (const part of [0, 2]) {
       const off = spans[h * 4 + part], len = spans[h * 4 + part + 1];

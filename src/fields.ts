@@ -1,5 +1,6 @@
-// Header or trailer fields as spans over a copy of their raw bytes. Strings
-// are made only for the fields a caller asks about.
+// Header or trailer fields as spans over the text of their section (one
+// character per byte). A field's name or value becomes a string of its own
+// only when a caller asks for it.
 
 /** One character per byte: what RFC 9110 §5.5 field values are. */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
@@ -12,30 +13,30 @@ export function latin1(bytes: Uint8Array, start: number, end: number): string {
 }
 
 export class Fields implements Iterable<[string, string]> {
-  /** raw: the bytes the spans point into; spans: [nameOff, nameLen, valueOff, valueLen] per field. */
-  constructor(readonly raw: Uint8Array, readonly spans: Int32Array, readonly length: number) {}
+  /** text: the section the spans point into; spans: [nameOff, nameLen, valueOff, valueLen] per field. */
+  constructor(readonly text: string, readonly spans: readonly number[], readonly length: number) {}
 
   name(index: number): string {
     const s = index * 4;
-    return latin1(this.raw, this.spans[s], this.spans[s] + this.spans[s + 1]);
+    return this.text.slice(this.spans[s], this.spans[s] + this.spans[s + 1]);
   }
 
   value(index: number): string {
     const s = index * 4;
-    return latin1(this.raw, this.spans[s + 2], this.spans[s + 2] + this.spans[s + 3]);
+    return this.text.slice(this.spans[s + 2], this.spans[s + 2] + this.spans[s + 3]);
   }
 
   /** Index of the first field named `name` (ASCII case-insensitive) at or after `from`, or -1. */
   indexOf(name: string, from = 0): number {
     const lower = name.toLowerCase();
     const n = lower.length;
-    const { raw, spans } = this;
+    const { text, spans } = this;
     outer: for (let i = from; i < this.length; i++) {
       const s = i * 4;
       if (spans[s + 1] !== n) continue;
       const at = spans[s];
       for (let k = 0; k < n; k++) {
-        let b = raw[at + k];
+        let b = text.charCodeAt(at + k);
         if (b >= 0x41 && b <= 0x5a) b |= 0x20;
         if (b !== lower.charCodeAt(k)) continue outer;
       }

@@ -106,12 +106,15 @@ export interface ParserLimits {
   maxChunkExtension?: number;
 }
 
-/** The parsed head of one request: spans over a copy of its bytes. */
+/** The parsed head of one request: spans over its text. */
 export class RequestHead {
   constructor(
-    /** The head's bytes. */
-    readonly raw: Uint8Array,
-    private readonly spans: Int32Array,
+    /** The head, one character per byte. */
+    readonly text: string,
+    private readonly methodStart: number,
+    private readonly methodEnd: number,
+    private readonly targetStart: number,
+    private readonly targetEnd: number,
     private readonly methodId: number,
     /** 0 or 1 */
     readonly minorVersion: number,
@@ -125,14 +128,14 @@ export class RequestHead {
 
   /** The head of a request that could not be parsed, for the error response's sake. */
   static unparsed(): RequestHead {
-    return new RequestHead(new Uint8Array(0), new Int32Array(4), 0, 1, 0, FRAMING_NONE, 0, new Fields(new Uint8Array(0), new Int32Array(0), 0));
+    return new RequestHead("", 0, 0, 0, 0, 0, 1, 0, FRAMING_NONE, 0, new Fields("", [], 0));
   }
 
   get method(): string {
-    return this.methodId !== 0 ? METHODS[this.methodId] : latin1(this.raw, this.spans[0], this.spans[0] + this.spans[1]);
+    return this.methodId !== 0 ? METHODS[this.methodId] : this.text.slice(this.methodStart, this.methodEnd);
   }
   get target(): string {
-    return latin1(this.raw, this.spans[2], this.spans[2] + this.spans[3]);
+    return this.text.slice(this.targetStart, this.targetEnd);
   }
   get version(): string {
     return this.minorVersion === 1 ? "1.1" : "1.0";
@@ -175,6 +178,8 @@ export class ParserInstance {
   private readonly stageTable: number; // i32 index
   private readonly chunk: number; // byte offset
   private maxHead = 16384;
+  /** Bytes [start, end) of linear memory as a string, one character per byte. */
+  readonly text: (start: number, end: number) => string;
 
   constructor(instance: WebAssembly.Instance, limits: ParserLimits = {}) {
     this.x = instance.exports as unknown as Exports;
@@ -193,6 +198,7 @@ export class ParserInstance {
     this.stageTable = this.x.stageTable() >> 2;
     this.chunk = this.x.chunkState();
     this.simd = this.x.simd() !== 0;
+    this.text = latin1Decoder(this.bytes);
     this.setLimits(limits);
   }
 
@@ -219,12 +225,14 @@ export class ParserInstance {
     const r = this.result;
     const i32 = this.i32;
     const count = i32[r + R_HEADER_COUNT];
-    const raw = this.bytes.slice(ptr, ptr + n);
-    const spans = i32.slice(r, r + 4);
-    const fieldSpans = i32.slice(r + R_HEADERS, r + R_HEADERS + count * 4);
+    // One string for the whole head: the linear memory is reused by the next
+    // read, and every field is a slice of it, made when asked for.
+    const text = this.text(ptr, ptr + n);
+    const method = i32[r], target = i32[r + 2];
     return new RequestHead(
-      raw, spans, i32[r + R_METHOD_ID], i32[r + R_VERSION], i32[r + R_FLAGS], i32[r + R_FRAMING],
-      this.f64[(r >> 1) + R_CONTENT_LENGTH_F64], new Fields(raw, fieldSpans, count),
+      text, method, method + i32[r + 1], target, target + i32[r + 3], i32[r + R_METHOD_ID], i32[r + R_VERSION],
+      i32[r + R_FLAGS], i32[r + R_FRAMING], this.f64[(r >> 1) + R_CONTENT_LENGTH_F64],
+      new Fields(text, this.fieldSpans(count), count),
     );
   }
 
@@ -254,7 +262,20 @@ export class ParserInstance {
   takeTrailers(ptr: number, consumed: number): Fields {
     const r = this.result;
     const count = this.i32[r + R_HEADER_COUNT];
-    return new Fields(this.bytes.slice(ptr, ptr + consumed), this.i32.slice(r + R_HEADERS, r + R_HEADERS + count * 4), count);
+    return new Fields(this.text(ptr, ptr + consumed), this.fieldSpans(count), count);
+  }
+
+  /**
+   * The field spans of the result table, copied to a plain array: V8 makes
+   * small arrays on its heap, where a typed array copy costs an allocation
+   * outside it, several times slower.
+   */
+  private fieldSpans(count: number): number[] {
+    const spans: number[] = new Array(count * 4);
+    const i32 = this.i32;
+    const first = this.result + R_HEADERS;
+    for (let k = 0; k < spans.length; k++) spans[k] = i32[first + k];
+    return spans;
   }
 
   /**
@@ -439,6 +460,22 @@ export class RequestStream {
     this.stop();
     this.on.error(describeError(code, offset));
   }
+}
+
+type Latin1Buffer = Uint8Array & { latin1Slice(start: number, end: number): string };
+type BufferClass = { from(buffer: ArrayBuffer, offset: number, length: number): Latin1Buffer };
+
+/**
+ * Where Node's Buffer exists, its native latin1Slice reads linear memory
+ * straight into a string; elsewhere the bytes go through String.fromCharCode.
+ */
+function latin1Decoder(bytes: Uint8Array): (start: number, end: number) => string {
+  const NodeBuffer = (globalThis as unknown as { Buffer?: BufferClass }).Buffer;
+  if (NodeBuffer !== undefined) {
+    const view = NodeBuffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length);
+    if (typeof view.latin1Slice === "function") return (start, end) => view.latin1Slice(start, end);
+  }
+  return (start, end) => latin1(bytes, start, end);
 }
 
 // ---- loading -------------------------------------------------------------
