@@ -45,14 +45,14 @@ function putDate(nowSeconds: f64): void {
 }
 
 /**
- * Serializes a head into OUT and returns its length, or an error code with
+ * Serializes a head into OUT at offset `at` and returns its length, or an error code with
  * R_ERROR_OFFSET set to the index of the offending header. The header spans
  * are in STAGE_TABLE, relative to STAGE; a custom reason phrase is the span
  * [reasonOff, reasonOff + reasonLen) of STAGE (reasonLen 0: the standard one).
  */
 export function serializeHead(
   status: i32, reasonOff: i32, reasonLen: i32, headerCount: i32, framing: i32, contentLength: f64,
-  flags: i32, nowSeconds: f64,
+  flags: i32, nowSeconds: f64, at: i32,
 ): i32 {
   if (status < 100 || status > 999) return E_BAD_STATUS;
   // Worst case of what this function adds around the staged bytes.
@@ -61,9 +61,10 @@ export function serializeHead(
     const span = STAGE_TABLE + (<usize>h << 4);
     need += load<i32>(span, 4) + load<i32>(span, 12) + 4;
   }
-  if (need > OUT_CAPACITY) return E_HEAD_OVERFLOW;
+  if (at < 0 || need > OUT_CAPACITY - at) return E_HEAD_OVERFLOW;
 
-  w = OUT;
+  const start = OUT + <usize>at;
+  w = start;
   putString("HTTP/1.1 ");
   put(<u32>(status / 100) + 0x30);
   put(<u32>(status / 10 % 10) + 0x30);
@@ -116,7 +117,7 @@ export function serializeHead(
   if (flags & HEAD_CLOSE) putString("Connection: close\r\n");
   else if (flags & HEAD_KEEP_ALIVE) putString("Connection: keep-alive\r\n");
   put(0x0d); put(0x0a);
-  return <i32>(w - OUT);
+  return <i32>(w - start);
 }
 
 /** Writes "<hex size>\r\n" at p and returns its length. */

@@ -5,6 +5,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import { ratioChart } from "./chart.js";
@@ -170,6 +171,8 @@ const skipped = new Set<string>();
 
 async function main(): Promise<void> {
   ensureWrk();
+  // simplenet runs from dist/, as users run it: compile the current sources first.
+  execFileSync(process.execPath, [fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url)), "-p", fileURLToPath(new URL("../tsconfig.json", import.meta.url))], { stdio: "inherit" });
   const root = staticRoot();
   const rows: Row[] = [];
   try {

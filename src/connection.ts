@@ -31,6 +31,8 @@ const LINGER_MS = 2000;
 const SHUTDOWN_GRACE_MS = 1000;
 /** File bytes sent per wake-up, so one large file cannot starve the other connections. */
 const SENDFILE_BUDGET = 1 << 20;
+/** Most parts one batched write carries (the shim's writev takes 64). */
+const MAX_CORKED_PARTS = 60;
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 
 export class Connection implements Watcher, ResponseSink {
@@ -59,6 +61,12 @@ export class Connection implements Watcher, ResponseSink {
   private proxyHeader: Uint8Array | null;
   /** At shutdown, when an idle connection that has not sent a request yet is closed (ms), or 0. */
   private graceUntil = 0;
+  /**
+   * While the requests of one read are handled: the output they produce,
+   * sent together in one write afterwards. Heads serialized meanwhile stay in
+   * the output region, each after the last (ParserInstance.outUsed).
+   */
+  private cork: OutputPart[] | null = null;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -107,9 +115,20 @@ export class Connection implements Watcher, ResponseSink {
     this.lastActivity = Date.now();
     if (this.lingeringSince !== 0) return; // discarding what arrives after our close
     if (!stream.inMessage && this.headStartedAt === 0) this.headStartedAt = this.lastActivity;
+    this.cork = [];
     if (this.proxyHeader !== null) this.onProxyBytes(this.parser.bytes.subarray(stream.writeAt, stream.writeAt + n));
     else stream.commit(n);
+    this.uncork();
     if (!stream.inMessage && this.responses.length === 0) this.headStartedAt = 0;
+  }
+
+  /** Sends what the requests of this read produced, in one write. */
+  private uncork(): void {
+    const parts = this.cork;
+    this.cork = null;
+    if (parts !== null && parts.length > 0) this.send(parts);
+    this.parser.outUsed = 0;
+    this.maybeClose();
   }
 
   /** Before the first request: the PROXY header (v1 or v2) names the real client. */
@@ -253,6 +272,11 @@ export class Connection implements Watcher, ResponseSink {
       dropFiles(parts);
       return false;
     }
+    if (this.cork !== null) {
+      if (this.corked(parts)) return true;
+      this.uncork(); // a file, or the batch is full: what is corked goes first
+      this.cork = [];
+    }
     if (this.outQueue.length > 0) {
       for (const part of parts) if (part instanceof FileRegion || part.length > 0) this.outQueue.push(copy(part));
       return false;
@@ -281,6 +305,31 @@ export class Connection implements Watcher, ResponseSink {
     }
     this.updateInterest();
     return false;
+  }
+
+  /**
+   * Adds byte parts to the cork, keeping the output region's bytes they use
+   * for them; false for a file or when the batch is full.
+   */
+  private corked(parts: OutputPart[]): boolean {
+    const cork = this.cork!;
+    const parser = this.parser;
+    if (cork.length + parts.length > MAX_CORKED_PARTS) return false;
+    for (const part of parts) if (part instanceof FileRegion) return false;
+    for (const part of parts as Uint8Array[]) {
+      if (part.length === 0) continue;
+      cork.push(part);
+      const offset = part.byteOffset - parser.out;
+      if (part.buffer === parser.bytes.buffer && offset >= 0 && offset < parser.outCapacity) {
+        parser.outUsed = Math.max(parser.outUsed, offset + part.length);
+      }
+    }
+    // Keep room in the output region for the next response's head and body.
+    if (parser.outUsed > parser.outCapacity >> 1) {
+      this.uncork();
+      this.cork = [];
+    }
+    return true;
   }
 
   /** The queue is empty: send through it, then keep copies of the bytes it still holds. */
@@ -376,6 +425,7 @@ export class Connection implements Watcher, ResponseSink {
   }
 
   private maybeClose(): void {
+    if (this.cork !== null) return; // uncork() comes back here
     if (this.closed || !this.closeWhenDone || this.responses.length > 0 || this.outQueue.length > 0) return;
     if (this.lingeringSince !== 0) return;
     if (this.peerEnded) return this.destroy();
@@ -429,6 +479,10 @@ export class Connection implements Watcher, ResponseSink {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.cork !== null) {
+      this.cork = null;
+      this.parser.outUsed = 0;
+    }
     this.host.loop.remove(this.fd);
     close(this.fd);
     this.stream.stop();

@@ -10,7 +10,7 @@ interface Exports {
   resetChunked(): void;
   serializeHead(
     status: number, reasonOff: number, reasonLen: number, headerCount: number, framing: number,
-    contentLength: number, flags: number, nowSeconds: number,
+    contentLength: number, flags: number, nowSeconds: number, at: number,
   ): number;
   writeChunkHeader(ptr: number, size: number): number;
   setLimits(head: number, headers: number, line: number, target: number, body: number, chunkExt: number): void;
@@ -279,41 +279,52 @@ export class ParserInstance {
   }
 
   /**
-   * Serializes a response head into the output region and returns its length
-   * (the head is at `this.out`), or an error code: a header name that is not
-   * a token or a value with CR, LF or another control byte is refused.
+   * Where in the output region the next response head goes (an offset). A
+   * connection that batches the responses of one read into one write moves
+   * it forward past the bytes it keeps; otherwise it stays 0.
+   */
+  outUsed = 0;
+
+  /**
+   * Serializes a response head into the output region at `outUsed` and
+   * returns its length, or an error code: a header name that is not a token
+   * or a value with CR, LF or another control byte is refused.
    */
   serializeHead(
     status: number, reason: string, headers: readonly (readonly [string, string])[], framing: number,
     contentLength: number, flags: number, nowSeconds: number,
   ): number {
-    const bytes = this.bytes;
-    const table = this.stageTable;
-    const limit = this.stage + this.stageCapacity;
     let w = this.stage;
-    const put = (s: string): number => {
-      const start = w;
-      if (w + s.length > limit) return -1;
-      for (let k = 0; k < s.length; k++) {
-        const c = s.charCodeAt(k);
-        bytes[w++] = c < 256 ? c : 0; // NUL is refused by the serializer
-      }
-      return start - this.stage;
-    };
-    const reasonOff = put(reason);
-    if (reasonOff < 0) return -43;
+    const reasonOff = w - this.stage;
+    w = this.stageText(reason, w);
+    if (w < 0) return -43;
+    const table = this.stageTable;
     for (let h = 0; h < headers.length; h++) {
       const [name, value] = headers[h];
-      const nameOff = put(name);
-      const valueOff = put(value);
-      if (nameOff < 0 || valueOff < 0) return -43;
       const t = table + h * 4;
-      this.i32[t] = nameOff;
+      this.i32[t] = w - this.stage;
       this.i32[t + 1] = name.length;
-      this.i32[t + 2] = valueOff;
+      w = this.stageText(name, w);
+      if (w < 0) return -43;
+      this.i32[t + 2] = w - this.stage;
       this.i32[t + 3] = value.length;
+      w = this.stageText(value, w);
+      if (w < 0) return -43;
     }
-    return this.x.serializeHead(status, reasonOff, reason.length, headers.length, framing, contentLength, flags, nowSeconds);
+    return this.x.serializeHead(
+      status, reasonOff, reason.length, headers.length, framing, contentLength, flags, nowSeconds, this.outUsed,
+    );
+  }
+
+  /** Copies s into the staging region at w, one byte per character; returns the end, or -1 when it is full. */
+  private stageText(s: string, w: number): number {
+    if (w + s.length > this.stage + this.stageCapacity) return -1;
+    const bytes = this.bytes;
+    for (let k = 0; k < s.length; k++) {
+      const c = s.charCodeAt(k);
+      bytes[w++] = c < 256 ? c : 0; // NUL is refused by the serializer
+    }
+    return w;
   }
 
   /** Writes "<hex>\r\n" at ptr; returns its length. */

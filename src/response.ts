@@ -121,18 +121,19 @@ export class Response {
     if (this.finished) return false;
     const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
     const parser = this.sink.parser;
+    const out = parser.out + parser.outUsed;
     let headLength = 0;
     if (!this.headersSent) headLength = this.serialize(-1);
     if (this.bodyless || bytes.length === 0) {
-      return headLength === 0 || this.sink.output(this, [parser.bytes.subarray(parser.out, parser.out + headLength)], false);
+      return headLength === 0 || this.sink.output(this, [parser.bytes.subarray(out, out + headLength)], false);
     }
     this.bytesWritten += bytes.length;
     if (this.framing === FRAMING_CHUNKED) {
-      const at = parser.out + headLength;
+      const at = out + headLength;
       const n = parser.chunkHeader(at, bytes.length);
-      return this.sink.output(this, [parser.bytes.subarray(parser.out, at + n), bytes, CRLF], false);
+      return this.sink.output(this, [parser.bytes.subarray(out, at + n), bytes, CRLF], false);
     }
-    const parts = headLength > 0 ? [parser.bytes.subarray(parser.out, parser.out + headLength), bytes] : [bytes];
+    const parts = headLength > 0 ? [parser.bytes.subarray(out, out + headLength), bytes] : [bytes];
     return this.sink.output(this, parts, false);
   }
 
@@ -143,13 +144,14 @@ export class Response {
     if (!this.headersSent) {
       const isString = typeof body === "string";
       const length = body === undefined ? 0 : isString ? Buffer.byteLength(body) : body.length;
+      const out = parser.out + parser.outUsed;
+      const room = parser.outCapacity - parser.outUsed;
       const headLength = this.serialize(length);
-      const out = parser.out;
       let parts: Uint8Array[];
       if (this.bodyless || length === 0) {
         parts = [parser.bytes.subarray(out, out + headLength)];
-      } else if (isString && headLength + length <= parser.outCapacity) {
-        encoder.encodeInto(body, parser.bytes.subarray(out + headLength, out + parser.outCapacity));
+      } else if (isString && headLength + length <= room) {
+        encoder.encodeInto(body, parser.bytes.subarray(out + headLength, out + room));
         parts = [parser.bytes.subarray(out, out + headLength + length)];
       } else {
         parts = [parser.bytes.subarray(out, out + headLength), isString ? encoder.encode(body) : body!];
@@ -185,7 +187,8 @@ export class Response {
       throw error;
     }
     const parser = this.sink.parser;
-    const head = parser.bytes.subarray(parser.out, parser.out + headLength);
+    const out = parser.out + parser.outUsed;
+    const head = parser.bytes.subarray(out, out + headLength);
     this.finished = true;
     if (this.bodyless || length === 0) {
       region.close();

@@ -1,8 +1,10 @@
-// simplenet with a plain handler: the routes every peer serves.
-import { serve, type Handler } from "../../src/index.js";
-import { HOST, KEEP_ALIVE_MS, PAYLOAD, STATIC_PATH, STATIC_ROOT, listening, note, readStatic } from "./common.js";
+// simplenet with a plain handler: the routes every peer serves, from the
+// compiled build (dist/) that users run.
+import { serve, serveStatic, type Handler } from "../../dist/index.js";
+import { HOST, KEEP_ALIVE_MS, PAYLOAD, STATIC_PATH, STATIC_ROOT, listening, note } from "./common.js";
 
-const staticHandler = await loadStaticHandler();
+const staticHandler = serveStatic(STATIC_ROOT);
+note("static-64k: simplenet serves the file with serveStatic() (sendfile); the peers read it per request");
 
 const handler: Handler = async (req, res) => {
   const path = req.path;
@@ -16,27 +18,10 @@ const handler: Handler = async (req, res) => {
     res.setHeader("Content-Type", "text/plain");
     return res.end(String(body.length));
   }
-  if (path === STATIC_PATH) {
-    if (staticHandler !== null) return staticHandler(req, res);
-    res.setHeader("Content-Type", "application/octet-stream");
-    return res.end(await readStatic());
-  }
+  if (path === STATIC_PATH) return staticHandler(req, res);
   res.status = 404;
   res.end("Not Found\n");
 };
-
-/** src/static.ts's serveStatic(root) when it exists; until then the file is read per request. */
-async function loadStaticHandler(): Promise<Handler | null> {
-  const modulePath = "../../src/static.js"; // a variable, so that its absence is no compile error
-  try {
-    const { serveStatic } = (await import(modulePath)) as { serveStatic(root: string): Handler };
-    note("static-64k: simplenet served the file with serveStatic() from src/static.ts (sendfile); the peers read it per request");
-    return serveStatic(STATIC_ROOT);
-  } catch {
-    note("static-64k: simplenet has no src/static.ts yet, so its handler reads the file per request (fs.readFile, res.end(buffer)), like the peers");
-    return null;
-  }
-}
 
 const server = await serve({
   host: HOST,
