@@ -7,6 +7,8 @@ export class BodyError extends Error {
   override name = "BodyError";
 }
 
+const nothing = (): void => {};
+
 export class BodyStream implements AsyncIterable<Uint8Array> {
   private readonly chunks: Uint8Array[] = [];
   private ended = false;
@@ -17,6 +19,13 @@ export class BodyStream implements AsyncIterable<Uint8Array> {
   buffered = 0;
 
   constructor(private readonly onFirstRead: () => void, private readonly onDrain: () => void) {}
+
+  /** The body of a request that has none. */
+  static empty(): BodyStream {
+    const body = new BodyStream(nothing, nothing);
+    body.ended = true;
+    return body;
+  }
 
   push(chunk: Uint8Array): void {
     this.chunks.push(chunk);

@@ -126,7 +126,7 @@ export class Connection implements Watcher, ResponseSink {
   private uncork(): void {
     const parts = this.cork;
     this.cork = null;
-    if (parts !== null && parts.length > 0) this.send(parts);
+    if (parts !== null && parts.length > 0) this.send(coalesce(parts as Uint8Array[]));
     this.parser.outUsed = 0;
     this.maybeClose();
   }
@@ -151,8 +151,8 @@ export class Connection implements Watcher, ResponseSink {
   private onHead(head: RequestHead): void {
     this.headStartedAt = 0;
     this.requests++;
-    const res = new Response(this, head);
-    const body = new BodyStream(() => this.onBodyRead(res), () => this.resumeReading());
+    const res = new Response(this, head, this.lastActivity);
+    const body = head.hasBody ? new BodyStream(() => this.onBodyRead(res), () => this.resumeReading()) : BodyStream.empty();
     const req = new Request(head, body, this.remote);
     this.responses.push(res);
     this.current = req;
@@ -513,6 +513,20 @@ export class Connection implements Watcher, ResponseSink {
     if (this.requests > 0) return this.destroy();
     this.graceUntil = Date.now() + SHUTDOWN_GRACE_MS;
   }
+}
+
+/** Joins parts that lie back to back in one buffer (heads and bodies in the output region) into one view. */
+function coalesce(parts: Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < parts.length; ) {
+    const first = parts[i];
+    let end = first.byteOffset + first.length;
+    let j = i + 1;
+    while (j < parts.length && parts[j].buffer === first.buffer && parts[j].byteOffset === end) end += parts[j++].length;
+    out.push(j === i + 1 ? first : new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset));
+    i = j;
+  }
+  return out;
 }
 
 function copy(part: OutputPart): OutputPart {

@@ -69,9 +69,8 @@ export class Request implements AsyncIterable<Uint8Array> {
   private queryStart(): number {
     if (this.queryIndex === -2) {
       const target = this.target;
-      const hash = target.indexOf("#");
       const q = target.indexOf("?");
-      this.queryIndex = q >= 0 && (hash < 0 || q < hash) ? q : -1;
+      this.queryIndex = q >= 0 && !target.slice(0, q).includes("#") ? q : -1;
     }
     return this.queryIndex;
   }

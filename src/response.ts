@@ -49,6 +49,13 @@ const encoder = new TextEncoder();
 const CRLF = new Uint8Array([13, 10]);
 const LAST_CHUNK = encoder.encode("0\r\n\r\n");
 
+/** A string short enough to copy byte by byte, faster than a call to the encoder; always fits the output region. */
+function isShortAscii(s: string): boolean {
+  if (s.length > 256) return false;
+  for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) > 0x7f) return false;
+  return true;
+}
+
 export type HeaderValue = string | number | readonly string[];
 export type Body = string | Uint8Array;
 
@@ -63,7 +70,8 @@ export class Response {
   /** Output given before earlier responses on the connection finished (pipelining). */
   readonly pending: OutputPart[] = [];
   pendingEnd = false;
-  readonly startedAt = Date.now();
+  /** When the request arrived (ms). */
+  readonly startedAt: number;
   /** Body bytes handed to the connection (none for HEAD and bodiless statuses). */
   bytesWritten = 0;
   private headers: [string, string][] = [];
@@ -71,8 +79,9 @@ export class Response {
   private framing = FRAMING_NONE;
   private bodyless = false;
 
-  constructor(private readonly sink: ResponseSink, readonly request: RequestHead) {
+  constructor(private readonly sink: ResponseSink, readonly request: RequestHead, startedAt = Date.now()) {
     this.closeAfter = !request.keepAlive;
+    this.startedAt = startedAt;
   }
 
   setHeader(name: string, value: HeaderValue): this {
@@ -143,13 +152,18 @@ export class Response {
     const parser = this.sink.parser;
     if (!this.headersSent) {
       const isString = typeof body === "string";
-      const length = body === undefined ? 0 : isString ? Buffer.byteLength(body) : body.length;
+      const ascii = isString && isShortAscii(body);
+      const length = body === undefined ? 0 : ascii ? body.length : isString ? Buffer.byteLength(body) : body.length;
       const out = parser.out + parser.outUsed;
       const room = parser.outCapacity - parser.outUsed;
       const headLength = this.serialize(length);
       let parts: Uint8Array[];
       if (this.bodyless || length === 0) {
         parts = [parser.bytes.subarray(out, out + headLength)];
+      } else if (ascii && headLength + length <= room) {
+        const bytes = parser.bytes;
+        for (let k = 0, at = out + headLength; k < length; k++) bytes[at + k] = body.charCodeAt(k);
+        parts = [bytes.subarray(out, out + headLength + length)];
       } else if (isString && headLength + length <= room) {
         encoder.encodeInto(body, parser.bytes.subarray(out + headLength, out + room));
         parts = [parser.bytes.subarray(out, out + headLength + length)];
@@ -256,7 +270,9 @@ export class Response {
     let declaredLength = -1;
     const fields: [string, string][] = [];
     for (const field of this.headers) {
-      const lower = field[0].toLowerCase();
+      // Only names beginning with c, t or d can be one of the four we look at.
+      const initial = field[0].charCodeAt(0) | 0x20;
+      const lower = initial === 0x63 || initial === 0x74 || initial === 0x64 ? field[0].toLowerCase() : "";
       if (lower === "content-length") declaredLength = Number(field[1]);
       else if (lower === "transfer-encoding") continue; // framing is ours to choose
       else if (lower === "connection") {
