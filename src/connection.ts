@@ -1,12 +1,12 @@
 // One accepted socket: reads land in the parser's receive region, requests go
 // to the handler, responses leave strictly in request order.
 import { BodyError, BodyStream } from "./body.js";
-import { RequestHead, RequestStream, type ParseErrorInfo, type ParserInstance } from "./parser.js";
+import { RequestHead, RequestStream, type ParseErrorInfo, type ParserInstance, type StreamHandlers } from "./parser.js";
 import type { Fields } from "./fields.js";
 import { Request } from "./request.js";
 import { FileRegion, Response, dropFiles, type OutputPart, type ResponseSink } from "./response.js";
 import { parseProxyHeader } from "./proxy.js";
-import { Errno, K, close, read, sendfile, shutdown, write, writev } from "./syscalls.js";
+import { Errno, K, close, getpeername, read, sendfile, shutdown, write, writev } from "./syscalls.js";
 import type { EventLoop, Watcher } from "./loop.js";
 
 /** What a connection needs from its server. */
@@ -35,7 +35,7 @@ const SENDFILE_BUDGET = 1 << 20;
 const MAX_CORKED_PARTS = 60;
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 
-export class Connection implements Watcher, ResponseSink {
+export class Connection implements Watcher, ResponseSink, StreamHandlers {
   readonly parser: ParserInstance;
   /** Last time bytes came in or a response finished (ms). */
   lastActivity = Date.now();
@@ -44,7 +44,7 @@ export class Connection implements Watcher, ResponseSink {
   /** When the lingering close began (ms), or 0. */
   lingeringSince = 0;
   private readonly stream: RequestStream;
-  private readonly responses: Response[] = [];
+  private responses: Response[] = [];
   private current: Request | null = null;
   private currentResponse: Response | null = null;
   /** What the kernel has not taken yet, in order; byte parts here are copies. */
@@ -57,6 +57,8 @@ export class Connection implements Watcher, ResponseSink {
   private closeWhenDone = false;
   private closed = false;
   private requests = 0;
+  /** Who the client is, once asked (see remote). */
+  private peer: { address: string; port: number } | null = null;
   /** The bytes of a PROXY protocol header received so far, while one is awaited. */
   private proxyHeader: Uint8Array | null;
   /** At shutdown, when an idle connection that has not sent a request yet is closed (ms), or 0. */
@@ -71,18 +73,21 @@ export class Connection implements Watcher, ResponseSink {
   constructor(
     private readonly host: ConnectionHost,
     readonly fd: number,
-    /** The client: the socket's peer, or who a PROXY header says it is. */
-    public remote: { address: string; port: number },
   ) {
     this.parser = host.parser;
     this.proxyHeader = host.proxyProtocol ? new Uint8Array(0) : null;
-    this.stream = new RequestStream(this.parser, {
-      head: (head) => this.onHead(head),
-      data: (chunk) => this.onData(chunk),
-      end: (trailers) => this.onEnd(trailers),
-      error: (error) => this.onParseError(error),
-    });
+    // The connection is the stream's handler itself: an idle connection should cost little.
+    this.stream = new RequestStream(this.parser, this);
     host.loop.add(fd, READABLE, this);
+  }
+
+  /** The client: who a PROXY header said it is, or the socket's peer (looked up when first asked). */
+  get remote(): { address: string; port: number } {
+    if (this.peer === null) {
+      const peer = this.closed ? -1 : getpeername(this.fd);
+      this.peer = typeof peer === "number" ? { address: "", port: 0 } : { address: peer[1], port: peer[2] };
+    }
+    return this.peer;
   }
 
   get closing(): boolean {
@@ -144,16 +149,17 @@ export class Connection implements Watcher, ResponseSink {
     // Not from the proxy we were told to expect: drop it (the protocol's rule).
     if (result instanceof Error) return this.destroy();
     this.proxyHeader = null;
-    if (result.source !== null) this.remote = result.source;
+    if (result.source !== null) this.peer = result.source;
     if (result.consumed < bytes.length) this.stream.push(bytes.subarray(result.consumed));
   }
 
-  private onHead(head: RequestHead): void {
+  /** StreamHandlers: a request head has arrived. */
+  head(head: RequestHead): void {
     this.headStartedAt = 0;
     this.requests++;
     const res = new Response(this, head, this.lastActivity);
     const body = head.hasBody ? new BodyStream(() => this.onBodyRead(res), () => this.resumeReading()) : BodyStream.empty();
-    const req = new Request(head, body, this.remote);
+    const req = new Request(head, body, this);
     this.responses.push(res);
     this.current = req;
     this.currentResponse = res;
@@ -172,14 +178,16 @@ export class Connection implements Watcher, ResponseSink {
     this.host.dispatch(req, res);
   }
 
-  private onData(chunk: Uint8Array): void {
+  /** StreamHandlers: a piece of the current request's body. */
+  data(chunk: Uint8Array): void {
     const req = this.current!;
     if (this.currentResponse!.finished && !req.body.complete) return; // answered already: discard
     req.body.push(Buffer.from(chunk));
     if (req.body.buffered > BODY_HIGH_WATER) this.pauseReading();
   }
 
-  private onEnd(trailers: Fields | null): void {
+  /** StreamHandlers: the current request's body has ended. */
+  end(trailers: Fields | null): void {
     const req = this.current!;
     req.trailers = trailers;
     req.body.end();
@@ -195,7 +203,8 @@ export class Connection implements Watcher, ResponseSink {
     else res.pending.push(CONTINUE);
   }
 
-  private onParseError(error: ParseErrorInfo): void {
+  /** StreamHandlers: the bytes are not HTTP; answer the error and close. */
+  error(error: ParseErrorInfo): void {
     const inBody = this.currentResponse;
     this.current?.body.fail(new BodyError(error.reason));
     this.stopReadingRequests();
@@ -410,6 +419,8 @@ export class Connection implements Watcher, ResponseSink {
       this.responses.shift();
       if (next.closeAfter) this.afterClosingResponse();
     }
+    // A fresh array for the next request: an idle connection keeps no grown one.
+    if (this.responses.length === 0) this.responses = [];
     this.wakeDrained();
     this.resumeReading();
     this.maybeClose();

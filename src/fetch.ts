@@ -83,11 +83,22 @@ function absoluteUrl(req: Request): string {
   return `http://${host}${target.charCodeAt(0) === 0x2f ? target : "/"}`;
 }
 
+/** The client's address, looked up only if the handler asks. */
+class ClientInfo implements FetchInfo {
+  constructor(private readonly req: Request) {}
+  get remoteAddress(): string {
+    return this.req.remote.address;
+  }
+  get remotePort(): number {
+    return this.req.remote.port;
+  }
+}
+
 /** A simplenet handler that runs a fetch-style one. */
 export function fromFetch(fetch: FetchHandler): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {
     const request = new LazyRequest(req) as unknown as globalThis.Request;
-    const response = await fetch(request, { remoteAddress: req.remote.address, remotePort: req.remote.port });
+    const response = await fetch(request, new ClientInfo(req));
     await send(response, res);
   };
 }

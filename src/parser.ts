@@ -360,7 +360,8 @@ export class RequestStream {
   private carried = 0;
   private scanned = 0;
   private remaining = 0;
-  private readonly chunkState = new Float64Array(3);
+  /** The chunked decoder's state, made for the first chunked body. */
+  private chunkState: Float64Array | null = null;
 
   constructor(private readonly parser: ParserInstance, private readonly on: StreamHandlers) {}
 
@@ -429,7 +430,7 @@ export class RequestStream {
         this.messageOffset = r;
         if (head.framing === FRAMING_CHUNKED) {
           this.phase = CHUNKED;
-          this.chunkState.fill(0);
+          (this.chunkState ??= new Float64Array(3)).fill(0);
         } else if (head.contentLength > 0) {
           this.phase = LENGTH;
           this.remaining = head.contentLength;
@@ -446,7 +447,7 @@ export class RequestStream {
         this.on.data(p.bytes.subarray(base + off - n, base + off));
         if (this.remaining === 0 && this.phase === HEAD) this.on.end(null);
       } else {
-        const r = p.decodeChunked(base + off, len - off, this.chunkState);
+        const r = p.decodeChunked(base + off, len - off, this.chunkState!);
         const consumed = p.chunkConsumed();
         const dataLength = p.chunkDataLength();
         if (r < 0) return this.fail(r, p.errorOffset() + this.messageOffset);

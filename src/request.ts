@@ -16,9 +16,13 @@ export class Request implements AsyncIterable<Uint8Array> {
   constructor(
     readonly head: RequestHead,
     readonly body: BodyStream,
-    /** The client's address and port, when known. */
-    readonly remote: { address: string; port: number },
+    private readonly client: { readonly remote: { address: string; port: number } },
   ) {}
+
+  /** The client's address and port (from the PROXY header when the listener expects one). */
+  get remote(): { address: string; port: number } {
+    return this.client.remote;
+  }
 
   get method(): string {
     return (this.methodText ??= this.head.method);

@@ -8,7 +8,7 @@ import { EventLoop, type Watcher } from "./loop.js";
 import { createParser, type ParserInstance, type ParserLimits } from "./parser.js";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
-import { Errno, K, SyscallError, accept4, close, getpeername, setTrace, setsockopt } from "./syscalls.js";
+import { Errno, K, SyscallError, accept4, close, setTrace, setsockopt } from "./syscalls.js";
 import { WorkerPool, joinPool, reportFailure, takeAssignment, workerCount } from "./workers.js";
 
 export type Handler = (req: Request, res: Response) => void | Promise<void>;
@@ -132,9 +132,7 @@ export class Server implements ConnectionHost {
         continue;
       }
       if (this.path === undefined) setsockopt(fd, K.IPPROTO_TCP, K.TCP_NODELAY, 1);
-      const peer = getpeername(fd);
-      const remote = typeof peer === "number" ? { address: "", port: 0 } : { address: peer[1], port: peer[2] };
-      this.connections.add(new Connection(this, fd, remote));
+      this.connections.add(new Connection(this, fd));
     }
   }
 
