@@ -1,6 +1,7 @@
 // serve({ fetch }): handlers written against the web-standard Request and
 // Response (Hono, itty-router, the handlers of Bun and Deno) run unchanged.
 import type { Request } from "./request.js";
+import { madeOf, type Made } from "./web-response.js";
 import type { Response } from "./response.js";
 
 export interface FetchInfo {
@@ -94,6 +95,26 @@ class ClientInfo implements FetchInfo {
   }
 }
 
+/** A light response with a string or bytes body: its parts go out as they are, in one write. */
+function sendMade(made: Made, res: Response): void {
+  res.status = made.status;
+  if (made.statusText !== "") res.statusMessage = made.statusText;
+  const headers = made.headers;
+  if (headers instanceof Headers) {
+    headers.forEach((value, name) => {
+      if (name !== "set-cookie") res.appendHeader(name, value);
+    });
+    for (const cookie of headers.getSetCookie()) res.appendHeader("set-cookie", cookie);
+  } else if (Array.isArray(headers)) {
+    for (const [name, value] of headers) res.appendHeader(name, value);
+  } else if (headers !== undefined) {
+    for (const name of Object.keys(headers)) res.appendHeader(name, (headers as Record<string, string>)[name]);
+  }
+  // What the real Response would have added for a string body.
+  if (typeof made.body === "string" && !res.hasHeader("content-type")) res.setHeader("content-type", "text/plain;charset=UTF-8");
+  res.end(made.body ?? undefined);
+}
+
 /** A simplenet handler that runs a fetch-style one. */
 export function fromFetch(fetch: FetchHandler): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {
@@ -104,6 +125,8 @@ export function fromFetch(fetch: FetchHandler): (req: Request, res: Response) =>
 }
 
 async function send(response: globalThis.Response, res: Response): Promise<void> {
+  const made = madeOf(response);
+  if (made !== null) return sendMade(made, res);
   res.status = response.status;
   if (response.statusText !== "") res.statusMessage = response.statusText;
   response.headers.forEach((value, name) => {

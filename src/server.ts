@@ -4,6 +4,7 @@ import { BodyError } from "./body.js";
 import { Connection, type ConnectionHost } from "./connection.js";
 import { closeListener, inheritedListeners, openListener, type ListenOptions, type Listening } from "./listener.js";
 import { fromFetch, type FetchHandler } from "./fetch.js";
+import { installLightResponse } from "./web-response.js";
 import { EventLoop, type Watcher } from "./loop.js";
 import { createParser, type ParserInstance, type ParserLimits } from "./parser.js";
 import type { Request } from "./request.js";
@@ -34,6 +35,11 @@ export interface ServeOptions extends ListenOptions {
   handler?: Handler;
   /** A web-standard handler: (Request, info) => Response. */
   fetch?: FetchHandler;
+  /**
+   * With fetch: make the global Response a lighter one whose string or bytes
+   * body the server sends without the streams machinery. Default true.
+   */
+  lightResponse?: boolean;
   limits?: Limits;
   timeouts?: Timeouts;
   /** Where handler errors are reported. Default console.error. */
@@ -85,6 +91,7 @@ export class Server implements ConnectionHost {
     this.proxyProtocol = options.proxyProtocol ?? false;
     if (options.handler === undefined && options.fetch === undefined) throw new TypeError("serve() needs a handler or fetch");
     this.handler = options.handler ?? fromFetch(options.fetch!);
+    if (options.fetch !== undefined && options.lightResponse !== false) installLightResponse();
     this.onError = options.onError ?? ((error) => console.error("simplenet:", error));
     this.parser = createParser(options.limits);
     this.maxConnections = options.limits?.maxConnections ?? 10000;

@@ -93,6 +93,34 @@ test("a request body streams into the web Request; info has the client address",
   }
 });
 
+test("light responses: bytes bodies, header lists, reading a response, and the real Response when asked for", async () => {
+  const server = await serve({
+    host: "127.0.0.1", port: 0,
+    fetch: async (request) => {
+      const path = new URL(request.url).pathname;
+      if (path === "/bytes") return new Response(new Uint8Array([104, 105]), { status: 202, headers: [["X-A", "1"]] });
+      if (path === "/read") {
+        const inner = new Response("abc", { headers: { "X-B": "2" } });
+        return new Response(`${await inner.text()}!${inner.headers.get("x-b")}`);
+      }
+      if (path === "/record") return new Response("rec", { headers: { "Content-Type": "text/x-rec" } });
+      return new Response(null, { status: 204 });
+    },
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  try {
+    const bytes = await fetch(`${base}/bytes`);
+    assert.equal([bytes.status, await bytes.text(), bytes.headers.get("x-a"), bytes.headers.get("content-type")], [202, "hi", "1", null]);
+    const read = await fetch(`${base}/read`);
+    assert.equal([await read.text(), read.headers.get("content-type")], ["abc!2", "text/plain;charset=UTF-8"]);
+    assert.is((await fetch(`${base}/record`)).headers.get("content-type"), "text/x-rec");
+    assert.is((await fetch(`${base}/none`)).status, 204);
+    assert.ok(new Response("x") instanceof Response);
+  } finally {
+    await server.close();
+  }
+});
+
 test("a fetch handler that throws gets a 500", async () => {
   const server = await serve({ host: "127.0.0.1", port: 0, onError: () => {}, fetch: () => { throw new Error("no"); } });
   try {
