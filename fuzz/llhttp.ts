@@ -98,6 +98,7 @@ export const CATEGORIES = {
   "te-strict": "we reject repeated Transfer-Encoding lines and codings other than chunked (501) (RFC 9112 §6.1, smuggling); llhttp combines them",
   "target-form": "asterisk-form only with OPTIONS, authority-form only with CONNECT, and absolute-form checked as a URI (RFC 9112 §3.2, RFC 3986); llhttp takes what its URL parser takes",
   url: "llhttp's URL parser refuses absolute-form URIs that RFC 3986 allows (digits, '+', '-', '.' in the scheme; scheme:path without \"//\"), and in them bytes we accept in any target path (every VCHAR, as in origin-form)",
+  upgrade: "llhttp pauses at a request that asks for an upgrade and leaves what follows, its body too, to its caller; we read the body its framing announces (RFC 9112 §6.3) and judge it (no upgrade is performed)",
   connect: "after a CONNECT head llhttp hands the connection over; we read the body its framing announces (RFC 9112 §6.3), and judge it",
   version: "we answer 505 to versions other than 1.0 and 1.1 (RFC 9110 §15.6.6); llhttp accepts any digit.digit",
   spaces: "exactly one SP between the parts of the request line (RFC 9112 §3); llhttp allows several",
@@ -134,6 +135,9 @@ export function compare(input: Uint8Array, ours: Outcome, theirs: LlhttpOutcome)
       if (t.upgrade || o.upgrade || o.method === "CONNECT" || !o.keepAlive || !t.keepAlive) return { agree: true };
     } else if (o) {
       if (theirs.error) return theirRejection(theirs.error.code, o, input, start);
+      // llhttp stops at a PRI request line to wait for HTTP/2's preface, and at an upgrade to hand the bytes over.
+      if (theirs.pending && o.method === "PRI") return { category: "method" };
+      if (theirs.pending && o.upgrade) return { category: "upgrade" };
       return { unexplained: `message ${i} (at ${start}): we accepted it, llhttp ${theirs.pending ? "still waits" : "saw no message"}` };
     } else if (t) {
       if (ours.error) return ourRejection(ours.error.code, t, input, start);
