@@ -81,6 +81,11 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers {
     host.loop.add(fd, READABLE, this);
   }
 
+  /** While the requests of one read are handled, the time of that read: one clock reading per batch. */
+  now(): number {
+    return this.cork !== null ? this.lastActivity : Date.now();
+  }
+
   /** The client: who a PROXY header said it is, or the socket's peer (looked up when first asked). */
   get remote(): { address: string; port: number } {
     if (this.peer === null) {

@@ -294,10 +294,29 @@ export class ParserInstance {
     status: number, reason: string, headers: readonly (readonly [string, string])[], framing: number,
     contentLength: number, flags: number, nowSeconds: number,
   ): number {
-    let w = this.stage;
-    const reasonOff = w - this.stage;
-    w = this.stageText(reason, w);
-    if (w < 0) return -43;
+    if (!this.isStaged(reason, headers) && !this.stageFields(reason, headers)) return -43;
+    return this.x.serializeHead(
+      status, 0, reason.length, headers.length, framing, contentLength, flags, nowSeconds, this.outUsed,
+    );
+  }
+
+  /** The reason and fields staged last, as strings; responses in a row tend to repeat them. */
+  private staged: string[] = [];
+
+  private isStaged(reason: string, headers: readonly (readonly [string, string])[]): boolean {
+    const staged = this.staged;
+    if (staged.length !== 1 + 2 * headers.length || staged[0] !== reason) return false;
+    for (let h = 0, k = 1; h < headers.length; h++, k += 2) {
+      if (staged[k] !== headers[h][0] || staged[k + 1] !== headers[h][1]) return false;
+    }
+    return true;
+  }
+
+  /** Copies the reason (at the start) and the fields into the staging region and their spans into its table. */
+  private stageFields(reason: string, headers: readonly (readonly [string, string])[]): boolean {
+    this.staged = [];
+    let w = this.stageText(reason, this.stage);
+    if (w < 0) return false;
     const table = this.stageTable;
     for (let h = 0; h < headers.length; h++) {
       const [name, value] = headers[h];
@@ -305,15 +324,16 @@ export class ParserInstance {
       this.i32[t] = w - this.stage;
       this.i32[t + 1] = name.length;
       w = this.stageText(name, w);
-      if (w < 0) return -43;
+      if (w < 0) return false;
       this.i32[t + 2] = w - this.stage;
       this.i32[t + 3] = value.length;
       w = this.stageText(value, w);
-      if (w < 0) return -43;
+      if (w < 0) return false;
     }
-    return this.x.serializeHead(
-      status, reasonOff, reason.length, headers.length, framing, contentLength, flags, nowSeconds, this.outUsed,
-    );
+    const staged = [reason];
+    for (const [name, value] of headers) staged.push(name, value);
+    this.staged = staged;
+    return true;
   }
 
   /** Copies s into the staging region at w, one byte per character; returns the end, or -1 when it is full. */

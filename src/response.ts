@@ -43,6 +43,8 @@ export interface ResponseSink {
   drained(res: Response): Promise<void>;
   /** Closes the connection at once: the response cannot be completed. */
   destroy(): void;
+  /** The time (ms), for the Date field. */
+  now(): number;
 }
 
 const encoder = new TextEncoder();
@@ -301,7 +303,7 @@ export class Response {
     if (this.closeAfter) flags |= HEAD_CLOSE;
     else if (this.request.minorVersion === 0) flags |= HEAD_KEEP_ALIVE;
     const n = this.sink.parser.serializeHead(
-      status, this.statusMessage, fields, framing, length, flags, Math.floor(Date.now() / 1000),
+      status, this.statusMessage, fields, framing, length, flags, Math.floor(this.sink.now() / 1000),
     );
     if (n < 0) {
       const { reason } = describeError(n, 0);
