@@ -201,6 +201,23 @@ for (const build of ["simd", "scalar"] as Build[]) {
     assert.is(text(parser.bytes.subarray(parser.out, parser.out + chunked)), "HTTP/1.1 404 Nope\r\nTransfer-Encoding: chunked\r\n\r\n");
   });
 
+  test("serializer: repeated and changed fields, and heads placed after one another", () => {
+    const head = (fields: [string, string][]): string => {
+      const n = parser.serializeHead(200, "", fields, 1, 0, 0, 0);
+      return text(parser.bytes.subarray(parser.out + parser.outUsed, parser.out + parser.outUsed + n));
+    };
+    assert.match(head([["X", "1"]]), /\r\nX: 1\r\n/);
+    assert.match(head([["X", "1"]]), /\r\nX: 1\r\n/);
+    assert.match(head([["X", "2"]]), /\r\nX: 2\r\n/);
+    assert.match(head([["X", "2"], ["Y", "3"]]), /\r\nX: 2\r\nY: 3\r\n/);
+    assert.not.match(head([]), /X:/);
+    assert.match(head([["X", "1"]]), /\r\nX: 1\r\n/);
+    parser.outUsed = 100;
+    const second = head([["Z", "9"]]);
+    assert.ok(second.startsWith("HTTP/1.1 200 OK\r\nZ: 9\r\n"), "written at the offset");
+    parser.outUsed = 0;
+  });
+
   test("serializer refuses CR, LF and NUL in values and bad names", () => {
     assert.is(parser.serializeHead(200, "", [["X", "a\r\nSet-Cookie: x"]], 0, 0, 0, 0), -42);
     assert.is(parser.serializeHead(200, "", [["X", "a\nb"]], 0, 0, 0, 0), -42);
