@@ -3,7 +3,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -160,6 +160,37 @@ test("--quiet: no access log", async () => {
   assert.is(await (await fetch(new URL("/hi", base))).text(), "Hi");
   assert.is(await stop(child), 0);
   assert.equal(stdout().trim().split("\n"), [`simplenet listening on ${base}`]);
+});
+
+test("--workers 2 (the installed command, dist/cli.js): two SO_REUSEPORT listeners on one port, both serving", async () => {
+  // Node 20 does not carry tsx into worker threads, so this runs the build that npm install made.
+  const built = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+  const child = spawn(process.execPath, [built, "--workers", "2", "--port", "0", "--host", "127.0.0.1", "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    const base = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (chunk) => {
+        out += chunk;
+        const m = /listening on (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.once("exit", (code) => reject(new Error(`exited ${code}`)));
+    });
+    const port = Number(new URL(base).port);
+    // The kernel's own view: listening sockets (state 0A) on this port.
+    const hex = port.toString(16).toUpperCase().padStart(4, "0");
+    const listeners = readFileSync("/proc/net/tcp", "utf8").split("\n").filter((line) => {
+      const fields = line.trim().split(/\s+/);
+      return fields[1]?.endsWith(`:${hex}`) && fields[3] === "0A";
+    });
+    assert.is(listeners.length, 2, "one listening socket per worker");
+    for (let i = 0; i < 10; i++) {
+      const r = await fetch(new URL("/hi", base), { headers: { connection: "close" } });
+      assert.is(await r.text(), "Hi");
+    }
+  } finally {
+    assert.is(await stop(child), 0);
+  }
 });
 
 test("--trace prints the system calls to stderr", async () => {
