@@ -82,6 +82,7 @@ export class Server implements ConnectionHost {
   private allGone: (() => void) | null = null;
 
   constructor(options: ServeOptions) {
+    if (options.handler === undefined && options.fetch === undefined) throw new TypeError("serve() needs a handler or fetch");
     if (options.trace) {
       const log = options.trace;
       setTrace(typeof log === "function" ? log : (line) => process.stderr.write(`${line}\n`));
@@ -89,7 +90,6 @@ export class Server implements ConnectionHost {
     }
     this.loop = new EventLoop();
     this.proxyProtocol = options.proxyProtocol ?? false;
-    if (options.handler === undefined && options.fetch === undefined) throw new TypeError("serve() needs a handler or fetch");
     this.handler = options.handler ?? fromFetch(options.fetch!);
     if (options.fetch !== undefined && options.lightResponse !== false) installLightResponse();
     this.onError = options.onError ?? ((error) => console.error("simplenet:", error));

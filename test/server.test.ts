@@ -221,6 +221,13 @@ test("close() waits for a response in flight, then the port is free", async () =
   await again.close();
 });
 
+test("serve() without a handler or fetch is refused", async () => {
+  await serve({ host: "127.0.0.1", port: 0 }).then(
+    () => assert.unreachable("served without a handler"),
+    (error: Error) => assert.instance(error, TypeError),
+  );
+});
+
 test("HTTP/1.0 without keep-alive is closed after the response", async () => {
   await withServer(hi, async ({ port }) => {
     const { text, closed } = await exchange(port, ["GET /hi HTTP/1.0\r\n\r\n"]);
