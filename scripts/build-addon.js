@@ -11,6 +11,17 @@ const installPrefix = dirname(dirname(process.execPath));
 if (!process.env.npm_config_nodedir && existsSync(join(installPrefix, "include", "node", "node.h"))) {
   args.push(`--nodedir=${installPrefix}`);
 }
-const nodeGyp = createRequire(import.meta.url).resolve("node-gyp/bin/node-gyp.js");
+// The project's own node-gyp (a devDependency); where simplenet is installed
+// as a dependency, the one npm runs its lifecycle scripts with.
+let nodeGyp;
+try {
+  nodeGyp = createRequire(import.meta.url).resolve("node-gyp/bin/node-gyp.js");
+} catch {
+  nodeGyp = process.env.npm_config_node_gyp;
+}
+if (nodeGyp === undefined) {
+  console.error("build-addon: node-gyp not found");
+  process.exit(1);
+}
 const result = spawnSync(process.execPath, [nodeGyp, ...args], { stdio: "inherit" });
 process.exit(result.status ?? 1);
