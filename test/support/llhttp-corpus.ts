@@ -6,6 +6,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { runInNewContext } from "node:vm";
 import { RequestStream, concat, type ParserInstance } from "../../src/parser.ts";
+import type { Message as StreamMessage } from "../../fuzz/stream.ts";
 
 export interface CorpusCase {
   /** "file.md: heading", made unique within the corpus. */
@@ -16,14 +17,8 @@ export interface CorpusCase {
   log: string[];
 }
 
-export interface Message {
-  method: string;
-  target: string;
-  version: string;
-  headers: [string, string][];
-  body: string;
-  trailers: [string, string][];
-}
+/** A completed message as both parsers are compared on: the fuzzer's projection, less what llhttp's log does not show. */
+export type Message = Omit<StreamMessage, "keepAlive" | "upgrade" | "end">;
 
 /**
  * How the input ended after the completed messages:
