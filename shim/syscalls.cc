@@ -1,4 +1,5 @@
 #include "syscalls.h"
+#include "abi.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -175,8 +176,8 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
 Napi::Value Writev(const Napi::CallbackInfo& info) {
   Napi::Array list = info[1].As<Napi::Array>();
   uint32_t count = list.Length();
-  if (count > 64) count = 64;
-  iovec iov[64];
+  if (count > SIMPLENET_MAX_IOVECS) count = SIMPLENET_MAX_IOVECS;
+  iovec iov[SIMPLENET_MAX_IOVECS];
   for (uint32_t i = 0; i < count; i++) {
     uint8_t* data;
     size_t size;

@@ -44,7 +44,7 @@ export const RESULT = {
   /** First field span: [nameOff, nameLen, valueOff, valueLen] x HEADER_COUNT, offsets relative to the input. */
   FIELDS: 16,
   /** i32 slots in all. */
-  SIZE: 16 + 256 * 4,
+  SIZE: 16 + REGIONS.MAX_FIELDS * 4,
 } as const;
 
 /** Staging table: [nameOff, nameLen, valueOff, valueLen] per response field, offsets relative to the staging region. */
@@ -141,7 +141,7 @@ export const E = Object.fromEntries(ERRORS.map(([code, name]) => [name, code])) 
 export const LIMITS = {
   /** Request line plus header section, bytes (like Node). At most half the receive region. */
   MAX_HEAD_BYTES: 16384,
-  MAX_HEAD_BYTES_CAP: (192 * 1024) >> 1,
+  MAX_HEAD_BYTES_CAP: REGIONS.RECV_CAPACITY >> 1,
   /** Header (or trailer) fields, count (like Node). At most MAX_FIELDS. */
   MAX_HEADERS: 100,
   /** One field line, bytes. */
@@ -152,7 +152,7 @@ export const LIMITS = {
   MAX_BODY_BYTES: Number.MAX_SAFE_INTEGER,
   /** Chunk extensions of one chunk, bytes. At most a quarter of the receive region. */
   MAX_CHUNK_EXTENSION: 4096,
-  MAX_CHUNK_EXTENSION_CAP: (192 * 1024) >> 2,
+  MAX_CHUNK_EXTENSION_CAP: REGIONS.RECV_CAPACITY >> 2,
 } as const;
 
 /** Most parts one writev call takes: the host's contract with the shim (generated into shim/abi.h). */
