@@ -1,8 +1,7 @@
 // simplenet/parser in a real browser: headless Chromium (Debian's, installed
 // by scripts/test-deps.sh; Playwright gives it a fresh profile) loads the parser module and the .wasm over HTTP
 // from a simplenet server and parses a request there, with no Node at all.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { transform } from "esbuild";

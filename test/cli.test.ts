@@ -1,6 +1,5 @@
 // The simplenet command, run as a child process.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -12,8 +12,7 @@
 // Where we differ on purpose, the case is in DIFFERENCES below, by name or by
 // a rule. The test fails when an unlisted case differs, and when a listed one
 // stops differing.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import { existsSync } from "node:fs";
 import { createParser, type Build, type ParserInstance } from "../src/parser.ts";
 import {

@@ -4,8 +4,7 @@
 // body, trailers, boundaries); where one accepts and the other rejects, the
 // input must fall in a category of DISAGREEMENTS. Anything else fails and
 // prints the input.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import { createParser, type ParserInstance } from "../src/parser.ts";
 import { projectStream, type Message, type Projection } from "./support/llhttp-corpus.ts";
 

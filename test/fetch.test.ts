@@ -1,6 +1,5 @@
 // serve({ fetch }): a Hono app runs unchanged over real sockets.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import { Hono } from "hono";
 import { stream } from "hono/streaming";
 import { serve } from "../src/index.ts";

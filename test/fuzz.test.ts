@@ -1,8 +1,7 @@
 // The fuzzer itself: its instrumentation sees paths inside the wasm module,
 // and coverage guidance finds a bug planted behind several byte conditions
 // that a blind fuzzer with the same budget does not.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

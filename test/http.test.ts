@@ -1,8 +1,7 @@
 // HTTP/1.1 connection semantics not covered by server.test.ts: OPTIONS *,
 // back-pressure from a slow reader, clients that vanish, keep-alive timeouts
 // and HTTP/1.0 keep-alive — over real sockets.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import type { Socket } from "node:net";
 import { serve, type Handler, type ServeOptions, type Server } from "../src/index.ts";
 import { exchange, open, parseResponses, sleep } from "./helpers.ts";

@@ -1,6 +1,5 @@
 // The rules between the layers (DESIGN.md), checked on the sources.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import { readdirSync, readFileSync } from "node:fs";
 
 const test = suite("layers");

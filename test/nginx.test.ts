@@ -1,8 +1,7 @@
 // Behind a real proxy: Debian's nginx (installed by .ci/run) in front of
 // simplenet over TCP and over a Unix socket with upstream keep-alive, and
 // nginx's stream module speaking the PROXY protocol to us.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";

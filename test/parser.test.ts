@@ -1,8 +1,7 @@
 // The wasm parser on raw bytes, as tables of input and expected outcome.
 // Every case runs against both builds (SIMD and scalar), fed whole and split
 // at every byte.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import { RequestStream, createParser, parseRequestWith, type Build, type ParseResult, type ParsedRequest } from "../src/parser.ts";
 
 const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));

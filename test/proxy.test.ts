@@ -1,7 +1,6 @@
 // The PROXY protocol on a listener: the header a proxy sends first names the
 // real client, in text (v1) or binary (v2).
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import { serve, type Server } from "../src/index.ts";
 import { exchange, parseResponses } from "./helpers.ts";
 

@@ -1,6 +1,5 @@
 // Router: Go 1.22 ServeMux patterns, over real sockets.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import { Router, serve, type Handler } from "../src/index.ts";
 import { exchange, parseResponses } from "./helpers.ts";
 

@@ -1,6 +1,5 @@
 // The server over real sockets on 127.0.0.1, on ports the kernel picks.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import { request as httpRequest, Agent } from "node:http";
 import { serve, type Handler, type Server } from "../src/index.ts";
 import { exchange, parseResponses, sleep } from "./helpers.ts";

@@ -1,7 +1,6 @@
 // The socket layer: addresses, accept under descriptor exhaustion, fairness,
 // descriptor lifecycle, worker threads, and the syscall trace.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";

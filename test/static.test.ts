@@ -1,7 +1,6 @@
 // serveStatic(): files sent by sendfile(2), conditional and range requests,
 // and no way out of the root — over real sockets.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "./support/uvu.ts";
 import { createHash, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";

@@ -1,8 +1,7 @@
 // Faults from either side: clients that reset or half-close, handlers that
 // throw, reject, hang or try to inject header lines. After each, the server
 // still serves and holds no descriptor it did not hold before.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "../support/uvu.ts";
 import type { Handler } from "../../src/index.ts";
 import { startRecorder, type Recorder } from "./recorder.ts";
 import { converse, header, open, openFds, readResponses, sleep } from "./wire.ts";

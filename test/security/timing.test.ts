@@ -1,7 +1,6 @@
 // Time-based attacks against a server with short timeouts: slow headers, slow
 // bodies, idle connections, a reader that will not read, and a pipelining flood.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "../support/uvu.ts";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { Socket } from "node:net";

@@ -1,8 +1,7 @@
 // Every hostile vector over a real socket to a running server; one test per
 // vector, then the outcome table. KNOWN_FAILING vectors are run and reported
 // but do not fail the suite.
-import { suite } from "uvu";
-import * as assert from "uvu/assert";
+import { suite, assert } from "../support/uvu.ts";
 import { judgeAll, table, type Outcome } from "./judge.ts";
 import { startRecorder, type Recorder } from "./recorder.ts";
 import { KNOWN_FAILING, LIMITS, VECTORS } from "./vectors.ts";

@@ -1,0 +1,79 @@
+// uvu as the tests use it: `suite` and `assert`, with one rule added — a
+// test that makes no assertion fails. Every assertion call is counted; each
+// suite's first after.each hook fails a test whose body finished without one.
+//
+// uvu 0.5.6 runs the after.each hooks inside the test's try block and, when
+// one throws, again in its catch; a second throw there escapes to a `finally`
+// that returns, and the failure (and the rest of the suite) is silently lost.
+// So the hook throws at most once per test: it forgets the test before it
+// throws, and is a no-op when called again, or when the test body itself threw
+// (that failure is already being reported).
+import { suite as uvuSuite, type Callback, type Test } from "uvu";
+import * as uvuAssert from "uvu/assert";
+
+let calls = 0;
+
+function counted<F extends (...args: never[]) => unknown>(f: F): F {
+  return function (this: unknown, ...args: never[]) {
+    calls++;
+    return f.apply(this, args);
+  } as F;
+}
+
+const not = Object.assign(counted(uvuAssert.not), {
+  ok: counted(uvuAssert.not.ok),
+  equal: counted(uvuAssert.not.equal),
+  type: counted(uvuAssert.not.type),
+  instance: counted(uvuAssert.not.instance),
+  snapshot: counted(uvuAssert.not.snapshot),
+  fixture: counted(uvuAssert.not.fixture),
+  match: counted(uvuAssert.not.match),
+  throws: counted(uvuAssert.not.throws),
+});
+
+/** uvu/assert, each call counted. */
+export const assert: typeof uvuAssert = {
+  Assertion: uvuAssert.Assertion,
+  ok: counted(uvuAssert.ok),
+  is: Object.assign(counted(uvuAssert.is), { not: counted(uvuAssert.is.not) }),
+  equal: counted(uvuAssert.equal),
+  type: counted(uvuAssert.type),
+  instance: counted(uvuAssert.instance),
+  snapshot: counted(uvuAssert.snapshot),
+  fixture: counted(uvuAssert.fixture),
+  match: counted(uvuAssert.match),
+  throws: counted(uvuAssert.throws),
+  unreachable: counted(uvuAssert.unreachable),
+  not,
+};
+
+/** How many assertion calls have been made so far (for the tests of this module). */
+export const assertionCalls = (): number => calls;
+
+/** uvu's suite, whose tests must each make an assertion. */
+export function suite<T = Record<string, unknown>>(title?: string, context?: T): Test<T> {
+  const test = uvuSuite<T>(title, context);
+  // The test now running: the assertion count when its body began, and whether the body returned.
+  let current: { name: string; start: number; finished: boolean } | null = null;
+  const wrap = (name: string, handler: Callback<T>): Callback<T> => async (ctx) => {
+    const running = { name, start: calls, finished: false };
+    current = running;
+    await handler(ctx);
+    running.finished = true;
+  };
+  // Registered before any hook of the test file's, so it runs first.
+  test.after.each(() => {
+    const done = current;
+    current = null;
+    if (done === null || !done.finished || calls > done.start) return;
+    throw new Error(`"${done.name}" made no assertion: every test must check something that can fail`);
+  });
+  const register = ((name: string, handler: Callback<T>) => test(name, wrap(name, handler))) as Test<T>;
+  return Object.assign(register, {
+    only: (name: string, handler: Callback<T>) => test.only(name, wrap(name, handler)),
+    skip: test.skip,
+    before: test.before,
+    after: test.after,
+    run: test.run,
+  });
+}
