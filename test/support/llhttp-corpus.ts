@@ -4,6 +4,8 @@
 // what method, target, version, headers, body and trailers, and how the
 // input ended.
 import { readFileSync, readdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { runInNewContext } from "node:vm";
 import { RequestStream, concat, type ParserInstance } from "../../src/parser.ts";
 import type { Message as StreamMessage } from "../../fuzz/stream.ts";
@@ -37,7 +39,10 @@ export interface Projection {
   ends?: number[];
 }
 
-export const corpusDir = new URL("../../../shared/llhttp-tests/", import.meta.url);
+/** ../shared/llhttp-tests/ beside the checkout, or the folder SIMPLENET_LLHTTP_TESTS names. */
+export const corpusDir = process.env.SIMPLENET_LLHTTP_TESTS
+  ? pathToFileURL(resolve(process.env.SIMPLENET_LLHTTP_TESTS) + "/")
+  : new URL("../../../shared/llhttp-tests/", import.meta.url);
 
 /** Every case of the request files, in file order. */
 export function loadRequestCases(dir: URL = corpusDir): CorpusCase[] {
