@@ -2,14 +2,15 @@
 // by scripts/test-deps.sh; Playwright gives it a fresh profile) loads the parser module and the .wasm over HTTP
 // from a simplenet server and parses a request there, with no Node at all.
 import { suite, assert } from "./support/uvu.ts";
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { transform } from "esbuild";
 import { chromium } from "playwright-core";
 import { serve } from "../src/index.ts";
+import { command, requires } from "./support/requires.ts";
 
 const test = suite("parser in a browser");
-const browserPath = spawnSync("sh", ["-c", "command -v chromium"]).stdout.toString().trim();
+const browserPath = command("chromium");
+const missing = browserPath === "" ? "needs chromium on PATH: run scripts/test-deps.sh as root (Debian's chromium package)" : null;
 const root = new URL("../", import.meta.url);
 
 /** The parser's sources as the browser gets them: TypeScript stripped, nothing bundled. */
@@ -27,11 +28,7 @@ const bad = parseRequestWith(parser, new TextEncoder().encode("GET / HTTP/1.1\\r
 window.result = { ...ok, body: new TextDecoder().decode(ok.body), bad, simd: parser.simd, hasProcess: typeof process !== "undefined" };
 </script>`;
 
-test("headless Chromium parses a request with the wasm parser", async () => {
-  if (browserPath === "") {
-    console.log("  chromium is not installed (scripts/test-deps.sh installs it as root): skipped");
-    return;
-  }
+requires(test, missing, "headless Chromium parses a request with the wasm parser", async () => {
   const files: Record<string, [string, string | Uint8Array]> = {
     "/": ["text/html", page],
     "/parser.js": ["text/javascript", await module("parser")],

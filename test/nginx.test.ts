@@ -11,9 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve, type Handler } from "../src/index.ts";
 import { sleep } from "./helpers.ts";
+import { command, requires } from "./support/requires.ts";
 
 const test = suite("behind nginx");
-const nginx = spawnSync("sh", ["-c", "command -v nginx"]).stdout.toString().trim();
+const nginx = command("nginx");
 const streamModule = spawnSync("sh", ["-c", "dpkg -L libnginx-mod-stream 2>/dev/null | grep 'ngx_stream_module.so$'"]).stdout.toString().trim();
 
 /** A port that was free a moment ago (nginx cannot tell us one it picked). */
@@ -59,11 +60,10 @@ function get(port: number, path: string, agent: Agent, body?: string): Promise<{
   });
 }
 
-test("nginx proxies to simplenet over TCP, a Unix socket and the PROXY protocol", async () => {
-  if (nginx === "" || streamModule === "") {
-    console.log("  nginx or its stream module is not installed (.ci/run installs nginx-light and libnginx-mod-stream): skipped");
-    return;
-  }
+const missing = nginx === "" ? "needs nginx on PATH and its stream module: run scripts/test-deps.sh as root (Debian's nginx-light and libnginx-mod-stream)"
+  : streamModule === "" ? "needs nginx's stream module: run scripts/test-deps.sh as root (Debian's libnginx-mod-stream)" : null;
+
+requires(test, missing, "nginx proxies to simplenet over TCP, a Unix socket and the PROXY protocol", async () => {
   const dir = mkdtempSync(join(tmpdir(), "simplenet-nginx-"));
   const seen: Seen[] = [];
   const tcp = await serve({ host: "127.0.0.1", port: 0, handler: app(seen) });
