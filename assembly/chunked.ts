@@ -5,25 +5,24 @@
 // with them in front of the next read. Between calls the state lives in
 // CHUNK_STATE, which the host saves and restores per stream.
 import { byteAt, isHex, hexValue, isOws, isToken, isValueChar, CR, LF } from "./chars";
+import { CHUNK_STATE, RECV, setResult, inRegion, isByteCount } from "./layout";
 import {
-  CHUNK_STATE, C_PHASE, C_REMAINING_F64, C_TOTAL_F64, setResult, R_CONSUMED, R_DATA_LEN, R_HEADER_COUNT,
-} from "./layout";
+  C_PHASE, C_REMAINING_F64, C_TOTAL_F64, R_CONSUMED, R_DATA_LEN, R_HEADER_COUNT, RECV_CAPACITY,
+  PHASE_SIZE, PHASE_DATA, PHASE_DATA_END, PHASE_TRAILERS, PHASE_DONE, LIMIT_MAX_CHUNK_EXTENSION,
+  LIMIT_MAX_CHUNK_EXTENSION_CAP, INCOMPLETE, E_BAD_CHUNK_SIZE, E_CHUNK_SIZE_OVERFLOW, E_BAD_CHUNK_TERMINATOR,
+  E_BAD_CHUNK_EXTENSION, E_CHUNK_EXTENSION_TOO_LARGE, E_BARE_CR, E_BARE_LF, E_TRAILERS_TOO_LARGE, E_BODY_TOO_LARGE,
+  E_BAD_ARGUMENT, E_BAD_CHUNK_STATE,
+} from "./abi";
 import { parseFields } from "./fields";
 import { maxBodyBytes, maxHeaderCount, maxHeaderLine, maxHeadBytes } from "./request";
-import {
-  INCOMPLETE, fail, E_BAD_CHUNK_SIZE, E_CHUNK_SIZE_OVERFLOW, E_BAD_CHUNK_TERMINATOR, E_BAD_CHUNK_EXTENSION,
-  E_CHUNK_EXTENSION_TOO_LARGE, E_BARE_CR, E_BARE_LF, E_TRAILERS_TOO_LARGE, E_BODY_TOO_LARGE,
-} from "./errors";
-
-const PHASE_SIZE = 0;
-const PHASE_DATA = 1;
-const PHASE_DATA_END = 2;
-const PHASE_TRAILERS = 3;
-export const PHASE_DONE = 4;
+import { fail } from "./errors";
 
 const MAX_CHUNK_SIZE: f64 = 9007199254740991;
-export let maxChunkExtension: i32 = 4096;
+export let maxChunkExtension: i32 = LIMIT_MAX_CHUNK_EXTENSION;
 
+export function validChunkLimits(extension: i32): bool {
+  return extension >= 1 && extension <= LIMIT_MAX_CHUNK_EXTENSION_CAP;
+}
 export function configureChunkLimits(extension: i32): void {
   maxChunkExtension = extension;
 }
@@ -36,15 +35,21 @@ export function resetChunked(): void {
 }
 
 /**
- * Decodes from [p, p+len). Returns 1 when the body (trailers included) is
+ * Decodes from [ptr, ptr+len), which must lie in the receive region. Returns 1 when the body (trailers included) is
  * complete, 0 when more input is needed, or an error code. R_CONSUMED says
  * how many input bytes were used, R_DATA_LEN how many decoded bytes now sit
  * at p; trailer spans (relative to p) are in the header table once done.
  */
-export function decodeChunked(p: usize, len: i32): i32 {
+export function decodeChunked(ptr: i32, len: i32): i32 {
+  if (!inRegion(ptr, len, RECV, RECV_CAPACITY)) return fail(E_BAD_ARGUMENT, 0);
+  const p = <usize>ptr;
   let phase = load<i32>(CHUNK_STATE + (<usize>C_PHASE << 2));
   let remaining = load<f64>(CHUNK_STATE + (<usize>C_REMAINING_F64 << 3));
   let total = load<f64>(CHUNK_STATE + (<usize>C_TOTAL_F64 << 3));
+  // The state is the host's to save and restore, so it is checked like an argument.
+  if (phase < PHASE_SIZE || phase > PHASE_DONE || !isByteCount(remaining) || !isByteCount(total)) {
+    return fail(E_BAD_CHUNK_STATE, 0);
+  }
   let i = 0;
   let written = 0;
   let result = 0;

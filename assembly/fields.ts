@@ -2,11 +2,12 @@
 // section of a chunked body share this parser. It records spans and checks
 // syntax; what a field means is decided by the caller.
 import { byteAt, isToken, isOws, scanValue, CR, LF, SP, HTAB, COLON } from "./chars";
-import { RESULT, R_HEADERS, R_HEADER_COUNT, setResult } from "./layout";
+import { RESULT, setResult } from "./layout";
 import {
-  INCOMPLETE, fail, E_BARE_CR, E_BARE_LF, E_OBS_FOLD, E_BAD_HEADER_NAME, E_SPACE_BEFORE_COLON,
+  R_FIELDS, R_HEADER_COUNT, INCOMPLETE, E_BARE_CR, E_BARE_LF, E_OBS_FOLD, E_BAD_HEADER_NAME, E_SPACE_BEFORE_COLON,
   E_BAD_HEADER_VALUE, E_TOO_MANY_HEADERS, E_HEADER_LINE_TOO_LONG,
-} from "./errors";
+} from "./abi";
+import { fail } from "./errors";
 
 /**
  * Parses field lines from i up to and including the empty line that ends them.
@@ -52,7 +53,7 @@ export function parseFields(p: usize, i: i32, end: i32, maxCount: i32, maxLine: 
     let valueEnd = i;
     while (valueEnd > valueStart && isOws(byteAt(p, valueEnd - 1))) valueEnd--;
     if (count >= maxCount) return fail(E_TOO_MANY_HEADERS, lineStart);
-    const span = RESULT + ((<usize>(R_HEADERS + count * 4)) << 2);
+    const span = RESULT + ((<usize>(R_FIELDS + count * 4)) << 2);
     store<i32>(span, lineStart);
     store<i32>(span, nameLen, 4);
     store<i32>(span, valueStart, 8);
@@ -63,5 +64,5 @@ export function parseFields(p: usize, i: i32, end: i32, maxCount: i32, maxLine: 
 }
 
 @inline export function fieldSlot(index: i32, part: i32): i32 {
-  return load<i32>(RESULT + ((<usize>(R_HEADERS + index * 4 + part)) << 2));
+  return load<i32>(RESULT + ((<usize>(R_FIELDS + index * 4 + part)) << 2));
 }

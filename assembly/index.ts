@@ -1,30 +1,33 @@
-// The module's exports: the whole ABI a host sees. No imports, no allocation.
-import {
-  RECV, RECV_CAPACITY, OUT, OUT_CAPACITY, STAGE, STAGE_CAPACITY, STAGE_TABLE, RESULT, CHUNK_STATE, MAX_HEADERS_CAP,
-} from "./layout";
+// The module's exports: the whole ABI a host sees (its constants are in
+// abi.ts, generated from src/abi.ts). No imports, no allocation; every
+// argument is checked against the region it names.
+import { RECV, OUT, STAGE, STAGE_TABLE, RESULT, CHUNK_STATE } from "./layout";
+import { ABI_HASH, E_BAD_ARGUMENT } from "./abi";
 import { configureRequestLimits } from "./request";
-import { configureChunkLimits } from "./chunked";
+import { configureChunkLimits, validChunkLimits } from "./chunked";
 
 export { parseRequest } from "./request";
 export { decodeChunked, resetChunked } from "./chunked";
-export { serializeHead, writeChunkHeader } from "./response";
+export { serializeHead, beginHead, addFields, endHead, writeChunkHeader } from "./response";
 
 export function recvBuffer(): usize { return RECV; }
-export function recvCapacity(): i32 { return RECV_CAPACITY; }
 export function outBuffer(): usize { return OUT; }
-export function outCapacity(): i32 { return OUT_CAPACITY; }
 export function stageBuffer(): usize { return STAGE; }
-export function stageCapacity(): i32 { return STAGE_CAPACITY; }
 export function stageTable(): usize { return STAGE_TABLE; }
 export function resultTable(): usize { return RESULT; }
 export function chunkState(): usize { return CHUNK_STATE; }
-export function headerCapacity(): i32 { return MAX_HEADERS_CAP; }
+/** The hash of the ABI this module was built from; the host refuses a module whose hash is not its own. */
+export function abiHash(): i32 { return ABI_HASH; }
 /** Whether this build scans with v128. */
 export function simd(): bool { return ASC_FEATURE_SIMD; }
 
+/** Sets every limit, or (when one is out of range) none: 0, or BAD_ARGUMENT. */
 export function setLimits(
   maxHead: i32, maxHeaders: i32, maxHeaderLine: i32, maxTarget: i32, maxBody: f64, maxChunkExtension: i32,
-): void {
-  configureRequestLimits(maxHead, maxHeaders, maxHeaderLine, maxTarget, maxBody);
+): i32 {
+  if (!validChunkLimits(maxChunkExtension)) return E_BAD_ARGUMENT;
+  const r = configureRequestLimits(maxHead, maxHeaders, maxHeaderLine, maxTarget, maxBody);
+  if (r < 0) return r;
   configureChunkLimits(maxChunkExtension);
+  return 0;
 }

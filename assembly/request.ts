@@ -5,48 +5,52 @@
 import {
   byteAt, isToken, isDigit, isOws, scanTarget, scanLf, equalsLower, CR, LF, SP, COLON,
 } from "./chars";
+import { setResult, RESULT, RECV, inRegion, isByteCount } from "./layout";
 import {
-  setResult, RESULT, R_METHOD_OFF, R_METHOD_LEN, R_TARGET_OFF, R_TARGET_LEN, R_VERSION, R_HEADER_COUNT,
-  R_FRAMING, R_FLAGS, R_METHOD_ID, R_CONTENT_LENGTH_F64, FRAMING_NONE, FRAMING_LENGTH, FRAMING_CHUNKED,
-  FLAG_KEEP_ALIVE, FLAG_EXPECT_CONTINUE, FLAG_EXPECT_OTHER, FLAG_UPGRADE, MAX_HEADERS_CAP,
-} from "./layout";
+  R_METHOD_OFF, R_METHOD_LEN, R_TARGET_OFF, R_TARGET_LEN, R_VERSION, R_HEADER_COUNT, R_FRAMING, R_FLAGS, R_METHOD_ID,
+  R_CONTENT_LENGTH_F64, FRAMING_NONE, FRAMING_LENGTH, FRAMING_CHUNKED, FLAG_KEEP_ALIVE, FLAG_EXPECT_CONTINUE,
+  FLAG_EXPECT_OTHER, FLAG_UPGRADE, MAX_FIELDS, RECV_CAPACITY, METHOD_OTHER, METHOD_GET, METHOD_HEAD, METHOD_POST,
+  METHOD_PUT, METHOD_DELETE, METHOD_OPTIONS, METHOD_CONNECT, METHOD_PATCH, METHOD_TRACE, LIMIT_MAX_HEAD_BYTES,
+  LIMIT_MAX_HEAD_BYTES_CAP, LIMIT_MAX_HEADERS, LIMIT_MAX_HEADER_LINE, LIMIT_MAX_TARGET_BYTES, LIMIT_MAX_BODY_BYTES,
+  INCOMPLETE, E_BAD_METHOD, E_BAD_TARGET, E_BAD_VERSION, E_VERSION_NOT_SUPPORTED, E_HTTP09, E_BARE_CR, E_BARE_LF,
+  E_BAD_CONTENT_LENGTH, E_DUPLICATE_CONTENT_LENGTH, E_LENGTH_AND_CHUNKED, E_BAD_TRANSFER_ENCODING,
+  E_UNSUPPORTED_TRANSFER_CODING, E_MISSING_HOST, E_DUPLICATE_HOST, E_BAD_HOST, E_TARGET_TOO_LONG, E_HEAD_TOO_LARGE,
+  E_BODY_TOO_LARGE, E_BAD_ARGUMENT,
+} from "./abi";
 import { parseFields, fieldSlot } from "./fields";
-import {
-  INCOMPLETE, fail, E_BAD_METHOD, E_BAD_TARGET, E_BAD_VERSION, E_VERSION_NOT_SUPPORTED, E_HTTP09,
-  E_BARE_CR, E_BARE_LF, E_BAD_CONTENT_LENGTH, E_DUPLICATE_CONTENT_LENGTH, E_LENGTH_AND_CHUNKED,
-  E_BAD_TRANSFER_ENCODING, E_UNSUPPORTED_TRANSFER_CODING, E_MISSING_HOST, E_DUPLICATE_HOST, E_BAD_HOST,
-  E_TARGET_TOO_LONG, E_HEAD_TOO_LARGE, E_BODY_TOO_LARGE,
-} from "./errors";
-
-export const METHOD_OTHER = 0;
-export const METHOD_GET = 1;
-export const METHOD_HEAD = 2;
-export const METHOD_POST = 3;
-export const METHOD_PUT = 4;
-export const METHOD_DELETE = 5;
-export const METHOD_OPTIONS = 6;
-export const METHOD_CONNECT = 7;
-export const METHOD_PATCH = 8;
-export const METHOD_TRACE = 9;
+import { fail } from "./errors";
 
 const MAX_SAFE_INTEGER: f64 = 9007199254740991;
 
 // Limits, set by the host through setLimits.
-export let maxHeadBytes: i32 = 16384;
-export let maxHeaderCount: i32 = 100;
-export let maxHeaderLine: i32 = 16384;
-export let maxTargetBytes: i32 = 8192;
-export let maxBodyBytes: f64 = MAX_SAFE_INTEGER;
+export let maxHeadBytes: i32 = LIMIT_MAX_HEAD_BYTES;
+export let maxHeaderCount: i32 = LIMIT_MAX_HEADERS;
+export let maxHeaderLine: i32 = LIMIT_MAX_HEADER_LINE;
+export let maxTargetBytes: i32 = LIMIT_MAX_TARGET_BYTES;
+export let maxBodyBytes: f64 = LIMIT_MAX_BODY_BYTES;
 
-export function configureRequestLimits(head: i32, headers: i32, line: i32, target: i32, body: f64): void {
+/** Takes the limits if every one is in range (line and target lengths at most the receive region); else changes none. */
+export function configureRequestLimits(head: i32, headers: i32, line: i32, target: i32, body: f64): i32 {
+  if (head < 1 || head > LIMIT_MAX_HEAD_BYTES_CAP) return E_BAD_ARGUMENT;
+  if (headers < 0 || headers > MAX_FIELDS) return E_BAD_ARGUMENT;
+  if (line < 1 || line > RECV_CAPACITY || target < 1 || target > RECV_CAPACITY) return E_BAD_ARGUMENT;
+  if (!isByteCount(body)) return E_BAD_ARGUMENT;
   maxHeadBytes = head;
-  maxHeaderCount = min(headers, MAX_HEADERS_CAP);
+  maxHeaderCount = headers;
   maxHeaderLine = line;
   maxTargetBytes = target;
   maxBodyBytes = body;
+  return 0;
 }
 
-export function parseRequest(p: usize, len: i32, prevLen: i32): i32 {
+/**
+ * Parses the head at [ptr, ptr + len), which must lie in the receive region.
+ * Spans in the result table are relative to ptr.
+ */
+export function parseRequest(ptr: i32, len: i32, prevLen: i32): i32 {
+  if (!inRegion(ptr, len, RECV, RECV_CAPACITY)) return fail(E_BAD_ARGUMENT, 0);
+  const p = <usize>ptr;
+  prevLen = prevLen < 0 ? 0 : min(prevLen, len);
   const limit = min(len, maxHeadBytes);
   if (prevLen > 0 && !headEndIn(p, max(prevLen - 3, 0), limit)) {
     return len >= maxHeadBytes ? fail(E_HEAD_TOO_LARGE, maxHeadBytes) : INCOMPLETE;

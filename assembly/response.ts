@@ -1,23 +1,34 @@
 // The response head: status line, the host's header fields (validated, never
 // sent when a value could split the message), then Date, framing and
 // Connection. Written to OUT; the host sends it with the body in one writev.
+// A head with more fields than the staging table holds is written in passes:
+// beginHead, then addFields once per staged batch, then endHead.
+// serializeHead does all three for a head whose fields fit in one batch.
 import { isToken, isValueChar } from "./chars";
-import { OUT, OUT_CAPACITY, STAGE, STAGE_TABLE, setResult, R_ERROR_OFFSET } from "./layout";
-import { E_BAD_STATUS, E_BAD_RESPONSE_HEADER_NAME, E_BAD_RESPONSE_HEADER_VALUE, E_HEAD_OVERFLOW } from "./errors";
-
-export const HEAD_DATE = 1; // add a Date field
-export const HEAD_CLOSE = 2; // add "Connection: close"
-export const HEAD_KEEP_ALIVE = 4; // add "Connection: keep-alive" (HTTP/1.0 clients)
-
-const FRAMING_NONE = 0;
-const FRAMING_LENGTH = 1;
-const FRAMING_CHUNKED = 2;
+import { OUT, STAGE, STAGE_TABLE, inRegion, inSpan, isByteCount } from "./layout";
+import {
+  OUT_CAPACITY, STAGE_CAPACITY, MAX_FIELDS, SPAN_SLOTS, SPAN_NAME_OFF, SPAN_NAME_LEN, SPAN_VALUE_OFF, SPAN_VALUE_LEN,
+  FRAMING_NONE, FRAMING_LENGTH, FRAMING_CHUNKED, HEAD_DATE, HEAD_CLOSE, HEAD_KEEP_ALIVE,
+  E_BAD_STATUS, E_BAD_RESPONSE_HEADER_NAME, E_BAD_RESPONSE_HEADER_VALUE, E_HEAD_OVERFLOW, E_BAD_ARGUMENT,
+  E_NO_HEAD_IN_PROGRESS,
+} from "./abi";
+import { fail } from "./errors";
 
 const DATE_LEN = 29; // "Sun, 06 Nov 1994 08:49:37 GMT"
-const DATE = memory.data(32);
+/**
+ * What endHead may add after the fields: Date, Content-Length, Transfer-Encoding,
+ * Connection and the empty line. Every step leaves this much room in OUT.
+ */
+const END_RESERVE = 128;
+const HEAD_FLAGS = HEAD_DATE | HEAD_CLOSE | HEAD_KEEP_ALIVE;
+
+// The formatted Date, cached per second in globals rather than memory: the module writes no memory but the regions it is given.
 let dateSecond: f64 = -1;
+let date0: u64 = 0, date1: u64 = 0, date2: u64 = 0, date3: u32 = 0, date4: u8 = 0;
 
 let w: usize = 0; // write cursor into OUT
+let headStart: usize = 0;
+let inProgress = false;
 
 @inline function put(c: u32): void {
   store<u8>(w++, c);
@@ -37,34 +48,38 @@ function putDecimal(v: u64): void {
 }
 function putDate(nowSeconds: f64): void {
   if (nowSeconds != dateSecond) {
-    formatImfDate(<i64>nowSeconds);
+    formatImfDate(<i64>nowSeconds, w);
+    date0 = load<u64>(w); date1 = load<u64>(w, 8); date2 = load<u64>(w, 16); date3 = load<u32>(w, 24); date4 = load<u8>(w, 28);
     dateSecond = nowSeconds;
+  } else {
+    store<u64>(w, date0); store<u64>(w, date1, 8); store<u64>(w, date2, 16); store<u32>(w, date3, 24); store<u8>(w, date4, 28);
   }
-  memory.copy(w, DATE, DATE_LEN);
   w += DATE_LEN;
 }
 
-/**
- * Serializes a head into OUT at offset `at` and returns its length, or an error code with
- * R_ERROR_OFFSET set to the index of the offending header. The header spans
- * are in STAGE_TABLE, relative to STAGE; a custom reason phrase is the span
- * [reasonOff, reasonOff + reasonLen) of STAGE (reasonLen 0: the standard one).
- */
-export function serializeHead(
-  status: i32, reasonOff: i32, reasonLen: i32, headerCount: i32, framing: i32, contentLength: f64,
-  flags: i32, nowSeconds: f64, at: i32,
-): i32 {
-  if (status < 100 || status > 999) return E_BAD_STATUS;
-  // Worst case of what this function adds around the staged bytes.
-  let need = 128 + reasonLen;
-  for (let h = 0; h < headerCount; h++) {
-    const span = STAGE_TABLE + (<usize>h << 4);
-    need += load<i32>(span, 4) + load<i32>(span, 12) + 4;
-  }
-  if (at < 0 || need > OUT_CAPACITY - at) return E_HEAD_OVERFLOW;
+/** Room left in OUT after the cursor. */
+@inline function room(): i64 {
+  return <i64>(OUT + <usize>OUT_CAPACITY) - <i64>w;
+}
 
-  const start = OUT + <usize>at;
-  w = start;
+/** Gives up the head in progress and returns the error. */
+function abandon(code: i32, offset: i32): i32 {
+  inProgress = false;
+  return fail(code, offset);
+}
+
+/**
+ * Starts a head at OUT + at: the status line, with the reason phrase staged
+ * at the start of STAGE (reasonLen 0: the standard one). Returns the bytes
+ * written so far, or an error code.
+ */
+export function beginHead(status: i32, reasonLen: i32, at: i32): i32 {
+  inProgress = false;
+  if (status < 100 || status > 999) return fail(E_BAD_STATUS, -1);
+  if (!inSpan(0, reasonLen, STAGE_CAPACITY) || at < 0 || at > OUT_CAPACITY) return fail(E_BAD_ARGUMENT, -1);
+  headStart = OUT + <usize>at;
+  w = headStart;
+  if (room() < <i64>(16 + reasonLen + END_RESERVE)) return fail(E_HEAD_OVERFLOW, -1);
   putString("HTTP/1.1 ");
   put(<u32>(status / 100) + 0x30);
   put(<u32>(status / 10 % 10) + 0x30);
@@ -72,39 +87,70 @@ export function serializeHead(
   put(0x20);
   if (reasonLen > 0) {
     for (let k = 0; k < reasonLen; k++) {
-      const c = <u32>load<u8>(STAGE + <usize>(reasonOff + k));
-      if (!isValueChar(c)) { setResult(R_ERROR_OFFSET, -1); return E_BAD_RESPONSE_HEADER_VALUE; }
+      const c = <u32>load<u8>(STAGE + <usize>k);
+      if (!isValueChar(c)) return fail(E_BAD_RESPONSE_HEADER_VALUE, -1);
       put(c);
     }
   } else {
     putString(reasonPhrase(status));
   }
   put(0x0d); put(0x0a);
+  inProgress = true;
+  return <i32>(w - headStart);
+}
 
-  for (let h = 0; h < headerCount; h++) {
-    const span = STAGE_TABLE + (<usize>h << 4);
-    const name = STAGE + <usize>load<i32>(span);
-    const nameLen = load<i32>(span, 4);
-    const value = STAGE + <usize>load<i32>(span, 8);
-    const valueLen = load<i32>(span, 12);
-    if (nameLen == 0) { setResult(R_ERROR_OFFSET, h); return E_BAD_RESPONSE_HEADER_NAME; }
+/**
+ * Appends the first `count` fields of STAGE_TABLE to the head in progress.
+ * Returns the bytes written so far, or an error code with the refused
+ * field's index (in this batch) in the error slot; an error ends the head.
+ */
+export function addFields(count: i32): i32 {
+  if (!inProgress) return fail(E_NO_HEAD_IN_PROGRESS, -1);
+  if (count < 0 || count > MAX_FIELDS) return abandon(E_BAD_ARGUMENT, -1);
+  // Check every span against STAGE, and the room the batch needs, before writing any of it.
+  let need: i64 = END_RESERVE;
+  for (let h = 0; h < count; h++) {
+    const span = STAGE_TABLE + (<usize>(h * SPAN_SLOTS) << 2);
+    const nameLen = load<i32>(span, SPAN_NAME_LEN << 2);
+    const valueLen = load<i32>(span, SPAN_VALUE_LEN << 2);
+    if (!inSpan(load<i32>(span, SPAN_NAME_OFF << 2), nameLen, STAGE_CAPACITY)) return abandon(E_BAD_ARGUMENT, h);
+    if (!inSpan(load<i32>(span, SPAN_VALUE_OFF << 2), valueLen, STAGE_CAPACITY)) return abandon(E_BAD_ARGUMENT, h);
+    need += <i64>nameLen + <i64>valueLen + 4;
+  }
+  if (need > room()) return abandon(E_HEAD_OVERFLOW, -1);
+  for (let h = 0; h < count; h++) {
+    const span = STAGE_TABLE + (<usize>(h * SPAN_SLOTS) << 2);
+    const name = STAGE + <usize>load<i32>(span, SPAN_NAME_OFF << 2);
+    const nameLen = load<i32>(span, SPAN_NAME_LEN << 2);
+    const value = STAGE + <usize>load<i32>(span, SPAN_VALUE_OFF << 2);
+    const valueLen = load<i32>(span, SPAN_VALUE_LEN << 2);
+    if (nameLen == 0) return abandon(E_BAD_RESPONSE_HEADER_NAME, h);
     for (let k = 0; k < nameLen; k++) {
       const c = <u32>load<u8>(name + <usize>k);
-      if (!isToken(c)) { setResult(R_ERROR_OFFSET, h); return E_BAD_RESPONSE_HEADER_NAME; }
+      if (!isToken(c)) return abandon(E_BAD_RESPONSE_HEADER_NAME, h);
       put(c);
     }
     put(0x3a); put(0x20);
     for (let k = 0; k < valueLen; k++) {
       const c = <u32>load<u8>(value + <usize>k);
-      if (!isValueChar(c)) { setResult(R_ERROR_OFFSET, h); return E_BAD_RESPONSE_HEADER_VALUE; }
+      if (!isValueChar(c)) return abandon(E_BAD_RESPONSE_HEADER_VALUE, h);
       put(c);
     }
     put(0x0d); put(0x0a);
   }
+  return <i32>(w - headStart);
+}
 
+/** Ends the head in progress with Date, framing and Connection fields; returns its whole length, or an error code. */
+export function endHead(framing: i32, contentLength: f64, flags: i32, nowSeconds: f64): i32 {
+  if (!inProgress) return fail(E_NO_HEAD_IN_PROGRESS, -1);
+  inProgress = false;
+  if (framing < FRAMING_NONE || framing > FRAMING_CHUNKED || (flags & ~HEAD_FLAGS) != 0) return fail(E_BAD_ARGUMENT, -1);
+  if (framing == FRAMING_LENGTH && !isByteCount(contentLength)) return fail(E_BAD_ARGUMENT, -1);
+  if ((flags & HEAD_DATE) != 0 && !(nowSeconds >= 0 && nowSeconds < 253402300800)) return fail(E_BAD_ARGUMENT, -1); // before year 10000
   if (flags & HEAD_DATE) {
     putString("Date: ");
-    putDate(nowSeconds);
+    putDate(Math.floor(nowSeconds));
     put(0x0d); put(0x0a);
   }
   if (framing == FRAMING_LENGTH) {
@@ -117,11 +163,24 @@ export function serializeHead(
   if (flags & HEAD_CLOSE) putString("Connection: close\r\n");
   else if (flags & HEAD_KEEP_ALIVE) putString("Connection: keep-alive\r\n");
   put(0x0d); put(0x0a);
-  return <i32>(w - start);
+  return <i32>(w - headStart);
 }
 
-/** Writes "<hex size>\r\n" at p and returns its length. */
-export function writeChunkHeader(p: usize, size: f64): i32 {
+/** A whole head in one call: beginHead, addFields(count), endHead. */
+export function serializeHead(
+  status: i32, reasonLen: i32, count: i32, framing: i32, contentLength: f64, flags: i32, nowSeconds: f64, at: i32,
+): i32 {
+  const r = beginHead(status, reasonLen, at);
+  if (r < 0) return r;
+  const f = addFields(count);
+  if (f < 0) return f;
+  return endHead(framing, contentLength, flags, nowSeconds);
+}
+
+/** Writes "<hex size>\r\n" at ptr, which must leave 16 bytes in OUT, and returns its length; or an error code. */
+export function writeChunkHeader(ptr: i32, size: f64): i32 {
+  if (!inRegion(ptr, 16, OUT, OUT_CAPACITY) || !isByteCount(size)) return E_BAD_ARGUMENT;
+  const p = <usize>ptr;
   let v = <u64>size;
   let digits = 1;
   for (let t = v >> 4; t != 0; t >>= 4) digits++;
@@ -135,8 +194,8 @@ export function writeChunkHeader(p: usize, size: f64): i32 {
   return digits + 2;
 }
 
-/** IMF-fixdate (RFC 9110 §5.6.7) of a Unix time, into DATE. */
-function formatImfDate(t: i64): void {
+/** IMF-fixdate (RFC 9110 §5.6.7) of a Unix time, written at `at`. */
+function formatImfDate(t: i64, at: usize): void {
   const days = t / 86400;
   const secs = <i32>(t % 86400);
   // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -152,7 +211,7 @@ function formatImfDate(t: i64): void {
   const weekday = <i32>(days % 7); // 1970-01-01 was a Thursday
 
   const save = w;
-  w = DATE;
+  w = at;
   putSlice("ThuFriSatSunMonTueWed", weekday * 3, 3);
   putString(", ");
   put2(day);

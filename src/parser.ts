@@ -1,6 +1,10 @@
-// The embeddable parser, and the only code that knows the wasm exports.
-// No Node API is needed: `instantiate(bytes)` works wherever WebAssembly does;
-// `createParser()` loads the module synchronously where Node's fs exists.
+// The embeddable parser, and the only code that knows the wasm exports. It
+// uses no Node API, so it runs wherever WebAssembly does: `instantiate(bytes)`
+// in any runtime; parser-node.ts adds synchronous loading for Node. The
+// layout, codes and flags come from abi.ts, the ABI's one source.
+import {
+  CHUNK, ERRORS, FLAG, FRAMING, HEAD, INCOMPLETE, LIMITS, METHOD, REGIONS, RESULT, STAGE_SPAN, E, abiHash,
+} from "./abi.js";
 import { Fields, latin1 } from "./fields.js";
 
 interface Exports {
@@ -9,33 +13,31 @@ interface Exports {
   decodeChunked(ptr: number, len: number): number;
   resetChunked(): void;
   serializeHead(
-    status: number, reasonOff: number, reasonLen: number, headerCount: number, framing: number,
-    contentLength: number, flags: number, nowSeconds: number, at: number,
+    status: number, reasonLen: number, count: number, framing: number, contentLength: number, flags: number,
+    nowSeconds: number, at: number,
   ): number;
+  beginHead(status: number, reasonLen: number, at: number): number;
+  addFields(count: number): number;
+  endHead(framing: number, contentLength: number, flags: number, nowSeconds: number): number;
   writeChunkHeader(ptr: number, size: number): number;
-  setLimits(head: number, headers: number, line: number, target: number, body: number, chunkExt: number): void;
-  recvBuffer(): number; recvCapacity(): number;
-  outBuffer(): number; outCapacity(): number;
-  stageBuffer(): number; stageCapacity(): number; stageTable(): number;
-  resultTable(): number; chunkState(): number; headerCapacity(): number;
+  setLimits(head: number, headers: number, line: number, target: number, body: number, chunkExt: number): number;
+  recvBuffer(): number;
+  outBuffer(): number;
+  stageBuffer(): number;
+  stageTable(): number;
+  resultTable(): number;
+  chunkState(): number;
+  abiHash(): number;
   simd(): number;
 }
 
-// Result table slots (i32), see assembly/layout.ts.
-// Slots 0-3: method offset and length, target offset and length.
-const R_VERSION = 4;
-const R_HEADER_COUNT = 5, R_FRAMING = 6, R_FLAGS = 7, R_ERROR_OFFSET = 8, R_METHOD_ID = 9;
-const R_CONSUMED = 10, R_DATA_LEN = 11, R_CONTENT_LENGTH_F64 = 6, R_HEADERS = 16;
-const INCOMPLETE = -1;
+export { FRAMING, HEAD, ERRORS };
 
-export const FRAMING_NONE = 0;
-export const FRAMING_LENGTH = 1;
-export const FRAMING_CHUNKED = 2;
-const FLAG_KEEP_ALIVE = 1, FLAG_EXPECT_CONTINUE = 2, FLAG_EXPECT_OTHER = 4, FLAG_UPGRADE = 8;
-/** serializeHead flags */
-export const HEAD_DATE = 1, HEAD_CLOSE = 2, HEAD_KEEP_ALIVE = 4;
-
-const METHODS = ["", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE"];
+/** Method names by id (METHOD in abi.ts); "" for OTHER, whose name is read from the head. */
+const METHOD_NAMES: readonly string[] = Object.entries(METHOD).reduce<string[]>((names, [name, id]) => {
+  names[id] = id === METHOD.OTHER ? "" : name;
+  return names;
+}, []);
 
 export interface ParseErrorInfo {
   /** HTTP status the server answers with. */
@@ -47,54 +49,19 @@ export interface ParseErrorInfo {
   offset: number;
 }
 
-/** Each wasm error code, its name, HTTP status and reason. */
-export const ERRORS: Readonly<Record<number, readonly [code: string, status: number, reason: string]>> = {
-  [-2]: ["BAD_METHOD", 400, "Invalid method"],
-  [-3]: ["BAD_TARGET", 400, "Invalid request target"],
-  [-4]: ["BAD_VERSION", 400, "Invalid HTTP version"],
-  [-5]: ["VERSION_NOT_SUPPORTED", 505, "HTTP version not supported"],
-  [-6]: ["HTTP09", 400, "HTTP/0.9 requests are not supported"],
-  [-7]: ["BAD_HEADER_NAME", 400, "Invalid header name"],
-  [-8]: ["SPACE_BEFORE_COLON", 400, "Whitespace between header name and colon"],
-  [-9]: ["BAD_HEADER_VALUE", 400, "Invalid character in header value"],
-  [-10]: ["OBS_FOLD", 400, "Obsolete line folding"],
-  [-11]: ["BARE_CR", 400, "CR not followed by LF"],
-  [-12]: ["BARE_LF", 400, "LF without CR"],
-  [-13]: ["BAD_CONTENT_LENGTH", 400, "Invalid Content-Length"],
-  [-14]: ["DUPLICATE_CONTENT_LENGTH", 400, "Duplicate Content-Length"],
-  [-15]: ["LENGTH_AND_CHUNKED", 400, "Content-Length with Transfer-Encoding"],
-  [-16]: ["BAD_TRANSFER_ENCODING", 400, "Invalid Transfer-Encoding"],
-  [-17]: ["UNSUPPORTED_TRANSFER_CODING", 501, "Unsupported transfer coding"],
-  [-18]: ["MISSING_HOST", 400, "Missing Host header"],
-  [-19]: ["DUPLICATE_HOST", 400, "Duplicate Host header"],
-  [-20]: ["BAD_HOST", 400, "Invalid Host header"],
-  [-21]: ["TARGET_TOO_LONG", 414, "Request target too long"],
-  [-22]: ["HEAD_TOO_LARGE", 431, "Request head too large"],
-  [-23]: ["TOO_MANY_HEADERS", 431, "Too many header fields"],
-  [-24]: ["HEADER_LINE_TOO_LONG", 431, "Header field too large"],
-  [-25]: ["BODY_TOO_LARGE", 413, "Request body too large"],
-  [-26]: ["BAD_CHUNK_SIZE", 400, "Invalid chunk size"],
-  [-27]: ["CHUNK_SIZE_OVERFLOW", 400, "Chunk size too large"],
-  [-28]: ["BAD_CHUNK_TERMINATOR", 400, "Chunk data not followed by CRLF"],
-  [-29]: ["BAD_CHUNK_EXTENSION", 400, "Invalid chunk extension"],
-  [-30]: ["CHUNK_EXTENSION_TOO_LARGE", 413, "Chunk extension too large"],
-  [-31]: ["BAD_TRAILER", 400, "Invalid trailer"],
-  [-32]: ["TRAILERS_TOO_LARGE", 431, "Trailer section too large"],
-  [-40]: ["BAD_STATUS", 500, "Invalid response status"],
-  [-41]: ["BAD_RESPONSE_HEADER_NAME", 500, "Invalid response header name"],
-  [-42]: ["BAD_RESPONSE_HEADER_VALUE", 500, "Invalid response header value"],
-  [-43]: ["HEAD_OVERFLOW", 500, "Response head too large"],
-};
+const ERROR_BY_CODE = new Map<number, (typeof ERRORS)[number]>(ERRORS.map((e) => [e[0], e]));
 
 export function describeError(code: number, offset: number): ParseErrorInfo {
-  const [name, status, reason] = ERRORS[code] ?? ["UNKNOWN", 400, "Bad request"];
+  const entry = ERROR_BY_CODE.get(code);
+  if (entry === undefined) return { status: 500, code: "UNKNOWN", reason: `Unknown parser error ${code}`, offset };
+  const [, name, status, reason] = entry;
   return { status, code: name, reason, offset };
 }
 
 export interface ParserLimits {
-  /** Request line plus headers, bytes. Default 16 KiB, like Node. */
+  /** Request line plus headers, bytes. Default 16 KiB, like Node; at most half the receive region. */
   maxHeadBytes?: number;
-  /** Default 100, like Node. */
+  /** Default 100, like Node; at most REGIONS.MAX_FIELDS. */
   maxHeaders?: number;
   /** One header line, bytes. Default 8 KiB. */
   maxHeaderLine?: number;
@@ -104,6 +71,16 @@ export interface ParserLimits {
   maxBodyBytes?: number;
   /** Chunk extensions of one chunk, bytes. Default 4 KiB. */
   maxChunkExtension?: number;
+}
+
+export interface ParserOptions {
+  limits?: ParserLimits;
+  /**
+   * Makes the function that turns bytes [start, end) of linear memory into a
+   * string, one character per byte. Default: String.fromCharCode over the
+   * bytes; parser-node.ts passes Node's native latin1 decoder.
+   */
+  latin1?: (bytes: Uint8Array) => (start: number, end: number) => string;
 }
 
 /** The parsed head of one request: spans over its text. */
@@ -119,7 +96,7 @@ export class RequestHead {
     /** 0 or 1 */
     readonly minorVersion: number,
     readonly flags: number,
-    /** FRAMING_NONE, FRAMING_LENGTH or FRAMING_CHUNKED */
+    /** FRAMING.NONE, FRAMING.LENGTH or FRAMING.CHUNKED */
     readonly framing: number,
     /** Content-Length, 0 when there is none, -1 when chunked. */
     readonly contentLength: number,
@@ -128,11 +105,11 @@ export class RequestHead {
 
   /** The head of a request that could not be parsed, for the error response's sake. */
   static unparsed(): RequestHead {
-    return new RequestHead("", 0, 0, 0, 0, 0, 1, 0, FRAMING_NONE, 0, new Fields("", [], 0));
+    return new RequestHead("", 0, 0, 0, 0, METHOD.OTHER, 1, 0, FRAMING.NONE, 0, new Fields("", [], 0));
   }
 
   get method(): string {
-    return this.methodId !== 0 ? METHODS[this.methodId] : this.text.slice(this.methodStart, this.methodEnd);
+    return this.methodId !== METHOD.OTHER ? METHOD_NAMES[this.methodId] : this.text.slice(this.methodStart, this.methodEnd);
   }
   get target(): string {
     return this.text.slice(this.targetStart, this.targetEnd);
@@ -141,23 +118,31 @@ export class RequestHead {
     return this.minorVersion === 1 ? "1.1" : "1.0";
   }
   get isHead(): boolean {
-    return this.methodId === 2;
+    return this.methodId === METHOD.HEAD;
   }
   get keepAlive(): boolean {
-    return (this.flags & FLAG_KEEP_ALIVE) !== 0;
+    return (this.flags & FLAG.KEEP_ALIVE) !== 0;
   }
   get expectContinue(): boolean {
-    return (this.flags & FLAG_EXPECT_CONTINUE) !== 0;
+    return (this.flags & FLAG.EXPECT_CONTINUE) !== 0;
   }
   /** An Expect other than 100-continue: the server answers 417. */
   get expectUnsupported(): boolean {
-    return (this.flags & FLAG_EXPECT_OTHER) !== 0;
+    return (this.flags & FLAG.EXPECT_OTHER) !== 0;
   }
   get upgrade(): boolean {
-    return (this.flags & FLAG_UPGRADE) !== 0;
+    return (this.flags & FLAG.UPGRADE) !== 0;
   }
   get hasBody(): boolean {
-    return this.framing === FRAMING_CHUNKED || this.contentLength > 0;
+    return this.framing === FRAMING.CHUNKED || this.contentLength > 0;
+  }
+}
+
+/** A response field the serializer refused, or a head that does not fit: the message names the field or the limit. */
+export class HeadError extends TypeError {
+  override name = "HeadError";
+  constructor(readonly error: ParseErrorInfo, readonly field: string | null) {
+    super(field === null ? error.reason : `${error.reason}: ${JSON.stringify(field)}`);
   }
 }
 
@@ -165,57 +150,86 @@ export class RequestHead {
 export class ParserInstance {
   readonly bytes: Uint8Array;
   readonly recv: number;
-  readonly recvCapacity: number;
+  readonly recvCapacity = REGIONS.RECV_CAPACITY;
   readonly out: number;
-  readonly outCapacity: number;
-  readonly stage: number;
-  readonly stageCapacity: number;
+  readonly outCapacity = REGIONS.OUT_CAPACITY;
   readonly simd: boolean;
+  /** Bytes [start, end) of linear memory as a string, one character per byte. */
+  readonly text: (start: number, end: number) => string;
   private readonly x: Exports;
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
+  private readonly stage: number;
   private readonly result: number; // i32 index
   private readonly stageTable: number; // i32 index
   private readonly chunk: number; // byte offset
-  private maxHead = 16384;
-  /** Bytes [start, end) of linear memory as a string, one character per byte. */
-  readonly text: (start: number, end: number) => string;
+  /** Whether a RequestStream is parsing the receive region now: nothing may be read into it meanwhile. */
+  private parsingNow = false;
 
-  constructor(instance: WebAssembly.Instance, limits: ParserLimits = {}) {
+  constructor(instance: WebAssembly.Instance, options: ParserOptions = {}) {
     this.x = instance.exports as unknown as Exports;
+    if (this.x.abiHash() !== abiHash()) {
+      throw new Error("the wasm module was built from another ABI than this code's src/abi.ts: run npm run build:wasm");
+    }
     // Memory has a fixed size (initial = maximum), so these views never detach.
     const buffer = this.x.memory.buffer;
     this.bytes = new Uint8Array(buffer);
     this.i32 = new Int32Array(buffer);
     this.f64 = new Float64Array(buffer);
     this.recv = this.x.recvBuffer();
-    this.recvCapacity = this.x.recvCapacity();
     this.out = this.x.outBuffer();
-    this.outCapacity = this.x.outCapacity();
     this.stage = this.x.stageBuffer();
-    this.stageCapacity = this.x.stageCapacity();
     this.result = this.x.resultTable() >> 2;
     this.stageTable = this.x.stageTable() >> 2;
     this.chunk = this.x.chunkState();
     this.simd = this.x.simd() !== 0;
-    this.text = latin1Decoder(this.bytes);
-    this.setLimits(limits);
+    this.text = (options.latin1 ?? defaultLatin1)(this.bytes);
+    this.setLimits(options.limits ?? {});
   }
 
+  /** Sets every limit (a missing one takes its default); a value the module refuses throws a RangeError naming it. */
   setLimits(limits: ParserLimits): void {
-    // A carried partial head plus one read must fit in the receive region.
-    this.maxHead = Math.min(limits.maxHeadBytes ?? 16384, this.recvCapacity >> 1);
-    this.x.setLimits(
-      this.maxHead,
-      Math.min(limits.maxHeaders ?? 100, this.x.headerCapacity()),
-      limits.maxHeaderLine ?? 8192,
-      limits.maxTargetBytes ?? 8192,
-      limits.maxBodyBytes ?? Number.MAX_SAFE_INTEGER,
-      Math.min(limits.maxChunkExtension ?? 4096, this.recvCapacity >> 2),
+    const values = {
+      maxHeadBytes: limits.maxHeadBytes ?? LIMITS.MAX_HEAD_BYTES,
+      maxHeaders: limits.maxHeaders ?? LIMITS.MAX_HEADERS,
+      maxHeaderLine: limits.maxHeaderLine ?? LIMITS.MAX_HEADER_LINE,
+      maxTargetBytes: limits.maxTargetBytes ?? LIMITS.MAX_TARGET_BYTES,
+      maxBodyBytes: limits.maxBodyBytes ?? LIMITS.MAX_BODY_BYTES,
+      maxChunkExtension: limits.maxChunkExtension ?? LIMITS.MAX_CHUNK_EXTENSION,
+    };
+    const r = this.x.setLimits(
+      values.maxHeadBytes, values.maxHeaders, values.maxHeaderLine, values.maxTargetBytes, values.maxBodyBytes,
+      values.maxChunkExtension,
     );
+    if (r < 0) {
+      const caps = `maxHeadBytes 1-${LIMITS.MAX_HEAD_BYTES_CAP}, maxHeaders 0-${REGIONS.MAX_FIELDS}, ` +
+        `maxHeaderLine and maxTargetBytes 1-${REGIONS.RECV_CAPACITY}, maxBodyBytes a whole number up to 2^53-1, ` +
+        `maxChunkExtension 1-${LIMITS.MAX_CHUNK_EXTENSION_CAP}`;
+      throw new RangeError(`parser limits out of range (${JSON.stringify(values)}); allowed: ${caps}`);
+    }
   }
 
-  /** Parses a head at [ptr, ptr+len): its length, INCOMPLETE (-1), or an error code. */
+  /** Whether a stream is parsing the receive region right now. */
+  get parsing(): boolean {
+    return this.parsingNow;
+  }
+
+  /** Throws when a parse of the receive region is in progress: nothing may be written into it until that returns. */
+  claimReceiveRegion(): void {
+    if (this.parsingNow) throw new Error("the receive region is being parsed: write into it after the parse returns");
+  }
+
+  /** Marks the receive region busy for the parse of [recv, recv + len). */
+  beginParse(): void {
+    this.claimReceiveRegion();
+    this.parsingNow = true;
+  }
+
+  endParse(): void {
+    this.parsingNow = false;
+  }
+
+  /** Parses a head at [ptr, ptr+len) of the receive region: its length, INCOMPLETE (-1), or an error code. */
   parseHead(ptr: number, len: number, prevLen: number): number {
     return this.x.parseRequest(ptr, len, prevLen);
   }
@@ -224,44 +238,44 @@ export class ParserInstance {
   takeHead(ptr: number, n: number): RequestHead {
     const r = this.result;
     const i32 = this.i32;
-    const count = i32[r + R_HEADER_COUNT];
+    const count = i32[r + RESULT.HEADER_COUNT];
     // One string for the whole head: the linear memory is reused by the next
     // read, and every field is a slice of it, made when asked for.
     const text = this.text(ptr, ptr + n);
-    const method = i32[r], target = i32[r + 2];
+    const method = i32[r + RESULT.METHOD_OFF], target = i32[r + RESULT.TARGET_OFF];
     return new RequestHead(
-      text, method, method + i32[r + 1], target, target + i32[r + 3], i32[r + R_METHOD_ID], i32[r + R_VERSION],
-      i32[r + R_FLAGS], i32[r + R_FRAMING], this.f64[(r >> 1) + R_CONTENT_LENGTH_F64],
-      new Fields(text, this.fieldSpans(count), count),
+      text, method, method + i32[r + RESULT.METHOD_LEN], target, target + i32[r + RESULT.TARGET_LEN],
+      i32[r + RESULT.METHOD_ID], i32[r + RESULT.VERSION], i32[r + RESULT.FLAGS], i32[r + RESULT.FRAMING],
+      this.f64[(r >> 1) + RESULT.CONTENT_LENGTH_F64], new Fields(text, this.fieldSpans(count), count),
     );
   }
 
   errorOffset(): number {
-    return this.i32[this.result + R_ERROR_OFFSET];
+    return this.i32[this.result + RESULT.ERROR_OFFSET];
   }
 
   /** Runs the chunked decoder with `state` ([phase, remaining, total]) and saves it back. */
   decodeChunked(ptr: number, len: number, state: Float64Array): number {
-    const c32 = this.chunk >> 2, c64 = this.chunk >> 3;
+    const c32 = (this.chunk >> 2) + CHUNK.PHASE, remaining = (this.chunk >> 3) + CHUNK.REMAINING_F64;
+    const total = (this.chunk >> 3) + CHUNK.TOTAL_F64;
     this.i32[c32] = state[0];
-    this.f64[c64 + 1] = state[1];
-    this.f64[c64 + 2] = state[2];
+    this.f64[remaining] = state[1];
+    this.f64[total] = state[2];
     const r = this.x.decodeChunked(ptr, len);
     state[0] = this.i32[c32];
-    state[1] = this.f64[c64 + 1];
-    state[2] = this.f64[c64 + 2];
+    state[1] = this.f64[remaining];
+    state[2] = this.f64[total];
     return r;
   }
   chunkConsumed(): number {
-    return this.i32[this.result + R_CONSUMED];
+    return this.i32[this.result + RESULT.CONSUMED];
   }
   chunkDataLength(): number {
-    return this.i32[this.result + R_DATA_LEN];
+    return this.i32[this.result + RESULT.DATA_LEN];
   }
   /** After decodeChunked returned 1: the trailer fields, copied out. */
   takeTrailers(ptr: number, consumed: number): Fields {
-    const r = this.result;
-    const count = this.i32[r + R_HEADER_COUNT];
+    const count = this.i32[this.result + RESULT.HEADER_COUNT];
     return new Fields(this.text(ptr, ptr + consumed), this.fieldSpans(count), count);
   }
 
@@ -273,72 +287,110 @@ export class ParserInstance {
   private fieldSpans(count: number): number[] {
     const spans: number[] = new Array(count * 4);
     const i32 = this.i32;
-    const first = this.result + R_HEADERS;
+    const first = this.result + RESULT.FIELDS;
     for (let k = 0; k < spans.length; k++) spans[k] = i32[first + k];
     return spans;
   }
 
   /**
-   * Where in the output region the next response head goes (an offset). A
-   * connection that batches the responses of one read into one write moves
-   * it forward past the bytes it keeps; otherwise it stays 0.
-   */
-  outUsed = 0;
-
-  /**
-   * Serializes a response head into the output region at `outUsed` and
-   * returns its length, or an error code: a header name that is not a token
-   * or a value with CR, LF or another control byte is refused.
+   * Serializes a response head into the output region at offset `at` and
+   * returns its length, or throws a HeadError: a field name that is not a
+   * token, a value with CR, LF or another control byte, or a head larger than
+   * the room left in the output region. Any number of fields is taken: they
+   * are staged in batches of what the staging table holds.
    */
   serializeHead(
-    status: number, reason: string, headers: readonly (readonly [string, string])[], framing: number,
+    at: number, status: number, reason: string, fields: readonly (readonly [string, string])[], framing: number,
     contentLength: number, flags: number, nowSeconds: number,
   ): number {
-    if (!this.isStaged(reason, headers) && !this.stageFields(reason, headers)) return -43;
-    return this.x.serializeHead(
-      status, 0, reason.length, headers.length, framing, contentLength, flags, nowSeconds, this.outUsed,
-    );
+    let n: number;
+    if (this.isStaged(reason, fields) || this.stageWhole(reason, fields)) {
+      n = this.x.serializeHead(status, reason.length, fields.length, framing, contentLength, flags, nowSeconds, at);
+    } else {
+      n = this.serializeInBatches(at, status, reason, fields, framing, contentLength, flags, nowSeconds);
+    }
+    if (n < 0) this.refuse(n, fields);
+    return n;
+  }
+
+  /** The field the last refusal was about (batch index + the module's error slot), for the error's message. */
+  private batchStart = 0;
+
+  private refuse(code: number, fields: readonly (readonly [string, string])[]): never {
+    this.staged = [];
+    const index = this.errorOffset();
+    const field = index >= 0 && this.batchStart + index < fields.length ? fields[this.batchStart + index] : undefined;
+    const error = describeError(code, index);
+    if (code === E.HEAD_OVERFLOW) error.reason += ` (${REGIONS.OUT_CAPACITY} bytes)`;
+    throw new HeadError(error, field === undefined ? null : field[0]);
+  }
+
+  private serializeInBatches(
+    at: number, status: number, reason: string, fields: readonly (readonly [string, string])[], framing: number,
+    contentLength: number, flags: number, nowSeconds: number,
+  ): number {
+    this.staged = [];
+    this.batchStart = 0;
+    if (this.stageText(reason, this.stage) < 0) return E.HEAD_OVERFLOW;
+    let n = this.x.beginHead(status, reason.length, at);
+    for (let h = 0; n >= 0 && h < fields.length; ) {
+      this.batchStart = h;
+      const count = this.stageBatch(fields, h, 0);
+      if (count === 0) return E.HEAD_OVERFLOW; // one field larger than the staging region
+      n = this.x.addFields(count);
+      h += count;
+    }
+    return n < 0 ? n : this.x.endHead(framing, contentLength, flags, nowSeconds);
   }
 
   /** The reason and fields staged last, as strings; responses in a row tend to repeat them. */
   private staged: string[] = [];
 
-  private isStaged(reason: string, headers: readonly (readonly [string, string])[]): boolean {
+  private isStaged(reason: string, fields: readonly (readonly [string, string])[]): boolean {
     const staged = this.staged;
-    if (staged.length !== 1 + 2 * headers.length || staged[0] !== reason) return false;
-    for (let h = 0, k = 1; h < headers.length; h++, k += 2) {
-      if (staged[k] !== headers[h][0] || staged[k + 1] !== headers[h][1]) return false;
+    if (staged.length !== 1 + 2 * fields.length || staged[0] !== reason) return false;
+    for (let h = 0, k = 1; h < fields.length; h++, k += 2) {
+      if (staged[k] !== fields[h][0] || staged[k + 1] !== fields[h][1]) return false;
     }
+    this.batchStart = 0;
     return true;
   }
 
-  /** Copies the reason (at the start) and the fields into the staging region and their spans into its table. */
-  private stageFields(reason: string, headers: readonly (readonly [string, string])[]): boolean {
+  /** Stages the reason (at the start) and every field, if they fit in one batch. */
+  private stageWhole(reason: string, fields: readonly (readonly [string, string])[]): boolean {
     this.staged = [];
-    let w = this.stageText(reason, this.stage);
-    if (w < 0) return false;
-    const table = this.stageTable;
-    for (let h = 0; h < headers.length; h++) {
-      const [name, value] = headers[h];
-      const t = table + h * 4;
-      this.i32[t] = w - this.stage;
-      this.i32[t + 1] = name.length;
-      w = this.stageText(name, w);
-      if (w < 0) return false;
-      this.i32[t + 2] = w - this.stage;
-      this.i32[t + 3] = value.length;
-      w = this.stageText(value, w);
-      if (w < 0) return false;
-    }
+    this.batchStart = 0;
+    if (fields.length > REGIONS.MAX_FIELDS) return false;
+    const w = this.stageText(reason, this.stage);
+    if (w < 0 || this.stageBatch(fields, 0, w - this.stage) < fields.length) return false;
     const staged = [reason];
-    for (const [name, value] of headers) staged.push(name, value);
+    for (const [name, value] of fields) staged.push(name, value);
     this.staged = staged;
     return true;
   }
 
-  /** Copies s into the staging region at w, one byte per character; returns the end, or -1 when it is full. */
+  /** Stages fields from `first` at offset `from` of the staging region, as many as fit; returns how many. */
+  private stageBatch(fields: readonly (readonly [string, string])[], first: number, from: number): number {
+    const table = this.stageTable, i32 = this.i32, base = this.stage;
+    let w = base + from;
+    let count = 0;
+    for (let h = first; h < fields.length && count < REGIONS.MAX_FIELDS; h++, count++) {
+      const [name, value] = fields[h];
+      if (w + name.length + value.length > base + REGIONS.STAGE_CAPACITY) break;
+      const t = table + count * STAGE_SPAN.SLOTS;
+      i32[t + STAGE_SPAN.NAME_OFF] = w - base;
+      i32[t + STAGE_SPAN.NAME_LEN] = name.length;
+      w = this.stageText(name, w);
+      i32[t + STAGE_SPAN.VALUE_OFF] = w - base;
+      i32[t + STAGE_SPAN.VALUE_LEN] = value.length;
+      w = this.stageText(value, w);
+    }
+    return count;
+  }
+
+  /** Copies s into the staging region at w, one byte per character; returns the end, or -1 when it does not fit. */
   private stageText(s: string, w: number): number {
-    if (w + s.length > this.stage + this.stageCapacity) return -1;
+    if (w + s.length > this.stage + REGIONS.STAGE_CAPACITY) return -1;
     const bytes = this.bytes;
     for (let k = 0; k < s.length; k++) {
       const c = s.charCodeAt(k);
@@ -347,10 +399,16 @@ export class ParserInstance {
     return w;
   }
 
-  /** Writes "<hex>\r\n" at ptr; returns its length. */
+  /** Writes "<hex>\r\n" at ptr (in the output region); returns its length. */
   chunkHeader(ptr: number, size: number): number {
-    return this.x.writeChunkHeader(ptr, size);
+    const n = this.x.writeChunkHeader(ptr, size);
+    if (n < 0) throw new RangeError(`chunk header at ${ptr} for ${size} bytes is outside the output region`);
+    return n;
   }
+}
+
+function defaultLatin1(bytes: Uint8Array): (start: number, end: number) => string {
+  return (start, end) => latin1(bytes, start, end);
 }
 
 export interface StreamHandlers {
@@ -361,7 +419,7 @@ export interface StreamHandlers {
   error(error: ParseErrorInfo): void;
 }
 
-const HEAD = 0, LENGTH = 1, CHUNKED = 2, STOPPED = 3;
+const AT_HEAD = 0, IN_LENGTH = 1, IN_CHUNKED = 2, STOPPED = 3;
 
 /**
  * An incremental request parser for one byte stream (one connection).
@@ -375,7 +433,7 @@ export class RequestStream {
   private messageOffset = 0;
   /** Bytes of the stream consumed so far (carried bytes are not consumed yet). */
   position = 0;
-  private phase = HEAD;
+  private phase = AT_HEAD;
   private carry: Uint8Array | null = null;
   private carried = 0;
   private scanned = 0;
@@ -387,6 +445,7 @@ export class RequestStream {
 
   /** Moves carried bytes to the receive region; returns how many new bytes fit after them. */
   prepare(): number {
+    this.parser.claimReceiveRegion();
     this.carried = 0;
     if (this.carry !== null) {
       this.parser.bytes.set(this.carry, this.parser.recv);
@@ -403,7 +462,12 @@ export class RequestStream {
   /** Parses the carried bytes and n new ones. */
   commit(n: number): void {
     this.carry = null;
-    this.process(this.parser.recv, this.carried + n);
+    this.parser.beginParse();
+    try {
+      this.process(this.parser.recv, this.carried + n);
+    } finally {
+      this.parser.endParse();
+    }
   }
 
   push(input: Uint8Array): void {
@@ -428,7 +492,7 @@ export class RequestStream {
 
   /** Whether a message has begun and not ended. */
   get inMessage(): boolean {
-    return this.phase === LENGTH || this.phase === CHUNKED || this.carry !== null;
+    return this.phase === IN_LENGTH || this.phase === IN_CHUNKED || this.carry !== null;
   }
 
   private process(base: number, len: number): void {
@@ -436,7 +500,7 @@ export class RequestStream {
     const start = this.position;
     let off = 0;
     while (off < len && this.phase !== STOPPED) {
-      if (this.phase === HEAD) {
+      if (this.phase === AT_HEAD) {
         const r = p.parseHead(base + off, len - off, this.scanned);
         if (r === INCOMPLETE) {
           this.scanned = len - off;
@@ -448,24 +512,24 @@ export class RequestStream {
         off += r;
         this.position = start + off;
         this.messageOffset = r;
-        if (head.framing === FRAMING_CHUNKED) {
-          this.phase = CHUNKED;
+        if (head.framing === FRAMING.CHUNKED) {
+          this.phase = IN_CHUNKED;
           (this.chunkState ??= new Float64Array(3)).fill(0);
         } else if (head.contentLength > 0) {
-          this.phase = LENGTH;
+          this.phase = IN_LENGTH;
           this.remaining = head.contentLength;
         }
         this.on.head(head);
-        if (this.phase === HEAD) this.on.end(null);
-      } else if (this.phase === LENGTH) {
+        if (this.phase === AT_HEAD) this.on.end(null);
+      } else if (this.phase === IN_LENGTH) {
         const n = Math.min(this.remaining, len - off);
         this.remaining -= n;
         this.messageOffset += n;
         off += n;
         this.position = start + off;
-        if (this.remaining === 0) this.phase = HEAD;
+        if (this.remaining === 0) this.phase = AT_HEAD;
         this.on.data(p.bytes.subarray(base + off - n, base + off));
-        if (this.remaining === 0 && this.phase === HEAD) this.on.end(null);
+        if (this.remaining === 0 && this.phase === AT_HEAD) this.on.end(null);
       } else {
         const r = p.decodeChunked(base + off, len - off, this.chunkState!);
         const consumed = p.chunkConsumed();
@@ -476,10 +540,10 @@ export class RequestStream {
         this.position = start + off;
         this.messageOffset += consumed;
         const trailers = r === 1 ? p.takeTrailers(at, consumed) : null;
-        if (r === 1) this.phase = HEAD;
+        if (r === 1) this.phase = AT_HEAD;
         if (dataLength > 0) this.on.data(p.bytes.subarray(at, at + dataLength));
         if (r === 1) {
-          if (this.phase === HEAD) this.on.end(trailers!.length > 0 ? trailers : null);
+          if (this.phase === AT_HEAD) this.on.end(trailers!.length > 0 ? trailers : null);
         } else {
           break;
         }
@@ -494,26 +558,9 @@ export class RequestStream {
   }
 }
 
-type Latin1Buffer = Uint8Array & { latin1Slice(start: number, end: number): string };
-type BufferClass = { from(buffer: ArrayBuffer, offset: number, length: number): Latin1Buffer };
-
-/**
- * Where Node's Buffer exists, its native latin1Slice reads linear memory
- * straight into a string; elsewhere the bytes go through String.fromCharCode.
- */
-function latin1Decoder(bytes: Uint8Array): (start: number, end: number) => string {
-  const NodeBuffer = (globalThis as unknown as { Buffer?: BufferClass }).Buffer;
-  if (NodeBuffer !== undefined) {
-    const view = NodeBuffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length);
-    if (typeof view.latin1Slice === "function") return (start, end) => view.latin1Slice(start, end);
-  }
-  return (start, end) => latin1(bytes, start, end);
-}
-
 // ---- loading -------------------------------------------------------------
 
 export type Build = "simd" | "scalar";
-const modules = new Map<Build, WebAssembly.Module>();
 const FILES: Record<Build, string> = { simd: "../wasm/simplenet.wasm", scalar: "../wasm/simplenet-scalar.wasm" };
 
 /** The URL of a build's .wasm file, for hosts that fetch it themselves. */
@@ -521,30 +568,12 @@ export function wasmUrl(build: Build = "simd"): URL {
   return new URL(FILES[build], import.meta.url);
 }
 
-function compileSync(build: Build): WebAssembly.Module {
-  let module = modules.get(build);
-  if (module === undefined) {
-    type Fs = { readFileSync(url: URL): Uint8Array<ArrayBuffer> };
-    const proc = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process;
-    const fs = proc?.getBuiltinModule?.("node:fs") as Fs | undefined;
-    if (fs === undefined) throw new Error("synchronous loading needs Node's fs; use instantiate(bytes)");
-    module = new WebAssembly.Module(fs.readFileSync(wasmUrl(build)));
-    modules.set(build, module);
-  }
-  return module;
-}
-
-/** A parser instance, loaded synchronously (Node). */
-export function createParser(limits: ParserLimits = {}, build: Build = "simd"): ParserInstance {
-  return new ParserInstance(new WebAssembly.Instance(compileSync(build), {}), limits);
-}
-
 /** A parser instance from the module's bytes or a compiled module (any runtime). */
 export async function instantiate(
   source: BufferSource | WebAssembly.Module, limits: ParserLimits = {},
 ): Promise<ParserInstance> {
   const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
-  return new ParserInstance(await WebAssembly.instantiate(module, {}), limits);
+  return new ParserInstance(await WebAssembly.instantiate(module, {}), { limits });
 }
 
 // ---- one-shot ------------------------------------------------------------
@@ -601,12 +630,4 @@ export function concat(chunks: readonly Uint8Array[]): Uint8Array {
     at += c.length;
   }
   return out;
-}
-
-let shared: ParserInstance | null = null;
-
-/** One-shot parse with a shared instance (loaded synchronously in Node). */
-export function parseRequest(input: Uint8Array): ParseResult {
-  shared ??= createParser();
-  return parseRequestWith(shared, input);
 }

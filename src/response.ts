@@ -1,7 +1,7 @@
 // What a handler answers with. The head is serialized by the wasm module into
 // its output region; a string body given to end() is encoded right after it,
 // so a whole small response leaves in one write.
-import { FRAMING_CHUNKED, FRAMING_LENGTH, FRAMING_NONE, HEAD_CLOSE, HEAD_DATE, HEAD_KEEP_ALIVE, describeError } from "./parser.js";
+import { FRAMING, HEAD } from "./abi.js";
 import type { ParserInstance, RequestHead } from "./parser.js";
 import { close } from "./syscalls.js";
 
@@ -34,6 +34,16 @@ export interface ResponseSink {
   /** Whether the server is shutting down, so connections close after their responses. */
   readonly closing: boolean;
   /**
+   * Serializes a head into the output region and returns its length; it
+   * starts at `headAt` (an index into parser.bytes), which the call sets.
+   * Throws a HeadError for a field the serializer refuses.
+   */
+  serializeHead(
+    status: number, reason: string, fields: readonly (readonly [string, string])[], framing: number,
+    contentLength: number, flags: number,
+  ): number;
+  readonly headAt: number;
+  /**
    * Sends bytes for `res`, or queues them behind earlier responses. Byte parts
    * are only valid during the call; file regions are the sink's to close.
    * Returns false when not all went out now.
@@ -43,8 +53,14 @@ export interface ResponseSink {
   drained(res: Response): Promise<void>;
   /** Closes the connection at once: the response cannot be completed. */
   destroy(): void;
-  /** The time (ms), for the Date field. */
-  now(): number;
+}
+
+/** How a connection starts a response. */
+export interface ResponseStart {
+  /** When the request arrived (ms). */
+  startedAt?: number;
+  /** The connection closes after this response whatever the handler does (Expect failures, errors, timeouts). */
+  closeAfter?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -67,33 +83,45 @@ export class Response {
   statusMessage = "";
   headersSent = false;
   finished = false;
-  /** Whether the connection closes once this response is sent. */
-  closeAfter: boolean;
-  /** Output given before earlier responses on the connection finished (pipelining). */
-  readonly pending: OutputPart[] = [];
-  pendingEnd = false;
   /** When the request arrived (ms). */
   readonly startedAt: number;
   /** Body bytes handed to the connection (none for HEAD and bodiless statuses). */
   bytesWritten = 0;
   private headers: [string, string][] = [];
   private finishListeners: (() => void)[] | null = null;
-  private framing = FRAMING_NONE;
+  private framing: number = FRAMING.NONE;
   private bodyless = false;
+  private closes: boolean;
 
-  constructor(private readonly sink: ResponseSink, readonly request: RequestHead, startedAt = Date.now()) {
-    this.closeAfter = !request.keepAlive;
-    this.startedAt = startedAt;
+  constructor(private readonly sink: ResponseSink, readonly request: RequestHead, start: ResponseStart = {}) {
+    this.closes = start.closeAfter === true || !request.keepAlive;
+    this.startedAt = start.startedAt ?? Date.now();
   }
 
+  /** Whether the connection closes once this response is sent. */
+  get closesConnection(): boolean {
+    return this.closes;
+  }
+
+  /** node:http's name for status. */
+  get statusCode(): number {
+    return this.status;
+  }
+  set statusCode(status: number) {
+    this.status = status;
+  }
+
+  /** Replaces the field's values. Throws a TypeError naming the field when its name or a value cannot be sent. */
   setHeader(name: string, value: HeaderValue): this {
+    const values = fieldValues(name, value);
     this.removeHeader(name);
-    return this.appendHeader(name, value);
+    for (const v of values) this.headers.push([name, v]);
+    return this;
   }
 
+  /** Adds values to the field. Throws a TypeError naming the field when its name or a value cannot be sent. */
   appendHeader(name: string, value: HeaderValue): this {
-    if (typeof value === "object") for (const v of value) this.headers.push([name, v]);
-    else this.headers.push([name, String(value)]);
+    for (const v of fieldValues(name, value)) this.headers.push([name, v]);
     return this;
   }
 
@@ -117,10 +145,20 @@ export class Response {
     return this.headers.slice();
   }
 
-  /** Sets status and headers in one call, like node:http. */
-  writeHead(status: number, headers: Record<string, HeaderValue> = {}): this {
+  /**
+   * Sets status, reason and headers in one call, as node:http does:
+   * writeHead(status, [reason], [headers]), the headers as an object or as
+   * an array of [name, value] pairs.
+   */
+  writeHead(status: number, reason?: string | OutgoingFields, headers?: OutgoingFields): this {
+    if (typeof reason !== "string") [headers, reason] = [reason, undefined];
     this.status = status;
-    for (const [name, value] of Object.entries(headers)) this.setHeader(name, value);
+    if (reason !== undefined) this.statusMessage = checkedReason(reason);
+    if (Array.isArray(headers)) {
+      for (const [name, value] of headers) this.appendHeader(name, value);
+    } else if (headers !== undefined) {
+      for (const [name, value] of Object.entries(headers)) this.setHeader(name, value);
+    }
     return this;
   }
 
@@ -132,14 +170,14 @@ export class Response {
     if (this.finished) return false;
     const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
     const parser = this.sink.parser;
-    const out = parser.out + parser.outUsed;
     let headLength = 0;
     if (!this.headersSent) headLength = this.serialize(-1);
+    const out = this.sink.headAt;
     if (this.bodyless || bytes.length === 0) {
       return headLength === 0 || this.sink.output(this, [parser.bytes.subarray(out, out + headLength)], false);
     }
     this.bytesWritten += bytes.length;
-    if (this.framing === FRAMING_CHUNKED) {
+    if (this.framing === FRAMING.CHUNKED) {
       const at = out + headLength;
       const n = parser.chunkHeader(at, bytes.length);
       return this.sink.output(this, [parser.bytes.subarray(out, at + n), bytes, CRLF], false);
@@ -156,9 +194,9 @@ export class Response {
       const isString = typeof body === "string";
       const ascii = isString && isShortAscii(body);
       const length = body === undefined ? 0 : ascii ? body.length : isString ? Buffer.byteLength(body) : body.length;
-      const out = parser.out + parser.outUsed;
-      const room = parser.outCapacity - parser.outUsed;
       const headLength = this.serialize(length);
+      const out = this.sink.headAt;
+      const room = parser.out + parser.outCapacity - out;
       let parts: Uint8Array[];
       if (this.bodyless || length === 0) {
         parts = [parser.bytes.subarray(out, out + headLength)];
@@ -179,7 +217,7 @@ export class Response {
     }
     if (body !== undefined) this.write(body);
     this.finished = true;
-    this.sink.output(this, this.framing === FRAMING_CHUNKED && !this.bodyless ? [LAST_CHUNK] : [], true);
+    this.sink.output(this, this.framing === FRAMING.CHUNKED && !this.bodyless ? [LAST_CHUNK] : [], true);
     this.notifyFinish();
   }
 
@@ -202,9 +240,8 @@ export class Response {
       region.close();
       throw error;
     }
-    const parser = this.sink.parser;
-    const out = parser.out + parser.outUsed;
-    const head = parser.bytes.subarray(out, out + headLength);
+    const out = this.sink.headAt;
+    const head = this.sink.parser.bytes.subarray(out, out + headLength);
     this.finished = true;
     if (this.bodyless || length === 0) {
       region.close();
@@ -261,6 +298,14 @@ export class Response {
     this.headers = [];
   }
 
+  /** The connection answers with an error in this response's place and closes after it. */
+  fail(status: number, text: string): void {
+    this.reset(status);
+    this.closes = true;
+    this.setHeader("Content-Type", "text/plain; charset=utf-8");
+    this.end(text);
+  }
+
   /**
    * Serializes the head into the parser's output region and returns its
    * length. bodyLength is the whole body's length, or -1 when it streams.
@@ -268,7 +313,7 @@ export class Response {
   private serialize(bodyLength: number): number {
     const status = this.status;
     this.bodyless = status < 200 || status === 204 || status === 304 || this.request.isHead;
-    let flags = HEAD_DATE;
+    let flags: number = HEAD.DATE;
     let declaredLength = -1;
     const fields: [string, string][] = [];
     for (const field of this.headers) {
@@ -278,39 +323,54 @@ export class Response {
       if (lower === "content-length") declaredLength = Number(field[1]);
       else if (lower === "transfer-encoding") continue; // framing is ours to choose
       else if (lower === "connection") {
-        if (/(^|[\s,])close($|[\s,])/i.test(field[1])) this.closeAfter = true;
+        if (/(^|[\s,])close($|[\s,])/i.test(field[1])) this.closes = true;
       } else {
-        if (lower === "date") flags &= ~HEAD_DATE;
+        if (lower === "date") flags &= ~HEAD.DATE;
         fields.push(field);
       }
     }
-    let framing = FRAMING_NONE;
+    let framing: number = FRAMING.NONE;
     let length = 0;
     if (status < 200 || status === 204 || status === 304) {
-      framing = FRAMING_NONE;
+      framing = FRAMING.NONE;
     } else if (bodyLength >= 0) {
-      framing = FRAMING_LENGTH;
+      framing = FRAMING.LENGTH;
       length = bodyLength;
     } else if (Number.isSafeInteger(declaredLength) && declaredLength >= 0) {
-      framing = FRAMING_LENGTH;
+      framing = FRAMING.LENGTH;
       length = declaredLength;
     } else if (this.request.minorVersion === 1) {
-      framing = FRAMING_CHUNKED;
+      framing = FRAMING.CHUNKED;
     } else {
-      this.closeAfter = true; // HTTP/1.0 without a length: the close ends the body
+      this.closes = true; // HTTP/1.0 without a length: the close ends the body
     }
-    if (this.sink.closing) this.closeAfter = true;
-    if (this.closeAfter) flags |= HEAD_CLOSE;
-    else if (this.request.minorVersion === 0) flags |= HEAD_KEEP_ALIVE;
-    const n = this.sink.parser.serializeHead(
-      status, this.statusMessage, fields, framing, length, flags, Math.floor(this.sink.now() / 1000),
-    );
-    if (n < 0) {
-      const { reason } = describeError(n, 0);
-      throw new TypeError(`cannot send response head: ${reason}`);
-    }
+    if (this.sink.closing) this.closes = true;
+    if (this.closes) flags |= HEAD.CLOSE;
+    else if (this.request.minorVersion === 0) flags |= HEAD.KEEP_ALIVE;
+    const n = this.sink.serializeHead(status, this.statusMessage, fields, framing, length, flags);
     this.framing = framing;
     this.headersSent = true;
     return n;
   }
+}
+
+/** Header values as node:http takes them: a string, a number or a list. */
+export type OutgoingFields = Record<string, HeaderValue> | readonly (readonly [string, HeaderValue])[];
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Field-value characters (RFC 9110 §5.5): visible ASCII, obs-text, SP and HTAB, one byte each. */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+function fieldValues(name: string, value: HeaderValue): string[] {
+  if (typeof name !== "string" || !TOKEN.test(name)) throw new TypeError(`Invalid header name: ${JSON.stringify(name)}`);
+  const values = typeof value === "object" ? value.map(String) : [String(value)];
+  for (const v of values) {
+    if (!FIELD_VALUE.test(v)) throw new TypeError(`Invalid value for header ${JSON.stringify(name)}: ${JSON.stringify(v)}`);
+  }
+  return values;
+}
+
+function checkedReason(reason: string): string {
+  if (!FIELD_VALUE.test(reason)) throw new TypeError(`Invalid reason phrase: ${JSON.stringify(reason)}`);
+  return reason;
 }

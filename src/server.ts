@@ -2,11 +2,14 @@
 // event loop with one wasm parser instance.
 import { BodyError } from "./body.js";
 import { Connection, type ConnectionHost } from "./connection.js";
-import { closeListener, inheritedListeners, openListener, type ListenOptions, type Listening } from "./listener.js";
+import { Cork } from "./cork.js";
+import { closeListener, inheritedListeners, openListener, resolveHost, type ListenOptions, type Listening } from "./listener.js";
+import { listenWithHandover, type Successor } from "./handover.js";
 import { fromFetch, type FetchHandler } from "./fetch.js";
 import { installLightResponse } from "./web-response.js";
 import { EventLoop, type Watcher } from "./loop.js";
-import { createParser, type ParserInstance, type ParserLimits } from "./parser.js";
+import { createParser } from "./parser-node.js";
+import type { ParserInstance, ParserLimits } from "./parser.js";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
 import { Errno, K, SyscallError, accept4, close, setTrace, setsockopt } from "./syscalls.js";
@@ -54,6 +57,10 @@ export interface ServeOptions extends ListenOptions {
   entry?: string | URL;
   /** Serve on the listening socket a service manager passed in (LISTEN_FDS), when there is one. Default true. */
   socketActivation?: boolean;
+  /** Restarts that lose nothing: take the listener of the process offering it at this Unix socket path, then offer it there in turn (see handover.ts). */
+  handover?: string;
+  /** With handover: called once a successor accepts on the listener and this server has closed. */
+  onHandover?: (successor: Successor) => void;
 }
 
 const ACCEPT_BATCH = 64;
@@ -62,6 +69,7 @@ const ACCEPT_RETRY_MS = 100;
 export class Server implements ConnectionHost {
   readonly loop: EventLoop;
   readonly parser: ParserInstance;
+  readonly cork: Cork;
   host = "";
   port = 0;
   /** The Unix socket path, when listening on one. */
@@ -83,6 +91,9 @@ export class Server implements ConnectionHost {
 
   constructor(options: ServeOptions) {
     if (options.handler === undefined && options.fetch === undefined) throw new TypeError("serve() needs a handler or fetch");
+    // The parser first: if it cannot be made (bad limits, a stale build), no loop handle is left open.
+    this.parser = createParser(options.limits);
+    this.cork = new Cork(this.parser);
     if (options.trace) {
       const log = options.trace;
       setTrace(typeof log === "function" ? log : (line) => process.stderr.write(`${line}\n`));
@@ -93,7 +104,6 @@ export class Server implements ConnectionHost {
     this.handler = options.handler ?? fromFetch(options.fetch!);
     if (options.fetch !== undefined && options.lightResponse !== false) installLightResponse();
     this.onError = options.onError ?? ((error) => console.error("simplenet:", error));
-    this.parser = createParser(options.limits);
     this.maxConnections = options.limits?.maxConnections ?? 10000;
     this.timeouts = {
       headers: options.timeouts?.headers ?? 60_000,
@@ -139,7 +149,14 @@ export class Server implements ConnectionHost {
         continue;
       }
       if (this.path === undefined) setsockopt(fd, K.IPPROTO_TCP, K.TCP_NODELAY, 1);
-      this.connections.add(new Connection(this, fd));
+      let conn: Connection;
+      try {
+        conn = new Connection(this, fd); // closes fd if the loop refuses it
+      } catch (error) {
+        this.onError(error);
+        continue;
+      }
+      this.connections.add(conn);
     }
   }
 
@@ -252,10 +269,12 @@ export async function serve(options: ServeOptions): Promise<Server | WorkerPool>
       throw error;
     }
   }
+  if (options.host !== undefined && options.path === undefined) options = { ...options, host: await resolveHost(options.host) };
   if (options.workers !== undefined && workerCount(options.workers) > 1) {
     return WorkerPool.start({ ...options, workers: options.workers });
   }
   const server = new Server(options);
+  if (options.handover !== undefined) return listenWithHandover(server, { ...options, handover: options.handover });
   const [inherited] = options.socketActivation === false ? [] : inheritedListeners();
   server.listen(options, inherited);
   return server;

@@ -2,7 +2,9 @@
 // Every case runs against both builds (SIMD and scalar), fed whole and split
 // at every byte.
 import { suite, assert } from "./support/uvu.ts";
-import { RequestStream, createParser, parseRequestWith, type Build, type ParseResult, type ParsedRequest } from "../src/parser.ts";
+import { RequestStream, createParser, parseRequestWith, type Build, type ParseResult, type ParsedRequest } from "../src/parser-node.ts";
+import { HeadError } from "../src/parser.ts";
+import { FRAMING, HEAD, REGIONS } from "../src/abi.ts";
 
 const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const text = (b: Uint8Array): string => String.fromCharCode(...b);
@@ -193,17 +195,17 @@ for (const build of ["simd", "scalar"] as Build[]) {
   });
 
   test("serializer: status line, fields, Date, framing", () => {
-    const n = parser.serializeHead(200, "", [["Content-Type", "text/plain"]], 1, 2, 1 | 2, 784111777);
+    const n = parser.serializeHead(0, 200, "", [["Content-Type", "text/plain"]], FRAMING.LENGTH, 2, HEAD.DATE | HEAD.CLOSE, 784111777);
     const head = text(parser.bytes.subarray(parser.out, parser.out + n));
     assert.is(head, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 2\r\nConnection: close\r\n\r\n");
-    const chunked = parser.serializeHead(404, "Nope", [], 2, 0, 0, 0);
+    const chunked = parser.serializeHead(0, 404, "Nope", [], FRAMING.CHUNKED, 0, 0, 0);
     assert.is(text(parser.bytes.subarray(parser.out, parser.out + chunked)), "HTTP/1.1 404 Nope\r\nTransfer-Encoding: chunked\r\n\r\n");
   });
 
   test("serializer: repeated and changed fields, and heads placed after one another", () => {
-    const head = (fields: [string, string][]): string => {
-      const n = parser.serializeHead(200, "", fields, 1, 0, 0, 0);
-      return text(parser.bytes.subarray(parser.out + parser.outUsed, parser.out + parser.outUsed + n));
+    const head = (fields: [string, string][], at = 0): string => {
+      const n = parser.serializeHead(at, 200, "", fields, FRAMING.LENGTH, 0, 0, 0);
+      return text(parser.bytes.subarray(parser.out + at, parser.out + at + n));
     };
     assert.match(head([["X", "1"]]), /\r\nX: 1\r\n/);
     assert.match(head([["X", "1"]]), /\r\nX: 1\r\n/);
@@ -211,24 +213,54 @@ for (const build of ["simd", "scalar"] as Build[]) {
     assert.match(head([["X", "2"], ["Y", "3"]]), /\r\nX: 2\r\nY: 3\r\n/);
     assert.not.match(head([]), /X:/);
     assert.match(head([["X", "1"]]), /\r\nX: 1\r\n/);
-    parser.outUsed = 100;
-    const second = head([["Z", "9"]]);
+    const second = head([["Z", "9"]], 100);
     assert.ok(second.startsWith("HTTP/1.1 200 OK\r\nZ: 9\r\n"), "written at the offset");
-    parser.outUsed = 0;
   });
 
-  test("serializer refuses CR, LF and NUL in values and bad names", () => {
-    assert.is(parser.serializeHead(200, "", [["X", "a\r\nSet-Cookie: x"]], 0, 0, 0, 0), -42);
-    assert.is(parser.serializeHead(200, "", [["X", "a\nb"]], 0, 0, 0, 0), -42);
-    assert.is(parser.serializeHead(200, "", [["X", "a\0b"]], 0, 0, 0, 0), -42);
-    assert.is(parser.serializeHead(200, "", [["Bad Name", "a"]], 0, 0, 0, 0), -41);
-    assert.is(parser.serializeHead(200, "", [["X", "\u2603"]], 0, 0, 0, 0), -42);
-    assert.is(parser.serializeHead(99, "", [], 0, 0, 0, 0), -40);
+  test("serializer: more fields than the staging table holds go in batches", () => {
+    for (const count of [REGIONS.MAX_FIELDS - 1, REGIONS.MAX_FIELDS, REGIONS.MAX_FIELDS + 1, 1000]) {
+      const fields = Array.from({ length: count }, (_, i): [string, string] => [`X-${i}`, `v${i}`]);
+      const n = parser.serializeHead(0, 200, "", fields, FRAMING.LENGTH, 0, 0, 0);
+      const lines = text(parser.bytes.subarray(parser.out, parser.out + n)).split("\r\n");
+      assert.is(lines.length, count + 4, `${count} fields`); // status line, fields, Content-Length, empty line, ""
+      assert.is(lines[count], `X-${count - 1}: v${count - 1}`);
+    }
+    const tooMany = Array.from({ length: 10000 }, (_, i): [string, string] => [`X-${i}`, `value-${i}`]);
+    assert.throws(() => parser.serializeHead(0, 200, "", tooMany, FRAMING.LENGTH, 0, 0, 0), (e: Error) =>
+      e instanceof HeadError && e.error.code === "HEAD_OVERFLOW" && e.message.includes(`${REGIONS.OUT_CAPACITY} bytes`));
+    assert.match(head1(), /^HTTP\/1.1 200 OK\r\nA: b\r\n/, "the next head is whole");
+  });
+
+  const head1 = (): string => {
+    const n = parser.serializeHead(0, 200, "", [["A", "b"]], FRAMING.LENGTH, 0, 0, 0);
+    return text(parser.bytes.subarray(parser.out, parser.out + n));
+  };
+
+  test("serializer refuses CR, LF and NUL in values and bad names, naming the field", () => {
+    const refusal = (status: number, fields: [string, string][]): [string, string | null] => {
+      try {
+        parser.serializeHead(0, status, "", fields, FRAMING.NONE, 0, 0, 0);
+      } catch (error) {
+        assert.instance(error, HeadError);
+        return [(error as HeadError).error.code, (error as HeadError).field];
+      }
+      throw new Error("not refused");
+    };
+    assert.equal(refusal(200, [["A", "1"], ["X", "a\r\nSet-Cookie: x"]]), ["BAD_RESPONSE_HEADER_VALUE", "X"]);
+    assert.equal(refusal(200, [["X", "a\nb"]]), ["BAD_RESPONSE_HEADER_VALUE", "X"]);
+    assert.equal(refusal(200, [["X", "a\0b"]]), ["BAD_RESPONSE_HEADER_VALUE", "X"]);
+    assert.equal(refusal(200, [["Bad Name", "a"]]), ["BAD_RESPONSE_HEADER_NAME", "Bad Name"]);
+    assert.equal(refusal(200, [["X", "\u2603"]]), ["BAD_RESPONSE_HEADER_VALUE", "X"]);
+    const many = Array.from({ length: 600 }, (_, i): [string, string] => [`X-${i}`, "v"]);
+    many[400] = ["Bad:Name", "v"];
+    assert.equal(refusal(200, many), ["BAD_RESPONSE_HEADER_NAME", "Bad:Name"], "a field in a later batch");
+    assert.equal(refusal(99, []), ["BAD_STATUS", null]);
+    assert.match(head1(), /^HTTP\/1.1 200 OK\r\nA: b\r\n/, "a refusal leaves the serializer usable");
   });
 
   test("Date follows the clock", () => {
     const dates = [0, 951782400, 1709164800, 4102444799].map((t) => {
-      const n = parser.serializeHead(200, "", [], 0, 0, 1, t);
+      const n = parser.serializeHead(0, 200, "", [], FRAMING.NONE, 0, HEAD.DATE, t);
       return /Date: (.*)\r\n/.exec(text(parser.bytes.subarray(parser.out, parser.out + n)))![1];
     });
     assert.equal(dates, [0, 951782400, 1709164800, 4102444799].map((t) => new Date(t * 1000).toUTCString()));

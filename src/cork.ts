@@ -1,0 +1,121 @@
+// The output region of one event loop and the connection that owns it now.
+// As in uSockets, one connection at a time is corked: while the requests of
+// one read are handled, the heads (and small bodies) of their responses are
+// serialized one after another in the output region and leave in one write
+// when the owner releases the cork. Another connection that writes meanwhile
+// serializes after the owner's bytes and sends at once; one that takes the
+// cork flushes the owner's batch first.
+import { MAX_IOVECS } from "./abi.js";
+import { HeadError, type ParserInstance } from "./parser.js";
+
+/** Most parts one batch holds: the shim's writev takes MAX_IOVECS, and a queued tail may ride along. */
+const MAX_BATCH_PARTS = MAX_IOVECS - 4;
+
+export interface CorkOwner {
+  /** Sends a batch (views into the output region among them) now, or copies what the kernel refuses. */
+  sendBatch(parts: Uint8Array[]): void;
+}
+
+export class Cork {
+  /** Bytes at the start of the output region that the owner's batch still needs. */
+  private used = 0;
+  private owner: CorkOwner | null = null;
+  private parts: Uint8Array[] = [];
+  /** Where the last serialized head starts (an index into parser.bytes). */
+  headAt = 0;
+
+  constructor(readonly parser: ParserInstance) {}
+
+  /** `owner` batches its output until release(); a different owner's batch is sent first. */
+  take(owner: CorkOwner): void {
+    if (this.owner !== owner) {
+      this.flush();
+      this.owner = owner;
+    }
+  }
+
+  owns(owner: CorkOwner): boolean {
+    return this.owner === owner;
+  }
+
+  /** Sends the owner's batch and gives the region up. */
+  release(owner: CorkOwner): void {
+    if (this.owner !== owner) return;
+    this.flush();
+    this.owner = null;
+  }
+
+  /** Forgets the owner's batch without sending it (its connection is gone). */
+  abandon(owner: CorkOwner): void {
+    if (this.owner !== owner) return;
+    this.parts = [];
+    this.used = 0;
+    this.owner = null;
+  }
+
+  /**
+   * Adds the owner's byte parts to the batch, keeping the output region's
+   * bytes they use. False when the batch cannot take them: the caller flushes
+   * and sends them itself.
+   */
+  add(parts: Uint8Array[]): boolean {
+    if (this.parts.length + parts.length > MAX_BATCH_PARTS) return false;
+    const { parser } = this;
+    for (const part of parts) {
+      if (part.length === 0) continue;
+      this.parts.push(part);
+      const offset = part.byteOffset - parser.out;
+      if (part.buffer === parser.bytes.buffer && offset >= 0 && offset < parser.outCapacity) {
+        this.used = Math.max(this.used, offset + part.length);
+      }
+    }
+    // Keep room in the output region for the next response's head and body.
+    if (this.used > parser.outCapacity >> 1) this.flush();
+    return true;
+  }
+
+  /** Sends the owner's batch now; the owner keeps the cork. */
+  flush(): void {
+    const parts = this.parts;
+    this.parts = [];
+    this.used = 0;
+    if (parts.length > 0) this.owner!.sendBatch(coalesce(parts));
+  }
+
+  /**
+   * Serializes a head after the bytes the batch keeps; when it does not fit
+   * there, the batch is sent first and the head goes at the region's start.
+   */
+  serializeHead(
+    status: number, reason: string, fields: readonly (readonly [string, string])[], framing: number,
+    contentLength: number, flags: number, nowSeconds: number,
+  ): number {
+    let at = this.used;
+    let n: number;
+    try {
+      n = this.parser.serializeHead(at, status, reason, fields, framing, contentLength, flags, nowSeconds);
+    } catch (error) {
+      if (!(error instanceof HeadError && error.error.code === "HEAD_OVERFLOW" && at > 0)) throw error;
+      this.flush();
+      at = 0;
+      n = this.parser.serializeHead(at, status, reason, fields, framing, contentLength, flags, nowSeconds);
+    }
+    this.headAt = this.parser.out + at;
+    return n;
+  }
+}
+
+/** Joins parts that lie back to back in one buffer (heads and bodies in the output region) into one view. */
+function coalesce(parts: Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < parts.length; ) {
+    const first = parts[i];
+    let end = first.byteOffset + first.length;
+    let j = i + 1;
+    while (j < parts.length && parts[j].buffer === first.buffer && parts[j].byteOffset === end) end += parts[j++].length;
+    out.push(j === i + 1 ? first : new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset));
+    i = j;
+  }
+  return out;
+}
+

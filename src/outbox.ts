@@ -1,0 +1,189 @@
+// What one connection sends: through the loop's cork while the connection
+// owns it, else straight to the kernel; what the kernel refuses is copied
+// into a queue that drains on EPOLLOUT, files by sendfile(2) a budget at a
+// time. Drain waiters learn when they may write again.
+import { Errno, sendfile, write, writev } from "./syscalls.js";
+import { MAX_IOVECS } from "./abi.js";
+import { FileRegion, dropFiles, type OutputPart } from "./response.js";
+import type { Cork, CorkOwner } from "./cork.js";
+
+const EAGAIN = -Errno.EAGAIN;
+/** File bytes sent per wake-up, so one large file cannot starve the other connections. */
+const SENDFILE_BUDGET = 1 << 20;
+
+export interface OutboxHost {
+  readonly fd: number;
+  /** The kernel refused more (or took everything): watch EPOLLOUT or stop watching it. */
+  updateInterest(): void;
+  /** A write failed for good: close the connection. */
+  destroy(): void;
+  /** Everything queued went out. */
+  drainedAll(): void;
+}
+
+interface Waiter {
+  ready: () => boolean;
+  wake: () => void;
+  fail: (error: Error) => void;
+}
+
+export class Outbox implements CorkOwner {
+  /** What the kernel has not taken yet, in order; byte parts here are copies. */
+  private queue: OutputPart[] = [];
+  private waiters: Waiter[] = [];
+  private closed = false;
+
+  constructor(private readonly host: OutboxHost, private readonly cork: Cork) {}
+
+  /** Whether bytes wait for EPOLLOUT. */
+  get pending(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** Writes now what the kernel takes and queues the rest (copying bytes, which are only lent). False if any was queued. */
+  send(parts: OutputPart[]): boolean {
+    if (this.closed) {
+      dropFiles(parts);
+      return false;
+    }
+    if (this.cork.owns(this)) {
+      if (!hasFile(parts) && this.cork.add(parts as Uint8Array[])) return true;
+      this.cork.flush(); // a file, or the batch is full: what is corked goes first
+    }
+    return this.sendNow(parts);
+  }
+
+  /** CorkOwner: the batch of this connection's output leaves. */
+  sendBatch(parts: Uint8Array[]): void {
+    this.sendNow(parts);
+  }
+
+  private sendNow(parts: OutputPart[]): boolean {
+    if (this.closed) {
+      dropFiles(parts);
+      return false;
+    }
+    if (this.queue.length > 0) {
+      for (const part of parts) if (part instanceof FileRegion || part.length > 0) this.queue.push(copy(part));
+      return false;
+    }
+    if (hasFile(parts)) return this.sendWithFiles(parts);
+    const bytes = parts as Uint8Array[];
+    let total = 0;
+    for (const part of bytes) total += part.length;
+    if (total === 0) return true;
+    let n = bytes.length === 1 ? write(this.host.fd, bytes[0], 0, total) : writev(this.host.fd, bytes);
+    if (n === total) return true;
+    if (n < 0) {
+      if (n !== EAGAIN) {
+        this.host.destroy();
+        return false;
+      }
+      n = 0;
+    }
+    for (const part of bytes) {
+      if (n >= part.length) {
+        n -= part.length;
+        continue;
+      }
+      this.queue.push(part.slice(n));
+      n = 0;
+    }
+    this.host.updateInterest();
+    return false;
+  }
+
+  /** The queue is empty: send through it, then keep copies of the bytes it still holds. */
+  private sendWithFiles(parts: OutputPart[]): boolean {
+    for (const part of parts) if (part instanceof FileRegion || part.length > 0) this.queue.push(part);
+    this.flush();
+    const queue = this.queue;
+    for (let i = 0; i < queue.length; i++) queue[i] = copy(queue[i]);
+    this.host.updateInterest();
+    return queue.length === 0;
+  }
+
+  /** Sends what is queued, until the kernel refuses more or this wake-up's file budget is spent. */
+  flush(): void {
+    const queue = this.queue;
+    const fd = this.host.fd;
+    let budget = SENDFILE_BUDGET;
+    while (queue.length > 0 && !this.closed) {
+      const first = queue[0];
+      if (first instanceof FileRegion) {
+        if (budget <= 0) return; // EPOLLOUT stays on: the rest goes on the next wake-up
+        const n = sendfile(fd, first.fd, first.offset, Math.min(first.remaining, budget));
+        if (n === EAGAIN) return;
+        // An error, or the file shrank under us: the promised length cannot be kept.
+        if (n <= 0) return this.host.destroy();
+        budget -= n;
+        first.offset += n;
+        first.remaining -= n;
+        if (first.remaining === 0) {
+          queue.shift();
+          first.close();
+        }
+        continue;
+      }
+      let count = 0;
+      while (count < queue.length && count < MAX_IOVECS && !(queue[count] instanceof FileRegion)) count++;
+      const batch = queue.slice(0, count) as Uint8Array[];
+      let n = writev(fd, batch);
+      if (n < 0) {
+        if (n !== EAGAIN) this.host.destroy();
+        return;
+      }
+      let done = 0;
+      while (done < batch.length && n >= batch[done].length) n -= batch[done++].length;
+      queue.splice(0, done);
+      if (n > 0) {
+        queue[0] = batch[done].subarray(n);
+        return;
+      }
+      if (done < batch.length) return; // the kernel's buffer is full again
+    }
+    if (this.closed) return;
+    this.host.updateInterest();
+    this.wake();
+    this.host.drainedAll();
+  }
+
+  /** Resolves once `ready()` holds with nothing queued; rejects if the connection closes first. */
+  whenDrained(ready: () => boolean): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("connection closed"));
+    if (this.queue.length === 0 && ready()) return Promise.resolve();
+    return new Promise((wake, fail) => this.waiters.push({ ready, wake, fail }));
+  }
+
+  /** Wakes the waiters that may write again. */
+  wake(): void {
+    if (this.queue.length > 0 || this.waiters.length === 0) return;
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiting) {
+      if (waiter.ready()) waiter.wake();
+      else this.waiters.push(waiter);
+    }
+  }
+
+  /** The connection is closed: nothing more is sent, files are closed, waiters fail. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.cork.abandon(this);
+    dropFiles(this.queue);
+    this.queue = [];
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.fail(new Error("connection closed"));
+  }
+}
+
+function hasFile(parts: readonly OutputPart[]): boolean {
+  for (const part of parts) if (part instanceof FileRegion) return true;
+  return false;
+}
+
+export function copy(part: OutputPart): OutputPart {
+  return part instanceof FileRegion ? part : part.slice();
+}

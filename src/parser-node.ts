@@ -1,0 +1,39 @@
+// simplenet/parser under Node: the embeddable parser (parser.ts), loaded
+// synchronously from the package's .wasm files, with Node's native latin1
+// decoder for head text.
+import { readFileSync } from "node:fs";
+import { ParserInstance, parseRequestWith, wasmUrl, type Build, type ParseResult, type ParserLimits } from "./parser.js";
+
+export * from "./parser.js";
+
+const modules = new Map<Build, WebAssembly.Module>();
+
+function compileSync(build: Build): WebAssembly.Module {
+  let module = modules.get(build);
+  if (module === undefined) {
+    module = new WebAssembly.Module(readFileSync(wasmUrl(build)));
+    modules.set(build, module);
+  }
+  return module;
+}
+
+/** Reads linear memory straight into a string with Buffer's native latin1 decoder. */
+function nodeLatin1(bytes: Uint8Array): (start: number, end: number) => string {
+  // latin1Slice is Buffer's native decoder behind toString("latin1"), minus the argument checks.
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) as Buffer & { latin1Slice?(s: number, e: number): string };
+  if (typeof view.latin1Slice === "function") return (start, end) => view.latin1Slice!(start, end);
+  return (start, end) => view.toString("latin1", start, end);
+}
+
+/** A parser instance, loaded synchronously. */
+export function createParser(limits: ParserLimits = {}, build: Build = "simd"): ParserInstance {
+  return new ParserInstance(new WebAssembly.Instance(compileSync(build), {}), { limits, latin1: nodeLatin1 });
+}
+
+let shared: ParserInstance | null = null;
+
+/** One-shot parse with a shared instance. */
+export function parseRequest(input: Uint8Array): ParseResult {
+  shared ??= createParser();
+  return parseRequestWith(shared, input);
+}
