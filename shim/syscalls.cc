@@ -247,6 +247,86 @@ Napi::Value EpollCtl(const Napi::CallbackInfo& info) {
   return Result(info.Env(), epoll_ctl(Int(info, 0), Int(info, 1), Int(info, 2), &event));
 }
 
+// Descriptors one send_fds/recv_fds call carries at most.
+constexpr uint32_t kMaxFds = 16;
+
+// send_fds(fd, bytes, [fd, ...]): sendmsg of bytes (at least one) with the
+// descriptors as SCM_RIGHTS ancillary data, over an AF_UNIX socket, with
+// MSG_NOSIGNAL. -> bytes sent
+Napi::Value SendFds(const Napi::CallbackInfo& info) {
+  uint8_t* data;
+  size_t size;
+  if (!Bytes(info[1], &data, &size) || size == 0) return Napi::Number::New(info.Env(), -EFAULT);
+  Napi::Array list = info[2].As<Napi::Array>();
+  uint32_t count = list.Length();
+  if (count > kMaxFds) return Napi::Number::New(info.Env(), -EINVAL);
+  iovec iov = {data, size};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (count > 0) {
+    memset(control, 0, sizeof(control));
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * count);
+    cmsghdr* header = CMSG_FIRSTHDR(&msg);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int) * count);
+    int* fds = reinterpret_cast<int*>(CMSG_DATA(header));
+    for (uint32_t i = 0; i < count; i++) fds[i] = list.Get(i).As<Napi::Number>().Int32Value();
+  }
+  ssize_t n;
+  do {
+    n = sendmsg(Int(info, 0), &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return Result(info.Env(), n);
+}
+
+// recv_fds(fd, bytes, offset, length, fds): recvmsg into bytes[offset,
+// offset + length); the descriptors that came with them (SCM_RIGHTS, made
+// close-on-exec) fill the Int32Array fds in order, the rest of it is set to
+// -1. Descriptors beyond its length (at most 16) are closed by the kernel.
+// -> bytes read
+Napi::Value RecvFds(const Napi::CallbackInfo& info) {
+  uint8_t* data;
+  size_t size;
+  if (!Bytes(info[1], &data, &size)) return Napi::Number::New(info.Env(), -EFAULT);
+  size_t offset = static_cast<size_t>(Int(info, 2));
+  size_t length = static_cast<size_t>(Int(info, 3));
+  if (offset > size || length > size - offset) return Napi::Number::New(info.Env(), -EFAULT);
+  if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    return Napi::Number::New(info.Env(), -EFAULT);
+  }
+  Napi::Int32Array out = info[4].As<Napi::Int32Array>();
+  size_t capacity = out.ElementLength() < kMaxFds ? out.ElementLength() : kMaxFds;
+  for (size_t i = 0; i < out.ElementLength(); i++) out[i] = -1;
+  iovec iov = {data + offset, length};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = capacity > 0 ? CMSG_SPACE(sizeof(int) * capacity) : 0;
+  if (capacity == 0) msg.msg_control = nullptr;
+  ssize_t n;
+  do {
+    n = recvmsg(Int(info, 0), &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Result(info.Env(), n);
+  size_t filled = 0;
+  for (cmsghdr* header = CMSG_FIRSTHDR(&msg); header != nullptr; header = CMSG_NXTHDR(&msg, header)) {
+    if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    const int* fds = reinterpret_cast<const int*>(CMSG_DATA(header));
+    for (size_t i = 0; i < count; i++) {
+      if (filled < capacity) out[filled++] = fds[i];
+      else close(fds[i]);
+    }
+  }
+  return Result(info.Env(), n);
+}
+
 }  // namespace
 
 void DefineSyscalls(Napi::Env env, Napi::Object exports) {
@@ -267,6 +347,8 @@ void DefineSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("close", Napi::Function::New<Close>(env, "close"));
   exports.Set("epoll_create1", Napi::Function::New<EpollCreate1>(env, "epoll_create1"));
   exports.Set("epoll_ctl", Napi::Function::New<EpollCtl>(env, "epoll_ctl"));
+  exports.Set("send_fds", Napi::Function::New<SendFds>(env, "send_fds"));
+  exports.Set("recv_fds", Napi::Function::New<RecvFds>(env, "recv_fds"));
 
   Napi::Object c = Napi::Object::New(env);
   auto set = [&](const char* name, uint32_t value) { c.Set(name, Napi::Number::New(env, value)); };

@@ -12,10 +12,16 @@ Serves GET /hi -> "Hi" (and 404 for anything else), like the article
 
 Options:
   -p, --port N         port to listen on (default 8081; 0 lets the kernel pick)
-  -H, --host ADDR      address to bind (default 0.0.0.0)
+  -H, --host HOST      address or host name to bind (default 0.0.0.0; "localhost",
+                       "::", names from /etc/hosts or DNS)
   -r, --root DIR       serve the files under DIR instead (sendfile, Range, ETag)
   -e, --echo           answer every request with a JSON echo of it instead
   -w, --workers N      worker threads, each with its own listener ("auto": one per core)
+  -u, --upgrade-from PATH
+                       restart without losing a request: take the listening socket
+                       of the simplenet running with the same PATH (a Unix socket),
+                       which then finishes its requests and exits; this one offers
+                       it at PATH in turn (when nothing runs there: listen anew)
   -t, --trace          print every system call, strace-style, to stderr
   -q, --quiet          no access log (one line per request on stdout by default)
   -h, --help           show this help
@@ -42,6 +48,7 @@ function main(): void {
         root: { type: "string", short: "r" },
         echo: { type: "boolean", short: "e", default: false },
         workers: { type: "string", short: "w" },
+        "upgrade-from": { type: "string", short: "u" },
         trace: { type: "boolean", short: "t", default: false },
         quiet: { type: "boolean", short: "q", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -62,6 +69,8 @@ function main(): void {
     if (workers !== "auto" && !(Number.isInteger(workers) && workers >= 1)) exit(`invalid --workers: ${values.workers}\n`);
   }
   if (values.root !== undefined && values.echo) exit("--root and --echo cannot be used together\n");
+  const handover = values["upgrade-from"];
+  if (handover !== undefined && workers !== undefined && workers !== 1) exit("--upgrade-from takes one listener: it cannot be used with --workers\n");
 
   let handler: Handler;
   try {
@@ -72,6 +81,13 @@ function main(): void {
   if (!values.quiet) handler = logged(handler);
 
   const options: ServeOptions = { port, host: values.host, handler, trace: values.trace, workers };
+  if (handover !== undefined) {
+    options.handover = handover;
+    options.onHandover = (successor) => {
+      process.stdout.write(`simplenet handed over to pid ${successor.pid}\n`);
+      process.exit(0);
+    };
+  }
   (serve(options) as Promise<Listening>).then(
     (server) => {
       // In a worker thread the main thread reports and handles the signals.
@@ -84,8 +100,9 @@ function main(): void {
       const host = server.host.includes(":") ? `[${server.host}]` : server.host;
       process.stdout.write(`simplenet listening on http://${host}:${server.port}/\n`);
     },
-    (error: Error & { code?: string }) => {
-      process.stderr.write(`simplenet: cannot listen on ${values.host}:${port}: ${error.code ?? error.message}\n`);
+    (error: Error & { code?: string; syscall?: string }) => {
+      const why = error.syscall !== undefined ? (error.code ?? error.message) : error.message;
+      process.stderr.write(`simplenet: cannot listen on ${values.host}:${port}: ${why}\n`);
       process.exit(1);
     },
   );

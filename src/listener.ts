@@ -1,12 +1,17 @@
 // Listening sockets: socket, setsockopt, bind, listen — for IPv4, IPv6
 // (dual-stack unless ipv6Only) and Unix domain paths.
-import { lstatSync, unlinkSync } from "node:fs";
+import { lookup } from "node:dns/promises";
+import { lstatSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import {
   Errno, K, SyscallError, address, bind, check, close, connect, fcntl, getsockname, listen, setsockopt, socket,
 } from "./syscalls.js";
 
 export interface ListenOptions {
-  /** IPv4 or IPv6 address. Default "0.0.0.0"; "::" is dual-stack unless ipv6Only. */
+  /**
+   * IPv4 or IPv6 address, or a host name (serve() resolves it: "localhost",
+   * /etc/hosts, DNS; the first address). Default "0.0.0.0"; "::" is
+   * dual-stack unless ipv6Only.
+   */
   host?: string;
   /** Default 0: the kernel picks one. */
   port?: number;
@@ -39,13 +44,56 @@ export function bound(options: ListenOptions): Listening {
   const fd = check("socket", socket(family, STREAM(), 0));
   try {
     check("setsockopt", setsockopt(fd, K.SOL_SOCKET, K.SO_REUSEADDR, 1));
-    if (options.reusePort) check("setsockopt", setsockopt(fd, K.SOL_SOCKET, K.SO_REUSEPORT, 1));
+    if (options.reusePort) {
+      check("setsockopt", setsockopt(fd, K.SOL_SOCKET, K.SO_REUSEPORT, 1));
+      migrateRequests();
+    }
     if (family === K.AF_INET6) check("setsockopt", setsockopt(fd, K.IPPROTO_IPV6, K.IPV6_V6ONLY, options.ipv6Only ? 1 : 0));
     check("bind", bind(fd, family, host, options.port ?? 0));
     return { fd, host, port: address("getsockname", getsockname(fd))[2] };
   } catch (error) {
     close(fd);
     throw error;
+  }
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/**
+ * The address bind(2) takes for host: an IPv4 or IPv6 address as it is
+ * ("[::1]" loses its brackets), a name resolved the way the system resolves
+ * names (dns.lookup: /etc/hosts, then DNS), taking the first address, as
+ * Node's own listen() does. A name that resolves to nothing is an error that
+ * names it, with the resolver's code (ENOTFOUND, EAI_AGAIN).
+ */
+export async function resolveHost(host: string): Promise<string> {
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  if (IPV4.test(host) || host.includes(":")) return host;
+  try {
+    return (await lookup(host)).address;
+  } catch (cause) {
+    const code = (cause as { code?: string }).code ?? "ENOTFOUND";
+    throw Object.assign(new Error(`cannot resolve host "${host}" to an address (${code})`, { cause }), { code, hostname: host });
+  }
+}
+
+const MIGRATE_REQ = "/proc/sys/net/ipv4/tcp_migrate_req";
+let migrateChecked = false;
+
+/**
+ * net.ipv4.tcp_migrate_req (Linux 5.14): when a SO_REUSEPORT listener
+ * closes, the connections in its accept queue move to another listener of
+ * the port instead of being reset. Turned on where this process may set it
+ * (root in its network namespace); never required, and left as it is when
+ * already on or not allowed.
+ */
+function migrateRequests(): void {
+  if (migrateChecked) return;
+  migrateChecked = true;
+  try {
+    if (readFileSync(MIGRATE_REQ, "utf8").trim() === "0") writeFileSync(MIGRATE_REQ, "1");
+  } catch {
+    // not offered by this kernel, or not ours to set
   }
 }
 

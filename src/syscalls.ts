@@ -31,6 +31,8 @@ interface Addon {
   close(fd: number): number;
   epoll_create1(flags: number): number;
   epoll_ctl(epfd: number, op: number, fd: number, events: number): number;
+  send_fds(fd: number, from: Bytes, fds: number[]): number;
+  recv_fds(fd: number, into: Bytes, offset: number, length: number, fds: Int32Array): number;
   Poller: new (epfd: number, events: Int32Array, onReady: (count: number) => void) => PollerHandle;
   constants: Record<string, number>;
 }
@@ -67,6 +69,17 @@ export let shutdown = addon.shutdown;
 export let close = addon.close;
 export let epollCreate1 = addon.epoll_create1;
 export let epollCtl = addon.epoll_ctl;
+/**
+ * sendmsg(2) of `from` with the descriptors `fds` as SCM_RIGHTS, over an
+ * AF_UNIX socket (at most 16). Used once per restart (handover.ts), so it is
+ * not traced.
+ */
+export const sendFds = addon.send_fds;
+/**
+ * recvmsg(2) into from[offset, offset + length); the descriptors passed with
+ * the bytes (made close-on-exec) fill `fds`, the rest of which is -1.
+ */
+export const recvFds = addon.recv_fds;
 /** While tracing: logs the epoll_wait whose (fd, events) pairs the poller handed over. */
 export let traceEpollWait: ((epfd: number, events: Int32Array, count: number) => void) | null = null;
 

@@ -47,6 +47,8 @@ export interface PoolOptions extends ListenOptions {
   /** The module each worker runs; it must call serve(). Default: this process's entry script. */
   entry?: string | URL;
   timeouts?: { close?: number };
+  /** Not with workers: a handover passes one listener (see handover.ts). */
+  handover?: string;
 }
 
 /** The main thread's handle on its workers. */
@@ -60,6 +62,7 @@ export class WorkerPool {
   /** Reserves the port, starts the workers and resolves once every one of them listens. */
   static async start(options: PoolOptions): Promise<WorkerPool> {
     if (options.path !== undefined) throw new Error("workers need a TCP port: SO_REUSEPORT does not apply to Unix sockets");
+    if (options.handover !== undefined) throw new Error("handover passes one listener: it cannot be used with workers");
     // A bound, never-listening SO_REUSEPORT socket holds the port (also one
     // the kernel picked) while the workers bind theirs; it takes no connections.
     const reservation = bound({ ...options, reusePort: true });
