@@ -265,45 +265,6 @@ test("socket activation: serves on the listening socket passed in as fd 3 (LISTE
   }
 });
 
-test("zero-downtime restart: two instances share a port; one stops under load and no request fails", async () => {
-  const a = startChild(["reuse", "0"]);
-  const { port } = await a.ready;
-  const b = startChild(["reuse", String(port)]);
-  await b.ready;
-  const total = 400;
-  let started = 0;
-  let finished = 0;
-  const failures: string[] = [];
-  const servedBy = new Map<string, number>();
-  const client = async (): Promise<void> => {
-    while (started < total) {
-      started++;
-      try {
-        const r = await fetch(`http://127.0.0.1:${port}/?delay=10`, { headers: { connection: "close" } });
-        const body = await r.text();
-        if (r.status !== 200 || body !== "ok") failures.push(`${r.status} ${body}`);
-        const pid = r.headers.get("x-pid")!;
-        servedBy.set(pid, (servedBy.get(pid) ?? 0) + 1);
-      } catch (error) {
-        failures.push(String((error as Error).cause ?? error));
-      }
-      finished++;
-    }
-  };
-  const load = Promise.all(Array.from({ length: 8 }, client));
-  while (finished < total / 4) await sleep(5);
-  a.child.kill("SIGTERM");
-  const [code] = await once(a.child, "exit");
-  await load;
-  b.child.kill("SIGTERM");
-  await once(b.child, "exit");
-  assert.is(code, 0, "the stopped instance exited cleanly");
-  assert.equal(failures, [], "no request failed");
-  assert.is(finished, total);
-  assert.is(servedBy.size, 2, "both instances served");
-  assert.ok((servedBy.get(String(b.child.pid)) ?? 0) > total / 2, "the survivor took over");
-});
-
 test("the process exits by itself once the server is closed", async () => {
   const { child, ready } = startChild(["once"]);
   await ready;
