@@ -170,6 +170,7 @@ export function endHead(framing: i32, contentLength: f64, flags: i32, nowSeconds
 export function serializeHead(
   status: i32, reasonLen: i32, count: i32, framing: i32, contentLength: f64, flags: i32, nowSeconds: f64, at: i32,
 ): i32 {
+  if (count < 0 || count > MAX_FIELDS) return fail(E_BAD_ARGUMENT, -1);
   const r = beginHead(status, reasonLen, at);
   if (r < 0) return r;
   const f = addFields(count);
