@@ -464,7 +464,7 @@ export class RequestStream {
     this.carry = null;
     this.parser.beginParse();
     try {
-      this.process(this.parser.recv, this.carried + n);
+      this.consume(this.parser.recv, this.carried + n);
     } finally {
       this.parser.endParse();
     }
@@ -495,7 +495,7 @@ export class RequestStream {
     return this.phase === IN_LENGTH || this.phase === IN_CHUNKED || this.carry !== null;
   }
 
-  private process(base: number, len: number): void {
+  private consume(base: number, len: number): void {
     const p = this.parser;
     const start = this.position;
     let off = 0;
