@@ -33,6 +33,7 @@ requires(test, missing, "headless Chromium parses a request with the wasm parser
     "/": ["text/html", page],
     "/parser.js": ["text/javascript", await module("parser")],
     "/fields.js": ["text/javascript", await module("fields")],
+    "/abi.js": ["text/javascript", await module("abi")],
     "/simplenet.wasm": ["application/wasm", readFileSync(new URL("wasm/simplenet.wasm", root))],
   };
   const server = await serve({
