@@ -124,4 +124,4 @@ export const E_BAD_CHUNK_STATE: i32 = -51;
 export const E_NO_HEAD_IN_PROGRESS: i32 = -52;
 
 /** The host compares this with its own hash of src/abi.ts when it instantiates the module. */
-export const ABI_HASH: i32 = -50137617;
+export const ABI_HASH: i32 = 1267963832;

@@ -4,7 +4,7 @@
 import { byteAt, isToken, isOws, scanValue, CR, LF, SP, HTAB, COLON } from "./chars";
 import { RESULT, setResult } from "./layout";
 import {
-  R_FIELDS, R_HEADER_COUNT, INCOMPLETE, E_BARE_CR, E_BARE_LF, E_OBS_FOLD, E_BAD_HEADER_NAME, E_SPACE_BEFORE_COLON,
+  R_FIELDS, R_HEADER_COUNT, SPAN_SLOTS, SPAN_NAME_OFF, SPAN_NAME_LEN, SPAN_VALUE_OFF, SPAN_VALUE_LEN, INCOMPLETE, E_BARE_CR, E_BARE_LF, E_OBS_FOLD, E_BAD_HEADER_NAME, E_SPACE_BEFORE_COLON,
   E_BAD_HEADER_VALUE, E_TOO_MANY_HEADERS, E_HEADER_LINE_TOO_LONG,
 } from "./abi";
 import { fail } from "./errors";
@@ -53,16 +53,16 @@ export function parseFields(p: usize, i: i32, end: i32, maxCount: i32, maxLine: 
     let valueEnd = i;
     while (valueEnd > valueStart && isOws(byteAt(p, valueEnd - 1))) valueEnd--;
     if (count >= maxCount) return fail(E_TOO_MANY_HEADERS, lineStart);
-    const span = RESULT + ((<usize>(R_FIELDS + count * 4)) << 2);
-    store<i32>(span, lineStart);
-    store<i32>(span, nameLen, 4);
-    store<i32>(span, valueStart, 8);
-    store<i32>(span, valueEnd - valueStart, 12);
+    const span = RESULT + ((<usize>(R_FIELDS + count * SPAN_SLOTS)) << 2);
+    store<i32>(span + (<usize>SPAN_NAME_OFF << 2), lineStart);
+    store<i32>(span + (<usize>SPAN_NAME_LEN << 2), nameLen);
+    store<i32>(span + (<usize>SPAN_VALUE_OFF << 2), valueStart);
+    store<i32>(span + (<usize>SPAN_VALUE_LEN << 2), valueEnd - valueStart);
     count++;
     i += 2;
   }
 }
 
 @inline export function fieldSlot(index: i32, part: i32): i32 {
-  return load<i32>(RESULT + ((<usize>(R_FIELDS + index * 4 + part)) << 2));
+  return load<i32>(RESULT + ((<usize>(R_FIELDS + index * SPAN_SLOTS + part)) << 2));
 }

@@ -15,7 +15,7 @@ import {
   INCOMPLETE, E_BAD_METHOD, E_BAD_TARGET, E_BAD_VERSION, E_VERSION_NOT_SUPPORTED, E_HTTP09, E_BARE_CR, E_BARE_LF,
   E_BAD_CONTENT_LENGTH, E_DUPLICATE_CONTENT_LENGTH, E_LENGTH_AND_CHUNKED, E_BAD_TRANSFER_ENCODING,
   E_UNSUPPORTED_TRANSFER_CODING, E_MISSING_HOST, E_DUPLICATE_HOST, E_BAD_HOST, E_TARGET_TOO_LONG, E_HEAD_TOO_LARGE,
-  E_BODY_TOO_LARGE, E_BAD_ARGUMENT,
+  E_BODY_TOO_LARGE, E_BAD_ARGUMENT, SPAN_NAME_OFF, SPAN_NAME_LEN, SPAN_VALUE_OFF, SPAN_VALUE_LEN,
 } from "./abi";
 import { parseFields, fieldSlot } from "./fields";
 import { fail } from "./errors";
@@ -244,10 +244,10 @@ function interpretHeaders(p: usize, http11: bool): i32 {
   let connectionUpgrade = false;
   let upgrade = false;
   for (let h = 0; h < count; h++) {
-    const nameOff = fieldSlot(h, 0);
-    const nameLen = fieldSlot(h, 1);
-    const valueOff = fieldSlot(h, 2);
-    const valueLen = fieldSlot(h, 3);
+    const nameOff = fieldSlot(h, SPAN_NAME_OFF);
+    const nameLen = fieldSlot(h, SPAN_NAME_LEN);
+    const valueOff = fieldSlot(h, SPAN_VALUE_OFF);
+    const valueLen = fieldSlot(h, SPAN_VALUE_LEN);
     const name = p + <usize>nameOff;
     const value = p + <usize>valueOff;
     const first = <u32>load<u8>(name) | 0x20;

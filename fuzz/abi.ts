@@ -5,7 +5,7 @@
 // the oracle checks that nothing trapped and that every byte of linear memory
 // outside the regions that call may write is unchanged: the padding after
 // each region, the other regions, the module's static data.
-import { REGIONS, RESULT, CHUNK, STAGE_SPAN } from "../src/abi.ts";
+import { REGIONS, RESULT, CHUNK, SPAN } from "../src/abi.ts";
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -52,7 +52,7 @@ export class AbiTarget {
     this.recv = [x.recvBuffer(), x.recvBuffer() + REGIONS.RECV_CAPACITY];
     this.out = [x.outBuffer(), x.outBuffer() + REGIONS.OUT_CAPACITY];
     this.stage = [x.stageBuffer(), x.stageBuffer() + REGIONS.STAGE_CAPACITY];
-    this.table = [x.stageTable(), x.stageTable() + REGIONS.MAX_FIELDS * STAGE_SPAN.SLOTS * 4];
+    this.table = [x.stageTable(), x.stageTable() + REGIONS.MAX_FIELDS * SPAN.SLOTS * 4];
     this.result = [x.resultTable(), x.resultTable() + RESULT.SIZE * 4];
     this.chunk = [x.chunkState(), x.chunkState() + CHUNK.SIZE];
     const edges = [this.recv, this.out, this.stage, this.table, this.result, this.chunk].flatMap(([a, b]) => [a, b, a - 1, b - 1, b - a, b + 16]);

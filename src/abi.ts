@@ -47,8 +47,8 @@ export const RESULT = {
   SIZE: 16 + REGIONS.MAX_FIELDS * 4,
 } as const;
 
-/** Staging table: [nameOff, nameLen, valueOff, valueLen] per response field, offsets relative to the staging region. */
-export const STAGE_SPAN = { NAME_OFF: 0, NAME_LEN: 1, VALUE_OFF: 2, VALUE_LEN: 3, SLOTS: 4 } as const;
+/** A field span, four i32 slots: in the result table (offsets relative to the input) and in the staging table (relative to the staging region). */
+export const SPAN = { NAME_OFF: 0, NAME_LEN: 1, VALUE_OFF: 2, VALUE_LEN: 3, SLOTS: 4 } as const;
 
 /** Chunked decoder state, saved and restored by the host per stream (byte offsets in a 24-byte block). */
 export const CHUNK = {
@@ -160,7 +160,7 @@ export const MAX_IOVECS = 64;
 
 /** Everything above, in one object: the generator writes it out and hashes it. */
 export const ABI = {
-  REGIONS, RESULT, STAGE_SPAN, CHUNK, CHUNK_PHASE, FRAMING, FLAG, HEAD, METHOD, INCOMPLETE, ERRORS, LIMITS, MAX_IOVECS,
+  REGIONS, RESULT, SPAN, CHUNK, CHUNK_PHASE, FRAMING, FLAG, HEAD, METHOD, INCOMPLETE, ERRORS, LIMITS, MAX_IOVECS,
 } as const;
 
 /** FNV-1a (32-bit) of the ABI's canonical JSON; the module exports the same number as abiHash(). */

@@ -1,6 +1,7 @@
 // Header or trailer fields as spans over the text of their section (one
 // character per byte). A field's name or value becomes a string of its own
 // only when a caller asks for it.
+import { SPAN } from "./abi.js";
 
 /** One character per byte: what RFC 9110 §5.5 field values are. */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
@@ -17,13 +18,13 @@ export class Fields implements Iterable<[string, string]> {
   constructor(readonly text: string, readonly spans: readonly number[], readonly length: number) {}
 
   name(index: number): string {
-    const s = index * 4;
-    return this.text.slice(this.spans[s], this.spans[s] + this.spans[s + 1]);
+    const s = index * SPAN.SLOTS;
+    return this.text.slice(this.spans[s + SPAN.NAME_OFF], this.spans[s + SPAN.NAME_OFF] + this.spans[s + SPAN.NAME_LEN]);
   }
 
   value(index: number): string {
-    const s = index * 4;
-    return this.text.slice(this.spans[s + 2], this.spans[s + 2] + this.spans[s + 3]);
+    const s = index * SPAN.SLOTS;
+    return this.text.slice(this.spans[s + SPAN.VALUE_OFF], this.spans[s + SPAN.VALUE_OFF] + this.spans[s + SPAN.VALUE_LEN]);
   }
 
   /** Index of the first field named `name` (ASCII case-insensitive) at or after `from`, or -1. */
@@ -32,9 +33,9 @@ export class Fields implements Iterable<[string, string]> {
     const n = lower.length;
     const { text, spans } = this;
     outer: for (let i = from; i < this.length; i++) {
-      const s = i * 4;
-      if (spans[s + 1] !== n) continue;
-      const at = spans[s];
+      const s = i * SPAN.SLOTS;
+      if (spans[s + SPAN.NAME_LEN] !== n) continue;
+      const at = spans[s + SPAN.NAME_OFF];
       for (let k = 0; k < n; k++) {
         let b = text.charCodeAt(at + k);
         if (b >= 0x41 && b <= 0x5a) b |= 0x20;

@@ -3,7 +3,7 @@
 // in any runtime; parser-node.ts adds synchronous loading for Node. The
 // layout, codes and flags come from abi.ts, the ABI's one source.
 import {
-  CHUNK, ERRORS, FLAG, FRAMING, HEAD, INCOMPLETE, LIMITS, METHOD, REGIONS, RESULT, STAGE_SPAN, E, abiHash,
+  CHUNK, ERRORS, FLAG, FRAMING, HEAD, INCOMPLETE, LIMITS, METHOD, REGIONS, RESULT, SPAN, E, abiHash,
 } from "./abi.js";
 import { Fields, latin1 } from "./fields.js";
 
@@ -285,7 +285,7 @@ export class ParserInstance {
    * outside it, several times slower.
    */
   private fieldSpans(count: number): number[] {
-    const spans: number[] = new Array(count * 4);
+    const spans: number[] = new Array(count * SPAN.SLOTS);
     const i32 = this.i32;
     const first = this.result + RESULT.FIELDS;
     for (let k = 0; k < spans.length; k++) spans[k] = i32[first + k];
@@ -377,12 +377,12 @@ export class ParserInstance {
     for (let h = first; h < fields.length && count < REGIONS.MAX_FIELDS; h++, count++) {
       const [name, value] = fields[h];
       if (w + name.length + value.length > base + REGIONS.STAGE_CAPACITY) break;
-      const t = table + count * STAGE_SPAN.SLOTS;
-      i32[t + STAGE_SPAN.NAME_OFF] = w - base;
-      i32[t + STAGE_SPAN.NAME_LEN] = name.length;
+      const t = table + count * SPAN.SLOTS;
+      i32[t + SPAN.NAME_OFF] = w - base;
+      i32[t + SPAN.NAME_LEN] = name.length;
       w = this.stageText(name, w);
-      i32[t + STAGE_SPAN.VALUE_OFF] = w - base;
-      i32[t + STAGE_SPAN.VALUE_LEN] = value.length;
+      i32[t + SPAN.VALUE_OFF] = w - base;
+      i32[t + SPAN.VALUE_LEN] = value.length;
       w = this.stageText(value, w);
     }
     return count;

@@ -3,7 +3,7 @@
 // the call owns.
 import { suite, assert } from "./support/uvu.ts";
 import { readFileSync } from "node:fs";
-import { E, REGIONS, RESULT, CHUNK, STAGE_SPAN, abiHash } from "../src/abi.ts";
+import { E, REGIONS, RESULT, CHUNK, SPAN, abiHash } from "../src/abi.ts";
 import { ParserInstance, createParser, wasmUrl, type Build } from "../src/parser-node.ts";
 import { expectedFiles } from "../scripts/abi.ts";
 import { AbiTarget } from "../fuzz/abi.ts";
@@ -73,10 +73,10 @@ for (const { build, instance, x } of instances) {
     const i32 = new Int32Array(x.memory.buffer);
     const table = x.stageTable() >> 2;
     for (const [off, len] of [[-1, 1], [REGIONS.STAGE_CAPACITY, 1], [0, REGIONS.STAGE_CAPACITY + 1], [0x7fffffff, 0x7fffffff]]) {
-      i32[table + STAGE_SPAN.NAME_OFF] = off;
-      i32[table + STAGE_SPAN.NAME_LEN] = len;
-      i32[table + STAGE_SPAN.VALUE_OFF] = 0;
-      i32[table + STAGE_SPAN.VALUE_LEN] = 0;
+      i32[table + SPAN.NAME_OFF] = off;
+      i32[table + SPAN.NAME_LEN] = len;
+      i32[table + SPAN.VALUE_OFF] = 0;
+      i32[table + SPAN.VALUE_LEN] = 0;
       assert.is(x.serializeHead(200, 0, 1, 0, 0, 0, 0, 0), E.BAD_ARGUMENT, `span ${off}+${len}`);
     }
     // A chunk state the host corrupted.
