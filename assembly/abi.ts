@@ -78,6 +78,7 @@ export const LIMIT_MAX_HEAD_BYTES_CAP: i32 = 98304;
 export const LIMIT_MAX_HEADERS: i32 = 100;
 export const LIMIT_MAX_HEADER_LINE: i32 = 8192;
 export const LIMIT_MAX_TARGET_BYTES: i32 = 8192;
+export const LIMIT_MAX_METHOD_BYTES: i32 = 32;
 export const LIMIT_MAX_BODY_BYTES: f64 = 9007199254740991;
 export const LIMIT_MAX_CHUNK_EXTENSION: i32 = 4096;
 export const LIMIT_MAX_CHUNK_EXTENSION_CAP: i32 = 49152;
@@ -115,6 +116,7 @@ export const E_BAD_CHUNK_EXTENSION: i32 = -29;
 export const E_CHUNK_EXTENSION_TOO_LARGE: i32 = -30;
 export const E_BAD_TRAILER: i32 = -31;
 export const E_TRAILERS_TOO_LARGE: i32 = -32;
+export const E_METHOD_TOO_LONG: i32 = -33;
 export const E_BAD_STATUS: i32 = -40;
 export const E_BAD_RESPONSE_HEADER_NAME: i32 = -41;
 export const E_BAD_RESPONSE_HEADER_VALUE: i32 = -42;
@@ -124,4 +126,4 @@ export const E_BAD_CHUNK_STATE: i32 = -51;
 export const E_NO_HEAD_IN_PROGRESS: i32 = -52;
 
 /** The host compares this with its own hash of src/abi.ts when it instantiates the module. */
-export const ABI_HASH: i32 = 1267963832;
+export const ABI_HASH: i32 = -2058363383;

@@ -23,10 +23,10 @@ export function simd(): bool { return ASC_FEATURE_SIMD; }
 
 /** Sets every limit, or (when one is out of range) none: 0, or BAD_ARGUMENT. */
 export function setLimits(
-  maxHead: i32, maxHeaders: i32, maxHeaderLine: i32, maxTarget: i32, maxBody: f64, maxChunkExtension: i32,
+  maxHead: i32, maxHeaders: i32, maxHeaderLine: i32, maxTarget: i32, maxBody: f64, maxChunkExtension: i32, maxMethod: i32,
 ): i32 {
   if (!validChunkLimits(maxChunkExtension)) return E_BAD_ARGUMENT;
-  const r = configureRequestLimits(maxHead, maxHeaders, maxHeaderLine, maxTarget, maxBody);
+  const r = configureRequestLimits(maxHead, maxHeaders, maxHeaderLine, maxTarget, maxBody, maxMethod);
   if (r < 0) return r;
   configureChunkLimits(maxChunkExtension);
   return 0;

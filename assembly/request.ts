@@ -11,7 +11,7 @@ import {
   R_CONTENT_LENGTH_F64, FRAMING_NONE, FRAMING_LENGTH, FRAMING_CHUNKED, FLAG_KEEP_ALIVE, FLAG_EXPECT_CONTINUE,
   FLAG_EXPECT_OTHER, FLAG_UPGRADE, MAX_FIELDS, RECV_CAPACITY, METHOD_OTHER, METHOD_GET, METHOD_HEAD, METHOD_POST,
   METHOD_PUT, METHOD_DELETE, METHOD_OPTIONS, METHOD_CONNECT, METHOD_PATCH, METHOD_TRACE, LIMIT_MAX_HEAD_BYTES,
-  LIMIT_MAX_HEAD_BYTES_CAP, LIMIT_MAX_HEADERS, LIMIT_MAX_HEADER_LINE, LIMIT_MAX_TARGET_BYTES, LIMIT_MAX_BODY_BYTES,
+  LIMIT_MAX_HEAD_BYTES_CAP, LIMIT_MAX_HEADERS, LIMIT_MAX_HEADER_LINE, LIMIT_MAX_TARGET_BYTES, LIMIT_MAX_BODY_BYTES, LIMIT_MAX_METHOD_BYTES, E_METHOD_TOO_LONG,
   INCOMPLETE, E_BAD_METHOD, E_BAD_TARGET, E_BAD_VERSION, E_VERSION_NOT_SUPPORTED, E_HTTP09, E_BARE_CR, E_BARE_LF,
   E_BAD_CONTENT_LENGTH, E_DUPLICATE_CONTENT_LENGTH, E_LENGTH_AND_CHUNKED, E_BAD_TRANSFER_ENCODING,
   E_UNSUPPORTED_TRANSFER_CODING, E_MISSING_HOST, E_DUPLICATE_HOST, E_BAD_HOST, E_TARGET_TOO_LONG, E_HEAD_TOO_LARGE,
@@ -28,10 +28,12 @@ export let maxHeaderCount: i32 = LIMIT_MAX_HEADERS;
 export let maxHeaderLine: i32 = LIMIT_MAX_HEADER_LINE;
 export let maxTargetBytes: i32 = LIMIT_MAX_TARGET_BYTES;
 export let maxBodyBytes: f64 = LIMIT_MAX_BODY_BYTES;
+export let maxMethodBytes: i32 = LIMIT_MAX_METHOD_BYTES;
 
 /** Takes the limits if every one is in range (line and target lengths at most the receive region); else changes none. */
-export function configureRequestLimits(head: i32, headers: i32, line: i32, target: i32, body: f64): i32 {
+export function configureRequestLimits(head: i32, headers: i32, line: i32, target: i32, body: f64, method: i32): i32 {
   if (head < 1 || head > LIMIT_MAX_HEAD_BYTES_CAP) return E_BAD_ARGUMENT;
+  if (method < 1 || method > RECV_CAPACITY) return E_BAD_ARGUMENT;
   if (headers < 0 || headers > MAX_FIELDS) return E_BAD_ARGUMENT;
   if (line < 1 || line > RECV_CAPACITY || target < 1 || target > RECV_CAPACITY) return E_BAD_ARGUMENT;
   if (!isByteCount(body)) return E_BAD_ARGUMENT;
@@ -40,6 +42,7 @@ export function configureRequestLimits(head: i32, headers: i32, line: i32, targe
   maxHeaderLine = line;
   maxTargetBytes = target;
   maxBodyBytes = body;
+  maxMethodBytes = method;
   return 0;
 }
 
@@ -84,7 +87,9 @@ function parseHead(p: usize, end: i32): i32 {
   if (i < end && byteAt(p, i) == LF) return fail(E_BARE_LF, i);
 
   const methodStart = i;
-  while (i < end && isToken(byteAt(p, i))) i++;
+  const methodLimit = min(end, methodStart + maxMethodBytes + 1);
+  while (i < methodLimit && isToken(byteAt(p, i))) i++;
+  if (i - methodStart > maxMethodBytes) return fail(E_METHOD_TOO_LONG, methodStart + maxMethodBytes);
   if (i >= end) return INCOMPLETE;
   if (i == methodStart || byteAt(p, i) != SP) return fail(E_BAD_METHOD, i);
   const methodLen = i - methodStart;

@@ -17,7 +17,7 @@ interface Exports {
   addFields(count: number): number;
   endHead(framing: number, length: number, flags: number, now: number): number;
   writeChunkHeader(ptr: number, size: number): number;
-  setLimits(head: number, headers: number, line: number, target: number, body: number, ext: number): number;
+  setLimits(head: number, headers: number, line: number, target: number, body: number, ext: number, method: number): number;
   recvBuffer(): number;
   outBuffer(): number;
   stageBuffer(): number;
@@ -107,7 +107,7 @@ export class AbiTarget {
       }
       case 11: { const [p, size] = [int(), float()]; return this.call(`writeChunkHeader(${p}, ${size})`, () => x.writeChunkHeader(p, size), [inside([p, p + 16], this.out)]); }
       default: {
-        const args = [int(), int(), int(), int(), float(), int()] as const;
+        const args = [int(), int(), int(), int(), float(), int(), int()] as const;
         return this.call(`setLimits(${args.join(", ")})`, () => x.setLimits(...args), []);
       }
     }

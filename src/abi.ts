@@ -121,6 +121,7 @@ export const ERRORS = [
   [-30, "CHUNK_EXTENSION_TOO_LARGE", 413, "Chunk extension too large"],
   [-31, "BAD_TRAILER", 400, "Invalid trailer"],
   [-32, "TRAILERS_TOO_LARGE", 431, "Trailer section too large"],
+  [-33, "METHOD_TOO_LONG", 501, "Method not implemented"],
   // The serializer's refusals: the application's fault, so 500.
   [-40, "BAD_STATUS", 500, "Invalid response status"],
   [-41, "BAD_RESPONSE_HEADER_NAME", 500, "Invalid response header name"],
@@ -148,6 +149,8 @@ export const LIMITS = {
   MAX_HEADER_LINE: 8192,
   /** Request target, bytes. */
   MAX_TARGET_BYTES: 8192,
+  /** Method token, bytes: a longer one is no method the server implements (501). */
+  MAX_METHOD_BYTES: 32,
   /** Decoded body, bytes: unlimited (2^53 - 1). */
   MAX_BODY_BYTES: Number.MAX_SAFE_INTEGER,
   /** Chunk extensions of one chunk, bytes. At most a quarter of the receive region. */

@@ -5,6 +5,10 @@ import { concat } from "./parser.js";
 /** The request body cannot be read to its end: the client went away, timed out or sent a malformed body. */
 export class BodyError extends Error {
   override name = "BodyError";
+  /** The status that answers the request when nothing was sent yet: 400 for a body cut short, 413 for one too large. */
+  constructor(message: string, readonly status = 400) {
+    super(message);
+  }
 }
 
 const nothing = (): void => {};

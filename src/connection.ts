@@ -10,6 +10,7 @@ import { Response, dropFiles, type OutputPart, type ResponseSink } from "./respo
 import { ResponseQueue, type QueueHost } from "./response-queue.js";
 import { Outbox, type OutboxHost } from "./outbox.js";
 import type { Cork } from "./cork.js";
+import { Tunnel, type TunnelHost } from "./tunnel.js";
 import { parseProxyHeader } from "./proxy.js";
 import { Errno, K, close, getpeername, read, shutdown } from "./syscalls.js";
 import type { EventLoop, Watcher } from "./loop.js";
@@ -22,7 +23,12 @@ export interface ConnectionHost {
   readonly closing: boolean;
   /** Whether each connection begins with a PROXY protocol header. */
   readonly proxyProtocol: boolean;
-  dispatch(req: Request, res: Response): void;
+  /** Whether requests that ask to switch protocols go to an upgrade hook (else their Upgrade is ignored). */
+  readonly upgrades: boolean;
+  /** Runs the handler, or the upgrade hook when `upgrade` is true. */
+  dispatch(req: Request, res: Response, upgrade: boolean): void;
+  /** An application callback threw where no response can take the blame. */
+  reportError(error: unknown): void;
   forget(conn: Connection): void;
 }
 
@@ -65,6 +71,14 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   private proxyHeader: Uint8Array | null;
   /** At shutdown, when an idle connection that has not sent a request yet is closed (ms), or 0. */
   private graceUntil = 0;
+  /** The response to a request that asked to switch protocols, while the upgrade hook decides. */
+  private upgrading: Response | null = null;
+  /** The bytes that followed that request's head: the new protocol's, if the switch happens. */
+  private early: Uint8Array | null = null;
+  /** After a 101: the connection carries another protocol's bytes. */
+  private tunnel: Tunnel | null = null;
+  /** Tunnel bytes written before the 101 left (it waits behind earlier responses). */
+  private tunnelBacklog: Uint8Array[] = [];
 
   /** Watches fd; if the loop refuses it, fd is closed and the error thrown. */
   constructor(
@@ -116,6 +130,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     // A handler of another connection's batch got here (server.close(), say):
     // the receive region holds that batch, so read once its parse returns.
     if (this.parser.parsing) return queueMicrotask(() => this.closed || this.onReadable());
+    if (this.tunnel !== null) return this.onTunnelReadable(this.tunnel);
     const stream = this.stream;
     const room = stream.prepare();
     const n = read(this.fd, this.parser.bytes, stream.writeAt, room);
@@ -139,6 +154,84 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     }
     this.maybeClose();
     if (!stream.inMessage && this.responses.length === 0) this.headStartedAt = 0;
+  }
+
+  /** After a 101: the bytes go to the tunnel, as a view of the receive region valid during the call. */
+  private onTunnelReadable(tunnel: Tunnel): void {
+    const { parser } = this;
+    const n = read(this.fd, parser.bytes, parser.recv, parser.recvCapacity);
+    if (n < 0) {
+      if (n !== EAGAIN) this.destroy();
+      return;
+    }
+    if (n === 0) return this.onPeerEnd();
+    this.lastActivity = Date.now();
+    if (this.lingeringSince !== 0) return;
+    parser.beginParse();
+    this.batching = true;
+    try {
+      this.outbox.corked(() => tunnel.ondata(parser.bytes.subarray(parser.recv, parser.recv + n)));
+    } catch (error) {
+      this.host.reportError(error);
+      this.destroy();
+    } finally {
+      this.batching = false;
+      parser.endParse();
+    }
+    this.maybeClose();
+  }
+
+  /** Runs a tunnel callback; one that throws is reported and closes the connection. */
+  private tunnelCall(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.host.reportError(error);
+      this.destroy();
+    }
+  }
+
+  /** ResponseSink: the upgrade hook's res.upgrade(). */
+  switchProtocols(res: Response): Tunnel {
+    if (res !== this.upgrading || this.closed) {
+      throw new Error("upgrade() is only for a request that asked to switch protocols, in the server's upgrade hook");
+    }
+    this.upgrading = null;
+    this.closeWhenDone = false; // the tunnel decides when the connection ends
+    const conn = this;
+    const host: TunnelHost = {
+      get remote() {
+        return conn.remote;
+      },
+      get bufferedAmount() {
+        return conn.outbox.queuedBytes + conn.tunnelBacklog.reduce((n, b) => n + b.length, 0);
+      },
+      send: (parts) => this.tunnelSend(parts),
+      end: () => {
+        this.closeWhenDone = true;
+        this.maybeClose();
+      },
+      destroy: () => this.destroy(),
+      cork: (fn) => this.outbox.corked(fn),
+    };
+    const tunnel = new Tunnel(host);
+    this.tunnel = tunnel;
+    const early = this.early;
+    this.early = null;
+    if (early !== null && early.length > 0) {
+      // After the hook has returned and set ondata.
+      queueMicrotask(() => this.closed || this.tunnelCall(() => tunnel.ondata(early)));
+    }
+    return tunnel;
+  }
+
+  private tunnelSend(parts: Uint8Array[]): boolean {
+    if (this.closed) return false;
+    if (this.responses.length > 0) {
+      for (const part of parts) this.tunnelBacklog.push(part.slice());
+      return false;
+    }
+    return this.outbox.send(parts);
   }
 
   /** Before the first request: the PROXY header (v1 or v2) names the real client. */
@@ -175,7 +268,16 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     // "OPTIONS *" asks about the server, not about a resource: it is answered
     // here, as Go's net/http does, and never reaches the handler.
     if (head.method === "OPTIONS" && head.target === "*") return res.end();
-    this.host.dispatch(req, res);
+    // RFC 9110 §7.8: a switch is asked by Upgrade with Connection: upgrade, in
+    // HTTP/1.1; the bytes after the head are the new protocol's if the hook
+    // switches. Without a hook, Upgrade is ignored and the request served.
+    if (head.upgrade && this.host.upgrades && head.minorVersion === 1 && !head.hasBody && !this.closeWhenDone) {
+      this.upgrading = res;
+      this.early = this.stream.takeRest();
+      this.closeWhenDone = true; // declined: the response is the last
+      return this.host.dispatch(req, res, true);
+    }
+    this.host.dispatch(req, res, false);
   }
 
   /** StreamHandlers: a piece of the current request's body. */
@@ -219,9 +321,20 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   private onPeerEnd(): void {
     this.peerEnded = true;
+    const tunnel = this.tunnel;
+    if (tunnel !== null && this.lingeringSince === 0) {
+      this.updateInterest();
+      this.tunnelCall(() => tunnel.onend());
+      return this.maybeClose();
+    }
     if (this.lingeringSince !== 0 || this.responses.length === 0) return this.destroy();
-    // The client half-closed: finish the responses it is waiting for, then close.
-    this.current?.body.fail(new BodyError("connection ended before the request body"));
+    // The client half-closed: finish the responses it is waiting for, then
+    // close. A body cut short is the client's fault: 400, if nothing was sent.
+    const res = this.currentResponse;
+    if (res !== null && !res.headersSent && !res.finished && !this.current!.body.complete) {
+      res.fail(400, "Request body cut short\n");
+    }
+    this.current?.body.fail(new BodyError("connection ended before the end of the request body"));
     this.stopReadingRequests();
     this.updateInterest();
   }
@@ -283,6 +396,9 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   responseEnded(): void {
     this.lastActivity = Date.now();
+    if (this.tunnel !== null && this.responses.length === 0 && this.tunnelBacklog.length > 0) {
+      this.outbox.send(this.tunnelBacklog.splice(0));
+    }
     this.outbox.wake();
     this.resumeReading();
     this.maybeClose();
@@ -290,6 +406,8 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   /** OutboxHost: everything queued went out. */
   drainedAll(): void {
+    const tunnel = this.tunnel;
+    if (tunnel !== null && !this.closeWhenDone) this.tunnelCall(() => tunnel.ondrain());
     this.maybeClose();
   }
 
@@ -321,6 +439,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   /** Called once a second by the server with its timeouts. */
   sweep(now: number, timeouts: { headers: number; request: number; keepAlive: number }): void {
     const oldest = this.responses.oldest;
+    if (this.tunnel !== null && this.lingeringSince === 0) return; // the tunnel's protocol keeps its own time
     if (this.lingeringSince !== 0) {
       if (now - this.lingeringSince > LINGER_MS) this.destroy();
     } else if (this.headStartedAt !== 0 && now - this.headStartedAt > timeouts.headers) {
@@ -355,6 +474,10 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     this.current?.body.fail(new BodyError("connection closed"));
     this.responses.discardAll();
     this.outbox.close();
+    this.early = null;
+    this.tunnelBacklog = [];
+    const tunnel = this.tunnel;
+    if (tunnel !== null) this.tunnelCall(() => tunnel.markClosed());
     this.host.forget(this);
   }
 
@@ -366,6 +489,8 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
    */
   shutdown(): void {
     if (this.parser.parsing) return void queueMicrotask(() => this.closed || this.shutdown());
+    const tunnel = this.tunnel;
+    if (tunnel !== null) return this.tunnelCall(() => tunnel.onshutdown());
     if (this.idle) this.onReadable();
     if (this.closed) return;
     if (!this.idle) {

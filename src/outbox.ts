@@ -40,6 +40,24 @@ export class Outbox implements CorkOwner {
     return this.queue.length > 0;
   }
 
+  /** Bytes (and file bytes) waiting for EPOLLOUT. */
+  get queuedBytes(): number {
+    let n = 0;
+    for (const part of this.queue) n += part instanceof FileRegion ? part.remaining : part.length;
+    return n;
+  }
+
+  /** Runs `fn` with this connection's output corked (unless it is already), then sends the batch. */
+  corked(fn: () => void): void {
+    if (this.cork.owns(this)) return fn();
+    this.cork.take(this);
+    try {
+      fn();
+    } finally {
+      this.cork.release(this);
+    }
+  }
+
   /** Writes now what the kernel takes and queues the rest (copying bytes, which are only lent). False if any was queued. */
   send(parts: OutputPart[]): boolean {
     if (this.closed) {

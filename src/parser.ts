@@ -20,7 +20,7 @@ interface Exports {
   addFields(count: number): number;
   endHead(framing: number, contentLength: number, flags: number, nowSeconds: number): number;
   writeChunkHeader(ptr: number, size: number): number;
-  setLimits(head: number, headers: number, line: number, target: number, body: number, chunkExt: number): number;
+  setLimits(head: number, headers: number, line: number, target: number, body: number, chunkExt: number, method: number): number;
   recvBuffer(): number;
   outBuffer(): number;
   stageBuffer(): number;
@@ -71,6 +71,8 @@ export interface ParserLimits {
   maxBodyBytes?: number;
   /** Chunk extensions of one chunk, bytes. Default 4 KiB. */
   maxChunkExtension?: number;
+  /** Method token, bytes; a longer one is refused with 501. Default 32. */
+  maxMethodBytes?: number;
 }
 
 export interface ParserOptions {
@@ -196,15 +198,16 @@ export class ParserInstance {
       maxTargetBytes: limits.maxTargetBytes ?? LIMITS.MAX_TARGET_BYTES,
       maxBodyBytes: limits.maxBodyBytes ?? LIMITS.MAX_BODY_BYTES,
       maxChunkExtension: limits.maxChunkExtension ?? LIMITS.MAX_CHUNK_EXTENSION,
+      maxMethodBytes: limits.maxMethodBytes ?? LIMITS.MAX_METHOD_BYTES,
     };
     const r = this.x.setLimits(
       values.maxHeadBytes, values.maxHeaders, values.maxHeaderLine, values.maxTargetBytes, values.maxBodyBytes,
-      values.maxChunkExtension,
+      values.maxChunkExtension, values.maxMethodBytes,
     );
     if (r < 0) {
       const caps = `maxHeadBytes 1-${LIMITS.MAX_HEAD_BYTES_CAP}, maxHeaders 0-${REGIONS.MAX_FIELDS}, ` +
         `maxHeaderLine and maxTargetBytes 1-${REGIONS.RECV_CAPACITY}, maxBodyBytes a whole number up to 2^53-1, ` +
-        `maxChunkExtension 1-${LIMITS.MAX_CHUNK_EXTENSION_CAP}`;
+        `maxChunkExtension 1-${LIMITS.MAX_CHUNK_EXTENSION_CAP}, maxMethodBytes 1-${REGIONS.RECV_CAPACITY}`;
       throw new RangeError(`parser limits out of range (${JSON.stringify(values)}); allowed: ${caps}`);
     }
   }
@@ -490,6 +493,19 @@ export class RequestStream {
     return this.phase === STOPPED;
   }
 
+  /** During a head() callback: where the bytes after that head begin and end in the receive region. */
+  private restFrom = 0;
+  private restTo = 0;
+
+  /**
+   * Only during a head() callback: stops parsing and returns a copy of the
+   * bytes that followed that head in this input (a protocol switch's first bytes).
+   */
+  takeRest(): Uint8Array {
+    this.stop();
+    return this.parser.bytes.slice(this.restFrom, this.restTo);
+  }
+
   /** Whether a message has begun and not ended. */
   get inMessage(): boolean {
     return this.phase === IN_LENGTH || this.phase === IN_CHUNKED || this.carry !== null;
@@ -519,6 +535,8 @@ export class RequestStream {
           this.phase = IN_LENGTH;
           this.remaining = head.contentLength;
         }
+        this.restFrom = base + off;
+        this.restTo = base + len;
         this.on.head(head);
         if (this.phase === AT_HEAD) this.on.end(null);
       } else if (this.phase === IN_LENGTH) {

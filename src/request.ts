@@ -38,6 +38,25 @@ export class Request implements AsyncIterable<Uint8Array> {
   get headers(): Fields {
     return this.head.headers;
   }
+  /**
+   * The host the request is for: an absolute-form target's authority, which
+   * wins over the Host field (RFC 9112 §3.2.2), else the Host field ("" when absent).
+   */
+  get host(): string {
+    const target = this.target;
+    const first = target.charCodeAt(0);
+    if (first !== 0x2f && first !== 0x2a && this.method !== "CONNECT") {
+      const start = target.indexOf("//");
+      if (start > 0) {
+        let end = start + 2;
+        while (end < target.length && !"/?#".includes(target[end])) end++;
+        const authority = target.slice(start + 2, end);
+        return authority.slice(authority.lastIndexOf("@") + 1);
+      }
+    }
+    return this.headers.get("host") ?? "";
+  }
+
   /** The target's path, without the query (for absolute-form, the URI's path). */
   get path(): string {
     const target = this.target;

@@ -4,6 +4,7 @@
 import { FRAMING, HEAD } from "./abi.js";
 import type { ParserInstance, RequestHead } from "./parser.js";
 import { close } from "./syscalls.js";
+import type { Tunnel } from "./tunnel.js";
 
 /**
  * A byte range of an open file, sent by sendfile(2). It owns the descriptor:
@@ -53,6 +54,8 @@ export interface ResponseSink {
   drained(res: Response): Promise<void>;
   /** Closes the connection at once: the response cannot be completed. */
   destroy(): void;
+  /** The connection becomes a tunnel once `res` (a 101) is sent; throws if `res` may not switch. */
+  switchProtocols(res: Response): Tunnel;
 }
 
 /** How a connection starts a response. */
@@ -291,6 +294,22 @@ export class Response {
     this.sink.destroy();
   }
 
+  /**
+   * For a request that asked to switch protocols and reached the server's
+   * upgrade hook: answers "101 Switching Protocols" with these fields (plus
+   * Connection: upgrade, and the request's Upgrade unless given) and returns
+   * the tunnel the connection becomes.
+   */
+  upgrade(headers?: OutgoingFields): Tunnel {
+    if (this.headersSent || this.finished) throw new Error("upgrade() needs a response whose head has not been sent");
+    const tunnel = this.sink.switchProtocols(this);
+    this.writeHead(101, headers);
+    if (!this.hasHeader("upgrade")) this.setHeader("Upgrade", this.request.headers.get("upgrade") ?? "");
+    this.setHeader("Connection", "Upgrade");
+    this.end();
+    return tunnel;
+  }
+
   /** Forgets status and headers, to answer with an error instead (only before the head is sent). */
   reset(status: number): void {
     this.status = status;
@@ -323,7 +342,8 @@ export class Response {
       if (lower === "content-length") declaredLength = Number(field[1]);
       else if (lower === "transfer-encoding") continue; // framing is ours to choose
       else if (lower === "connection") {
-        if (/(^|[\s,])close($|[\s,])/i.test(field[1])) this.closes = true;
+        if (status === 101) fields.push(field);
+        else if (/(^|[\s,])close($|[\s,])/i.test(field[1])) this.closes = true;
       } else {
         if (lower === "date") flags &= ~HEAD.DATE;
         fields.push(field);
@@ -344,7 +364,7 @@ export class Response {
     } else {
       this.closes = true; // HTTP/1.0 without a length: the close ends the body
     }
-    if (this.sink.closing) this.closes = true;
+    if (this.sink.closing && status !== 101) this.closes = true;
     if (this.closes) flags |= HEAD.CLOSE;
     else if (this.request.minorVersion === 0) flags |= HEAD.KEEP_ALIVE;
     const n = this.sink.serializeHead(status, this.statusMessage, fields, framing, length, flags);

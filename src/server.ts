@@ -3,6 +3,7 @@
 import { BodyError } from "./body.js";
 import { Connection, type ConnectionHost } from "./connection.js";
 import { Cork } from "./cork.js";
+import { Origin, type OriginOptions } from "./origin.js";
 import { closeListener, inheritedListeners, openListener, resolveHost, type ListenOptions, type Listening } from "./listener.js";
 import { listenWithHandover, type Successor } from "./handover.js";
 import { fromFetch, type FetchHandler } from "./fetch.js";
@@ -33,9 +34,17 @@ export interface Timeouts {
   close?: number;
 }
 
-export interface ServeOptions extends ListenOptions {
+export interface ServeOptions extends ListenOptions, OriginOptions {
   /** The request handler; or give `fetch` instead. */
   handler?: Handler;
+  /**
+   * Requests that ask to switch protocols (Upgrade with Connection: upgrade,
+   * HTTP/1.1, no body) come here instead of the handler: answer as a handler
+   * does (the connection then closes after the response), or call
+   * res.upgrade() to answer 101 and take the connection's bytes. Without it,
+   * Upgrade is ignored and the handler serves the request (RFC 9110 §7.8).
+   */
+  upgrade?: Handler;
   /** A web-standard handler: (Request, info) => Response. */
   fetch?: FetchHandler;
   /**
@@ -78,6 +87,8 @@ export class Server implements ConnectionHost {
   readonly proxyProtocol: boolean;
   private readonly connections = new Set<Connection>();
   private readonly handler: Handler;
+  private readonly upgradeHandler: Handler | null;
+  private readonly origin: Origin;
   private readonly onError: (error: unknown) => void;
   private readonly timeouts: Required<Timeouts>;
   private readonly maxConnections: number;
@@ -102,6 +113,8 @@ export class Server implements ConnectionHost {
     this.loop = new EventLoop();
     this.proxyProtocol = options.proxyProtocol ?? false;
     this.handler = options.handler ?? fromFetch(options.fetch!);
+    this.upgradeHandler = options.upgrade ?? null;
+    this.origin = new Origin(options);
     if (options.fetch !== undefined && options.lightResponse !== false) installLightResponse();
     this.onError = options.onError ?? ((error) => console.error("simplenet:", error));
     this.maxConnections = options.limits?.maxConnections ?? 10000;
@@ -178,9 +191,14 @@ export class Server implements ConnectionHost {
     }, ACCEPT_RETRY_MS);
   }
 
-  dispatch(req: Request, res: Response): void {
+  get upgrades(): boolean {
+    return this.upgradeHandler !== null;
+  }
+
+  dispatch(req: Request, res: Response, upgrade: boolean): void {
+    if (this.origin.answers(req, res)) return;
     try {
-      const result = this.handler(req, res);
+      const result = (upgrade ? this.upgradeHandler! : this.handler)(req, res);
       if (result !== undefined && typeof (result as Promise<void>).then === "function") {
         (result as Promise<void>).then(undefined, (error: unknown) => this.handlerFailed(res, error));
       }
@@ -189,10 +207,19 @@ export class Server implements ConnectionHost {
     }
   }
 
+  reportError(error: unknown): void {
+    this.onError(error);
+  }
+
   /** A handler threw or rejected: 500 if nothing was sent yet, else cut the response short. */
   private handlerFailed(res: Response, error: unknown): void {
-    // A body that could not be read has been answered (400, 408) or its client is gone: nothing to report.
-    if (res.finished && error instanceof BodyError) return;
+    // A body that could not be read is the client's doing (cut short, too
+    // large, timed out): answered with its own status, never reported.
+    if (error instanceof BodyError) {
+      if (res.finished) return;
+      if (res.headersSent) return res.abort();
+      return res.fail(error.status, `${error.message}\n`);
+    }
     this.onError(error);
     if (res.finished) return;
     if (res.headersSent) return res.abort();

@@ -51,10 +51,11 @@ for (const { build, instance, x } of instances) {
       ["writeChunkHeader in the receive region", () => x.writeChunkHeader(recv, 10), [E.BAD_ARGUMENT]],
       ["writeChunkHeader at the output region's end", () => x.writeChunkHeader(out + REGIONS.OUT_CAPACITY - 15, 10), [E.BAD_ARGUMENT]],
       ["writeChunkHeader of a negative size", () => x.writeChunkHeader(out, -1), [E.BAD_ARGUMENT]],
-      ["setLimits with a head larger than half the receive region", () => x.setLimits(REGIONS.RECV_CAPACITY, 100, 8192, 8192, 1e6, 4096), [E.BAD_ARGUMENT]],
-      ["setLimits with more headers than the table", () => x.setLimits(16384, REGIONS.MAX_FIELDS + 1, 8192, 8192, 1e6, 4096), [E.BAD_ARGUMENT]],
+      ["setLimits with a head larger than half the receive region", () => x.setLimits(REGIONS.RECV_CAPACITY, 100, 8192, 8192, 1e6, 4096, 32), [E.BAD_ARGUMENT]],
+      ["setLimits with more headers than the table", () => x.setLimits(16384, REGIONS.MAX_FIELDS + 1, 8192, 8192, 1e6, 4096, 32), [E.BAD_ARGUMENT]],
       ["setLimits with a NaN body limit", () => x.setLimits(16384, 100, 8192, 8192, NaN, 4096), [E.BAD_ARGUMENT]],
-      ["setLimits with a huge line limit", () => x.setLimits(16384, 100, 0x7fffffff, 8192, 1e6, 4096), [E.BAD_ARGUMENT]],
+      ["setLimits with a zero method limit", () => x.setLimits(16384, 100, 8192, 8192, 1e6, 4096, 0), [E.BAD_ARGUMENT]],
+      ["setLimits with a huge line limit", () => x.setLimits(16384, 100, 0x7fffffff, 8192, 1e6, 4096, 32), [E.BAD_ARGUMENT]],
     ];
     const memory = new Uint8Array(x.memory.buffer);
     const result = [x.resultTable(), x.resultTable() + RESULT.SIZE * 4];

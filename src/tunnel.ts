@@ -1,0 +1,74 @@
+// A connection after "101 Switching Protocols": raw bytes both ways, for the
+// protocol the upgrade named (WebSocket builds on this). Reads arrive as
+// views of the receive region, valid during the ondata call; writes go
+// through the connection's outbox, so back-pressure and the cork apply.
+
+/** What a tunnel needs from its connection. */
+export interface TunnelHost {
+  readonly remote: { address: string; port: number };
+  /** Sends now what the kernel takes, queues the rest; false when some was queued. */
+  send(parts: Uint8Array[]): boolean;
+  readonly bufferedAmount: number;
+  /** Sends what is queued, then shuts the write side and closes once the peer has too (or after a linger). */
+  end(): void;
+  destroy(): void;
+  /** Batches the writes `fn` makes into one write. */
+  cork(fn: () => void): void;
+}
+
+export class Tunnel {
+  /** The peer's bytes: a view valid only during the call. */
+  ondata: (bytes: Uint8Array) => void = () => {};
+  /** The peer shut its write side. */
+  onend: () => void = () => {};
+  /** The connection is closed (after end(), destroy(), a reset, or the server's close). */
+  onclose: () => void = () => {};
+  /** Everything queued has been handed to the kernel. */
+  ondrain: () => void = () => {};
+  /** The server is closing: end the protocol politely (the default ends the tunnel). */
+  onshutdown: () => void = () => this.end();
+  private closedFlag = false;
+
+  constructor(private readonly host: TunnelHost) {}
+
+  get remote(): { address: string; port: number } {
+    return this.host.remote;
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Bytes queued that the kernel has not taken yet. */
+  get bufferedAmount(): number {
+    return this.host.bufferedAmount;
+  }
+
+  /** Writes bytes (copied if the kernel cannot take them now); false when some are queued: wait for ondrain. */
+  write(bytes: Uint8Array | Uint8Array[]): boolean {
+    if (this.closedFlag) return false;
+    return this.host.send(Array.isArray(bytes) ? bytes : [bytes]);
+  }
+
+  /** Batches the writes `fn` makes into one system call. */
+  cork(fn: () => void): void {
+    this.host.cork(fn);
+  }
+
+  /** Sends what is queued, then closes the connection in an orderly way. */
+  end(): void {
+    if (!this.closedFlag) this.host.end();
+  }
+
+  /** Closes the connection now; queued bytes are dropped. */
+  destroy(): void {
+    if (!this.closedFlag) this.host.destroy();
+  }
+
+  /** Called by the connection once it has closed. */
+  markClosed(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.onclose();
+  }
+}
