@@ -275,7 +275,8 @@ function receiveOne(loop: EventLoop, fd: number, timeoutMs: number, from: string
         resolve({ message, fds });
       }
     };
-    const timer = setTimeout(() => finish(new Error(`handover: no answer from ${from} in ${timeoutMs} ms`)), timeoutMs);
+    // Unreferenced: the server's poller is what keeps the process alive.
+    const timer = setTimeout(() => finish(new Error(`handover: no answer from ${from} in ${timeoutMs} ms`)), timeoutMs).unref();
     loop.add(fd, K.EPOLLIN, {
       ready: () => {
         for (;;) {
