@@ -1,85 +1,161 @@
-// npm run fuzz -- [--seconds N] [--target request|chunked|response] [--seed N]
+// npm run fuzz -- [--seconds N] [--target request|chunked|response] [--seed N] [--corpus DIR]
+// npm run fuzz -- --target request --input FILE...   (runs the oracles on saved inputs)
+// npm run fuzz:minimize                               (rewrites the committed seeds, fuzz/corpus/)
+//
 // Coverage-guided fuzzing of the wasm parser. Exits 1 when an oracle broke:
-// each such input is saved in fuzz/findings/ and printed JSON-escaped.
-import { mkdirSync, writeFileSync } from "node:fs";
+// each such input is printed JSON-escaped and saved in fuzz/findings/. A run
+// starts from the committed seeds plus the working corpus in the cache
+// folder (--corpus, default node_modules/.cache/simplenet-fuzz/) and leaves
+// its corpus there; it writes nothing that git tracks.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
 import { buildParser } from "./build.ts";
 import { Fuzzer } from "./engine.ts";
 import { HTTP_DICTIONARY, Random } from "./mutate.ts";
-import { chunkedBodies, fileName, llhttpInputs, readCorpus, writeCorpus } from "./seeds.ts";
-import { TARGETS, execute, loadBuilds, type TargetName } from "./targets.ts";
+import { DEFAULT_WORK_DIR, FINDINGS_DIR, fileName, readCorpus, seedDir, writeCorpus } from "./seeds.ts";
+import { TARGETS, findTarget, loadBuilds, type Target } from "./targets.ts";
 
 const MAX_LENGTH = 2048;
 const REPORT_EVERY_MS = 5000;
 /** Findings printed and saved; past this many, only counted. */
 const MAX_FINDINGS_SHOWN = 20;
 
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
   options: {
     seconds: { type: "string", default: "60" },
-    target: { type: "string", default: "request" },
+    target: { type: "string" },
     seed: { type: "string" },
+    corpus: { type: "string" },
+    input: { type: "boolean", default: false },
+    minimize: { type: "boolean", default: false },
   },
+  allowPositionals: true,
 });
-const target = values.target as TargetName;
-if (!TARGETS.includes(target)) throw new Error(`--target must be one of ${TARGETS.join(", ")}`);
 const seconds = Number(values.seconds);
-const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 0xffffffff;
+if (!(seconds >= 0)) throw new Error("--seconds must be a number");
+const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : Math.floor(Math.random() * 0xffffffff);
+const workDir = values.corpus !== undefined ? pathToFileURL(resolve(values.corpus) + "/") : DEFAULT_WORK_DIR;
+const relative = (url: URL): string => url.pathname.replace(new URL("../", import.meta.url).pathname, "");
 
 const build = buildParser();
 const builds = loadBuilds(build);
 const random = new Random(seed);
-const fuzzer = new Fuzzer({
-  counters: builds.counters,
-  execute: (input) => execute(target, builds, random, input),
-  random,
-  dictionary: HTTP_DICTIONARY,
-  maxLength: MAX_LENGTH,
-  guided: true,
-});
 
-// llhttp's inputs are seeds at fuzz time only: never saved into the corpus.
-const shared = target === "request" ? llhttpInputs() : target === "chunked" ? chunkedBodies(llhttpInputs()) : [];
-const saved = readCorpus(target);
-console.log(`target ${target}, seed ${seed}, ${build.probes} probes; seeds: ${saved.length} saved, ${shared.length} from llhttp's tests`);
+function fuzzerFor(target: Target): Fuzzer {
+  return new Fuzzer({
+    counters: builds.counters,
+    execute: (input) => target.execute(builds, random, input),
+    random,
+    dictionary: HTTP_DICTIONARY,
+    maxLength: MAX_LENGTH,
+    guided: true,
+  });
+}
 
-const started = performance.now();
-fuzzer.seed([...saved, ...shared]);
-const line = (): string => {
-  const elapsed = (performance.now() - started) / 1000;
-  return `${elapsed.toFixed(0)}s: ${fuzzer.execs} execs (${Math.round(fuzzer.execs / elapsed)}/s), ` +
-    `${fuzzer.edges}/${build.probes} edges, corpus ${fuzzer.corpus.length}, findings ${fuzzer.findings.length}`;
-};
-console.log(`seeded: ${line()}`);
+/** Committed seeds, then the working corpus, then the target's own (llhttp's inputs): each input once. */
+function seedsOf(target: Target): { all: Uint8Array[]; own: Set<string>; counts: string } {
+  const committed = readCorpus(seedDir(target.name));
+  const working = readCorpus(new URL(`${target.name}/`, workDir));
+  const own = target.seeds?.() ?? [];
+  const seen = new Set<string>();
+  const all = [...committed, ...working, ...own].filter((input) => {
+    const name = fileName(input);
+    return !seen.has(name) && (seen.add(name), true);
+  });
+  return {
+    all, own: new Set(own.map(fileName)),
+    counts: `${committed.length} committed, ${working.length} in ${relative(workDir)}${target.name}/, ${own.length} from llhttp's tests`,
+  };
+}
 
-const deadline = started + seconds * 1000;
-let nextReport = performance.now() + REPORT_EVERY_MS;
-let reported = 0;
-while (performance.now() < deadline) {
-  for (let k = 0; k < 100; k++) fuzzer.step();
-  for (; reported < Math.min(fuzzer.findings.length, MAX_FINDINGS_SHOWN); reported++) {
-    const f = fuzzer.findings[reported];
+/** Prints the findings from `from` on (the first MAX_FINDINGS_SHOWN in all); where printing stopped. */
+function print(fuzzer: Fuzzer, from: number): number {
+  const to = Math.min(fuzzer.findings.length, MAX_FINDINGS_SHOWN);
+  for (let k = from; k < to; k++) {
+    const f = fuzzer.findings[k];
     console.log(`FINDING ${JSON.stringify(String.fromCharCode(...f.input))}\n  ${f.violation}`);
   }
-  if (performance.now() >= nextReport) {
-    console.log(line());
-    nextReport += REPORT_EVERY_MS;
-  }
+  return Math.max(from, to);
 }
 
-const sharedNames = new Set(shared.map(fileName));
-const written = writeCorpus(target, fuzzer.corpus, sharedNames);
-const distinct = new Map(fuzzer.findings.slice(0, MAX_FINDINGS_SHOWN).map((f) => [fileName(f.input), f]));
-if (distinct.size > 0) {
-  const dir = new URL("findings/", import.meta.url);
-  mkdirSync(dir, { recursive: true });
+/** Saves the findings shown in fuzz/findings/ (git-ignored); how many files. */
+function save(target: Target, fuzzer: Fuzzer): number {
+  const distinct = new Map(fuzzer.findings.slice(0, MAX_FINDINGS_SHOWN).map((f) => [fileName(f.input), f]));
+  if (distinct.size === 0) return 0;
+  mkdirSync(FINDINGS_DIR, { recursive: true });
   for (const [name, f] of distinct) {
-    writeFileSync(new URL(`${target}-${name}.bin`, dir), f.input);
-    writeFileSync(new URL(`${target}-${name}.txt`, dir), `${JSON.stringify(String.fromCharCode(...f.input))}\n${f.violation}\n`);
+    writeFileSync(new URL(`${target.name}-${name}.bin`, FINDINGS_DIR), f.input);
+    writeFileSync(new URL(`${target.name}-${name}.txt`, FINDINGS_DIR), `${JSON.stringify(String.fromCharCode(...f.input))}\n${f.violation}\n`);
   }
+  return distinct.size;
 }
-console.log(`done: ${line()}`);
-console.log(`corpus: ${written} entries saved in fuzz/corpus/${target}/ (llhttp's own inputs are not saved)`);
-const found = fuzzer.findings.length;
-console.log(found === 0 ? "no oracle violations" : `${found} oracle violations; the first ${distinct.size} saved in fuzz/findings/`);
-process.exitCode = found === 0 ? 0 : 1;
+
+if (values.input) {
+  // The oracles on saved inputs (e.g. fuzz/findings/request-<hash>.bin).
+  const target = findTarget(values.target ?? "request");
+  let broken = 0;
+  for (const file of positionals) {
+    const violation = target.execute(builds, random, new Uint8Array(readFileSync(file)));
+    if (violation !== null) broken++;
+    console.log(`${file}: ${violation ?? "no oracle violations"}`);
+  }
+  process.exitCode = broken === 0 ? 0 : 1;
+} else if (values.minimize) {
+  // The committed seeds, made again from themselves and the working corpus: smallest first, only those that add coverage.
+  let found = 0;
+  for (const target of values.target !== undefined ? [findTarget(values.target)] : TARGETS) {
+    const fuzzer = fuzzerFor(target);
+    builds.counters.fill(0);
+    const seeds = seedsOf(target);
+    fuzzer.seed(seeds.all);
+    const written = writeCorpus(seedDir(target.name), fuzzer.corpus, seeds.own);
+    console.log(`${target.name}: ${seeds.counts}; ${written} kept in ${relative(seedDir(target.name))} (llhttp's own inputs are not saved)`);
+    found += fuzzer.findings.length;
+    print(fuzzer, 0);
+    save(target, fuzzer);
+  }
+  console.log(found === 0 ? "no oracle violations" : `${found} oracle violations; saved in ${relative(FINDINGS_DIR)}`);
+  process.exitCode = found === 0 ? 0 : 1;
+} else {
+  const target = findTarget(values.target ?? "request");
+  const fuzzer = fuzzerFor(target);
+  const seeds = seedsOf(target);
+  console.log(`target ${target.name}, seed ${seed}, ${seconds} s, ${build.probes} probes; seeds: ${seeds.counts}`);
+
+  const started = performance.now();
+  fuzzer.seed(seeds.all);
+  const line = (): string => {
+    const elapsed = (performance.now() - started) / 1000;
+    return `${elapsed.toFixed(0)}s: ${fuzzer.execs} execs (${Math.round(fuzzer.execs / elapsed)}/s), ` +
+      `${fuzzer.edges}/${build.probes} edges, corpus ${fuzzer.corpus.length}, findings ${fuzzer.findings.length}`;
+  };
+  console.log(`seeded: ${line()}`);
+
+  const deadline = started + seconds * 1000;
+  let nextReport = performance.now() + REPORT_EVERY_MS;
+  let shown = print(fuzzer, 0);
+  while (performance.now() < deadline) {
+    for (let k = 0; k < 100; k++) fuzzer.step();
+    shown = print(fuzzer, shown);
+    if (performance.now() >= nextReport) {
+      console.log(line());
+      nextReport += REPORT_EVERY_MS;
+    }
+  }
+
+  const saved = save(target, fuzzer);
+  const workTarget = new URL(`${target.name}/`, workDir);
+  const written = writeCorpus(workTarget, fuzzer.corpus, seeds.own);
+  console.log(`done: ${line()}`);
+  console.log(`corpus: ${written} entries in ${relative(workTarget)} (the committed seeds change only with npm run fuzz:minimize)`);
+  const found = fuzzer.findings.length;
+  if (found === 0) console.log(`no oracle violations (seed ${seed})`);
+  else {
+    console.log(`${found} oracle violations; the first ${saved} saved in ${relative(FINDINGS_DIR)}`);
+    console.log(`replay: npm run fuzz -- --target ${target.name} --input ${relative(FINDINGS_DIR)}${target.name}-<hash>.bin, ` +
+      `or the run: npm run fuzz -- --target ${target.name} --seed ${seed} --seconds ${seconds} (from the same corpus)`);
+  }
+  process.exitCode = found === 0 ? 0 : 1;
+}

@@ -1,28 +1,33 @@
-// Seed inputs: the saved corpus (fuzz/corpus/<target>/), and for the request
+// Seed inputs: the committed seeds (fuzz/corpus/<target>/), the working
+// corpus a previous run left in the cache folder, and for the request
 // targets the input blocks of llhttp's request tests, read from the shared
 // folder at fuzz time (never copied into the repository).
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import type { TargetName } from "./targets.ts";
 
 const root = new URL("../", import.meta.url);
 export const llhttpTests = new URL("../shared/llhttp-tests/request/", root);
 
-export function corpusDir(target: TargetName): URL {
+/** The committed seeds of a target: rewritten only by `npm run fuzz:minimize`. */
+export function seedDir(target: string): URL {
   return new URL(`fuzz/corpus/${target}/`, root);
 }
 
-export function readCorpus(target: TargetName): Uint8Array[] {
-  const dir = corpusDir(target);
+/** The working corpus's default home: git-ignored, kept between runs. */
+export const DEFAULT_WORK_DIR = new URL("node_modules/.cache/simplenet-fuzz/", root);
+
+/** Where failing inputs are saved (git-ignored). */
+export const FINDINGS_DIR = new URL("fuzz/findings/", root);
+
+export function readCorpus(dir: URL): Uint8Array[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).sort().map((f) => new Uint8Array(readFileSync(new URL(f, dir))));
+  return readdirSync(dir).filter((f) => f.endsWith(".bin")).sort().map((f) => new Uint8Array(readFileSync(new URL(f, dir))));
 }
 
 export const fileName = (input: Uint8Array): string => createHash("sha1").update(input).digest("hex").slice(0, 16);
 
-/** Replaces the saved corpus with `entries` (the minimised corpus), leaving out `exclude`d inputs. */
-export function writeCorpus(target: TargetName, entries: readonly Uint8Array[], exclude: ReadonlySet<string>): number {
-  const dir = corpusDir(target);
+/** Replaces the corpus in `dir` with `entries`, leaving out `exclude`d inputs; how many were written. */
+export function writeCorpus(dir: URL, entries: readonly Uint8Array[], exclude: ReadonlySet<string>): number {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   let written = 0;

@@ -1,15 +1,35 @@
-// What one execution does for each fuzz target, and its oracles.
+// The fuzz targets: what one execution does for each, and its oracles.
 // request: the input is a byte stream of requests. chunked: the input is the
 // body of a chunked request (a fixed head goes in front). response: the input
-// is decoded into serializeHead's arguments.
-import { ParserInstance, createParser } from "../src/parser.ts";
+// is decoded into serializeHead's arguments. A target is one entry of TARGETS.
+import { ParserInstance, createParser, type HeadError } from "../src/parser-node.ts";
 import type { ParserBuild } from "./build.ts";
-import { runStream, type Outcome, type SpanCheck } from "./stream.ts";
-import { compare, llhttpParse } from "./llhttp.ts";
+import { deferredHeadFault, driveStream, runKey, type SpanCheck } from "../test/support/stream.ts";
+import { compareWithLlhttp } from "../test/support/differences.ts";
 import type { Random } from "./mutate.ts";
+import { AbiTarget } from "./abi.ts";
+import { chunkedBodies, llhttpInputs } from "./seeds.ts";
 
-export type TargetName = "request" | "chunked" | "response";
-export const TARGETS: readonly TargetName[] = ["request", "chunked", "response"];
+export interface Target {
+  name: string;
+  /** Seeds used at fuzz time besides the saved corpus, and never saved into it (llhttp's test inputs). */
+  seeds?(): Uint8Array[];
+  /** The checks on one input: a description of each broken oracle, or null. */
+  execute(builds: Builds, random: Random, input: Uint8Array): string | null;
+}
+
+export const TARGETS: readonly Target[] = [
+  { name: "request", seeds: llhttpInputs, execute: (b, r, input) => checkRequests(b, r, input) },
+  { name: "chunked", seeds: () => chunkedBodies(llhttpInputs()), execute: (b, r, input) => checkRequests(b, r, join(CHUNKED_HEAD, input)) },
+  { name: "response", execute: (b, _r, input) => checkResponse(b, input) },
+  { name: "abi", execute: (b, _r, input) => b.abi.run(input) },
+];
+
+export function findTarget(name: string): Target {
+  const target = TARGETS.find((t) => t.name === name);
+  if (target === undefined) throw new Error(`--target must be one of ${TARGETS.map((t) => t.name).join(", ")}`);
+  return target;
+}
 
 export interface Builds {
   /** The instrumented build: coverage comes from its runs. */
@@ -18,6 +38,8 @@ export interface Builds {
   counters: Uint8Array;
   simd: ParserInstance;
   scalar: ParserInstance;
+  /** The ABI target, on the instrumented instance (see abi.ts). */
+  abi: AbiTarget;
 }
 
 export function loadBuilds(build: ParserBuild): Builds {
@@ -30,44 +52,30 @@ export function loadBuilds(build: ParserBuild): Builds {
     counters: new Uint8Array(buffer, build.counterBase, build.probes),
     simd: createParser({}, "simd"),
     scalar: createParser({}, "scalar"),
+    abi: new AbiTarget(instance, build.counterBase),
   };
 }
 
 export const CHUNKED_HEAD = ascii("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
 
-/** The checks on one input: a description of each broken oracle, or null. */
-export function execute(target: TargetName, builds: Builds, random: Random, input: Uint8Array): string | null {
-  if (target === "response") return checkResponse(builds, input);
-  const stream = target === "chunked" ? join(CHUNKED_HEAD, input) : input;
-  return checkRequests(builds, random, stream);
-}
-
 function checkRequests(builds: Builds, random: Random, input: Uint8Array): string | null {
   const problems: string[] = [];
-  const whole = runStream(builds.instrumented, [input], problems, builds.spans);
+  const checks = { problems, spans: builds.spans };
+  const whole = driveStream(builds.instrumented, [input], checks);
   const at = random.below(input.length + 1);
-  const split = runStream(builds.instrumented, [input.subarray(0, at), input.subarray(at)], problems, builds.spans);
-  if (!sameUpToDeferredError(whole, split)) problems.push(`split at ${at} differs: ${show(split)} vs whole ${show(whole)}`);
-  const simd = runStream(builds.simd, [input], problems);
-  if (show(simd) !== show(whole)) problems.push(`wasm/simplenet.wasm differs: ${show(simd)} vs fuzz build ${show(whole)}`);
-  const scalar = runStream(builds.scalar, [input], problems);
-  if (show(scalar) !== show(simd)) problems.push(`scalar build differs from SIMD: ${show(scalar)} vs ${show(simd)}`);
-  const verdict = compare(input, whole, llhttpParse(input));
+  const pieces = [input.subarray(0, at), input.subarray(at)];
+  const split = driveStream(builds.instrumented, pieces, checks);
+  if (runKey(split) !== runKey(whole) && !deferredHeadFault(builds.simd, pieces, whole, split)) {
+    problems.push(`split at ${at} differs: ${runKey(split)} vs whole ${runKey(whole)}`);
+  }
+  const simd = driveStream(builds.simd, [input], { problems });
+  if (runKey(simd) !== runKey(whole)) problems.push(`wasm/simplenet.wasm differs: ${runKey(simd)} vs fuzz build ${runKey(whole)}`);
+  const scalar = driveStream(builds.scalar, [input], { problems });
+  if (runKey(scalar) !== runKey(simd)) problems.push(`scalar build differs from SIMD: ${runKey(scalar)} vs ${runKey(simd)}`);
+  const verdict = compareWithLlhttp(input, simd, builds.simd);
   if ("unexplained" in verdict) problems.push(`llhttp disagrees: ${verdict.unexplained}`);
   return problems.length > 0 ? problems.join("; ") : null;
 }
-
-/**
- * A stream may defer a syntax error inside a head it has not seen the end of
- * (a retry only re-parses once the empty line arrives), so a split run that
- * stops in such a head, where the whole run already failed, is the same.
- */
-function sameUpToDeferredError(whole: Outcome, split: Outcome): boolean {
-  if (show(whole) === show(split)) return true;
-  return whole.error !== null && split.pending && JSON.stringify(split.messages) === JSON.stringify(whole.messages);
-}
-
-const show = (o: Outcome): string => JSON.stringify(o);
 
 // ---- response heads -------------------------------------------------------
 
@@ -110,8 +118,12 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 function checkResponse(builds: Builds, input: Uint8Array): string | null {
   const a = decodeHead(input);
   const results = [builds.instrumented, builds.simd, builds.scalar].map((p) => {
-    const n = p.serializeHead(a.status, a.reason, a.headers, a.framing, a.contentLength, a.flags, a.now);
-    return n < 0 ? `error ${n}` : latin1(p.bytes.subarray(p.out, p.out + n));
+    try {
+      const n = p.serializeHead(0, a.status, a.reason, a.headers, a.framing, a.contentLength, a.flags, a.now);
+      return latin1(p.bytes.subarray(p.out, p.out + n));
+    } catch (error) {
+      return `error ${(error as HeadError).error?.code ?? error}`;
+    }
   });
   if (results[1] !== results[0] || results[2] !== results[1]) return `builds differ: ${JSON.stringify(results)}`;
   const valid = a.status >= 100 && a.status <= 999 && FIELD_VALUE.test(a.reason) &&

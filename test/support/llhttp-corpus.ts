@@ -4,11 +4,12 @@
 // what method, target, version, headers, body and trailers, and how the
 // input ended.
 import { readFileSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { runInNewContext } from "node:vm";
-import { RequestStream, concat, type ParserInstance } from "../../src/parser.ts";
-import type { Message as StreamMessage } from "../../fuzz/stream.ts";
+import type { ParserInstance } from "../../src/parser.ts";
+import { driveStream, type Message as StreamMessage } from "./stream.ts";
 
 export interface CorpusCase {
   /** "file.md: heading", made unique within the corpus. */
@@ -19,7 +20,7 @@ export interface CorpusCase {
   log: string[];
 }
 
-/** A completed message as both parsers are compared on: the fuzzer's projection, less what llhttp's log does not show. */
+/** A completed message as both parsers are compared on: the stream driver's record, less what llhttp's log does not show. */
 export type Message = Omit<StreamMessage, "keepAlive" | "upgrade" | "end">;
 
 /**
@@ -33,10 +34,14 @@ export type Outcome = "end" | "incomplete" | "error" | "closed" | "upgrade";
 export interface Projection {
   messages: Message[];
   outcome: Outcome;
-  /** Our error code, when we rejected (not compared: llhttp's codes are its own). */
+  /** The error's name when it rejected (ours: abi.ts's; llhttp's: HPE_*); not compared, each parser's codes are its own. */
   code?: string;
   /** Where each completed message ended in the input (ours). */
   ends?: number[];
+  /** Ours: a message whose head was taken and whose body had not ended. */
+  partial?: Message | null;
+  /** Ours: where in the input the fault was found. */
+  errorAt?: number;
 }
 
 /** ../shared/llhttp-tests/ beside the checkout, or the folder SIMPLENET_LLHTTP_TESTS names. */
@@ -122,10 +127,15 @@ function spanText(printed: string): string {
   return String.fromCharCode(...new TextEncoder().encode(text));
 }
 
-// llhttp pauses (error 22/23) when a request switches protocols; that is not a rejection.
-const UPGRADE_PAUSES = new Set(["22", "23"]);
+/** llhttp's error names by number, from its constants (as undici ships them). */
+const LLHTTP_ERRORS: ReadonlyMap<string, string> = new Map(
+  Object.entries((createRequire(import.meta.url)("../../node_modules/undici/lib/llhttp/constants.js") as { ERROR: Record<string, number> }).ERROR)
+    .map(([name, code]) => [String(code), `HPE_${name}`]),
+);
+// llhttp pauses when a request switches protocols; that is not a rejection.
+const UPGRADE_PAUSES = new Set(["HPE_PAUSED_UPGRADE", "HPE_PAUSED_H2_UPGRADE"]);
 // llhttp's strict mode refuses bytes after a message that closes the connection.
-const DATA_AFTER_CLOSE = "5";
+const DATA_AFTER_CLOSE = "HPE_CLOSED_CONNECTION";
 
 /** The projection of an expected llhttp trace. */
 export function projectLog(log: readonly string[]): Projection {
@@ -163,9 +173,10 @@ export function projectLog(log: readonly string[]): Projection {
       messages.push(current!);
       current = null;
     } else if (entry.startsWith("error")) {
-      const code = /code=(\d+)/.exec(entry)?.[1] ?? "";
+      const number = /code=(\d+)/.exec(entry)?.[1] ?? "";
+      const code = LLHTTP_ERRORS.get(number) ?? `code ${number}`;
       outcome = UPGRADE_PAUSES.has(code) ? "upgrade" : code === DATA_AFTER_CLOSE ? "closed" : "error";
-      return { messages, outcome };
+      return { messages, outcome, code };
     }
   }
   return { messages, outcome: current !== null ? "incomplete" : outcome };
@@ -178,38 +189,29 @@ export function projectLog(log: readonly string[]): Projection {
  * Connection: upgrade).
  */
 export function projectStream(parser: ParserInstance, pieces: readonly Uint8Array[]): Projection {
-  const messages: Message[] = [];
-  let current: Message | null = null;
-  let outcome: Outcome | null = null;
-  let code = "";
-  const ends: number[] = [];
-  const stream: RequestStream = new RequestStream(parser, {
-    head(h) {
-      current = { method: h.method, target: h.target, version: h.version, headers: h.headers.toArray(), body: "", trailers: [] };
-      if (!h.keepAlive) outcome = "closed";
-      if (h.upgrade || h.method === "CONNECT") outcome = "upgrade";
-    },
-    data(chunk) {
-      current!.body += String.fromCharCode(...chunk);
-    },
-    end(trailers) {
-      current!.trailers = trailers ? trailers.toArray() : [];
-      messages.push(current!);
-      ends.push(stream.position);
-      current = null;
-      if (outcome !== null) stream.stop();
-    },
-    error(e) {
-      outcome = "error";
-      code = e.code;
-    },
-  });
-  for (const piece of pieces) stream.push(piece);
-  if (outcome === "error") return { messages, outcome, code, ends };
-  if (outcome === "upgrade" && current === null) return { messages, outcome, ends };
-  if (current !== null) return { messages, outcome: "incomplete", ends };
-  const rest = concat(pieces).subarray(stream.position);
-  const begun = rest.some((b) => b !== 0x0d && b !== 0x0a);
-  if (outcome === "closed") return { messages, outcome: begun ? "closed" : "end", ends };
+  const run = driveStream(parser, pieces, { stopAtClose: true });
+  const messages: Message[] = run.messages.map(project);
+  const ends = run.messages.map((m) => m.end);
+  const partial = run.partial === null ? null : project(run.partial);
+  if (run.error !== null) return { messages, outcome: "error", code: run.error.code, ends, partial, errorAt: run.error.at };
+  if (run.partial !== null) return { messages, outcome: "incomplete", ends, partial };
+  const last = run.messages.at(-1);
+  if (run.stopped && last !== undefined && (last.upgrade || last.method === "CONNECT")) return { messages, outcome: "upgrade", ends };
+  const begun = concat(pieces).subarray(run.position).some((b) => b !== 0x0d && b !== 0x0a);
+  if (run.stopped) return { messages, outcome: begun ? "closed" : "end", ends };
   return { messages, outcome: begun ? "incomplete" : "end", ends };
+}
+
+const project = (m: StreamMessage): Message => ({
+  method: m.method, target: m.target, version: m.version, headers: m.headers, body: m.body, trailers: m.trailers,
+});
+
+function concat(pieces: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

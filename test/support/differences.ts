@@ -1,0 +1,504 @@
+// Where our parser and llhttp (Node's, strict) may read the same bytes
+// differently, and why: ONE table, each entry with its RFC reason and a
+// predicate. The differential test (test/differential.test.ts), the llhttp
+// corpus test (test/conformance.test.ts) and the fuzzer's oracle
+// (fuzz/targets.ts) all explain a disagreement with it, and only with it: a
+// disagreement no entry's predicate matches is a failure (a finding).
+//
+// A predicate sees the point where the two part (`Parting`): the message
+// each made of the bytes there (or its rejection, or that it still waits),
+// the input, and our parser to ask how it judges other bytes. Predicates are
+// narrow on purpose: each matches the difference its reason describes, and
+// checks the bytes that make it so.
+import { LIMITS } from "../../src/abi.ts";
+import type { ParserInstance } from "../../src/parser.ts";
+import { LLHTTP_METHODS, llhttpParse, type LlhttpRun } from "./llhttp.ts";
+import { driveStream, endsConnection, type StreamRun } from "./stream.ts";
+import type { Projection } from "./llhttp-corpus.ts";
+
+/** A message as both parsers are compared on (keepAlive and upgrade where the reading knows them). */
+export interface Msg {
+  method: string;
+  target: string;
+  version: string;
+  headers: [string, string][];
+  body: string;
+  trailers: [string, string][];
+  keepAlive?: boolean;
+  upgrade?: boolean;
+}
+
+/** One parser's reading of a whole input. */
+export interface Reading {
+  /** The messages it completed. */
+  messages: readonly Msg[];
+  /** A message whose head it took and whose body had not ended. */
+  partial: Msg | null;
+  /** It rejected the message after the completed ones: the error's name (ours: abi.ts's; llhttp's: HPE_*), "" when not known. */
+  error: string | null;
+  /** Where in the input it found the fault (ours), or -1. */
+  errorAt: number;
+  /** The input ended inside a message. */
+  pending: boolean;
+  /** It stopped reading after its last message: that one closed the connection, or switched protocols. */
+  stopped: "closed" | "upgrade" | null;
+}
+
+/** One side where the two part. */
+export interface Side {
+  /** The message it made there: complete, or a head whose body had not ended (`complete` false); null when not even a head. */
+  message: Msg | null;
+  complete: boolean;
+  /** It rejected the message there: the error's name, "" when not known. */
+  error: string | null;
+  errorAt: number;
+  pending: boolean;
+  /** It stopped reading before this message (the one before closed the connection or switched protocols). */
+  stopped: "closed" | "upgrade" | null;
+}
+
+export interface Parting {
+  input: Uint8Array;
+  /** Where the message they part on begins in the input (after the messages both read alike). */
+  start: number;
+  /** The message both read alike just before, if any. */
+  previous: Msg | null;
+  ours: Side;
+  theirs: Side;
+  /** Our parser, to ask how it judges other bytes. */
+  parser: ParserInstance;
+}
+
+export interface Difference {
+  id: string;
+  /** Why we differ from llhttp here, with the RFC that says so. */
+  reason: string;
+  applies(p: Parting): boolean;
+  /** Cases of llhttp's own test corpus that differ for this reason (test/conformance.test.ts checks that they still do). */
+  corpus?: readonly string[];
+}
+
+// ---- what the predicates read -----------------------------------------------
+
+const latin1 = (bytes: Uint8Array, from = 0, to = bytes.length): string => Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString("latin1");
+
+const texts = new WeakMap<Parting, string>();
+/** The bytes from the parting message on (at most what a head may hold, and more is never needed). */
+function text(p: Parting): string {
+  let t = texts.get(p);
+  if (t === undefined) texts.set(p, (t = latin1(p.input, p.start, Math.min(p.input.length, p.start + LIMITS.MAX_HEAD_BYTES + 2048))));
+  return t;
+}
+
+/** The request line of the parting message (after the CRLFs skipped before a request), so far. */
+function requestLine(p: Parting): string {
+  const rest = text(p).replace(/^(\r\n)+/, "");
+  return rest.slice(0, rest.search(/\r?\n|\r|$/));
+}
+
+/** Its field lines, so far (up to the empty line; the last one may be unfinished). */
+function headLines(p: Parting): string[] {
+  const rest = text(p).replace(/^(\r\n)+/, "");
+  const end = rest.indexOf("\r\n\r\n");
+  return (end < 0 ? rest.replace(/\r$/, "") : rest.slice(0, end)).split("\r\n").slice(1).filter((l) => l !== "");
+}
+
+/** Its method token (up to the first SP). */
+const methodOf = (p: Parting): string => requestLine(p).split(" ")[0];
+/** Its target (between the first and second SP). */
+const targetOf = (p: Parting): string => requestLine(p).split(" ")[1] ?? "";
+
+const fields = (p: Parting, name: string): string[] =>
+  headLines(p).filter((l) => l.slice(0, l.indexOf(":")).toLowerCase() === name).map((l) => l.slice(l.indexOf(":") + 1).replace(/^[ \t]+|[ \t]+$/g, ""));
+
+/** The body bytes after the parting message's head, so far. */
+function bodyText(p: Parting): string {
+  const t = text(p);
+  const end = t.indexOf("\r\n\r\n");
+  return end < 0 ? "" : t.slice(end + 4);
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const VCHARS = /^[\x21-\x7e]+$/;
+const OWS = "[ \\t]*";
+const QUOTED = `"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x21-\\x7e\\x80-\\xff])*"`;
+const TOKEN_CHARS = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
+/** RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ). */
+const CHUNK_EXT = `(?:${OWS};${OWS}${TOKEN_CHARS}(?:${OWS}=${OWS}(?:${TOKEN_CHARS}|${QUOTED}))?)*`;
+const CHUNK_LINE = new RegExp(`^[0-9A-Fa-f]+(${CHUNK_EXT})$`);
+/** RFC 3986 §3.2.2 host [ ":" port ]: IP-literal, IPv4address or reg-name. */
+const URI_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?$/;
+/** RFC 3986 §3: an absolute URI's scheme, then anything a target may hold. */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]*$/;
+const FRAMING_FIELD = /^(content-length|transfer-encoding)$/i;
+const CLOSE = /(^|,)[ \t]*close[ \t]*(,|$)/i;
+
+/** Whether, after CRLF pairs, the message begins with a lone CR or LF. */
+function strayLineEnd(p: Parting): boolean {
+  let i = p.start;
+  while (p.input[i] === 0x0d && p.input[i + 1] === 0x0a) i += 2;
+  return p.input[i] === 0x0d || p.input[i] === 0x0a;
+}
+
+/** The line of the input that holds byte `at`. */
+function lineAt(input: Uint8Array, at: number): string {
+  let from = Math.min(at, input.length);
+  while (from > 0 && input[from - 1] !== 0x0a) from--;
+  let to = from;
+  while (to < input.length && input[to] !== 0x0d && input[to] !== 0x0a) to++;
+  return latin1(input, from, to);
+}
+
+/** The side took the message there (completed it, took its head, or still reads its head). */
+const takes = (s: Side): boolean => s.error === null && s.stopped === null && (s.message !== null || s.pending);
+const sameHead = (a: Msg, b: Msg): boolean =>
+  a.method === b.method && a.target === b.target && a.version === b.version && JSON.stringify(a.headers) === JSON.stringify(b.headers);
+
+/**
+ * Our verdict on the parting head if it ended where the input ends (its last
+ * line ended, then the empty line; a Host supplied if it has none): the
+ * error's name, or null when we would take it.
+ */
+function oursAtHeadEnd(p: Parting): string | null {
+  let head = text(p);
+  if (head.endsWith("\r")) head += "\n";
+  else if (!head.endsWith("\r\n")) head += "\r\n";
+  const judge = (h: string) => driveStream(p.parser, [Uint8Array.from(h + "\r\n", (c) => c.charCodeAt(0))]).error?.code ?? null;
+  const code = judge(head);
+  if (code !== "MISSING_HOST") return code;
+  const line = head.indexOf("\r\n", head.search(/[^\r\n]/));
+  return judge(head.slice(0, line + 2) + "Host: h\r\n" + head.slice(line + 2));
+}
+
+/** A chunk line as RFC 9112 §7.1.1 has it, or the beginning of one. */
+const chunkLineSoFar = (l: string): boolean => ["", "a", ";a", "=a", "\"", "a\""].some((more) => CHUNK_LINE.test(l + more));
+
+/** RFC 9112 §6.1, §6.3: a request's Transfer-Encoding is a list of codings (tokens, with parameters), chunked once and last. */
+function transferEncodingValid(value: string): boolean {
+  const codings = value.split(",").map((c) => c.trim()).filter((c) => c !== "");
+  const coding = new RegExp(`^${TOKEN_CHARS}(?:${OWS};${OWS}${TOKEN_CHARS}${OWS}=${OWS}(?:${TOKEN_CHARS}|${QUOTED}))*$`);
+  return codings.length > 0 && codings.every((c) => coding.test(c)) && codings.at(-1)!.toLowerCase() === "chunked" &&
+    codings.filter((c) => c.toLowerCase() === "chunked").length === 1;
+}
+
+/** Digits of the largest Content-Length we represent (2^53 - 1): 16. */
+const CONTENT_LENGTH_DIGITS = String(Number.MAX_SAFE_INTEGER).length;
+
+// ---- the table ------------------------------------------------------------------
+
+export const DIFFERENCES: readonly Difference[] = [
+  {
+    id: "missing-host",
+    reason: "RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host; llhttp does not look at Host",
+    applies: (p) => p.ours.error === "MISSING_HOST" && /^HTTP\/1\.1$/.test(requestLine(p).split(" ")[2] ?? "") && fields(p, "host").length === 0,
+  },
+  {
+    id: "bad-host",
+    reason: "RFC 9112 §3.2: a server must answer 400 to a request with more than one Host field line or an invalid one (RFC 3986 host[:port]); llhttp does not look at Host",
+    applies: (p) => (p.ours.error === "DUPLICATE_HOST" && fields(p, "host").length > 1) ||
+      (p.ours.error === "BAD_HOST" && fields(p, "host").some((h) => !URI_HOST.test(h))),
+  },
+  {
+    id: "method",
+    reason: "RFC 9110 §9.1: a method is any token (an unknown one is the application's to refuse, 501); llhttp knows a fixed list, and ties some names to RTSP",
+    applies: (p) => takes(p.ours) && /^HPE_INVALID_(METHOD|CONSTANT)$/.test(p.theirs.error ?? "") &&
+      TOKEN.test(methodOf(p)) && !LLHTTP_METHODS.has(methodOf(p)),
+    corpus: ["invalid.md: HTTP protocol and ANNOUNCE method", "invalid.md: Invalid method"],
+  },
+  {
+    id: "pri",
+    reason: "RFC 9113 §3.4: PRI * HTTP/2.0 is HTTP/2's connection preface, not an HTTP/1.1 request (we answer it 505 or 400, and take PRI with HTTP/1.x as any token method, RFC 9110 §9.1); llhttp waits for the rest of the preface, and refuses PRI with another version",
+    applies: (p) => methodOf(p) === "PRI" && !p.theirs.complete &&
+      (p.theirs.pending || p.theirs.stopped === "upgrade" || /^HPE_(PAUSED_H2_UPGRADE|INVALID_VERSION)$/.test(p.theirs.error ?? "")) &&
+      (takes(p.ours) || /^(VERSION_NOT_SUPPORTED|BAD_TARGET)$/.test(p.ours.error ?? "")),
+    corpus: ["method.md: PRI request HTTP2"],
+  },
+  {
+    id: "protocol",
+    reason: "RFC 9112 §2.3: HTTP-version is \"HTTP/\" DIGIT \".\" DIGIT; llhttp also reads RTSP/ and ICE/ request lines",
+    applies: (p) => p.ours.error === "BAD_VERSION" && /^(RTSP|ICE)\//.test(requestLine(p).split(" ")[2] ?? ""),
+    corpus: ["method.md: SOURCE request with ICE", "method.md: OPTIONS request with RTSP", "method.md: ANNOUNCE request with RTSP"],
+  },
+  {
+    id: "target-form",
+    reason: "RFC 9112 §3.2: the target's form must fit the method (asterisk-form only with OPTIONS, authority-form only and always with CONNECT, absolute-form a URI per RFC 3986); llhttp takes what its URL parser takes",
+    applies: (p) => p.ours.error === "BAD_TARGET" && !/ {2}/.test(requestLine(p)) && VCHARS.test(targetOf(p)) &&
+      (methodOf(p) === "CONNECT" || !targetOf(p).startsWith("/")),
+    corpus: ["method.md: M-SEARCH request"],
+  },
+  {
+    id: "spaces",
+    reason: "RFC 9112 §3: exactly one SP between method, target and version; llhttp takes several",
+    applies: (p) => /^(BAD_TARGET|BAD_VERSION)$/.test(p.ours.error ?? "") && / {2}/.test(requestLine(p)),
+  },
+  {
+    id: "http09",
+    reason: "RFC 9112 §2.3, §3: a request line has a version (HTTP/0.9's has none, and HTTP/1.1 servers need not take it); llhttp reads one, even with an empty target",
+    applies: (p) => /^(HTTP09|BAD_TARGET)$/.test(p.ours.error ?? "") && /^[^ ]+ [^ ]*$/.test(requestLine(p)) &&
+      text(p).replace(/^(\r\n)+/, "").length > requestLine(p).length,
+    corpus: ["sample.md: No HTTP version"],
+  },
+  {
+    id: "version",
+    reason: "RFC 9110 §15.6.6, RFC 9112 §2.3: only HTTP/1.0 and HTTP/1.1 are served (505 otherwise); llhttp takes any digit.digit",
+    applies: (p) => p.ours.error === "VERSION_NOT_SUPPORTED" && /^HTTP\/\d\.\d$/.test(requestLine(p).split(" ")[2] ?? "") &&
+      !/^HTTP\/1\.[01]$/.test(requestLine(p).split(" ")[2]),
+  },
+  {
+    id: "empty-lines",
+    reason: "RFC 9112 §2.2: a server skips empty lines (CRLF) before a request line; a lone CR or LF is not one (bare CR is invalid), and llhttp skips those too",
+    applies: (p) => /^(BARE_CR|BARE_LF|BAD_METHOD)$/.test(p.ours.error ?? "") && strayLineEnd(p),
+  },
+  {
+    id: "te-http10",
+    reason: "RFC 9112 §6.1: a server must treat a Transfer-Encoding in an HTTP/1.0 request as faulty framing and close; llhttp reads the chunked body",
+    applies: (p) => p.ours.error === "BAD_TRANSFER_ENCODING" && / HTTP\/1\.0$/.test(requestLine(p)) && fields(p, "transfer-encoding").length > 0,
+  },
+  {
+    id: "te-lines",
+    reason: "RFC 9112 §6.1, §11.2: Transfer-Encoding must be one field line ending in chunked; split over lines it is refused (a smuggling vector); llhttp combines the lines",
+    applies: (p) => p.ours.error === "BAD_TRANSFER_ENCODING" && fields(p, "transfer-encoding").length > 1,
+    corpus: ["transfer-encoding.md: POST with `chunked` as last transfer-encoding (multiple headers)"],
+  },
+  {
+    id: "te-coding",
+    reason: "RFC 9112 §6.1: a server answers 501 to a transfer coding it does not implement (only chunked is); llhttp passes the coded body on",
+    applies: (p) => p.ours.error === "UNSUPPORTED_TRANSFER_CODING" &&
+      fields(p, "transfer-encoding").some((v) => v.split(",").some((c) => c.trim() !== "" && c.trim().toLowerCase() !== "chunked")),
+    corpus: ["transfer-encoding.md: POST with `chunked` as last transfer-encoding"],
+  },
+  {
+    id: "te-value",
+    reason: "RFC 9112 §6.1, §6.3: a request's Transfer-Encoding must list transfer codings (tokens) with chunked once and last, else the body's length cannot be known and the server answers 400; llhttp reads such a body as not chunked, or as chunked when it ends in chunked",
+    applies: (p) => p.ours.error === "BAD_TRANSFER_ENCODING" && fields(p, "transfer-encoding").length === 1 &&
+      !transferEncodingValid(fields(p, "transfer-encoding")[0]),
+  },
+  {
+    id: "tunnel-body",
+    reason: "RFC 9112 §6.3: a CONNECT or Upgrade request's body is framed like any other; the parser reads (and judges) what its framing announces and switches nothing; llhttp hands what follows a CONNECT head to its caller, and Node's binding hands over the rest of an Upgrade request at the first fault in its body",
+    applies: (p) => {
+      const o = p.ours.message, t = p.theirs.message;
+      if (o === null || t === null || !(t.method === "CONNECT" || t.upgrade === true) || !sameHead(o, t)) return false;
+      if (p.theirs.complete) return t.body === "" && t.trailers.length === 0 && (o.body !== "" || !p.ours.complete);
+      return p.theirs.stopped === "upgrade";
+    },
+    corpus: ["method.md: CONNECT with body"],
+  },
+  {
+    id: "url",
+    reason: "RFC 3986 §3, RFC 9112 §3.2.2: an absolute-form target is any URI (a scheme of letters, digits, \"+\", \"-\", \".\"; a path without \"//\"; every VCHAR an origin-form path takes); llhttp's URL parser is narrower",
+    applies: (p) => takes(p.ours) && p.theirs.error === "HPE_INVALID_URL" && methodOf(p) !== "CONNECT" && ABSOLUTE_FORM.test(targetOf(p)),
+  },
+  {
+    id: "ows",
+    reason: "RFC 9110 §5.5, RFC 9112 §5: whitespace around a field value is not part of it, Content-Length's and Transfer-Encoding's too; llhttp refuses whitespace after those values",
+    applies: (p) => takes(p.ours) && /^HPE_INVALID_(CONTENT_LENGTH|TRANSFER_ENCODING)$/.test(p.theirs.error ?? "") &&
+      headLines(p).some((l) => /^(content-length|transfer-encoding):.*[ \t]$/i.test(l)),
+  },
+  {
+    id: "empty-list-elements",
+    reason: "RFC 9110 §5.6.1: a recipient ignores empty elements of a list (\"chunked,\" or \", chunked\"); llhttp refuses them in Transfer-Encoding",
+    applies: (p) => takes(p.ours) && p.theirs.error === "HPE_INVALID_TRANSFER_ENCODING" &&
+      fields(p, "transfer-encoding").some((v) => v.split(",").some((c) => c.trim() === "")),
+  },
+  {
+    id: "chunk-ext-bws",
+    reason: "RFC 9112 §7.1.1: whitespace (BWS) around \";\" and \"=\" of a chunk extension is allowed; strict llhttp refuses it",
+    applies: (p) => takes(p.ours) && /^HPE_(STRICT|INVALID_CHUNK_SIZE)$/.test(p.theirs.error ?? "") &&
+      bodyText(p).replace(/\r$/, "").split("\r\n").some((l) => /[ \t]/.test(l) && chunkLineSoFar(l)),
+  },
+  {
+    id: "chunk-ext-grammar",
+    reason: "RFC 9112 §7.1.1: a chunk extension is \";\" name [\"=\" value], the name a token and the value a token or quoted-string; llhttp lets \";;\", \"a=\" and the like through",
+    applies: (p) => p.ours.error === "BAD_CHUNK_EXTENSION" && p.ours.errorAt >= 0 && takes(p.theirs) &&
+      /^[0-9A-Fa-f]+;/.test(lineAt(p.input, p.ours.errorAt)) && !CHUNK_LINE.test(lineAt(p.input, p.ours.errorAt)),
+  },
+  {
+    id: "trailer-framing",
+    reason: "RFC 9110 §6.5.1, RFC 9112 §7.1.2: framing fields (Content-Length, Transfer-Encoding) are not processed from trailers, they are fields without effect there; llhttp applies its header rules to them and refuses the message",
+    applies: (p) => takes(p.ours) && /CONTENT_LENGTH|TRANSFER_ENCODING/.test(p.theirs.error ?? "") &&
+      trailerSection(p).some((l) => FRAMING_FIELD.test(l.slice(0, l.indexOf(":")))),
+  },
+  {
+    id: "trailer-connection",
+    reason: "RFC 9110 §6.5.1, §7.6.1: connection control is not taken from trailers (Connection is a field a trailer section must not be used for; a recipient does not merge trailers into the header section); llhttp takes \"Connection: close\" in trailers as closing and refuses the next request",
+    applies: (p) => p.theirs.error === "HPE_CLOSED_CONNECTION" && p.previous !== null &&
+      p.previous.trailers.some(([name, value]) => /^connection$/i.test(name) && CLOSE.test(value)) &&
+      !p.previous.headers.some(([name, value]) => /^connection$/i.test(name) && CLOSE.test(value)) && p.previous.version === "1.1",
+  },
+  {
+    id: "close-wins",
+    reason: "RFC 9112 §9.3, §9.6: the \"close\" connection option ends the connection after the response, whatever else Connection lists; in HTTP/1.0 llhttp lets keep-alive win",
+    applies: (p) => {
+      const m = p.ours.stopped === "closed" ? p.previous : p.ours.complete ? p.ours.message : null;
+      return m !== null && m.keepAlive !== true && m.headers.some(([name, value]) => /^connection$/i.test(name) && CLOSE.test(value)) &&
+        (p.theirs.stopped === null || p.theirs.message?.keepAlive === true);
+    },
+  },
+  {
+    id: "judged-at-head-end",
+    reason: "RFC 9112 §2.2, §6.3: a head is judged when it is complete (its lines as they end, then what its framing fields mean together: Content-Length with Transfer-Encoding, a repeated or malformed Content-Length), and we refuse this one once it ends; llhttp refuses at the first byte or field it cannot take",
+    applies: (p) => p.ours.pending && p.ours.message === null && p.theirs.error !== null && oursAtHeadEnd(p) !== null,
+    corpus: ["content-length.md: Error on `Content-Length` overflow", "content-length.md: Error on duplicate `Content-Length`"],
+  },
+  {
+    id: "limits",
+    reason: "RFC 9110 §5.4, §8.6, RFC 9112 §7.1: a server refuses (4xx) fields beyond its limits, and lengths it cannot represent; ours (abi.ts LIMITS; Content-Length and chunk sizes up to 2^53 - 1, Content-Length in at most 16 digits, leading zeros counted) are not llhttp's",
+    applies: (p) => {
+      switch (p.ours.error) {
+        case "TOO_MANY_HEADERS": return headLines(p).length > LIMITS.MAX_HEADERS || trailerLines(p) > LIMITS.MAX_HEADERS;
+        case "HEAD_TOO_LARGE": return p.ours.errorAt - p.start >= LIMITS.MAX_HEAD_BYTES;
+        case "HEADER_LINE_TOO_LONG": return headLines(p).some((l) => l.length > LIMITS.MAX_HEADER_LINE) || lineAt(p.input, p.ours.errorAt).length > LIMITS.MAX_HEADER_LINE;
+        case "TARGET_TOO_LONG": return targetOf(p).length > LIMITS.MAX_TARGET_BYTES;
+        case "BAD_CONTENT_LENGTH": return fields(p, "content-length").some((v) => /^\d+$/.test(v) &&
+          (v.length > CONTENT_LENGTH_DIGITS || Number(v) > Number.MAX_SAFE_INTEGER));
+        case "CHUNK_SIZE_OVERFLOW": return /^0*[0-9A-Fa-f]{14,}/.test(lineAt(p.input, p.ours.errorAt)) &&
+          parseInt(/^[0-9A-Fa-f]+/.exec(lineAt(p.input, p.ours.errorAt))![0], 16) > Number.MAX_SAFE_INTEGER;
+        default: return false;
+      }
+    },
+  },
+];
+
+/** The lines of the parting message's trailer section, so far: its chunked body walked chunk by chunk. */
+function trailerSection(p: Parting): string[] {
+  const body = bodyText(p);
+  for (let i = 0; ;) {
+    const eol = body.indexOf("\r\n", i);
+    const size = /^[0-9A-Fa-f]+/.exec(body.slice(i, eol < 0 ? body.length : eol));
+    if (eol < 0 || size === null) return [];
+    if (/^0+$/.test(size[0])) {
+      const rest = body.slice(eol + 2);
+      const end = rest.indexOf("\r\n\r\n");
+      return (end < 0 ? rest.replace(/\r$/, "") : rest.slice(0, end)).split("\r\n").filter((l) => l !== "");
+    }
+    i = eol + 2 + parseInt(size[0], 16) + 2;
+  }
+}
+
+/** Field lines of its trailer section. */
+const trailerLines = (p: Parting): number => trailerSection(p).length;
+
+export const byId = (id: string): Difference => {
+  const d = DIFFERENCES.find((x) => x.id === id);
+  if (d === undefined) throw new Error(`no difference ${id}`);
+  return d;
+};
+
+/** The entry that explains the parting, or null. */
+export function explain(p: Parting): Difference | null {
+  return DIFFERENCES.find((d) => d.applies(p)) ?? null;
+}
+
+// ---- comparing two readings ---------------------------------------------------
+
+export type Verdict = { agree: true } | { difference: Difference } | { unexplained: string };
+
+/** Each side at message `i`, the first the two do not both complete alike. */
+function sideAt(r: Reading, i: number): Side {
+  const message = r.messages[i];
+  if (message !== undefined) return { message, complete: true, error: null, errorAt: -1, pending: false, stopped: null };
+  if (r.stopped !== null) return { message: r.partial, complete: false, error: null, errorAt: -1, pending: false, stopped: r.stopped };
+  return { message: r.partial, complete: false, error: r.error, errorAt: r.errorAt, pending: r.pending, stopped: null };
+}
+
+/** Builds the parting at message `i` (ours' `ends` say where our messages ended). */
+export function partingAt(input: Uint8Array, i: number, ours: Reading, ends: readonly number[], theirs: Reading, parser: ParserInstance): Parting {
+  return {
+    input, start: i === 0 ? 0 : ends[i - 1], previous: i === 0 ? null : ours.messages[i - 1],
+    ours: sideAt(ours, i), theirs: sideAt(theirs, i), parser,
+  };
+}
+
+/** What of two messages differs (keepAlive where both readings know it), or null. */
+export function messageDifference(o: Msg, t: Msg): string | null {
+  for (const key of ["method", "target", "version", "body", "keepAlive"] as const) {
+    if (o[key] !== undefined && t[key] !== undefined && o[key] !== t[key]) return `${key} ${JSON.stringify(o[key])} vs llhttp ${JSON.stringify(t[key])}`;
+  }
+  for (const key of ["headers", "trailers"] as const) {
+    const a = JSON.stringify(o[key]), b = JSON.stringify(t[key]);
+    if (a !== b) return `${key} ${a} vs llhttp ${b}`;
+  }
+  return null;
+}
+
+const describe = (s: Side): string =>
+  s.error !== null ? `rejected it (${s.error})` : s.complete ? "read it" : s.stopped !== null ? `had stopped (${s.stopped})` :
+  s.pending ? (s.message !== null ? "took its head, waiting for the body" : "waiting for the rest of its head") : "saw no message";
+
+/**
+ * Compares the two readings message by message. Messages both complete must
+ * agree; where they part, one side decided (read the message or rejected it)
+ * and the other decided otherwise or not yet, and the table must explain
+ * it. Two sides that both rejected, or both still wait or saw nothing more,
+ * agree. After a message that closes the connection or switches protocols,
+ * nothing more is compared (our server closes; llhttp stops).
+ */
+export function compareReadings(input: Uint8Array, ours: Reading, ends: readonly number[], theirs: Reading, parser: ParserInstance): Verdict {
+  for (let i = 0; ; i++) {
+    const o = ours.messages[i];
+    const t = theirs.messages[i];
+    const explainAt = (what: string): Verdict => {
+      const p = partingAt(input, i, ours, ends, theirs, parser);
+      const d = explain(p);
+      return d !== null ? { difference: d } : { unexplained: `message ${i} (at ${p.start}): ${what}` };
+    };
+    if (o !== undefined && t !== undefined) {
+      const difference = messageDifference(o, t);
+      if (difference !== null) return explainAt(difference);
+      if (endsConnection(o as Required<Msg>) || endsConnection(t as Required<Msg>)) return { agree: true };
+      continue;
+    }
+    const a = sideAt(ours, i), b = sideAt(theirs, i);
+    // Both rejected the message, or both stopped reading, or we closed where llhttp refuses data after a close: alike.
+    if ((a.error !== null && b.error !== null) || (a.stopped !== null && b.stopped !== null)) return { agree: true };
+    if (a.stopped === "closed" && b.error === "HPE_CLOSED_CONNECTION") return { agree: true };
+    const decided = (s: Side) => s.complete || s.error !== null;
+    if (!decided(a) && !decided(b)) {
+      // Neither read nor rejected a message here: both wait, or saw nothing more; or one stopped and no request follows.
+      if (a.stopped === null && b.stopped === null) return { agree: true };
+      if (!hasRequestBytes(input, i === 0 ? 0 : ends[i - 1])) return { agree: true };
+    }
+    return explainAt(`ours ${describe(a)}; llhttp ${describe(b)}`);
+  }
+}
+
+function hasRequestBytes(input: Uint8Array, from: number): boolean {
+  for (let i = from; i < input.length; i++) if (input[i] !== 0x0d && input[i] !== 0x0a) return true;
+  return false;
+}
+
+// ---- the two parsers' readings ------------------------------------------------
+
+/** Our stream driver's run as a reading. */
+export function ourReading(run: StreamRun): Reading {
+  const last = run.messages.at(-1);
+  const stopped = run.stopped && last !== undefined ? (last.upgrade || last.method === "CONNECT" ? "upgrade" : "closed") : null;
+  return {
+    messages: run.messages, partial: run.partial, error: run.error?.code ?? null, errorAt: run.error?.at ?? -1,
+    pending: run.pending, stopped,
+  };
+}
+
+/** llhttp's run as a reading. */
+export function llhttpReading(run: LlhttpRun): Reading {
+  return {
+    messages: run.messages, partial: run.partial, error: run.error?.code ?? null, errorAt: -1, pending: run.pending,
+    stopped: run.upgraded ? "upgrade" : null,
+  };
+}
+
+/** Our run of a whole input (every message, not stopping at a close) against llhttp's reading of it. */
+export function compareWithLlhttp(input: Uint8Array, run: StreamRun, parser: ParserInstance): Verdict {
+  return compareReadings(input, ourReading(run), run.messages.map((m) => m.end), llhttpReading(llhttpParse(input)), parser);
+}
+
+/** A projection (test/support/llhttp-corpus.ts: ours from projectStream, llhttp's from its log) as a reading. */
+export function projectionReading(p: Projection): Reading {
+  return {
+    messages: p.messages, partial: p.partial ?? null,
+    error: p.outcome === "error" ? p.code ?? "" : p.outcome === "closed" && p.code !== undefined ? p.code : null,
+    errorAt: p.errorAt ?? -1, pending: p.outcome === "incomplete",
+    stopped: p.outcome === "upgrade" ? "upgrade" : p.outcome === "closed" && p.code === undefined ? "closed" : null,
+  };
+}

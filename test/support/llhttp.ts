@@ -1,0 +1,182 @@
+// Node's own HTTP parser, llhttp, driven as node:http drives it
+// (process.binding("http_parser"), strict: no leniency flags). The one place
+// that knows its binding and callbacks: the differential test, the fuzzer's
+// oracle and the parser benchmark all go through `Llhttp`.
+import { latin1 } from "../../src/fields.ts";
+import type { Message } from "./stream.ts";
+
+interface NodeParser {
+  [callback: number]: (...args: never[]) => unknown;
+  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
+  execute(data: Uint8Array): number | (Error & { code: string; reason: string; bytesParsed: number });
+}
+interface Binding {
+  HTTPParser: {
+    new (): NodeParser;
+    REQUEST: number;
+    kOnMessageBegin: number; kOnHeaders: number; kOnHeadersComplete: number; kOnBody: number;
+    kOnMessageComplete: number; kOnExecute: number; kLenientNone: number;
+  };
+  /** Method names by llhttp's method number. */
+  allMethods: string[];
+  /** The HTTP methods (its RTSP and ICE methods are not for HTTP/1.x). */
+  methods: string[];
+}
+
+function loadBinding(): Binding {
+  const quiet = process.noDeprecation;
+  process.noDeprecation = true; // process.binding is deprecated (DEP0111); this is the parser node:http uses, on purpose
+  try {
+    return (process as unknown as { binding(name: string): Binding }).binding("http_parser");
+  } finally {
+    process.noDeprecation = quiet;
+  }
+}
+
+const binding = loadBinding();
+const { HTTPParser } = binding;
+
+/** The HTTP methods llhttp knows. */
+export const LLHTTP_METHODS: ReadonlySet<string> = new Set(binding.methods);
+
+export interface LlhttpHead {
+  method: string;
+  target: string;
+  major: number;
+  minor: number;
+  /** Name, value, name, value, ... as node:http receives them. */
+  headers: string[];
+  upgrade: boolean;
+  keepAlive: boolean;
+}
+
+export interface LlhttpHandlers {
+  /** A message begins (its first byte after the CR and LF llhttp skips between requests). */
+  begin?(): void;
+  head(head: LlhttpHead): void;
+  body(chunk: Buffer): void;
+  /** Trailers as a flat list, like the head's. */
+  end(trailers: string[]): void;
+}
+
+export interface LlhttpError {
+  /** HPE_*, e.g. "HPE_INVALID_METHOD". */
+  code: string;
+  reason: string;
+  /** Bytes it parsed before the fault. */
+  offset: number;
+}
+
+/** One llhttp request parser: `reset()` starts a connection, `execute()` feeds it bytes. */
+export class Llhttp {
+  private readonly parser = new HTTPParser();
+  /** Header (or trailer) strings and URL pieces llhttp flushed before the head or message ended. */
+  private fields: string[] = [];
+  private url = "";
+  private inHead = false;
+
+  constructor(on: LlhttpHandlers) {
+    const p = this.parser;
+    p[HTTPParser.kOnMessageBegin] = () => {
+      on.begin?.();
+      this.fields = [];
+      this.url = "";
+      this.inHead = true;
+    };
+    // Called when llhttp flushes a long header list before the head ends, and for trailers.
+    p[HTTPParser.kOnHeaders] = ((headers: string[], url: string) => {
+      for (const h of headers) this.fields.push(h);
+      if (this.inHead) this.url += url;
+    }) as never;
+    p[HTTPParser.kOnHeadersComplete] = ((
+      major: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined,
+      _status: unknown, _message: unknown, upgrade: boolean, keepAlive: boolean,
+    ) => {
+      const flushed = this.fields;
+      this.fields = [];
+      this.inHead = false;
+      on.head({
+        method: binding.allMethods[method], target: this.url + (url ?? ""), major, minor,
+        headers: headers === undefined ? flushed : flushed.length === 0 ? headers : flushed.concat(headers), upgrade, keepAlive,
+      });
+      return 0;
+    }) as never;
+    p[HTTPParser.kOnBody] = on.body as never;
+    p[HTTPParser.kOnMessageComplete] = () => {
+      const trailers = this.fields;
+      this.fields = [];
+      on.end(trailers);
+    };
+    p[HTTPParser.kOnExecute] = () => {};
+    this.reset();
+  }
+
+  /** A fresh connection. */
+  reset(): void {
+    this.parser.initialize(HTTPParser.REQUEST, {}, 0, HTTPParser.kLenientNone);
+    this.fields = [];
+    this.url = "";
+    this.inHead = false;
+  }
+
+  /** Parses the bytes; the error, or the number of bytes parsed (less than given after an upgrade). */
+  execute(data: Uint8Array): number | LlhttpError {
+    if (data.length === 0) return 0; // node's binding returns nothing for no bytes
+    const r = this.parser.execute(data);
+    return typeof r === "number" ? r : { code: r.code, reason: r.reason, offset: r.bytesParsed };
+  }
+}
+
+export interface LlhttpRun {
+  messages: Message[];
+  /** A message whose head was taken and which had not ended. */
+  partial: Message | null;
+  error: LlhttpError | null;
+  /** The input ended inside a message. */
+  pending: boolean;
+  /** It stopped after a request that switches protocols: what follows is not HTTP to it. */
+  upgraded: boolean;
+}
+
+const pairs = (flat: readonly string[]): [string, string][] => {
+  const out: [string, string][] = [];
+  for (let k = 0; k < flat.length; k += 2) out.push([flat[k], flat[k + 1]]);
+  return out;
+};
+
+let run: { messages: Message[]; current: Message | null; body: string[]; begun: boolean };
+const recorder = new Llhttp({
+  begin() {
+    run.begun = true;
+  },
+  head(h) {
+    run.current = {
+      method: h.method, target: h.target, version: `${h.major}.${h.minor}`, headers: pairs(h.headers), body: "",
+      trailers: [], keepAlive: h.keepAlive, upgrade: h.upgrade, end: -1,
+    };
+    run.body = [];
+  },
+  body(chunk) {
+    run.body.push(latin1(chunk, 0, chunk.length));
+  },
+  end(trailers) {
+    const m = run.current!;
+    m.body = run.body.join("");
+    m.trailers = pairs(trailers);
+    run.messages.push(m);
+    run.current = null;
+    run.begun = false;
+  },
+});
+
+/** llhttp's reading of a whole input, on a fresh connection. (Its messages' `end` is not known: -1.) */
+export function llhttpParse(input: Uint8Array): LlhttpRun {
+  run = { messages: [], current: null, body: [], begun: false };
+  recorder.reset();
+  const r = recorder.execute(Buffer.from(input.buffer, input.byteOffset, input.length));
+  const error = typeof r === "number" ? null : r;
+  const partial = run.current as Message | null;
+  if (partial !== null) partial.body = run.body.join("");
+  const upgraded = error === null && typeof r === "number" && r < input.length;
+  return { messages: run.messages, partial, error, pending: error === null && !upgraded && run.begun, upgraded };
+}
