@@ -83,8 +83,35 @@ export const LIMIT_MAX_BODY_BYTES: f64 = 9007199254740991;
 export const LIMIT_MAX_CHUNK_EXTENSION: i32 = 4096;
 export const LIMIT_MAX_CHUNK_EXTENSION_CAP: i32 = 49152;
 
+// WebSocket frame table
+export const F_FIN: i32 = 0;
+export const F_RSV: i32 = 1;
+export const F_OPCODE: i32 = 2;
+export const F_MASKED: i32 = 3;
+export const F_MASK: i32 = 4;
+export const F_LENGTH_F64: i32 = 3;
+export const F_SIZE: i32 = 32;
+
+// WebSocket opcodes
+export const OP_CONTINUATION: i32 = 0;
+export const OP_TEXT: i32 = 1;
+export const OP_BINARY: i32 = 2;
+export const OP_CLOSE: i32 = 8;
+export const OP_PING: i32 = 9;
+export const OP_PONG: i32 = 10;
+
+// WebSocket RSV bits
+export const RSV_RSV1: i32 = 4;
+export const RSV_RSV2: i32 = 2;
+export const RSV_RSV3: i32 = 1;
+
+// WebSocket limits
+export const WS_MAX_CONTROL_PAYLOAD: i32 = 125;
+export const WS_MAX_HEADER: i32 = 14;
+
 // Error codes
 export const INCOMPLETE: i32 = -1;
+export const UTF8_INVALID: i32 = -1;
 export const E_BAD_METHOD: i32 = -2;
 export const E_BAD_TARGET: i32 = -3;
 export const E_BAD_VERSION: i32 = -4;
@@ -124,6 +151,12 @@ export const E_HEAD_OVERFLOW: i32 = -43;
 export const E_BAD_ARGUMENT: i32 = -50;
 export const E_BAD_CHUNK_STATE: i32 = -51;
 export const E_NO_HEAD_IN_PROGRESS: i32 = -52;
+export const E_WS_RESERVED_BITS: i32 = -60;
+export const E_WS_BAD_OPCODE: i32 = -61;
+export const E_WS_FRAGMENTED_CONTROL: i32 = -62;
+export const E_WS_CONTROL_TOO_LONG: i32 = -63;
+export const E_WS_UNMASKED: i32 = -64;
+export const E_WS_LENGTH_TOO_LARGE: i32 = -65;
 
 /** The host compares this with its own hash of src/abi.ts when it instantiates the module. */
-export const ABI_HASH: i32 = -2058363383;
+export const ABI_HASH: i32 = 1544667502;

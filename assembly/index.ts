@@ -1,7 +1,7 @@
 // The module's exports: the whole ABI a host sees (its constants are in
 // abi.ts, generated from src/abi.ts). No imports, no allocation; every
 // argument is checked against the region it names.
-import { RECV, OUT, STAGE, STAGE_TABLE, RESULT, CHUNK_STATE } from "./layout";
+import { RECV, OUT, STAGE, STAGE_TABLE, RESULT, CHUNK_STATE, FRAME_TABLE } from "./layout";
 import { ABI_HASH, E_BAD_ARGUMENT } from "./abi";
 import { configureRequestLimits } from "./request";
 import { configureChunkLimits, validChunkLimits } from "./chunked";
@@ -9,6 +9,8 @@ import { configureChunkLimits, validChunkLimits } from "./chunked";
 export { parseRequest } from "./request";
 export { decodeChunked, resetChunked } from "./chunked";
 export { serializeHead, beginHead, addFields, endHead, writeChunkHeader } from "./response";
+export { parseFrameHeader, unmaskPayload, writeFrameHeader } from "./websocket";
+export { validateUtf8 } from "./utf8";
 
 export function recvBuffer(): usize { return RECV; }
 export function outBuffer(): usize { return OUT; }
@@ -16,6 +18,7 @@ export function stageBuffer(): usize { return STAGE; }
 export function stageTable(): usize { return STAGE_TABLE; }
 export function resultTable(): usize { return RESULT; }
 export function chunkState(): usize { return CHUNK_STATE; }
+export function frameTable(): usize { return FRAME_TABLE; }
 /** The hash of the ABI this module was built from; the host refuses a module whose hash is not its own. */
 export function abiHash(): i32 { return ABI_HASH; }
 /** Whether this build scans with v128. */

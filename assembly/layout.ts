@@ -2,7 +2,7 @@
 // never grows (initial = maximum in asconfig.json), so a host's views of these
 // regions stay valid. Each region has one job, and every export checks that
 // what the host passes stays inside the region it names.
-import { RECV_CAPACITY, OUT_CAPACITY, STAGE_CAPACITY, MAX_FIELDS, PAD, R_SIZE, C_SIZE, SPAN_SLOTS } from "./abi";
+import { RECV_CAPACITY, OUT_CAPACITY, STAGE_CAPACITY, MAX_FIELDS, PAD, R_SIZE, C_SIZE, SPAN_SLOTS, F_SIZE } from "./abi";
 
 export const RECV = memory.data(RECV_CAPACITY + PAD, 16);
 export const OUT = memory.data(OUT_CAPACITY + PAD, 16);
@@ -10,6 +10,8 @@ export const STAGE = memory.data(STAGE_CAPACITY + PAD, 16);
 export const RESULT = memory.data(R_SIZE << 2, 16);
 export const STAGE_TABLE = memory.data(MAX_FIELDS * SPAN_SLOTS * 4, 16);
 export const CHUNK_STATE = memory.data(C_SIZE, 8);
+/** The WebSocket frame header parseFrameHeader read last. */
+export const FRAME_TABLE = memory.data(F_SIZE, 8);
 
 @inline export function setResult(slot: i32, value: i32): void {
   store<i32>(RESULT + (<usize>slot << 2), value);

@@ -64,6 +64,61 @@ export const CHUNK = {
 
 export const CHUNK_PHASE = { SIZE: 0, DATA: 1, DATA_END: 2, TRAILERS: 3, DONE: 4 } as const;
 
+/** WebSocket frame header (RFC 6455 §5.2), written by parseFrameHeader on success: byte offsets in a 32-byte table at frameTable(). */
+export const FRAME = {
+  /** i32 slot 0: 1 when FIN is set. */
+  FIN: 0,
+  /** i32 slot 1: the RSV bits as RSV1 = 4, RSV2 = 2, RSV3 = 1 (see RSV). */
+  RSV: 1,
+  /** i32 slot 2: OPCODE value. */
+  OPCODE: 2,
+  /** i32 slot 3: 1 when the payload is masked. */
+  MASKED: 3,
+  /** i32 slot 4: the masking key's 4 bytes as a little-endian u32, as they appear on the wire (0 when unmasked). */
+  MASK: 4,
+  /** f64 slot 3 (bytes 24-31): the payload length, 0 to 2^53 - 1. */
+  LENGTH_F64: 3,
+  /** Bytes in all. */
+  SIZE: 32,
+} as const;
+
+/** WebSocket opcodes (RFC 6455 §5.2); 3-7 and 11-15 are reserved, and refused. */
+export const OPCODE = { CONTINUATION: 0, TEXT: 1, BINARY: 2, CLOSE: 8, PING: 9, PONG: 10 } as const;
+
+/** The RSV bits of a frame as parseFrameHeader reports them and writeFrameHeader takes them: the RFC's bit order, RSV1 highest. */
+export const RSV = { RSV1: 4, RSV2: 2, RSV3: 1 } as const;
+
+/** WebSocket close codes (RFC 6455 §7.4.1) the codec's errors map to, and the others an endpoint sends. */
+export const CLOSE = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  UNSUPPORTED_DATA: 1003,
+  /** Never on the wire: a close frame without a code. */
+  NO_STATUS: 1005,
+  /** Never on the wire: the connection closed without a close frame. */
+  ABNORMAL: 1006,
+  INVALID_PAYLOAD: 1007,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  MANDATORY_EXTENSION: 1010,
+  INTERNAL_ERROR: 1011,
+  SERVICE_RESTART: 1012,
+  TRY_AGAIN_LATER: 1013,
+  BAD_GATEWAY: 1014,
+} as const;
+
+/** WebSocket wire limits. */
+export const WEBSOCKET = {
+  /** A control frame's payload, bytes (RFC 6455 §5.5). */
+  MAX_CONTROL_PAYLOAD: 125,
+  /** The longest frame header: 2 + 8 (64-bit length) + 4 (masking key). */
+  MAX_HEADER: 14,
+} as const;
+
+/** validateUtf8: the input is not UTF-8, and no continuation can make it so. */
+export const UTF8_INVALID = -1;
+
 /** How a message's body is framed (request result table; serializeHead's argument). */
 export const FRAMING = { NONE: 0, LENGTH: 1, CHUNKED: 2 } as const;
 
@@ -88,7 +143,11 @@ export const METHOD = {
 /** parseRequest: the head is not complete yet; call again with more bytes. decodeChunked returns 0 for this. */
 export const INCOMPLETE = -1;
 
-/** Every error code the module returns: [code, name, HTTP status, reason]. */
+/**
+ * Every error code the module returns: [code, name, status, reason]. The status
+ * is an HTTP status, except for the WebSocket frame errors (WS_*, -60 and
+ * below), where it is the close code (CLOSE) the endpoint closes with.
+ */
 export const ERRORS = [
   [-2, "BAD_METHOD", 400, "Invalid method"],
   [-3, "BAD_TARGET", 400, "Invalid request target"],
@@ -131,6 +190,13 @@ export const ERRORS = [
   [-50, "BAD_ARGUMENT", 500, "Argument outside the region or range it names"],
   [-51, "BAD_CHUNK_STATE", 500, "Invalid chunked decoder state"],
   [-52, "NO_HEAD_IN_PROGRESS", 500, "addFields or endHead without beginHead"],
+  // WebSocket frame headers (parseFrameHeader): the status column holds the close code.
+  [-60, "WS_RESERVED_BITS", CLOSE.PROTOCOL_ERROR, "RSV bit set that no extension allows"],
+  [-61, "WS_BAD_OPCODE", CLOSE.PROTOCOL_ERROR, "Reserved opcode"],
+  [-62, "WS_FRAGMENTED_CONTROL", CLOSE.PROTOCOL_ERROR, "Fragmented control frame"],
+  [-63, "WS_CONTROL_TOO_LONG", CLOSE.PROTOCOL_ERROR, "Control frame payload over 125 bytes"],
+  [-64, "WS_UNMASKED", CLOSE.PROTOCOL_ERROR, "Client frame not masked"],
+  [-65, "WS_LENGTH_TOO_LARGE", CLOSE.MESSAGE_TOO_BIG, "Payload length over 2^53 - 1"],
 ] as const;
 
 export type ErrorName = (typeof ERRORS)[number][1];
@@ -164,6 +230,7 @@ export const MAX_IOVECS = 64;
 /** Everything above, in one object: the generator writes it out and hashes it. */
 export const ABI = {
   REGIONS, RESULT, SPAN, CHUNK, CHUNK_PHASE, FRAMING, FLAG, HEAD, METHOD, INCOMPLETE, ERRORS, LIMITS, MAX_IOVECS,
+  FRAME, OPCODE, RSV, CLOSE, WEBSOCKET, UTF8_INVALID,
 } as const;
 
 /** FNV-1a (32-bit) of the ABI's canonical JSON; the module exports the same number as abiHash(). */

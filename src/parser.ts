@@ -212,6 +212,11 @@ export class ParserInstance {
     }
   }
 
+  /** @internal The module's exports, for src/frames.ts (the WebSocket codec, the one other file that knows them). */
+  get wasmExports(): WebAssembly.Exports {
+    return this.x as unknown as WebAssembly.Exports;
+  }
+
   /** Whether a stream is parsing the receive region right now. */
   get parsing(): boolean {
     return this.parsingNow;
