@@ -42,6 +42,8 @@ const LINGER_MS = 2000;
 /** At server shutdown, how long a connection that has sent nothing yet may still send its request. */
 const SHUTDOWN_GRACE_MS = 1000;
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+/** Tunnel reads land this far into the receive region: the bytes before are the tunnel's, to put a carried frame head in front. */
+export const TUNNEL_HEADROOM = 16;
 
 export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueHost, OutboxHost {
   readonly parser: ParserInstance;
@@ -159,7 +161,8 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   /** After a 101: the bytes go to the tunnel, as a view of the receive region valid during the call. */
   private onTunnelReadable(tunnel: Tunnel): void {
     const { parser } = this;
-    const n = read(this.fd, parser.bytes, parser.recv, parser.recvCapacity);
+    const at = parser.recv + TUNNEL_HEADROOM;
+    const n = read(this.fd, parser.bytes, at, parser.recvCapacity - TUNNEL_HEADROOM);
     if (n < 0) {
       if (n !== EAGAIN) this.destroy();
       return;
@@ -170,7 +173,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     parser.beginParse();
     this.batching = true;
     try {
-      this.outbox.corked(() => tunnel.ondata(parser.bytes.subarray(parser.recv, parser.recv + n)));
+      this.outbox.corked(() => tunnel.ondata(parser.bytes.subarray(at, at + n)));
     } catch (error) {
       this.host.reportError(error);
       this.destroy();
@@ -213,6 +216,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
       },
       destroy: () => this.destroy(),
       cork: (fn) => this.outbox.corked(fn),
+      place: (n) => this.host.cork.place(n),
     };
     const tunnel = new Tunnel(host);
     this.tunnel = tunnel;

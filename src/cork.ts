@@ -83,6 +83,19 @@ export class Cork {
   }
 
   /**
+   * A view of `n` bytes of the output region after the bytes the batch keeps
+   * (the batch is sent first when they do not fit), for the caller to fill
+   * and send at once; null when `n` exceeds what the region can lend.
+   */
+  place(n: number): Uint8Array | null {
+    const { parser } = this;
+    if (n > parser.outCapacity >> 1) return null;
+    if (this.used + n > parser.outCapacity) this.flush();
+    const at = parser.out + this.used;
+    return parser.bytes.subarray(at, at + n);
+  }
+
+  /**
    * Serializes a head after the bytes the batch keeps; when it does not fit
    * there, the batch is sent first and the head goes at the region's start.
    */

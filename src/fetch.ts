@@ -11,9 +11,16 @@ export interface FetchInfo {
 
 export type FetchHandler = (
   request: globalThis.Request, info: FetchInfo,
-) => globalThis.Response | Promise<globalThis.Response>;
+) => globalThis.Response | undefined | Promise<globalThis.Response | undefined>;
 
 const materialize = Symbol("materialize");
+
+/** The server's request and response behind a fetch handler's Request, for server.upgrade(). */
+const origins = new WeakMap<object, { req: Request; res: Response }>();
+
+export function originOf(request: globalThis.Request): { req: Request; res: Response } | undefined {
+  return origins.get(request);
+}
 
 /**
  * A WHATWG Request whose method, URL and headers are made from the parsed
@@ -119,7 +126,13 @@ function sendMade(made: Made, res: Response): void {
 export function fromFetch(fetch: FetchHandler): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {
     const request = new LazyRequest(req) as unknown as globalThis.Request;
+    origins.set(request, { req, res });
     const response = await fetch(request, new ClientInfo(req));
+    // server.upgrade() answered 101: the fetch handler returns nothing (as in Bun).
+    if (response === undefined || response === null) {
+      if (res.headersSent) return;
+      throw new TypeError("the fetch handler returned no Response");
+    }
     await send(response, res);
   };
 }

@@ -4,6 +4,9 @@ import { BodyError } from "./body.js";
 import { Connection, type ConnectionHost } from "./connection.js";
 import { Cork } from "./cork.js";
 import { Origin, type OriginOptions } from "./origin.js";
+import { WebSocketHub, type UpgradeAnswer, type WebSocketOptions } from "./websocket.js";
+import type { SendOptions } from "./ws-socket.js";
+import { originOf } from "./fetch.js";
 import { closeListener, inheritedListeners, openListener, resolveHost, type ListenOptions, type Listening } from "./listener.js";
 import { listenWithHandover, type Successor } from "./handover.js";
 import { fromFetch, type FetchHandler } from "./fetch.js";
@@ -45,6 +48,12 @@ export interface ServeOptions extends ListenOptions, OriginOptions {
    * Upgrade is ignored and the handler serves the request (RFC 9110 §7.8).
    */
   upgrade?: Handler;
+  /**
+   * WebSocket (RFC 6455): requests with Upgrade: websocket are handshaken
+   * here (with `websocket.upgrade` deciding, or, with `fetch`, the fetch
+   * handler calling server.upgrade(request)); other upgrades go to `upgrade`.
+   */
+  websocket?: WebSocketOptions<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** A web-standard handler: (Request, info) => Response. */
   fetch?: FetchHandler;
   /**
@@ -88,6 +97,9 @@ export class Server implements ConnectionHost {
   private readonly connections = new Set<Connection>();
   private readonly handler: Handler;
   private readonly upgradeHandler: Handler | null;
+  /** The server's WebSockets, when serve() was given `websocket`. */
+  readonly websockets: WebSocketHub | null;
+  private readonly fetchUpgrades: boolean;
   private readonly origin: Origin;
   private readonly onError: (error: unknown) => void;
   private readonly timeouts: Required<Timeouts>;
@@ -115,6 +127,9 @@ export class Server implements ConnectionHost {
     this.handler = options.handler ?? fromFetch(options.fetch!);
     this.upgradeHandler = options.upgrade ?? null;
     this.origin = new Origin(options);
+    this.websockets = options.websocket === undefined ? null : new WebSocketHub(options.websocket, this.parser, (e) => this.onError(e));
+    // Bun's form: the fetch handler calls server.upgrade(request) itself.
+    this.fetchUpgrades = options.fetch !== undefined && options.websocket?.upgrade === undefined;
     if (options.fetch !== undefined && options.lightResponse !== false) installLightResponse();
     this.onError = options.onError ?? ((error) => console.error("simplenet:", error));
     this.maxConnections = options.limits?.maxConnections ?? 10000;
@@ -192,19 +207,43 @@ export class Server implements ConnectionHost {
   }
 
   get upgrades(): boolean {
-    return this.upgradeHandler !== null;
+    return this.upgradeHandler !== null || this.websockets !== null;
   }
 
   dispatch(req: Request, res: Response, upgrade: boolean): void {
     if (this.origin.answers(req, res)) return;
     try {
-      const result = (upgrade ? this.upgradeHandler! : this.handler)(req, res);
+      const result = this.handlerFor(req, upgrade)(req, res);
       if (result !== undefined && typeof (result as Promise<void>).then === "function") {
         (result as Promise<void>).then(undefined, (error: unknown) => this.handlerFailed(res, error));
       }
     } catch (error) {
       this.handlerFailed(res, error);
     }
+  }
+
+  private handlerFor(req: Request, upgrade: boolean): Handler {
+    if (!upgrade) return this.handler;
+    if (this.websockets !== null && /^\s*websocket\s*$/i.test(req.headers.get("upgrade") ?? "")) {
+      return this.fetchUpgrades ? this.handler : (q, s) => this.websockets!.handleUpgrade(q, s);
+    }
+    return this.upgradeHandler ?? this.handler;
+  }
+
+  /**
+   * From a fetch handler (Bun's form): accepts the WebSocket handshake of
+   * `request` with the socket's data and more 101 fields. False when the
+   * request is not a valid handshake (answer it yourself then).
+   */
+  upgrade<T>(request: globalThis.Request, answer: UpgradeAnswer<T> = {}): boolean {
+    const origin = originOf(request);
+    if (origin === undefined || this.websockets === null || origin.res.headersSent) return false;
+    return this.websockets.tryAccept(origin.req, origin.res, answer as UpgradeAnswer<unknown>);
+  }
+
+  /** Sends to every WebSocket subscribed to `topic`; returns how many it went to. */
+  publish(topic: string, data: string | Uint8Array, options?: SendOptions): number {
+    return this.websockets?.publish(topic, data, options) ?? 0;
   }
 
   reportError(error: unknown): void {
@@ -270,6 +309,7 @@ export class Server implements ConnectionHost {
   }
 
   private release(): void {
+    this.websockets?.close();
     clearInterval(this.sweeper);
     this.loop.close();
     if (this.tracing) setTrace(null);

@@ -14,10 +14,16 @@ export interface TunnelHost {
   destroy(): void;
   /** Batches the writes `fn` makes into one write. */
   cork(fn: () => void): void;
+  /** Lends n bytes of the output region to fill and write at once (see Cork.place). */
+  place(n: number): Uint8Array | null;
 }
 
 export class Tunnel {
-  /** The peer's bytes: a view valid only during the call. */
+  /**
+   * The peer's bytes: a view valid only during the call. When it lies in the
+   * receive region, the 16 bytes before it are the callee's to use too (to
+   * put a carried frame head in front of the new bytes).
+   */
   ondata: (bytes: Uint8Array) => void = () => {};
   /** The peer shut its write side. */
   onend: () => void = () => {};
@@ -53,6 +59,11 @@ export class Tunnel {
   /** Batches the writes `fn` makes into one system call. */
   cork(fn: () => void): void {
     this.host.cork(fn);
+  }
+
+  /** n bytes of the loop's output region to fill and pass to write() right away, or null when n is too large. */
+  place(n: number): Uint8Array | null {
+    return this.host.place(n);
   }
 
   /** Sends what is queued, then closes the connection in an orderly way. */

@@ -1,0 +1,354 @@
+// serve({ websocket }): the handshake, the sockets of one server, their
+// messages and control frames, topics, the idle timer and the memory budget.
+// Frames are read by ws-reader.ts (the wasm codec underneath) and written by
+// ws-socket.ts; this file wires them to the application's callbacks.
+import { CLOSE, OPCODE } from "./abi.js";
+import { FrameCodec } from "./frames.js";
+import type { ParserInstance } from "./parser.js";
+import type { Request } from "./request.js";
+import type { OutgoingFields, Response } from "./response.js";
+import type { Tunnel } from "./tunnel.js";
+import { MemoryBudget } from "./ws-budget.js";
+import { Deflater, Inflater, ZlibLimiter, negotiate, type DeflateOptions, type Negotiated } from "./ws-deflate.js";
+import { acceptFields, handshakeFault } from "./ws-handshake.js";
+import { FrameReader } from "./ws-reader.js";
+import { SEND_DROPPED, WebSocket, type SendOptions } from "./ws-socket.js";
+import { Topics } from "./ws-topics.js";
+
+export { WebSocket, SEND_DROPPED, SEND_QUEUED, type SendOptions } from "./ws-socket.js";
+
+/** What the upgrade hook answers to accept: the socket's data, more 101 fields, the chosen subprotocol. */
+export interface UpgradeAnswer<T> {
+  data?: T;
+  headers?: OutgoingFields;
+  /** One of the subprotocols the client offered (Sec-WebSocket-Protocol). */
+  protocol?: string;
+}
+
+export interface WebSocketOptions<T = unknown> {
+  /**
+   * Decides on a handshake that is valid per RFC 6455 (anything else was
+   * answered already: 400, 405, or 426 for a version other than 13). Return
+   * the socket's data (and fields, subprotocol) to accept; answer with `res`
+   * (401, 403, ...) or return false to refuse. Default: accept.
+   */
+  upgrade?: (req: Request, res: Response) => UpgradeAnswer<T> | void | false | Promise<UpgradeAnswer<T> | void | false>;
+  open?: (ws: WebSocket<T>) => void;
+  /** A whole message: a string for text, for binary a view valid only during the call (copy what you keep). */
+  message?: (ws: WebSocket<T>, message: string | Uint8Array, isBinary: boolean) => void;
+  /** The socket's queue has drained after a send was queued or dropped for back-pressure. */
+  drain?: (ws: WebSocket<T>) => void;
+  /** Once, when the connection has closed: the close code (1005 none given, 1006 no close frame) and reason. */
+  close?: (ws: WebSocket<T>, code: number, reason: string) => void;
+  ping?: (ws: WebSocket<T>, data: Uint8Array) => void;
+  pong?: (ws: WebSocket<T>, data: Uint8Array) => void;
+  /** Largest message, bytes (after inflation too); larger closes with 1009. Default 16 MiB. */
+  maxPayloadLength?: number;
+  /** Bytes a socket may have queued before sends are dropped. Default 16 MiB. */
+  maxBackpressure?: number;
+  /** Close a socket that reaches maxBackpressure instead of dropping its sends. Default false. */
+  closeOnBackpressureLimit?: boolean;
+  /** Seconds without a byte from the client before the socket is closed; a ping goes out at half. 0: never. Default 120. */
+  idleTimeout?: number;
+  /** permessage-deflate (RFC 7692). Default false. */
+  perMessageDeflate?: boolean | DeflateOptions;
+  /** Bytes all WebSockets of the process may hold at once (messages being assembled or compressed, queued output). Default 256 MiB. */
+  memoryBudget?: number;
+}
+
+const MIB = 1024 * 1024;
+/** How long a close handshake we started may wait for the client's answer. */
+const CLOSE_WAIT_MS = 5000;
+const decoder = new TextDecoder();
+
+let processBudget: MemoryBudget | null = null;
+let processLimiter: ZlibLimiter | null = null;
+
+/** Per socket, what only the hub needs. */
+interface Link<T> {
+  ws: WebSocket<T>;
+  tunnel: Tunnel;
+  reader: FrameReader;
+  inflater: Inflater | null;
+  /** Messages waiting behind one being inflated, in order. */
+  inbound: { ready: boolean; deliver: () => void }[];
+  closeCode: number;
+  closeReason: string;
+  closingSince: number;
+}
+
+export class WebSocketHub<T = unknown> {
+  readonly topics = new Topics<WebSocket<T>>();
+  readonly budget: MemoryBudget;
+  readonly maxBackpressure: number;
+  readonly closeOnBackpressureLimit: boolean;
+  readonly compressThreshold: number;
+  readonly sharedDeflater: Deflater | null = null;
+  private readonly codec: FrameCodec;
+  private readonly links = new Map<WebSocket<T>, Link<T>>();
+  private readonly maxPayload: number;
+  private readonly idleMs: number;
+  private readonly deflate: DeflateOptions | null;
+  private readonly limiter: ZlibLimiter;
+  private readonly sharedDeflaters = new Map<number, Deflater>();
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly options: WebSocketOptions<T>,
+    private readonly parser: ParserInstance,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.codec = new FrameCodec(parser);
+    this.maxPayload = options.maxPayloadLength ?? 16 * MIB;
+    this.maxBackpressure = options.maxBackpressure ?? 16 * MIB;
+    this.closeOnBackpressureLimit = options.closeOnBackpressureLimit ?? false;
+    this.idleMs = (options.idleTimeout ?? 120) * 1000;
+    const deflate = options.perMessageDeflate ?? false;
+    this.deflate = deflate === false ? null : deflate === true ? {} : deflate;
+    this.compressThreshold = this.deflate?.threshold ?? 1024;
+    // One budget and one zlib cap for the whole process, whatever the number of servers.
+    this.budget = processBudget ??= new MemoryBudget(options.memoryBudget ?? 256 * MIB);
+    this.limiter = processLimiter ??= new ZlibLimiter(this.deflate?.maxConcurrency ?? 8);
+    this.timer = setInterval(() => this.sweep(Date.now()), 1000);
+    this.timer.unref();
+  }
+
+  get socketCount(): number {
+    return this.links.size;
+  }
+
+  /** The server's upgrade hook, for requests with Upgrade: websocket. */
+  async handleUpgrade(req: Request, res: Response): Promise<void> {
+    const fault = handshakeFault(req);
+    if (fault !== null) {
+      res.status = fault.status;
+      for (const [name, value] of Object.entries(fault.fields ?? {})) res.setHeader(name, value);
+      return res.end(fault.text);
+    }
+    let answer: UpgradeAnswer<T> = {};
+    if (this.options.upgrade !== undefined) {
+      const decided = await this.options.upgrade(req, res);
+      if (decided === false || res.headersSent || res.finished) {
+        if (!res.finished) res.fail(403, "Forbidden\n");
+        return;
+      }
+      answer = decided ?? {};
+    }
+    this.accept(req, res, answer);
+  }
+
+  /** The fetch form's server.upgrade(): accepts a valid handshake; false for anything else. */
+  tryAccept(req: Request, res: Response, answer: UpgradeAnswer<T>): boolean {
+    if (handshakeFault(req) !== null) return false;
+    this.accept(req, res, answer);
+    return true;
+  }
+
+  /** Answers 101 and makes the socket. */
+  accept(req: Request, res: Response, answer: UpgradeAnswer<T>): WebSocket<T> {
+    const negotiated = this.deflate === null ? null : negotiate(req.headers.get("sec-websocket-extensions"), this.deflate);
+    const tunnel = res.upgrade(acceptFields(req, answer.protocol, negotiated?.header ?? null, answer.headers));
+    const deflater = negotiated === null ? null : this.deflaterFor(negotiated);
+    const ws = new WebSocket<T>(tunnel, this, this.codec, answer.data as T, answer.protocol ?? "", negotiated?.header ?? "", deflater);
+    const link: Link<T> = {
+      ws, tunnel, reader: null!, inflater: negotiated === null ? null : new Inflater(negotiated, this.limiter),
+      inbound: [], closeCode: CLOSE.ABNORMAL, closeReason: "", closingSince: 0,
+    };
+    link.reader = new FrameReader(this.codec, this.parser, {
+      message: (data, text, compressed, owned) => this.onMessage(link, data, text, compressed, owned),
+      control: (opcode, payload) => this.onControl(link, opcode, payload),
+      fault: (code, reason) => this.fail(link, code, reason),
+      reserve: (n) => this.budget.reserve(n),
+      release: (n) => this.budget.give(n),
+    }, this.maxPayload, negotiated !== null);
+    this.links.set(ws, link);
+    tunnel.ondata = (bytes) => {
+      ws.lastSeen = Date.now();
+      ws.pinged = false;
+      link.reader.feed(bytes);
+    };
+    tunnel.onend = () => tunnel.destroy(); // the client left without a close frame: 1006
+    tunnel.ondrain = () => {
+      ws.account();
+      if (ws.backpressured) {
+        ws.backpressured = false;
+        this.call(() => this.options.drain?.(ws));
+      }
+    };
+    tunnel.onshutdown = () => (ws.readyState === 1 ? ws.end(CLOSE.GOING_AWAY, "Server shutting down") : tunnel.end());
+    tunnel.onclose = () => this.onClose(link);
+    this.call(() => this.options.open?.(ws));
+    return ws;
+  }
+
+  /** Sends to every subscriber of `topic` (but `except`), in subscription order; the frame is made once. */
+  publish(topic: string, data: string | Uint8Array, options: SendOptions = {}, except?: WebSocket<T>): number {
+    const subscribers = this.topics.subscribersOf(topic);
+    if (subscribers === undefined) return 0;
+    let count = 0;
+    let frame: Uint8Array | null = null;
+    for (const ws of subscribers) {
+      if (ws === except) continue;
+      // Compressing sockets compress per socket; the rest share one prepared frame.
+      if (ws.extensions !== "" && options.compress !== false) {
+        if (ws.send(data, options) !== SEND_DROPPED) count++;
+        continue;
+      }
+      frame ??= ws.preparedFrame(data, options);
+      if (ws.sendPrepared(frame) !== SEND_DROPPED) count++;
+    }
+    return count;
+  }
+
+  /** A socket sent its close frame (ws.end()): the client has CLOSE_WAIT_MS to answer. */
+  closing(ws: WebSocket<T>, code: number, reason: string): void {
+    const link = this.links.get(ws);
+    if (link === undefined) return;
+    link.closeCode = code;
+    link.closeReason = reason;
+    link.closingSince = Date.now();
+  }
+
+  /** Closes every socket (the server is closing without waiting). */
+  destroyAll(): void {
+    for (const link of [...this.links.values()]) link.tunnel.destroy();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    for (const deflater of this.sharedDeflaters.values()) deflater.close();
+    this.sharedDeflaters.clear();
+  }
+
+  private deflaterFor(negotiated: Negotiated): Deflater {
+    if (!negotiated.serverNoContextTakeover) return new Deflater(negotiated, this.limiter);
+    // Without context takeover every socket with the same window can share one deflater.
+    let shared = this.sharedDeflaters.get(negotiated.serverWindowBits);
+    if (shared === undefined) this.sharedDeflaters.set(negotiated.serverWindowBits, (shared = new Deflater(negotiated, this.limiter)));
+    return shared;
+  }
+
+  private onMessage(link: Link<T>, data: Uint8Array, text: boolean, compressed: boolean, owned: boolean): void {
+    if (!compressed && link.inbound.length === 0) return this.deliver(link, data, text);
+    const slot = { ready: false, deliver: (): void => {} };
+    link.inbound.push(slot);
+    const input = owned ? data : data.slice();
+    const finish = (bytes: Uint8Array): void => {
+      slot.ready = true;
+      slot.deliver = () => this.deliver(link, bytes, text);
+      while (link.inbound.length > 0 && link.inbound[0].ready) link.inbound.shift()!.deliver();
+    };
+    if (!compressed) return finish(input);
+    this.budget.take(input.length);
+    link.inflater!.inflate([input], this.maxPayload, (result) => {
+      this.budget.give(input.length);
+      if (link.ws.readyState === 3) return;
+      if ("error" in result) {
+        return this.fail(link, result.error === "too-large" ? CLOSE.MESSAGE_TOO_BIG : CLOSE.INVALID_PAYLOAD, "Bad compressed message");
+      }
+      if (text && !this.isUtf8(result.data)) return this.fail(link, CLOSE.INVALID_PAYLOAD, "Text is not UTF-8");
+      finish(result.data);
+    });
+  }
+
+  private deliver(link: Link<T>, data: Uint8Array, text: boolean): void {
+    if (link.ws.readyState !== 1 || this.options.message === undefined) return;
+    const message = text ? decoder.decode(data) : data;
+    this.call(() => this.options.message!(link.ws, message, !text), link);
+  }
+
+  private onControl(link: Link<T>, opcode: number, payload: Uint8Array): void {
+    const { ws } = link;
+    if (opcode === OPCODE.PING) {
+      ws.pong(payload);
+      return this.call(() => this.options.ping?.(ws, payload), link);
+    }
+    if (opcode === OPCODE.PONG) {
+      ws.pinged = false;
+      return this.call(() => this.options.pong?.(ws, payload), link);
+    }
+    // A close frame: echo it if we had not sent ours, then close the TCP connection (RFC 6455 §5.5.1, §7.1.1).
+    const code = payload.length >= 2 ? (payload[0] << 8) | payload[1] : CLOSE.NO_STATUS;
+    const reason = payload.length > 2 ? decoder.decode(payload.subarray(2)) : "";
+    link.reader.stop();
+    if (ws.readyState === 1) {
+      link.closeCode = code;
+      link.closeReason = reason;
+      ws.control(OPCODE.CLOSE, payload.length >= 2 ? payload.subarray(0, 2) : new Uint8Array(0));
+    }
+    ws.readyState = 2;
+    link.tunnel.end();
+  }
+
+  /** Fails the connection (RFC 6455 §7.1.7): a close frame with the code, then the TCP close. */
+  private fail(link: Link<T>, code: number, reason: string): void {
+    const { ws } = link;
+    link.reader.stop();
+    if (ws.readyState === 1) {
+      const text = new TextEncoder().encode(reason).subarray(0, 123);
+      const payload = new Uint8Array(2 + text.length);
+      payload[0] = code >> 8;
+      payload[1] = code & 0xff;
+      payload.set(text, 2);
+      ws.control(OPCODE.CLOSE, payload);
+      link.closeCode = code;
+      link.closeReason = reason;
+    }
+    ws.readyState = 2;
+    link.tunnel.end();
+  }
+
+  private onClose(link: Link<T>): void {
+    const { ws } = link;
+    link.reader.stop();
+    link.inflater?.close();
+    link.inbound = [];
+    this.topics.leaveAll(ws);
+    this.links.delete(ws);
+    ws.closed();
+    this.call(() => this.options.close?.(ws, link.closeCode, link.closeReason));
+  }
+
+  private sweep(now: number): void {
+    for (const link of this.links.values()) {
+      const { ws } = link;
+      if (link.closingSince !== 0) {
+        if (now - link.closingSince > CLOSE_WAIT_MS) link.tunnel.destroy();
+        continue;
+      }
+      if (this.idleMs === 0) continue;
+      const idle = now - ws.lastSeen;
+      if (idle >= this.idleMs) {
+        link.closeCode = CLOSE.ABNORMAL;
+        link.tunnel.destroy();
+      } else if (idle >= this.idleMs / 2 && !ws.pinged) {
+        ws.pinged = true;
+        ws.ping();
+      }
+    }
+  }
+
+  /** Validates text in the receive region, a region's worth at a time (outside any parse of it). */
+  private isUtf8(bytes: Uint8Array): boolean {
+    const { parser, codec } = this;
+    parser.claimReceiveRegion();
+    let state = 0;
+    for (let at = 0; at < bytes.length; at += parser.recvCapacity) {
+      const n = Math.min(parser.recvCapacity, bytes.length - at);
+      parser.bytes.set(bytes.subarray(at, at + n), parser.recv);
+      state = codec.utf8(parser.recv, n, state);
+      if (state < 0) return false;
+    }
+    return state === 0;
+  }
+
+  /** Runs an application callback; one that throws is reported, and fails its socket with 1011. */
+  private call(fn: () => void, link?: Link<T>): void {
+    try {
+      fn();
+    } catch (error) {
+      this.onError(error);
+      if (link !== undefined) this.fail(link, CLOSE.INTERNAL_ERROR, "Internal error");
+    }
+  }
+}

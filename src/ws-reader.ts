@@ -1,0 +1,249 @@
+// Reading a client's WebSocket frames as they arrive, split anywhere: frame
+// heads parsed, payloads unmasked and text validated in place in the receive
+// region by the wasm codec (fail fast, across fragments), messages assembled,
+// and every protocol fault turned into its close code (RFC 6455 §5, §7.4).
+import { CLOSE, OPCODE, RSV, WEBSOCKET, INCOMPLETE, UTF8_INVALID } from "./abi.js";
+import { describeError, type ParserInstance } from "./parser.js";
+import { isValidCloseCode, type FrameCodec } from "./frames.js";
+
+export interface FrameEvents {
+  /**
+   * A whole message. `data` is a view valid during the call when `owned` is
+   * false; `compressed`: RSV1 was set (permessage-deflate), so it is not
+   * validated yet.
+   */
+  message(data: Uint8Array, text: boolean, compressed: boolean, owned: boolean): void;
+  /** A control frame's payload (a view valid during the call), validated for close frames. */
+  control(opcode: number, payload: Uint8Array): void;
+  /** A protocol fault: close with this code. */
+  fault(code: number, reason: string): void;
+  /** May `bytes` more be buffered for a message (the memory budget)? */
+  reserve(bytes: number): boolean;
+  release(bytes: number): void;
+}
+
+const HEAD = 0, PAYLOAD = 1, STOPPED = 2;
+
+export class FrameReader {
+  private phase = HEAD;
+  /** The bytes of a frame head that straddles two reads (at most 13). */
+  private carry: Uint8Array | null = null;
+  // The frame being read.
+  private fin = false;
+  private opcode = 0;
+  private mask = 0;
+  private remaining = 0;
+  private maskPhase = 0;
+  private payloadStart = 0;
+  // The message being assembled (text or binary, possibly fragmented).
+  private messageOpcode = -1;
+  private compressed = false;
+  private parts: Uint8Array[] = [];
+  private size = 0;
+  private utf8 = 0;
+  // A control frame's payload, which may arrive in pieces too.
+  private control: Uint8Array | null = null;
+  private controlAt = 0;
+  private closeUtf8 = 0;
+
+  constructor(
+    private readonly codec: FrameCodec,
+    private readonly parser: ParserInstance,
+    private readonly on: FrameEvents,
+    private readonly maxPayload: number,
+    /** RSV1 allowed: permessage-deflate was negotiated. */
+    private readonly deflate: boolean,
+  ) {}
+
+  /** Feeds bytes; a view in the receive region is worked on in place, anything else is copied there first. */
+  feed(bytes: Uint8Array): void {
+    const { parser } = this;
+    let ptr = bytes.byteOffset;
+    const inRecv = bytes.buffer === parser.bytes.buffer && ptr >= parser.recv + WEBSOCKET.MAX_HEADER &&
+      ptr + bytes.length <= parser.recv + parser.recvCapacity;
+    if (!inRecv) {
+      // Bytes from elsewhere (the ones read with the upgrade request): through the receive region, a region's worth at a time.
+      parser.claimReceiveRegion();
+      for (let at = 0; at < bytes.length && this.phase !== STOPPED; ) {
+        const n = Math.min(bytes.length - at, parser.recvCapacity - WEBSOCKET.MAX_HEADER);
+        const to = parser.recv + WEBSOCKET.MAX_HEADER;
+        parser.bytes.set(bytes.subarray(at, at + n), to);
+        parser.beginParse();
+        try {
+          this.consume(to, n);
+        } finally {
+          parser.endParse();
+        }
+        at += n;
+      }
+      return;
+    }
+    this.consume(ptr, bytes.length);
+  }
+
+  get stopped(): boolean {
+    return this.phase === STOPPED;
+  }
+
+  stop(): void {
+    this.phase = STOPPED;
+    this.release();
+  }
+
+  private consume(ptr: number, len: number): void {
+    const { codec } = this;
+    const bytes = this.parser.bytes;
+    while (len > 0 && this.phase !== STOPPED) {
+      if (this.phase === HEAD) {
+        const carry = this.carry;
+        if (carry !== null) {
+          // Room before ptr is ours (the read left it): put the carried head in front.
+          ptr -= carry.length;
+          len += carry.length;
+          bytes.set(carry, ptr);
+          this.carry = null;
+        }
+        const r = codec.parseHeader(ptr, len, true, this.deflate ? RSV.RSV1 : 0);
+        if (r === INCOMPLETE) {
+          this.carry = bytes.slice(ptr, ptr + len);
+          return;
+        }
+        if (r < 0) {
+          const { status, reason } = describeError(r, 0);
+          this.fail(status, reason);
+          return;
+        }
+        if (!this.startFrame()) return;
+        this.phase = PAYLOAD;
+        ptr += r;
+        len -= r;
+        this.payloadStart = ptr;
+        if (this.remaining === 0) this.endFrame(ptr, 0);
+        continue;
+      }
+      const n = Math.min(this.remaining, len);
+      codec.unmask(ptr, n, this.mask, this.maskPhase);
+      this.maskPhase = (this.maskPhase + n) & 3;
+      this.remaining -= n;
+      const whole = this.remaining === 0 && this.payloadStart === ptr;
+      if (!this.payload(ptr, n, whole)) return;
+      ptr += n;
+      len -= n;
+      if (this.remaining === 0) this.endFrame(ptr - n, n);
+    }
+  }
+
+  /** Checks a new frame against the message in progress (RFC 6455 §5.4, §5.5). */
+  private startFrame(): boolean {
+    const { codec } = this;
+    this.fin = codec.fin;
+    this.opcode = codec.opcode;
+    this.mask = codec.mask;
+    this.remaining = codec.payloadLength;
+    this.maskPhase = 0;
+    const opcode = this.opcode;
+    const rsv1 = (codec.rsv & RSV.RSV1) !== 0;
+    if (opcode >= OPCODE.CLOSE) {
+      if (rsv1) return this.fail(CLOSE.PROTOCOL_ERROR, "RSV1 on a control frame");
+      this.control = new Uint8Array(this.remaining);
+      this.controlAt = 0;
+      this.closeUtf8 = 0;
+      return true;
+    }
+    if (opcode === OPCODE.CONTINUATION) {
+      if (this.messageOpcode < 0) return this.fail(CLOSE.PROTOCOL_ERROR, "Continuation frame without a message");
+      if (rsv1) return this.fail(CLOSE.PROTOCOL_ERROR, "RSV1 on a continuation frame");
+    } else {
+      if (this.messageOpcode >= 0) return this.fail(CLOSE.PROTOCOL_ERROR, "New message inside a fragmented one");
+      this.messageOpcode = opcode;
+      this.compressed = rsv1;
+      this.utf8 = 0;
+    }
+    // Compressed messages answer to the limit once inflated, and to it as they arrive too.
+    if (this.size + this.remaining > this.maxPayload) return this.fail(CLOSE.MESSAGE_TOO_BIG, "Message too big");
+    return true;
+  }
+
+  /** n payload bytes at ptr, unmasked. */
+  private payload(ptr: number, n: number, whole: boolean): boolean {
+    const bytes = this.parser.bytes;
+    if (this.opcode >= OPCODE.CLOSE) {
+      if (this.opcode === OPCODE.CLOSE) {
+        // The reason (after the 2-byte code) is validated as it arrives.
+        const skip = Math.max(0, Math.min(n, 2 - this.controlAt));
+        if (n > skip) {
+          this.closeUtf8 = this.codec.utf8(ptr + skip, n - skip, this.closeUtf8);
+          if (this.closeUtf8 === UTF8_INVALID) return this.fail(CLOSE.INVALID_PAYLOAD, "Close reason is not UTF-8");
+        }
+      }
+      this.control!.set(bytes.subarray(ptr, ptr + n), this.controlAt);
+      this.controlAt += n;
+      return true;
+    }
+    if (this.messageOpcode === OPCODE.TEXT && !this.compressed) {
+      this.utf8 = this.codec.utf8(ptr, n, this.utf8);
+      if (this.utf8 === UTF8_INVALID) return this.fail(CLOSE.INVALID_PAYLOAD, "Text is not UTF-8");
+    }
+    // A whole message in one read goes out as a view; anything else is kept.
+    if (whole && this.fin && this.parts.length === 0) return true;
+    if (!this.on.reserve(n)) return this.fail(CLOSE.TRY_AGAIN_LATER, "Server memory budget reached");
+    this.parts.push(bytes.slice(ptr, ptr + n));
+    this.size += n;
+    return true;
+  }
+
+  private endFrame(ptr: number, n: number): void {
+    this.phase = HEAD;
+    if (this.opcode >= OPCODE.CLOSE) {
+      const payload = this.control!;
+      this.control = null;
+      if (this.opcode === OPCODE.CLOSE) {
+        if (payload.length === 1) return void this.fail(CLOSE.PROTOCOL_ERROR, "Close payload of one byte");
+        if (payload.length >= 2 && !isValidCloseCode((payload[0] << 8) | payload[1])) {
+          return void this.fail(CLOSE.PROTOCOL_ERROR, "Invalid close code");
+        }
+        if (payload.length >= 2 && this.closeUtf8 !== 0) return void this.fail(CLOSE.INVALID_PAYLOAD, "Close reason is not UTF-8");
+      }
+      return this.on.control(this.opcode, payload);
+    }
+    if (!this.fin) return;
+    const text = this.messageOpcode === OPCODE.TEXT;
+    if (text && !this.compressed && this.utf8 !== 0) return void this.fail(CLOSE.INVALID_PAYLOAD, "Text ends inside a character");
+    const compressed = this.compressed;
+    const parts = this.parts;
+    const size = this.size;
+    this.messageOpcode = -1;
+    this.parts = [];
+    this.size = 0;
+    if (parts.length === 0) {
+      this.on.message(this.parser.bytes.subarray(ptr, ptr + n), text, compressed, false);
+      return;
+    }
+    const data = parts.length === 1 ? parts[0] : concatParts(parts, size);
+    this.on.release(size);
+    this.on.message(data, text, compressed, true);
+  }
+
+  private fail(code: number, reason: string): false {
+    this.stop();
+    this.on.fault(code, reason);
+    return false;
+  }
+
+  /** Gives back the budget held by a message in progress. */
+  private release(): void {
+    if (this.size > 0) this.on.release(this.size);
+    this.parts = [];
+    this.size = 0;
+  }
+}
+
+function concatParts(parts: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

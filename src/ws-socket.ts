@@ -1,0 +1,243 @@
+// One WebSocket connection, as the application sees it: send, ping, topics,
+// back-pressure, and the close handshake (RFC 6455 §5.5.1, §7).
+import { CLOSE, OPCODE, RSV } from "./abi.js";
+import type { FrameCodec } from "./frames.js";
+import type { Tunnel } from "./tunnel.js";
+import type { Deflater } from "./ws-deflate.js";
+import type { WebSocketHub } from "./websocket.js";
+
+/** What send() did: the bytes written, SEND_QUEUED (queued, the socket is back-pressured), or SEND_DROPPED. */
+export const SEND_QUEUED = -1;
+export const SEND_DROPPED = 0;
+
+export interface SendOptions {
+  /** Send as a binary message (a string is sent as text otherwise; bytes are binary unless this is false). */
+  binary?: boolean;
+  /** Compress (when permessage-deflate was negotiated and the message is over the threshold). Default true. */
+  compress?: boolean;
+}
+
+const encoder = new TextEncoder();
+const OPEN = 1, CLOSING = 2, CLOSED = 3;
+
+export class WebSocket<T = unknown> {
+  /** The application's data for this socket, as the upgrade hook gave it. */
+  data: T;
+  /** 1 open, 2 closing (a close frame was sent), 3 closed. */
+  readyState = OPEN;
+  /** Topics this socket is subscribed to. */
+  readonly topics = new Set<string>();
+  /** When the last bytes came in (ms), for the idle timeout. */
+  lastSeen = Date.now();
+  /** A ping sent by the idle timer awaits its pong. */
+  pinged = false;
+  /** Bytes of this socket's queue counted against the process's budget. */
+  private counted = 0;
+  /** Whether a send was refused or queued for back-pressure since the last drain. */
+  backpressured = false;
+  /** Sends waiting behind one being compressed, in order: each goes once it and all before it are ready. */
+  private outbound: { parts: Uint8Array[] | null; opcode: number; size: number }[] = [];
+
+  constructor(
+    private readonly tunnel: Tunnel,
+    private readonly hub: WebSocketHub<T>,
+    private readonly codec: FrameCodec,
+    data: T,
+    /** The subprotocol chosen, or "". */
+    readonly protocol: string,
+    /** The Sec-WebSocket-Extensions the server answered with, or "". */
+    readonly extensions: string,
+    private readonly deflater: Deflater | null,
+  ) {
+    this.data = data;
+  }
+
+  get remoteAddress(): string {
+    return this.tunnel.remote.address;
+  }
+
+  get remote(): { address: string; port: number } {
+    return this.tunnel.remote;
+  }
+
+  /** Bytes queued that the kernel has not taken yet. */
+  getBufferedAmount(): number {
+    return this.tunnel.bufferedAmount;
+  }
+
+  /**
+   * Sends a message: text for a string, binary for bytes (or as `binary`
+   * says). Returns the bytes written, SEND_QUEUED (-1: queued, the socket is
+   * back-pressured — wait for drain), or SEND_DROPPED (0: the socket is
+   * closing, over maxBackpressure, or the process is over its memory budget).
+   */
+  send(data: string | Uint8Array, options: SendOptions = {}): number {
+    const binary = options.binary ?? typeof data !== "string";
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    const opcode = binary ? OPCODE.BINARY : OPCODE.TEXT;
+    if (this.readyState !== OPEN) return SEND_DROPPED;
+    if (this.refuses(bytes.length)) return SEND_DROPPED;
+    const compress = this.deflater !== null && options.compress !== false && bytes.length >= this.hub.compressThreshold;
+    if (!compress && this.outbound.length === 0) return this.sendFrame(opcode, bytes, 0);
+    const copy = bytes.slice();
+    const slot = { parts: compress ? null : [this.frame(opcode, copy, 0, false, true), copy], opcode, size: copy.length };
+    this.outbound.push(slot);
+    this.hub.budget.take(slot.size);
+    if (compress) {
+      this.deflater!.deflate(copy, (compressed) => {
+        // Not smaller (or failed): sent as it is.
+        slot.parts = compressed === null || compressed.length >= copy.length
+          ? [this.frame(opcode, copy, 0, false, true), copy]
+          : [this.frame(opcode, compressed, RSV.RSV1, false, true), compressed];
+        this.flushOutbound();
+      });
+    }
+    return SEND_QUEUED;
+  }
+
+  /** Sends a frame that a publish prepared once for every subscriber (header and payload in one buffer). */
+  sendPrepared(frame: Uint8Array): number {
+    if (this.readyState !== OPEN || this.refuses(frame.length)) return SEND_DROPPED;
+    if (this.outbound.length === 0) return this.write([frame]);
+    this.outbound.push({ parts: [frame.slice()], opcode: OPCODE.BINARY, size: frame.length });
+    this.hub.budget.take(frame.length);
+    return SEND_QUEUED;
+  }
+
+  /** A whole frame in a buffer of its own, for a publish to many sockets. */
+  preparedFrame(data: string | Uint8Array, options: SendOptions): Uint8Array {
+    const payload = typeof data === "string" ? encoder.encode(data) : data;
+    const opcode = options.binary ?? typeof data !== "string" ? OPCODE.BINARY : OPCODE.TEXT;
+    const head = this.frame(opcode, payload, 0, false);
+    const frame = new Uint8Array(head.length + payload.length);
+    frame.set(head);
+    frame.set(payload, head.length);
+    return frame;
+  }
+
+  /** Sends the waiting sends that are ready, in order. */
+  private flushOutbound(): void {
+    while (this.outbound.length > 0 && this.outbound[0].parts !== null) {
+      const slot = this.outbound.shift()!;
+      this.hub.budget.give(slot.size);
+      if (this.readyState !== CLOSED) this.write(slot.parts!);
+    }
+  }
+
+  ping(data: string | Uint8Array = new Uint8Array(0)): number {
+    return this.control(OPCODE.PING, typeof data === "string" ? encoder.encode(data) : data);
+  }
+
+  pong(data: string | Uint8Array = new Uint8Array(0)): number {
+    return this.control(OPCODE.PONG, typeof data === "string" ? encoder.encode(data) : data);
+  }
+
+  /** Batches the sends `fn` makes into one system call. */
+  cork(fn: () => void): void {
+    this.tunnel.cork(fn);
+  }
+
+  /** Starts the close handshake: a close frame with `code` and `reason`; the connection closes once the client answers (or in 5 s). */
+  end(code: number = CLOSE.NORMAL, reason = ""): void {
+    if (this.readyState !== OPEN) return;
+    const text = encoder.encode(reason);
+    if (text.length > 123) throw new RangeError("a close reason is at most 123 bytes");
+    const payload = new Uint8Array(2 + text.length);
+    payload[0] = code >> 8;
+    payload[1] = code & 0xff;
+    payload.set(text, 2);
+    this.control(OPCODE.CLOSE, payload);
+    this.readyState = CLOSING;
+    this.hub.closing(this, code, reason);
+  }
+
+  /** Closes the connection at once, without the handshake. */
+  close(): void {
+    this.tunnel.destroy();
+  }
+
+  subscribe(topic: string): void {
+    this.hub.topics.subscribe(this, topic);
+  }
+
+  unsubscribe(topic: string): void {
+    this.hub.topics.unsubscribe(this, topic);
+  }
+
+  isSubscribed(topic: string): boolean {
+    return this.topics.has(topic);
+  }
+
+  /** Sends to every subscriber of `topic` but this socket. Returns how many it was sent (or queued) to. */
+  publish(topic: string, data: string | Uint8Array, options: SendOptions = {}): number {
+    return this.hub.publish(topic, data, options, this);
+  }
+
+  // ---- below: for the hub ---------------------------------------------------
+
+  /** Sends a control frame; answers to back-pressure only through the kernel's queue. */
+  control(opcode: number, payload: Uint8Array): number {
+    if (this.readyState === CLOSED || (this.readyState === CLOSING && opcode !== OPCODE.CLOSE)) return SEND_DROPPED;
+    return this.sendFrame(opcode, payload, 0);
+  }
+
+  /** Whether a send of n bytes must be dropped: over maxBackpressure, or over the process's budget. */
+  private refuses(n: number): boolean {
+    const buffered = this.tunnel.bufferedAmount;
+    if (buffered + n > this.hub.maxBackpressure && buffered > 0) {
+      this.backpressured = true;
+      if (this.hub.closeOnBackpressureLimit) this.close();
+      return true;
+    }
+    return !this.hub.budget.allows(n);
+  }
+
+  /** Frames and writes one message: a small one is put together in the output region, a large one goes as two parts. */
+  private sendFrame(opcode: number, payload: Uint8Array, rsv: number): number {
+    const small = payload.length <= 1024;
+    const head = this.frame(opcode, payload, rsv, small);
+    return this.write(small ? [head] : [head, payload]);
+  }
+
+  /**
+   * A frame head written by the codec in the output region (with the payload
+   * after it when `withPayload`), valid until the next write; `copy` for one
+   * that must outlive it.
+   */
+  private frame(opcode: number, payload: Uint8Array, rsv: number, withPayload: boolean, copy = false): Uint8Array {
+    const headerLength = payload.length < 126 ? 2 : payload.length < 65536 ? 4 : 10;
+    const place = this.tunnel.place(headerLength + (withPayload ? payload.length : 0))!;
+    this.codec.writeHeader(place.byteOffset, true, opcode, rsv, payload.length);
+    if (withPayload) place.set(payload, headerLength);
+    return copy ? place.slice() : place;
+  }
+
+  private write(parts: Uint8Array[]): number {
+    let length = 0;
+    for (const part of parts) length += part.length;
+    const all = this.tunnel.write(parts);
+    this.account();
+    if (all) return length;
+    this.backpressured = true;
+    return SEND_QUEUED;
+  }
+
+  /** Brings this socket's share of the process's budget up to date with its queue. */
+  account(): void {
+    const buffered = this.tunnel.bufferedAmount;
+    if (buffered !== this.counted) {
+      this.hub.budget.take(buffered - this.counted);
+      this.counted = buffered;
+    }
+  }
+
+  /** The connection closed: give back what it held. */
+  closed(): void {
+    this.readyState = CLOSED;
+    this.hub.budget.give(this.counted);
+    this.counted = 0;
+    for (const slot of this.outbound) this.hub.budget.give(slot.size);
+    this.outbound = [];
+    if (this.deflater !== this.hub.sharedDeflater) this.deflater?.close();
+  }
+}
