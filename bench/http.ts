@@ -34,10 +34,13 @@ const SCENARIOS: Scenario[] = [
 const BASELINE = "node-http";
 /** The fetch-path servers serve only the Hono app's routes. */
 const FETCH_ROUTES = ["/hi", "/json"];
-const SERVERS: { name: string; label: string; routes?: string[] }[] = [
-  { name: "node-http", label: "node:http" },
-  { name: "simplenet", label: "simplenet" },
-  { name: "fastify", label: "fastify" },
+const STATIC_ROUTES = ["/static/64k.bin"];
+/** `static`: how the server sends static-64k's file, shown beside its name in that scenario. */
+const SERVERS: { name: string; label: string; routes?: string[]; static?: string }[] = [
+  { name: "node-http", label: "node:http", static: "a Buffer read once" },
+  { name: "node-http-stream", label: "node:http (stream)", routes: STATIC_ROUTES, static: "fs.createReadStream per request" },
+  { name: "simplenet", label: "simplenet", static: "serveStatic: sendfile per request" },
+  { name: "fastify", label: "fastify", static: "a Buffer read once" },
   { name: "hono-node", label: "hono on @hono/node-server", routes: FETCH_ROUTES },
   { name: "simplenet-fetch", label: "hono on simplenet (fetch)", routes: FETCH_ROUTES },
 ];
@@ -183,8 +186,9 @@ async function main(): Promise<void> {
         const row = await runOne(server, scenario, root);
         if (row === null) continue;
         rows.push(row);
+        const how = scenario.name === "static-64k" && server.static !== undefined ? ` (${server.static})` : "";
         console.log(
-          `${scenario.name.padEnd(14)} ${server.label.padEnd(28)} ${fmt(row.rps).padStart(9)} req/s  p50 ${fmt(row.p50, 2)} ms  p99 ${fmt(row.p99, 2)} ms  cpu ${fmt(row.cpu * 100)}%  rss ${fmt(row.rssMiB, 1)} MiB${row.errors > 0 ? `  errors ${row.errors}` : ""}`,
+          `${scenario.name.padEnd(14)} ${(server.label + how).padEnd(28)} ${fmt(row.rps).padStart(9)} req/s  p50 ${fmt(row.p50, 2)} ms  p99 ${fmt(row.p99, 2)} ms  cpu ${fmt(row.cpu * 100)}%  rss ${fmt(row.rssMiB, 1)} MiB${row.errors > 0 ? `  errors ${row.errors}` : ""}`,
         );
       }
     }
@@ -227,7 +231,8 @@ function report(rows: Row[]): void {
     if (mine.length === 0) continue;
     lines.push("", `### ${scenario.name}: ${scenario.what}`, "", "| server | req/s | vs node:http | p50 ms | p99 ms | server CPU | req per CPU-second | peak RSS MiB | errors |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of mine) {
-      lines.push(`| ${label(r.server)} | ${fmt(r.rps)} | ${fmt(r.rps / baseline(r.scenario), 2)}× | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpu * 100)}% | ${fmt(r.rps / r.cpu)} | ${fmt(r.rssMiB, 1)} | ${r.errors} |`);
+      const how = scenario.name === "static-64k" ? SERVERS.find((s) => s.name === r.server)!.static : undefined;
+      lines.push(`| ${label(r.server)}${how === undefined ? "" : ` (${how})`} | ${fmt(r.rps)} | ${fmt(r.rps / baseline(r.scenario), 2)}× | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpu * 100)}% | ${fmt(r.rps / r.cpu)} | ${fmt(r.rssMiB, 1)} | ${r.errors} |`);
     }
   }
   lines.push("", "Notes:", "", ...notes.map((n) => `- ${n}`));

@@ -1,10 +1,14 @@
 // npm run bench:parser [-- --time 1000 --rounds 5]
 // simplenet's wasm parser (SIMD and scalar) against Node's built-in llhttp
 // and undici's llhttp wasm, on a 703-byte browser GET and a chunked POST.
+// The two wasm parsers are measured alike: with the message already in their
+// memory, and with it copied in before every parse.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
-import { ParserInstance, wasmUrl, type Build } from "../src/parser.js";
+import { RESULT } from "../src/abi.js";
+import { createParser, wasmUrl, type Build, type ParserInstance } from "../src/parser-node.js";
+import { Llhttp } from "../test/support/llhttp.js";
 import { command, machine, writeSection } from "./results.js";
 
 const { values: args } = parseArgs({ options: { time: { type: "string", default: "1000" }, rounds: { type: "string", default: "5" } } });
@@ -43,9 +47,17 @@ type MessageName = keyof typeof MESSAGES;
 
 /** Parses one whole message; returns a number that depends on what it read, so nothing is optimized away. */
 type ParseOnce = () => number;
+/**
+ * Where the message is when the parser starts: already in the parser's wasm
+ * memory (where simplenet's server reads it), copied into that memory before
+ * every parse (as undici's client does), or in a JS Buffer the parser reads
+ * in place (Node's built-in parser).
+ */
+type Bytes = "in memory" | "copied in" | "JS Buffer";
 interface Case {
   parser: string;
   mode: "spans only" | "with strings";
+  bytes: Bytes;
   setup(message: Uint8Array, chunked: boolean): ParseOnce;
 }
 
@@ -53,25 +65,30 @@ let sink = 0;
 
 // ---- simplenet ---------------------------------------------------------
 
+/** The parser as the server gets it under Node (parser-node.ts: Node's native latin1 decoder for strings), and its result table. */
 function simplenet(build: Build): { parser: ParserInstance; table: number } {
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmUrl(build))), {});
-  // ParserInstance keeps its view of the result table private; its place is
-  // part of the documented ABI (README, "The wasm ABI").
-  const table = (instance.exports.resultTable as () => number)() >> 2;
-  return { parser: new ParserInstance(instance), table };
+  // ParserInstance keeps its view of the result table private. The module's layout is static, so any instance of
+  // it tells where the table is; its slots are the ABI's (src/abi.ts).
+  const probe = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmUrl(build))), {});
+  const table = (probe.exports.resultTable as () => number)() >> 2;
+  return { parser: createParser({}, build), table };
 }
 
-function simplenetCase(build: Build, mode: Case["mode"]): Case {
+function simplenetCase(build: Build, mode: Case["mode"], bytes: "in memory" | "copied in"): Case {
   return {
     parser: `simplenet ${build}`,
     mode,
+    bytes,
     setup(message, chunked) {
       const { parser, table } = simplenet(build);
       const i32 = new Int32Array(parser.bytes.buffer);
       const ptr = parser.recv;
       const state = new Float64Array(3);
+      // The decoder moves chunk data in place, so a chunked message is copied in before every pass in both modes.
+      const copy = bytes === "copied in" || chunked;
       parser.bytes.set(message, ptr);
       const parseHead = (): number => {
+        if (copy) parser.bytes.set(message, ptr);
         const n = parser.parseHead(ptr, message.length, 0);
         if (n <= 0) throw new Error(`simplenet ${build}: parseHead returned ${n}`);
         return n;
@@ -83,15 +100,13 @@ function simplenetCase(build: Build, mode: Case["mode"]): Case {
           for (let i = 0; i < h.headers.length; i++) chars += h.headers.name(i).length + h.headers.value(i).length;
           return chars;
         }
-        let spans = i32[table] + i32[table + 2] + i32[table + 3];
-        const count = i32[table + 5];
-        for (let i = 16, end = 16 + count * 4; i < end; i += 4) spans += i32[table + i] + i32[table + i + 1] + i32[table + i + 2] + i32[table + i + 3];
+        let spans = i32[table + RESULT.METHOD_OFF] + i32[table + RESULT.TARGET_OFF] + i32[table + RESULT.TARGET_LEN];
+        const count = i32[table + RESULT.HEADER_COUNT];
+        for (let i = table + RESULT.FIELDS, end = i + count * 4; i < end; i += 4) spans += i32[i] + i32[i + 1] + i32[i + 2] + i32[i + 3];
         return spans;
       };
       if (!chunked) return () => readHead(parseHead());
       return () => {
-        // The decoder moves chunk data in place, so every pass starts from a fresh copy.
-        parser.bytes.set(message, ptr);
         const n = parseHead();
         const sum = readHead(n);
         state.fill(0);
@@ -106,48 +121,31 @@ function simplenetCase(build: Build, mode: Case["mode"]): Case {
 
 // ---- Node's built-in llhttp ----------------------------------------------
 
-interface NodeParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  execute(data: Uint8Array): number | Error;
-  [callback: number]: (...args: never[]) => number | void;
-}
-interface NodeParserClass {
-  new (): NodeParser;
-  REQUEST: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-}
-
-let nodeParserClass: NodeParserClass | undefined;
-
-/** Node's own parser, with the strings it hands node:http (headers as a flat array, the URL). */
+/** Node's own parser (test/support/llhttp.ts drives it as node:http does), with the strings it hands node:http (headers as a flat array, the URL). */
 const nodeCase: Case = {
   parser: "node llhttp (built-in)",
   mode: "with strings",
+  bytes: "JS Buffer",
   setup(message) {
-    // Deprecated (DEP0111), and Node says so once: asked for once.
-    const HTTPParser = (nodeParserClass ??= (process as unknown as { binding(name: string): { HTTPParser: NodeParserClass } })
-      .binding("http_parser").HTTPParser);
-    const parser = new HTTPParser();
-    parser.initialize(HTTPParser.REQUEST, {}, 0, 0);
     let sum = 0;
     let complete = 0;
-    parser[HTTPParser.kOnHeadersComplete] = (_major: number, _minor: number, headers: string[], _method: number, url: string) => {
-      for (const h of headers) sum += h.length;
-      sum += url.length;
-    };
-    parser[HTTPParser.kOnBody] = (body: Uint8Array) => {
-      sum += body.length;
-    };
-    parser[HTTPParser.kOnMessageComplete] = () => {
-      complete++;
-    };
+    const parser = new Llhttp({
+      head(h) {
+        for (const field of h.headers) sum += field.length;
+        sum += h.target.length;
+      },
+      body(chunk) {
+        sum += chunk.length;
+      },
+      end() {
+        complete++;
+      },
+    });
     const buffer = Buffer.from(message);
     return () => {
       const before = complete;
       const n = parser.execute(buffer);
-      if (n !== buffer.length || complete !== before + 1) throw new Error(`node llhttp: execute returned ${String(n)}`);
+      if (n !== buffer.length || complete !== before + 1) throw new Error(`node llhttp: execute returned ${JSON.stringify(n)}`);
       return sum;
     };
   },
@@ -162,11 +160,12 @@ interface Llhttp {
   malloc(size: number): number;
 }
 
-/** Driven as undici's client does: bytes copied into its memory, then llhttp_execute; callbacks that do nothing. */
-function undiciCase(file: string, label: string): Case {
+/** Driven as undici's client does (copied in: the bytes go into its memory before each llhttp_execute); callbacks that only add up the spans. */
+function undiciCase(file: string, label: string, bytes: "in memory" | "copied in"): Case {
   return {
     parser: label,
     mode: "spans only",
+    bytes,
     setup(message) {
       const require = createRequire(import.meta.url);
       const bytes = require(`../node_modules/undici/lib/llhttp/${file}`) as Uint8Array<ArrayBuffer>;
@@ -188,8 +187,10 @@ function undiciCase(file: string, label: string): Case {
       const parser = llhttp.llhttp_alloc(TYPE.REQUEST);
       const ptr = llhttp.malloc(message.length);
       const view = new Uint8Array(llhttp.memory.buffer, ptr, message.length);
+      view.set(message);
+      const copy = bytes === "copied in";
       return () => {
-        view.set(message);
+        if (copy) view.set(message);
         const before = complete;
         const rc = llhttp.llhttp_execute(parser, ptr, message.length);
         if (rc !== ERROR.OK || complete !== before + 1) throw new Error(`${label}: llhttp_execute returned ${rc}`);
@@ -201,15 +202,17 @@ function undiciCase(file: string, label: string): Case {
 
 // ---- measuring -----------------------------------------------------------
 
-const CASES: Case[] = [
-  simplenetCase("simd", "spans only"),
-  simplenetCase("scalar", "spans only"),
-  undiciCase("llhttp_simd-wasm.js", "undici llhttp wasm (SIMD)"),
-  undiciCase("llhttp-wasm.js", "undici llhttp wasm (scalar)"),
-  simplenetCase("simd", "with strings"),
-  simplenetCase("scalar", "with strings"),
-  nodeCase,
-];
+const CASES: Case[] = [];
+for (const bytes of ["in memory", "copied in"] as const) {
+  CASES.push(
+    simplenetCase("simd", "spans only", bytes),
+    simplenetCase("scalar", "spans only", bytes),
+    undiciCase("llhttp_simd-wasm.js", "undici llhttp wasm (SIMD)", bytes),
+    undiciCase("llhttp-wasm.js", "undici llhttp wasm (scalar)", bytes),
+  );
+}
+CASES.push(simplenetCase("simd", "with strings", "in memory"), simplenetCase("scalar", "with strings", "in memory"));
+CASES.push(simplenetCase("simd", "with strings", "copied in"), simplenetCase("scalar", "with strings", "copied in"), nodeCase);
 
 /** Messages per second: the best of ROUNDS rounds of ROUND_MS each, after one warm-up round. */
 function rate(once: ParseOnce): number {
@@ -240,7 +243,7 @@ for (const [message, bytes] of Object.entries(MESSAGES) as [MessageName, Uint8Ar
   for (const c of CASES) {
     const rps = rate(c.setup(bytes, message.startsWith("chunked")));
     results.push({ c, message, rps, mbps: (rps * bytes.length) / 1e6 });
-    console.log(`${message.padEnd(26)} ${c.parser.padEnd(28)} ${c.mode.padEnd(13)} ${fmt(rps).padStart(11)} req/s ${fmt(rps * bytes.length / 1e6).padStart(6)} MB/s`);
+    console.log(`${message.padEnd(26)} ${c.parser.padEnd(28)} ${c.mode.padEnd(13)} ${c.bytes.padEnd(10)} ${fmt(rps).padStart(11)} req/s ${fmt(rps * bytes.length / 1e6).padStart(6)} MB/s`);
   }
 }
 
@@ -248,11 +251,12 @@ function fmt(n: number, digits = 0): string {
   return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-const find = (message: MessageName, parser: string, mode: Case["mode"]) =>
-  results.find((r) => r.message === message && r.c.parser === parser && r.c.mode === mode)!.rps;
-/** Spans-only rows compare with undici's SIMD build; rows with strings with Node's built-in parser. */
+const find = (message: MessageName, parser: string, mode: Case["mode"], bytes: Bytes) =>
+  results.find((r) => r.message === message && r.c.parser === parser && r.c.mode === mode && r.c.bytes === bytes)!.rps;
+/** Spans-only rows compare with undici's SIMD build with its bytes where theirs are; rows with strings with Node's built-in parser. */
 const reference = (r: Result) =>
-  r.c.mode === "spans only" ? find(r.message, "undici llhttp wasm (SIMD)", "spans only") : find(r.message, "node llhttp (built-in)", "with strings");
+  r.c.mode === "spans only" ? find(r.message, "undici llhttp wasm (SIMD)", "spans only", r.c.bytes)
+  : find(r.message, "node llhttp (built-in)", "with strings", "JS Buffer");
 
 const lines = [
   "## Parser (`npm run bench:parser`)",
@@ -261,20 +265,21 @@ const lines = [
     `- Best of ${ROUNDS} rounds of ${ROUND_MS} ms per row, after a warm-up round; one message parsed per call`,
   ]),
   "",
-  "Spans-only rows are compared with undici's llhttp SIMD wasm; rows with strings with Node's built-in llhttp.",
+  "Spans-only rows are compared with undici's llhttp SIMD wasm given its bytes the same way (already in its memory, or copied in before every parse); rows with strings with Node's built-in llhttp.",
   "",
-  "| message | parser | mode | req/s | MB/s | ratio |",
-  "| --- | --- | --- | ---: | ---: | ---: |",
+  "| message | parser | mode | bytes | req/s | MB/s | ratio |",
+  "| --- | --- | --- | --- | ---: | ---: | ---: |",
 ];
 for (const r of results) {
-  lines.push(`| ${r.message} | ${r.c.parser} | ${r.c.mode} | ${fmt(r.rps)} | ${fmt(r.mbps)} | ${fmt(r.rps / reference(r), 2)}× |`);
+  lines.push(`| ${r.message} | ${r.c.parser} | ${r.c.mode} | ${r.c.bytes} | ${fmt(r.rps)} | ${fmt(r.mbps)} | ${fmt(r.rps / reference(r), 2)}× |`);
 }
 lines.push(
   "",
-  "- simplenet, spans only: `parseRequest` on bytes already in wasm memory (where the server's read() puts them), then the result table is read. The chunked POST is copied in first on every pass, because the decoder moves chunk data in place.",
+  "- bytes \"in memory\": the message is already in the parser's wasm memory (where simplenet's server `read()`s it); \"copied in\": it is copied there before every parse (as undici's client does). The chunked POST is copied in on every pass in both modes for simplenet, because its decoder moves chunk data in place.",
+  "- simplenet, spans only: `parseRequest`, then the result table is read (slots from src/abi.ts).",
   "- simplenet, with strings: the same, then method, target and every header name and value become JS strings through `ParserInstance.takeHead` (src/parser.ts), as a handler reading them all would.",
-  "- undici: `llhttp_execute` on bytes copied into its memory (as undici's client does), with `wasm_on_*` callbacks that only add up the spans.",
-  "- node: `process.binding('http_parser')`, the parser node:http uses, with the header strings and URL it delivers.",
+  "- undici: `llhttp_execute`, with `wasm_on_*` callbacks that only add up the spans.",
+  "- node: `process.binding('http_parser')`, the parser node:http uses, driven as node:http drives it (test/support/llhttp.ts), with the header strings and URL it delivers; it reads the JS Buffer in place.",
   "",
   "Targets: spans only ≥ 2.5× undici's SIMD wasm; with strings ≥ 2× Node's built-in parser.",
 );

@@ -1,7 +1,12 @@
-// node:http, the baseline every ratio is measured against.
+// node:http, the baseline every ratio is measured against. The static file
+// is served from a Buffer read once at start (node-http-stream.ts serves it
+// with fs.createReadStream instead).
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { HOST, KEEP_ALIVE_MS, PAYLOAD, STATIC_PATH, listening, readStatic } from "./common.js";
+import { HOST, KEEP_ALIVE_MS, PAYLOAD, STATIC_PATH, cachedStatic, listening, note } from "./common.js";
+
+const file = cachedStatic();
+note("static-64k: node:http sends the file from a Buffer read once at start");
 
 const server = createServer(async (req, res) => {
   const url = req.url ?? "/";
@@ -21,7 +26,7 @@ const server = createServer(async (req, res) => {
   }
   if (url === STATIC_PATH) {
     res.setHeader("Content-Type", "application/octet-stream");
-    return res.end(await readStatic());
+    return res.end(file);
   }
   res.statusCode = 404;
   res.end("Not Found\n");

@@ -4,7 +4,7 @@ import { serve, serveStatic, type Handler } from "../../dist/index.js";
 import { HOST, KEEP_ALIVE_MS, PAYLOAD, STATIC_PATH, STATIC_ROOT, listening, note } from "./common.js";
 
 const staticHandler = serveStatic(STATIC_ROOT);
-note("static-64k: simplenet serves the file with serveStatic() (sendfile); the peers read it per request");
+note("static-64k: simplenet serves the file with serveStatic() (sendfile from the file on every request)");
 
 const handler: Handler = async (req, res) => {
   const path = req.path;
