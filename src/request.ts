@@ -11,7 +11,8 @@ export class Request implements AsyncIterable<Uint8Array> {
   trailers: Fields | null = null;
   private methodText: string | undefined;
   private targetText: string | undefined;
-  private queryIndex = -2;
+  /** Where the query begins in the target: -1 none, undefined not looked for yet. */
+  private queryIndex: number | undefined;
 
   constructor(
     readonly head: RequestHead,
@@ -90,7 +91,7 @@ export class Request implements AsyncIterable<Uint8Array> {
   }
 
   private queryStart(): number {
-    if (this.queryIndex === -2) {
+    if (this.queryIndex === undefined) {
       const target = this.target;
       const q = target.indexOf("?");
       this.queryIndex = q >= 0 && !target.slice(0, q).includes("#") ? q : -1;

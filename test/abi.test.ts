@@ -2,7 +2,7 @@
 // argument outside the region it names, writing nothing outside the regions
 // the call owns.
 import { suite, assert } from "./support/uvu.ts";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { E, REGIONS, RESULT, CHUNK, SPAN, abiHash } from "../src/abi.ts";
 import { ParserInstance, createParser, wasmUrl, type Build } from "../src/parser-node.ts";
 import { expectedFiles } from "../scripts/abi.ts";
@@ -94,6 +94,25 @@ for (const { build, instance, x } of instances) {
     assert.ok(target.calls > 0);
   });
 }
+
+test("no literal slot or error number outside src/abi.ts", () => {
+  const roots = ["src", "test", "fuzz", "bench", "scripts"];
+  const files = roots.flatMap((dir) => readdirSync(new URL(`${dir}/`, root), { recursive: true, encoding: "utf8" })
+    .filter((f) => /\.(ts|mts|js|mjs)$/.test(f) && !f.includes("node_modules") && !f.startsWith("."))
+    .map((f) => `${dir}/${f}`))
+    .filter((f) => f !== "src/abi.ts" && f !== "test/abi.test.ts");
+  // Slot arithmetic on a table view (i32[table + 3]) and error codes compared or returned as numbers (-2 ... -69).
+  const slot = /\b(i32|f64|u32)\[[^\]\n]*\+\s*\d+\s*\]/;
+  const code = /(===|!==|==|!=|return)\s*-([2-9]|[1-6]\d)\b/;
+  for (const file of files) {
+    const lines = readFileSync(new URL(file, root), "utf8").split("\n");
+    lines.forEach((line, i) => {
+      if (/^\s*(\/\/|\*)/.test(line)) return;
+      assert.not.match(line, slot, `${file}:${i + 1}: a table slot by number`);
+      assert.not.match(line, code, `${file}:${i + 1}: an error code by number`);
+    });
+  }
+});
 
 test("the ABI oracle catches a call that writes outside its regions", () => {
   const { x } = instances[0];

@@ -5,7 +5,7 @@
 // input, and every span the module wrote lies inside the bytes it was given.
 import { RequestStream, type ParserInstance } from "../../src/parser.ts";
 import { latin1 } from "../../src/fields.ts";
-import { RESULT } from "../../src/abi.ts";
+import { RESULT, SPAN } from "../../src/abi.ts";
 
 export interface Message {
   method: string;
@@ -129,16 +129,16 @@ function checkHeadSpans({ i32, table }: SpanCheck, n: number, problems: string[]
   inside("target", i32[table + RESULT.TARGET_OFF], i32[table + RESULT.TARGET_LEN]);
   const count = i32[table + RESULT.HEADER_COUNT];
   for (let h = 0; h < count; h++) {
-    const s = table + RESULT.FIELDS + h * 4;
-    inside(`header ${h} name`, i32[s], i32[s + 1]);
-    inside(`header ${h} value`, i32[s + 2], i32[s + 3]);
+    const s = table + RESULT.FIELDS + h * SPAN.SLOTS;
+    inside(`header ${h} name`, i32[s + SPAN.NAME_OFF], i32[s + SPAN.NAME_LEN]);
+    inside(`header ${h} value`, i32[s + SPAN.VALUE_OFF], i32[s + SPAN.VALUE_LEN]);
   }
 }
 
 function checkFieldSpans(spans: ArrayLike<number>, count: number, n: number, what: string, problems: string[]): void {
   for (let h = 0; h < count; h++) {
-    for (const part of [0, 2]) {
-      const off = spans[h * 4 + part], len = spans[h * 4 + part + 1];
+    for (const [offSlot, lenSlot] of [[SPAN.NAME_OFF, SPAN.NAME_LEN], [SPAN.VALUE_OFF, SPAN.VALUE_LEN]]) {
+      const off = spans[h * SPAN.SLOTS + offSlot], len = spans[h * SPAN.SLOTS + lenSlot];
       if (off < 0 || len < 0 || off + len > n) problems.push(`${what} ${h} span [${off}, +${len}) outside its ${n} bytes`);
     }
   }
