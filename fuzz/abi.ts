@@ -1,11 +1,13 @@
 // The ABI target: the input is a program of calls to the module's exports
 // with hostile arguments (negative, huge, NaN, overlapping, off the ends of
 // regions), interleaved with the host's own writes into the regions it owns
-// (receive and staging regions, staging table, chunk state). After every call
+// (receive and staging regions, staging table, chunk state). The WebSocket
+// exports own the frame table (parseFrameHeader), the range they unmask
+// (receive region) or the header they write (output region). After every call
 // the oracle checks that nothing trapped and that every byte of linear memory
 // outside the regions that call may write is unchanged: the padding after
 // each region, the other regions, the module's static data.
-import { REGIONS, RESULT, CHUNK, SPAN } from "../src/abi.ts";
+import { REGIONS, RESULT, CHUNK, SPAN, FRAME } from "../src/abi.ts";
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -24,6 +26,11 @@ interface Exports {
   stageTable(): number;
   resultTable(): number;
   chunkState(): number;
+  parseFrameHeader(ptr: number, len: number, requireMask: number, allowedRsv: number): number;
+  unmaskPayload(ptr: number, len: number, mask: number, phase: number): number;
+  validateUtf8(ptr: number, len: number, state: number): number;
+  writeFrameHeader(ptr: number, fin: number, opcode: number, rsv: number, length: number): number;
+  frameTable(): number;
 }
 
 type Range = readonly [start: number, end: number];
@@ -38,6 +45,7 @@ export class AbiTarget {
   private readonly table: Range;
   private readonly result: Range;
   private readonly chunk: Range;
+  private readonly frame: Range;
   /** Interesting i32 values: region edges and integer extremes. */
   private readonly ints: number[];
   /** Calls made, for the report. */
@@ -55,7 +63,8 @@ export class AbiTarget {
     this.table = [x.stageTable(), x.stageTable() + REGIONS.MAX_FIELDS * SPAN.SLOTS * 4];
     this.result = [x.resultTable(), x.resultTable() + RESULT.SIZE * 4];
     this.chunk = [x.chunkState(), x.chunkState() + CHUNK.SIZE];
-    const edges = [this.recv, this.out, this.stage, this.table, this.result, this.chunk].flatMap(([a, b]) => [a, b, a - 1, b - 1, b - a, b + 16]);
+    this.frame = [x.frameTable(), x.frameTable() + FRAME.SIZE];
+    const edges = [this.recv, this.out, this.stage, this.table, this.result, this.chunk, this.frame].flatMap(([a, b]) => [a, b, a - 1, b - 1, b - a, b + 16]);
     this.ints = [0, 1, -1, 2, 16, 255, 256, 257, 4096, 65535, 65536, 0x7fffffff, -0x80000000, 0x40000000, ...edges];
   }
 
@@ -72,7 +81,7 @@ export class AbiTarget {
     };
     const float = (): number => FLOATS[byte() % FLOATS.length] ?? int();
     for (let step = 0; step < 24 && at < input.length; step++) {
-      const op = byte() % 13;
+      const op = byte() % 17;
       const problem = this.step(op, int, float, byte);
       if (problem !== null) return `step ${step}, ${problem}`;
     }
@@ -106,6 +115,22 @@ export class AbiTarget {
         return this.call(`endHead(${f}, ${l}, ${fl}, ${now})`, () => x.endHead(f, l, fl, now), [this.result, this.out]);
       }
       case 11: { const [p, size] = [int(), float()]; return this.call(`writeChunkHeader(${p}, ${size})`, () => x.writeChunkHeader(p, size), [inside([p, p + 16], this.out)]); }
+      case 12: {
+        const [p, n, m, rsv] = [int(), int(), byte() & 1, (byte() % 10) - 1];
+        return this.call(`parseFrameHeader(${p}, ${n}, ${m}, ${rsv})`, () => x.parseFrameHeader(p, n, m, rsv), [this.frame]);
+      }
+      case 13: {
+        const [p, n, key, phase] = [int(), int(), int(), (byte() % 6) - 1];
+        return this.call(`unmaskPayload(${p}, ${n}, ${key}, ${phase})`, () => x.unmaskPayload(p, n, key, phase), [inside([p, p + n], this.recv)]);
+      }
+      case 14: {
+        const [p, n, state] = [int(), int(), byte() & 1 ? int() : UTF8_STATES[byte() % UTF8_STATES.length]];
+        return this.call(`validateUtf8(${p}, ${n}, ${state})`, () => x.validateUtf8(p, n, state), []);
+      }
+      case 15: {
+        const [p, fin, opcode, rsv, length] = [int(), byte() & 1, (byte() % 18) - 1, (byte() % 10) - 1, float()];
+        return this.call(`writeFrameHeader(${p}, ${fin}, ${opcode}, ${rsv}, ${length})`, () => x.writeFrameHeader(p, fin, opcode, rsv, length), [inside([p, p + 10], this.out)]);
+      }
       default: {
         const args = [int(), int(), int(), int(), float(), int(), int()] as const;
         return this.call(`setLimits(${args.join(", ")})`, () => x.setLimits(...args), []);
@@ -156,7 +181,7 @@ export class AbiTarget {
   private regionOf(i: number): string {
     const named: [string, Range][] = [
       ["receive", this.recv], ["output", this.out], ["staging", this.stage], ["staging table", this.table],
-      ["result table", this.result], ["chunk state", this.chunk],
+      ["result table", this.result], ["chunk state", this.chunk], ["frame table", this.frame],
     ];
     for (const [name, [a, b]] of named) {
       if (i >= a && i < b) return `${name} region +${i - a}`;
@@ -169,6 +194,9 @@ export class AbiTarget {
 const FLOATS: (number | undefined)[] = [
   0, 1, -1, 0.5, NaN, Infinity, -Infinity, 2 ** 53, 2 ** 53 - 1, 1e300, -0, 784111777, 4102444799, 253402300800, undefined,
 ];
+
+/** States validateUtf8 returns (need | lo << 8 | hi << 16, assembly/utf8.ts), and some it must refuse. */
+const UTF8_STATES = [0, 0xbf8001, 0xbf8002, 0xbf8003, 0xbfa002, 0x9f8002, 0xbf9003, 0x8f8003, 0xbf8004, 0x8f9003, 0xbfa001, -1];
 
 /** `range` if it lies inside `region`, else null: a call given a range outside its region may write none of it. */
 function inside([a, b]: Range, [start, end]: Range): Range | null {

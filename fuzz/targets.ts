@@ -9,6 +9,7 @@ import { compareWithLlhttp } from "../test/support/differences.ts";
 import type { Random } from "./mutate.ts";
 import { AbiTarget } from "./abi.ts";
 import { chunkedBodies, llhttpInputs } from "./seeds.ts";
+import { checkWebSocket, webSocketSeeds } from "./websocket.ts";
 
 export interface Target {
   name: string;
@@ -23,6 +24,7 @@ export const TARGETS: readonly Target[] = [
   { name: "chunked", seeds: () => chunkedBodies(llhttpInputs()), execute: (b, r, input) => checkRequests(b, r, join(CHUNKED_HEAD, input)) },
   { name: "response", execute: (b, _r, input) => checkResponse(b, input) },
   { name: "abi", execute: (b, _r, input) => b.abi.run(input) },
+  { name: "websocket", seeds: webSocketSeeds, execute: (b, r, input) => checkWebSocket(b, r, input) },
 ];
 
 export function findTarget(name: string): Target {
