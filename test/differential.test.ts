@@ -12,8 +12,8 @@ import { llhttpParse } from "./support/llhttp.ts";
 import { deferredHeadFault, driveStream, runKey } from "./support/stream.ts";
 
 const SEED = 0x5eed;
+// Every input, every run: no time budget, which would test fewer of them on a slower machine.
 const INPUTS = 10000;
-const BUDGET_MS = 8000;
 
 // ---- inputs ---------------------------------------------------------------
 
@@ -127,7 +127,6 @@ const test = suite("differential: our parser and Node's llhttp");
 
 test("generated and mutated requests: both-accept agree, disagreements are accepted differences", () => {
   const parser: ParserInstance = createParser();
-  const started = performance.now();
   const counts = new Map<string, number>();
   const unexplained: string[] = [];
   let inputs_ = 0;
@@ -136,7 +135,6 @@ test("generated and mutated requests: both-accept agree, disagreements are accep
   let unfinishedHeads = 0;
   const pick = prng(SEED + 1);
   for (const input of inputs(SEED, INPUTS)) {
-    if (performance.now() - started > BUDGET_MS) break;
     inputs_++;
     const data = bytes(input);
     const whole = driveStream(parser, [data]);
@@ -161,7 +159,6 @@ test("generated and mutated requests: both-accept agree, disagreements are accep
   console.log(`\n  differential: ${inputs_} inputs (seed ${SEED}), ${bothAccept} accepted by both and equal, ${agreeing} agree in all; ` +
     `ours fed in two pieces: same as whole but for ${unfinishedHeads} heads that never end`);
   for (const [why, n] of counts) console.log(`    ${String(n).padStart(5)}  ${why}`);
-  assert.ok(inputs_ >= 1000, `only ${inputs_} inputs in the time budget`);
   assert.ok(bothAccept >= inputs_ / 10, `too few inputs both accept (${bothAccept}): the generator is off`);
   assert.is(unexplained.length, 0, `unexplained disagreements:\n  ${unexplained.join("\n  ")}`);
 });
