@@ -164,6 +164,8 @@ class MessageCodec {
       stream.flush(constants.Z_SYNC_FLUSH, () => {
         stream.off("data", onData);
         stream.off("error", onError);
+        // Closed while this job ran: the stream is destroyed, and resetting it would abort the process.
+        if (this.closed || stream.destroyed) return finish(null, false);
         if (failed || tooLarge) {
           stream.destroy();
           this.stream = null;
