@@ -83,7 +83,6 @@ export class WebSocketHub<T = unknown> {
   readonly maxBackpressure: number;
   readonly closeOnBackpressureLimit: boolean;
   readonly compressThreshold: number;
-  readonly sharedDeflater: Deflater | null = null;
   private readonly codec: FrameCodec;
   private readonly links = new Map<WebSocket<T>, Link<T>>();
   private readonly maxPayload: number;
@@ -218,6 +217,11 @@ export class WebSocketHub<T = unknown> {
     clearInterval(this.timer);
     for (const deflater of this.sharedDeflaters.values()) deflater.close();
     this.sharedDeflaters.clear();
+  }
+
+  /** Whether `deflater` is shared by sockets (so no socket may close it). */
+  sharesDeflater(deflater: Deflater): boolean {
+    return this.sharedDeflaters.get(deflater.windowBits) === deflater;
   }
 
   private deflaterFor(negotiated: Negotiated): Deflater {

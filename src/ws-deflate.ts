@@ -215,8 +215,11 @@ export class Inflater {
 /** A deflater: a compressed message body, without the sync flush's 4-byte tail (RFC 7692 §7.2.1). */
 export class Deflater {
   private readonly codec: MessageCodec;
+  /** The LZ77 window it compresses with. */
+  readonly windowBits: number;
 
   constructor(negotiated: Negotiated, limiter: ZlibLimiter) {
+    this.windowBits = negotiated.serverWindowBits;
     this.codec = new MessageCodec(() => createDeflateRaw({ windowBits: negotiated.serverWindowBits }), negotiated.serverNoContextTakeover, limiter);
   }
 

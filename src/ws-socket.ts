@@ -238,6 +238,6 @@ export class WebSocket<T = unknown> {
     this.counted = 0;
     for (const slot of this.outbound) this.hub.budget.give(slot.size);
     this.outbound = [];
-    if (this.deflater !== this.hub.sharedDeflater) this.deflater?.close();
+    if (this.deflater !== null && !this.hub.sharesDeflater(this.deflater)) this.deflater.close();
   }
 }
