@@ -262,7 +262,20 @@ export class WebSocketHub<T = unknown> {
   }
 
   private onControl(link: Link<T>, opcode: number, payload: Uint8Array): void {
+    if (opcode === OPCODE.CLOSE) link.reader.stop(); // nothing after a close frame is read
+    // Behind messages still being inflated, a control frame waits its turn: a
+    // close must not overtake them (they would be lost), nor a pong their echoes.
+    // (The reader gives each control frame a payload of its own, so it may wait.)
+    if (link.inbound.length > 0) {
+      link.inbound.push({ ready: true, deliver: () => this.handleControl(link, opcode, payload) });
+      return;
+    }
+    this.handleControl(link, opcode, payload);
+  }
+
+  private handleControl(link: Link<T>, opcode: number, payload: Uint8Array): void {
     const { ws } = link;
+    if (ws.readyState === 3) return;
     if (opcode === OPCODE.PING) {
       ws.pong(payload);
       return this.call(() => this.options.ping?.(ws, payload), link);
@@ -281,7 +294,7 @@ export class WebSocketHub<T = unknown> {
       ws.control(OPCODE.CLOSE, payload.length >= 2 ? payload.subarray(0, 2) : new Uint8Array(0));
     }
     ws.readyState = 2;
-    link.tunnel.end();
+    ws.endConnection();
   }
 
   /** Fails the connection (RFC 6455 §7.1.7): a close frame with the code, then the TCP close. */
@@ -299,7 +312,7 @@ export class WebSocketHub<T = unknown> {
       link.closeReason = reason;
     }
     ws.readyState = 2;
-    link.tunnel.end();
+    ws.endConnection();
   }
 
   private onClose(link: Link<T>): void {

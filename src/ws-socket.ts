@@ -37,6 +37,8 @@ export class WebSocket<T = unknown> {
   backpressured = false;
   /** Sends waiting behind one being compressed, in order: each goes once it and all before it are ready. */
   private outbound: { parts: Uint8Array[] | null; opcode: number; size: number }[] = [];
+  /** The hub ended the connection while sends were waiting: end it once they are out. */
+  private endWhenFlushed = false;
 
   constructor(
     private readonly tunnel: Tunnel,
@@ -115,13 +117,23 @@ export class WebSocket<T = unknown> {
     return frame;
   }
 
-  /** Sends the waiting sends that are ready, in order. */
+  /** Sends the waiting sends that are ready, in order (and ends the connection if that waited for them). */
   private flushOutbound(): void {
     while (this.outbound.length > 0 && this.outbound[0].parts !== null) {
       const slot = this.outbound.shift()!;
       this.hub.budget.give(slot.size);
       if (this.readyState !== CLOSED) this.write(slot.parts!);
     }
+    if (this.outbound.length === 0 && this.endWhenFlushed) {
+      this.endWhenFlushed = false;
+      this.tunnel.end();
+    }
+  }
+
+  /** For the hub: ends the connection (TCP) once the sends still being compressed, and the close frame behind them, are out. */
+  endConnection(): void {
+    if (this.outbound.length === 0) this.tunnel.end();
+    else this.endWhenFlushed = true;
   }
 
   ping(data: string | Uint8Array = new Uint8Array(0)): number {
@@ -175,9 +187,19 @@ export class WebSocket<T = unknown> {
 
   // ---- below: for the hub ---------------------------------------------------
 
-  /** Sends a control frame; answers to back-pressure only through the kernel's queue. */
+  /**
+   * Sends a control frame; answers to back-pressure only through the kernel's
+   * queue. Pings and pongs may overtake messages still being compressed; a
+   * close frame goes after them (no message may follow it, none is lost).
+   */
   control(opcode: number, payload: Uint8Array): number {
     if (this.readyState === CLOSED || (this.readyState === CLOSING && opcode !== OPCODE.CLOSE)) return SEND_DROPPED;
+    if (opcode === OPCODE.CLOSE && this.outbound.length > 0) {
+      const head = this.frame(opcode, payload, 0, true, true);
+      this.outbound.push({ parts: [head], opcode, size: head.length });
+      this.hub.budget.take(head.length);
+      return SEND_QUEUED;
+    }
     return this.sendFrame(opcode, payload, 0);
   }
 
