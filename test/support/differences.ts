@@ -126,8 +126,31 @@ const TOKEN_CHARS = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
 /** RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ). */
 const CHUNK_EXT = `(?:${OWS};${OWS}${TOKEN_CHARS}(?:${OWS}=${OWS}(?:${TOKEN_CHARS}|${QUOTED}))?)*`;
 const CHUNK_LINE = new RegExp(`^[0-9A-Fa-f]+(${CHUNK_EXT})$`);
-/** RFC 3986 §3.2.2 host [ ":" port ]: IP-literal, IPv4address or reg-name. */
-const URI_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?$/;
+/** RFC 3986 §3.2.2 host: IP-literal, IPv4address or reg-name. */
+const HOST = String.raw`(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)`;
+/** host [ ":" port ] (RFC 9110 §7.2). */
+const URI_HOST = new RegExp(`^${HOST}(?::[0-9]*)?$`);
+/** RFC 9112 §3.2.3, RFC 9110 §9.3.6: CONNECT's target is uri-host ":" port, the port always sent. */
+const AUTHORITY_FORM = new RegExp(`^(?!:)${HOST}:[0-9]+$`);
+
+/**
+ * Whether a target is an absolute-form the parser must take (RFC 9112 §3.2.2):
+ * a URI whose authority, if it has one, is a valid [userinfo@]host[:port],
+ * the host not empty (RFC 9110 §4.2.1: a recipient must reject an http URI with an
+ * empty host; the authority stands in for Host, §7.2).
+ */
+function absoluteFormValid(target: string): boolean {
+  const uri = /^[A-Za-z][A-Za-z0-9+.-]*:(\/\/([^/?#]*))?/.exec(target);
+  if (uri === null || !VCHARS.test(target)) return false;
+  if (uri[2] === undefined) return true;
+  const at = uri[2].split("@");
+  if (at.length > 2 || (at.length === 2 && !USERINFO.test(at[0]))) return false;
+  const host = at.at(-1)!;
+  return URI_HOST.test(host) && !/^(:|$)/.test(host);
+}
+
+/** RFC 3986 §3.2.1. */
+const USERINFO = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*$/;
 /** RFC 3986 §3: an absolute URI's scheme, then anything a target may hold. */
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]*$/;
 const FRAMING_FIELD = /^(content-length|transfer-encoding)$/i;
@@ -221,9 +244,14 @@ export const DIFFERENCES: readonly Difference[] = [
   },
   {
     id: "target-form",
-    reason: "RFC 9112 §3.2: the target's form must fit the method (asterisk-form only with OPTIONS, authority-form only and always with CONNECT, absolute-form a URI per RFC 3986); llhttp takes what its URL parser takes",
-    applies: (p) => p.ours.error === "BAD_TARGET" && !/ {2}/.test(requestLine(p)) && VCHARS.test(targetOf(p)) &&
-      (methodOf(p) === "CONNECT" || !targetOf(p).startsWith("/")),
+    reason: "RFC 9112 §3.2: the target's form must fit the method (asterisk-form only with OPTIONS; authority-form only and always with CONNECT, its port always sent, RFC 9110 §9.3.6; absolute-form a URI per RFC 3986 whose authority is a valid host); llhttp takes what its URL parser takes",
+    applies: (p) => {
+      const target = targetOf(p), method = methodOf(p);
+      if (p.ours.error !== "BAD_TARGET" || / {2}/.test(requestLine(p)) || !VCHARS.test(target)) return false;
+      if (method === "CONNECT") return !AUTHORITY_FORM.test(target);
+      if (target === "*") return method !== "OPTIONS";
+      return !target.startsWith("/") && !absoluteFormValid(target);
+    },
     corpus: ["method.md: M-SEARCH request"],
   },
   {
