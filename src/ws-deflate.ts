@@ -147,38 +147,49 @@ class MessageCodec {
         if (!this.closed) done(out, tooLarge);
       };
       if (this.closed) return finish(null, false);
-      const stream = (this.stream ??= this.make());
+      const stream = (this.stream ??= this.fresh());
       const chunks: Buffer[] = [];
       let size = 0;
-      let failed = false;
-      let tooLarge = false;
+      let settled = false;
+      // Once per job, whichever comes first: the flush, an error (zlib then
+      // calls no flush callback), or the output passing maxOutput.
+      const settle = (out: Buffer | null, tooLarge: boolean): void => {
+        if (settled) return;
+        settled = true;
+        stream.off("data", onData);
+        stream.off("error", onError);
+        if (out === null && !stream.destroyed) stream.destroy();
+        if (out === null && this.stream === stream) this.stream = null;
+        finish(out, tooLarge);
+      };
       const onData = (chunk: Buffer): void => {
         size += chunk.length;
-        if (size > maxOutput) tooLarge = true;
+        if (size > maxOutput) settle(null, true); // stop inflating a bomb at once
         else chunks.push(chunk);
       };
-      const onError = (): void => void (failed = true);
+      const onError = (): void => settle(null, false);
       stream.on("data", onData);
       stream.on("error", onError);
       stream.write(input);
       stream.flush(constants.Z_SYNC_FLUSH, () => {
-        stream.off("data", onData);
-        stream.off("error", onError);
+        if (settled) return;
         // Closed while this job ran: the stream is destroyed, and resetting it would abort the process.
-        if (this.closed || stream.destroyed) return finish(null, false);
-        if (failed || tooLarge) {
-          stream.destroy();
-          this.stream = null;
-          return finish(null, tooLarge);
-        }
+        if (this.closed || stream.destroyed) return settle(null, false);
         if (this.resetEach) stream.reset();
-        finish(Buffer.concat(chunks), false);
+        settle(Buffer.concat(chunks), false);
       });
     }));
     if (!this.busy) {
       this.busy = true;
       this.queue.shift()!();
     }
+  }
+
+  /** A new stream, with an error listener of its own: an error after a job has settled must not go unhandled. */
+  private fresh(): ZStream {
+    const stream = this.make();
+    stream.on("error", () => {});
+    return stream;
   }
 
   close(): void {
