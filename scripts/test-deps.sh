@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages some tests drive for real: nginx (with its stream module,
-# for the PROXY protocol) and chromium (the parser in a browser).
+# for the PROXY protocol), chromium (the parser in a browser) and python3-websockets (a WebSocket client).
 # Installs what is missing (as root, with apt-get). Exits 0 only when all of
 # them are there afterwards; otherwise it names each one it could not install
 # and exits 1, so that CI stops on it instead of skipping those tests.
@@ -11,6 +11,7 @@ missing() {
   command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
   dpkg -s libnginx-mod-stream >/dev/null 2>&1 || need+=(libnginx-mod-stream)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  dpkg -s python3-websockets >/dev/null 2>&1 || need+=(python3-websockets)
   echo "${need[*]}"
 }
 
