@@ -1,6 +1,7 @@
 // The fuzzer itself: its instrumentation sees paths inside the wasm module,
 // and coverage guidance finds a bug planted behind several byte conditions
-// that a blind fuzzer with the same budget does not.
+// that a blind fuzzer with the same budget does not. Its llhttp oracle
+// accepts exactly the differences of test/support/differences.ts.
 import { suite, assert } from "./support/uvu.ts";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +11,10 @@ import { compile } from "../fuzz/build.ts";
 import { instrument } from "../fuzz/instrument.ts";
 import { Fuzzer } from "../fuzz/engine.ts";
 import { HTTP_DICTIONARY, Random } from "../fuzz/mutate.ts";
+import { createParser } from "../src/parser-node.ts";
+import { compareReadings, compareWithLlhttp, llhttpReading, ourReading, type Reading } from "./support/differences.ts";
+import { llhttpParse } from "./support/llhttp.ts";
+import { driveStream } from "./support/stream.ts";
 
 const test = suite("fuzz");
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -76,6 +81,34 @@ test("coverage guidance finds the planted bug; blind fuzzing with the same budge
   assert.is(blind.findings.length, 0, `blind found ${JSON.stringify(String.fromCharCode(...(blind.findings[0]?.input ?? [])))}`);
   assert.is(blind.execs, BUDGET);
   console.log(`  guided: found after ${guided.execs} execs (corpus ${guided.corpus.length}); blind: nothing in ${blind.execs}`);
+});
+
+test("the llhttp oracle explains a difference only by an entry whose bytes fit it", () => {
+  const parser = createParser();
+  const verdict = (input: string) => compareWithLlhttp(ascii(input), driveStream(parser, [ascii(input)]), parser);
+  const id = (input: string) => {
+    const v = verdict(input);
+    return "difference" in v ? v.difference.id : "agree" in v ? "agree" : v.unexplained;
+  };
+  const chunked = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  // llhttp takes Connection: close from trailers and refuses the next request; trailers are not for connection control.
+  assert.is(id(`${chunked}0\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n`), "trailer-connection");
+  assert.is(id(`${chunked}0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n`), "agree");
+  assert.is(id(`${chunked}1;a=\r\nx\r\n0\r\n\r\n`), "chunk-ext-grammar");
+  assert.is(id("CONNECT a: HTTP/1.1\r\nHost: a\r\n\r\n"), "target-form");
+
+  // Were we to reject what the RFCs allow, no entry would explain it: the same bytes, our verdict changed.
+  const rejecting = (input: string, error: string, at = input.length - 4): string => {
+    const bytes = ascii(input);
+    const ours: Reading = { ...ourReading(driveStream(parser, [bytes])), messages: [], partial: null, error, errorAt: at, pending: false };
+    const v = compareReadings(bytes, ours, [], llhttpReading(llhttpParse(bytes)), parser);
+    return "unexplained" in v ? "unexplained" : "difference" in v ? v.difference.id : "agree";
+  };
+  assert.is(rejecting("CONNECT a:1 HTTP/1.1\r\nHost: a:1\r\n\r\n", "BAD_TARGET"), "unexplained");
+  assert.is(rejecting("GET http://h.example/x HTTP/1.1\r\nHost: h.example\r\n\r\n", "BAD_TARGET"), "unexplained");
+  assert.is(rejecting(`${chunked}1;a=b\r\nx\r\n0\r\n\r\n`, "BAD_CHUNK_EXTENSION", chunked.length + 4), "unexplained");
+  assert.is(rejecting(`${chunked}0\r\n\r\n`, "BAD_TRANSFER_ENCODING"), "unexplained");
+  assert.is(rejecting("GET / HTTP/1.1\r\nHost: h.example:8080\r\n\r\n", "BAD_HOST"), "unexplained");
 });
 
 test.run();
