@@ -134,7 +134,11 @@ export interface LlhttpRun {
   error: LlhttpError | null;
   /** The input ended inside a message. */
   pending: boolean;
-  /** It stopped after a request that switches protocols: what follows is not HTTP to it. */
+  /**
+   * It stopped at a request that switches protocols (CONNECT, Upgrade): what
+   * follows is not HTTP to it. Node's binding reports no error after such a
+   * head either: a fault in its body ends the parse the same way.
+   */
   upgraded: boolean;
 }
 
