@@ -52,7 +52,12 @@ export interface WebSocketOptions<T = unknown> {
   idleTimeout?: number;
   /** permessage-deflate (RFC 7692). Default false. */
   perMessageDeflate?: boolean | DeflateOptions;
-  /** Bytes all WebSockets of the process may hold at once (messages being assembled or compressed, queued output). Default 256 MiB. */
+  /**
+   * Bytes the WebSockets may hold at once (messages being assembled or
+   * compressed, queued output). Set: this server's sockets share a budget of
+   * their own. Unset: they share one of 256 MiB with every server of the
+   * process that did not set it either.
+   */
   memoryBudget?: number;
 }
 
@@ -105,9 +110,15 @@ export class WebSocketHub<T = unknown> {
     const deflate = options.perMessageDeflate ?? false;
     this.deflate = deflate === false ? null : deflate === true ? {} : deflate;
     this.compressThreshold = this.deflate?.threshold ?? 1024;
-    // One budget and one zlib cap for the whole process, whatever the number of servers.
-    this.budget = processBudget ??= new MemoryBudget(options.memoryBudget ?? 256 * MIB);
-    this.limiter = processLimiter ??= new ZlibLimiter(this.deflate?.maxConcurrency ?? 8);
+    // One budget and one zlib cap for all the servers of the process that do
+    // not set their own; a server given memoryBudget (or maxConcurrency) has its
+    // own. (Before, the first server's numbers held for every later one.)
+    this.budget = options.memoryBudget !== undefined
+      ? new MemoryBudget(options.memoryBudget)
+      : (processBudget ??= new MemoryBudget(256 * MIB));
+    this.limiter = this.deflate?.maxConcurrency !== undefined
+      ? new ZlibLimiter(this.deflate.maxConcurrency)
+      : (processLimiter ??= new ZlibLimiter(8));
     this.timer = setInterval(() => this.sweep(Date.now()), 1000);
     this.timer.unref();
   }

@@ -1,5 +1,6 @@
-// The memory budget for every WebSocket of the process: message assembly,
-// compression in flight and queued output all count against one limit.
+// The memory budget of WebSockets (those of the process by default, or of one
+// server that sets memoryBudget): message assembly, compression in flight and
+// queued output all count against one limit.
 // Nobody else offers one (ws issue #2331 asks for it); the rule when it is
 // reached: a new incoming message closes its socket with 1013 (try again
 // later), and a send is dropped (send() returns 0). Nothing crashes.

@@ -14,7 +14,7 @@ export interface DeflateOptions {
   serverMaxWindowBits?: number;
   /** Largest window the server asks the client to use, when it offers to be asked (9-15). Default 15. */
   clientMaxWindowBits?: number;
-  /** zlib jobs running at once in the process; the rest wait in order. Default 8. */
+  /** zlib jobs running at once; the rest wait in order. Set: for this server's sockets. Unset: 8, shared by every server of the process that did not set it. */
   maxConcurrency?: number;
 }
 
