@@ -20,7 +20,7 @@ export { WebSocket, SEND_DROPPED, SEND_QUEUED, type SendOptions } from "./ws-soc
 /** What the upgrade hook answers to accept: the socket's data, more 101 fields, the chosen subprotocol. */
 export interface UpgradeAnswer<T> {
   data?: T;
-  headers?: OutgoingFields;
+  headers?: OutgoingFields | Headers;
   /** One of the subprotocols the client offered (Sec-WebSocket-Protocol). */
   protocol?: string;
 }

@@ -31,14 +31,16 @@ export function offeredProtocols(req: Request): string[] {
 }
 
 /** The 101's fields: accept key, the chosen subprotocol (one the client offered) and extensions. */
-export function acceptFields(req: Request, protocol: string | undefined, extensions: string | null, extra?: OutgoingFields): [string, string][] {
+export function acceptFields(req: Request, protocol: string | undefined, extensions: string | null, extra?: OutgoingFields | Headers): [string, string][] {
   const fields: [string, string][] = [["Sec-WebSocket-Accept", acceptKey(req.headers.get("sec-websocket-key")!)]];
   if (protocol !== undefined && protocol !== "") {
     if (!offeredProtocols(req).includes(protocol)) throw new Error(`subprotocol ${JSON.stringify(protocol)} was not offered by the client`);
     fields.push(["Sec-WebSocket-Protocol", protocol]);
   }
   if (extensions !== null) fields.push(["Sec-WebSocket-Extensions", extensions]);
-  if (Array.isArray(extra)) for (const [name, value] of extra) fields.push([name, String(value)]);
+  // A Headers object too (Bun's server.upgrade takes any HeadersInit); its entries are not an object's own.
+  if (typeof Headers !== "undefined" && extra instanceof Headers) extra.forEach((value, name) => fields.push([name, value]));
+  else if (Array.isArray(extra)) for (const [name, value] of extra) fields.push([name, String(value)]);
   else if (extra !== undefined) for (const [name, value] of Object.entries(extra)) fields.push([name, String(value)]);
   return fields;
 }
