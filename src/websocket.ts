@@ -119,7 +119,9 @@ export class WebSocketHub<T = unknown> {
     this.limiter = this.deflate?.maxConcurrency !== undefined
       ? new ZlibLimiter(this.deflate.maxConcurrency)
       : (processLimiter ??= new ZlibLimiter(8));
-    this.timer = setInterval(() => this.sweep(Date.now()), 1000);
+    // A quarter of the timeout at most, so that a short one still pings at half before it closes.
+    const period = this.idleMs === 0 ? 1000 : Math.max(50, Math.min(1000, this.idleMs / 4));
+    this.timer = setInterval(() => this.sweep(Date.now()), period);
     this.timer.unref();
   }
 
@@ -346,10 +348,11 @@ export class WebSocketHub<T = unknown> {
       }
       if (this.idleMs === 0) continue;
       const idle = now - ws.lastSeen;
-      if (idle >= this.idleMs) {
+      if (idle >= this.idleMs && ws.pinged) {
         link.closeCode = CLOSE.ABNORMAL;
         link.tunnel.destroy();
       } else if (idle >= this.idleMs / 2 && !ws.pinged) {
+        // (Late, past the timeout, when the loop was held up: the client still gets its ping and a sweep's time to answer.)
         ws.pinged = true;
         ws.ping();
       }
