@@ -353,6 +353,20 @@ for (const c of builds) {
     }
   });
 
+  test(`${c.build}: UTF-8 edge cases inside long text, at every position of the 16-byte blocks`, () => {
+    const text = Buffer.from("aé€😀κόσμε-ascii-".repeat(8));
+    for (const [name, input] of utf8Cases) {
+      const bytes = hex(input);
+      for (let at = 0; at < 70; at++) {
+        // Cut the text at a character boundary at or before `at`.
+        let cut = at;
+        while (cut > 0 && (text[cut] & 0xc0) === 0x80) cut--;
+        const whole = Buffer.concat([text.subarray(0, cut), bytes, text.subarray(0, 40)]);
+        checkUtf8(c, whole, `${name} after ${cut} bytes of text`, c.parser.recv + (at & 15), at % 10 === 0);
+      }
+    }
+  });
+
   test(`${c.build}: UTF-8 agrees with isUtf8 on random inputs, whole and split`, () => {
     const next = random(0x6455);
     for (let k = 0; k < 400; k++) {
