@@ -1,7 +1,7 @@
 // One WebSocket connection, as the application sees it: send, ping, topics,
 // back-pressure, and the close handshake (RFC 6455 §5.5.1, §7).
 import { CLOSE, OPCODE, RSV } from "./abi.js";
-import type { FrameCodec } from "./frames.js";
+import { isValidCloseCode, type FrameCodec } from "./frames.js";
 import type { Tunnel } from "./tunnel.js";
 import type { Deflater } from "./ws-deflate.js";
 import type { WebSocketHub } from "./websocket.js";
@@ -151,6 +151,8 @@ export class WebSocket<T = unknown> {
 
   /** Starts the close handshake: a close frame with `code` and `reason`; the connection closes once the client answers (or in 5 s). */
   end(code: number = CLOSE.NORMAL, reason = ""): void {
+    // 1005, 1006 and 1015 are never sent, 0-999 and 1004 never valid (RFC 6455 §7.4): the client would fail the connection.
+    if (!isValidCloseCode(code)) throw new RangeError(`${code} is not a close code that may be sent (1000-1003, 1007-1014, 3000-4999)`);
     if (this.readyState !== OPEN) return;
     const text = encoder.encode(reason);
     if (text.length > 123) throw new RangeError("a close reason is at most 123 bytes");
