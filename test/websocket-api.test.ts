@@ -8,7 +8,7 @@ import { suite, assert } from "./support/uvu.ts";
 import { serve, SEND_DROPPED, SEND_QUEUED, type Server, type WebSocket, type WebSocketOptions } from "../src/index.ts";
 import { exchange, parseResponses } from "./helpers.ts";
 import {
-  OP, text, binary, close, pong, frame, deflateAlone, eventsOf, handshake, until, type Opened, type Event,
+  OP, text, binary, close, pong, frame, deflateAlone, eventsOf, handshake, until, FrameParser, type Opened, type Event,
 } from "./support/ws-frames.ts";
 
 const test = suite("websocket api");
@@ -437,6 +437,65 @@ test("permessage-deflate: corrupt messages give back their slot of the zlib cap"
     good.socket.write(frame({ opcode: OP.TEXT, rsv: 4, payload: deflateAlone("still inflating ".repeat(20)) }));
     assert.ok(await until(good, () => good.parser.frames.length === 1), "a good message is still inflated");
     good.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("end() refuses a code that may not be sent, and a reason over 123 bytes", async () => {
+  const { server, sockets } = await start();
+  try {
+    const client = await handshake(server.port);
+    assert.ok(await waitFor(() => sockets.length === 1));
+    const ws = sockets[0];
+    for (const code of [0, 999, 1004, 1005, 1006, 1015, 2999, 5000]) assert.throws(() => ws.end(code), RangeError, `code ${code}`);
+    assert.throws(() => ws.end(1000, "x".repeat(124)), RangeError);
+    assert.is(ws.readyState, 1, "still open");
+    ws.end(3000, "x".repeat(123));
+    assert.ok(await until(client, () => client.parser.frames.length === 1));
+    assert.equal((await events(client))[0], { type: "close", code: 3000, reason: "x".repeat(123) });
+    client.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("a callback that throws is reported and fails its socket with 1011", async () => {
+  const { server, errors } = await start({
+    message: () => {
+      throw new Error("the application broke");
+    },
+  });
+  try {
+    const client = await handshake(server.port);
+    client.socket.write(text("boom"));
+    assert.ok(await until(client, () => client.isEnded()));
+    assert.equal((await events(client)).map((e) => (e.type === "close" ? e.code : e.type)), [1011]);
+    assert.is(errors.length, 1);
+    assert.match(String(errors[0]), /the application broke/);
+    client.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("frames sent in the same write as the handshake are read after the 101", async () => {
+  const { server } = await start({ message: (ws, m, isBinary) => void ws.send(m, { binary: isBinary }) });
+  try {
+    const request = "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    const frames = Buffer.concat([text("early one"), binary(Uint8Array.of(1, 2, 3)), text("early two"), close(1000)]);
+    const { text: answer, closed } = await exchange(server.port, [Buffer.concat([Buffer.from(request, "latin1"), frames])]);
+    assert.ok(answer.startsWith("HTTP/1.1 101"), answer.slice(0, 40));
+    assert.ok(answer.includes("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "the RFC's sample accept key");
+    const body = Buffer.from(answer.slice(answer.indexOf("\r\n\r\n") + 4), "latin1");
+    const parser = new FrameParser();
+    parser.push(body);
+    assert.equal(await eventsOf(parser.frames), [
+      { type: "text", data: "early one" }, { type: "binary", data: "010203" }, { type: "text", data: "early two" },
+      { type: "close", code: 1000, reason: "" },
+    ]);
+    assert.ok(closed, "closed after the close handshake");
   } finally {
     await server.close();
   }

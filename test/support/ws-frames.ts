@@ -163,7 +163,7 @@ export interface ServerFrame {
 
 /** Reads the server's frames from a byte stream fed in any pieces. */
 export class FrameParser {
-  private buffer = new Uint8Array(0);
+  private buffer: Uint8Array = new Uint8Array(0);
   readonly frames: ServerFrame[] = [];
 
   push(chunk: Uint8Array): void {
