@@ -8,7 +8,7 @@ import { suite, assert } from "./support/uvu.ts";
 import { serve, SEND_DROPPED, SEND_QUEUED, type Server, type WebSocket, type WebSocketOptions } from "../src/index.ts";
 import { exchange, parseResponses } from "./helpers.ts";
 import {
-  OP, text, binary, close, pong, frame, deflateAlone, eventsOf, handshake, until, FrameParser, type Opened, type Event,
+  OP, text, binary, close, pong, frame, deflateAlone, eventsOf, handshake, until, FrameParser, ClientInflater, type Opened, type Event,
 } from "./support/ws-frames.ts";
 
 const test = suite("websocket api");
@@ -496,6 +496,49 @@ test("frames sent in the same write as the handshake are read after the 101", as
       { type: "close", code: 1000, reason: "" },
     ]);
     assert.ok(closed, "closed after the close handshake");
+  } finally {
+    await server.close();
+  }
+});
+
+test("compressed sends still being compressed go out before a close the application sends after them", async () => {
+  const { server, sockets } = await start({ perMessageDeflate: { threshold: 16 } });
+  try {
+    const client = await handshake(server.port, { extensions: "permessage-deflate" });
+    assert.ok(await waitFor(() => sockets.length === 1));
+    const ws = sockets[0];
+    const messages = [1, 2, 3].map((i) => `message ${i} `.repeat(200));
+    for (const m of messages) assert.is(ws.send(m), SEND_QUEUED, "queued while zlib works");
+    assert.ok(ws.send("short") === SEND_QUEUED, "a short one waits behind them, in order");
+    ws.end(4000, "after the messages");
+    assert.ok(await until(client, () => client.parser.frames.some((f) => f.opcode === OP.CLOSE)));
+    const inflater = new ClientInflater();
+    const evs = await eventsOf(client.parser.frames, inflater);
+    inflater.close();
+    assert.equal(evs, [...messages.map((data) => ({ type: "text", data })), { type: "text", data: "short" }, { type: "close", code: 4000, reason: "after the messages" }]);
+    assert.ok(client.parser.frames.slice(0, 3).every((f) => f.rsv === 4), "compressed");
+    client.socket.write(close(4000));
+    assert.ok(await until(client, () => client.isEnded()));
+    client.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("pings: the client's are answered and reported; the server's reach the client", async () => {
+  const { server, sockets, log } = await start();
+  try {
+    const client = await handshake(server.port);
+    assert.ok(await waitFor(() => sockets.length === 1));
+    client.socket.write(frame({ opcode: OP.PING, payload: "are you there" }));
+    assert.ok(await until(client, () => client.parser.frames.length === 1));
+    assert.equal(await events(client), [{ type: "pong", data: Buffer.from("are you there").toString("hex") }]);
+    assert.ok(await waitFor(() => log.some((e) => e[0] === "ping")));
+    assert.equal(log.find((e) => e[0] === "ping"), ["ping", 0, "are you there"]);
+    assert.ok(sockets[0].ping("from the server") > 0);
+    assert.ok(await until(client, () => client.parser.frames.length === 2));
+    assert.equal((await events(client))[1], { type: "ping", data: Buffer.from("from the server").toString("hex") });
+    client.socket.destroy();
   } finally {
     await server.close();
   }

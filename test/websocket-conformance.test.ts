@@ -10,7 +10,8 @@
 // Every case is fed twice: whole (one write), and split. Split: a case of at
 // most SPLIT_EVERY_BYTE bytes is written one byte at a time; a larger one is
 // cut at a sample of points (every byte of its first and last 16, each frame
-// boundary and the bytes around it, and every 61st byte), to keep the time
+// boundary and the bytes around it, and every 61st byte, or every 1/400th of
+// the case when that is more than 61 bytes), to keep the time
 // bounded. Each piece is written alone and the event loop turns twice before
 // the next, so that the server (in this process) reads it by itself.
 import { suite, assert } from "./support/uvu.ts";
@@ -284,6 +285,7 @@ function category(id: string, title: string, cases: Case[]): void {
     { id: "7.1.2", name: "close, then close again", send: [BYE, BYE], expect: [NORMAL] },
     { id: "7.1.3", name: "close, then a ping", send: [BYE, ping("late")], expect: [NORMAL] },
     { id: "7.1.4", name: "close, then a text", send: [BYE, text("late")], expect: [NORMAL] },
+    { id: "7.1.6", name: "a 256 KiB message, then close: the echo goes out before the close", send: [binary(bytesN(256 * 1024)), BYE], expect: [B(bytesN(256 * 1024)), NORMAL] },
     { id: "7.1.5", name: "a fragment, close, the continuation", send: [text("frag", { fin: false }), BYE, frame({ opcode: OP.CONT, payload: "ment" })], expect: [NORMAL] },
     { id: "7.3.1", name: "close with no payload", send: [close()], expect: [CLOSE(null)] },
     { id: "7.3.2", name: "close with a 1-byte payload", send: [frame({ opcode: OP.CLOSE, payload: hex("03") })], expect: [CLOSE(1002)] },
@@ -319,6 +321,7 @@ function category(id: string, title: string, cases: Case[]): void {
     { id: "9.3.3", name: "64-bit length 2^63", send: [L(2n ** 63n)], expect: [CLOSE(1009)] },
     { id: "9.3.4", name: "64-bit length 2^64 - 1", send: [L(2n ** 64n - 1n)], expect: [CLOSE(1009)] },
     { id: "9.3.5", name: "a 2^32 length, only its head sent", server: "limits", send: [L(2n ** 32n)], expect: [CLOSE(1009)] },
+    { id: "9.4.2", name: "1 MiB under the default limit (16 MiB)", send: [binary(bytesN(1 << 20, 3)), BYE], expect: [B(bytesN(1 << 20, 3)), NORMAL] },
     { id: "9.4.1", name: "many messages of the limit in a row", server: "limits", send: [text(s(LIMIT)), binary(bytesN(LIMIT)), text(s(LIMIT)), BYE], expect: [T(s(LIMIT)), B(bytesN(LIMIT)), T(s(LIMIT)), NORMAL] },
   ]);
 }
@@ -431,7 +434,8 @@ function splitPoints(length: number, boundaries: number[]): number[] {
   const points = new Set<number>();
   for (let i = 1; i <= 16; i++) points.add(i).add(length - i);
   for (const b of boundaries) for (const d of [-2, -1, 0, 1, 2]) points.add(b + d);
-  for (let i = 61; i < length; i += 61) points.add(i);
+  const step = Math.max(61, Math.floor(length / 400)); // at most ~400 of these, whatever the size
+  for (let i = step; i < length; i += step) points.add(i);
   return [...points].filter((p) => p > 0 && p < length).sort((a, b) => a - b);
 }
 
