@@ -544,4 +544,39 @@ test("pings: the client's are answered and reported; the server's reach the clie
   }
 });
 
+test("a client that leaves without a close frame: close(1006); the socket leaves its topics", async () => {
+  const { server, sockets, log } = await start();
+  try {
+    const client = await handshake(server.port);
+    assert.ok(await waitFor(() => sockets.length === 1));
+    sockets[0].subscribe("room");
+    client.socket.end(); // FIN, no close frame
+    assert.ok(await waitFor(() => log.some((e) => e[0] === "close")));
+    assert.equal(log.find((e) => e[0] === "close"), ["close", 0, 1006, ""]);
+    assert.is(server.publish("room", "anyone?"), 0);
+    client.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("a plain request pipelined before the upgrade is answered first, then the 101, then the echo", async () => {
+  const { server } = await start({ message: (ws, m, isBinary) => void ws.send(m, { binary: isBinary }) });
+  try {
+    const plain = "GET /first HTTP/1.1\r\nHost: a\r\n\r\n";
+    const upgrade = "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    const { text: answer } = await exchange(server.port, [Buffer.concat([Buffer.from(plain + upgrade, "latin1"), text("after both"), close(1000)])]);
+    const first = answer.indexOf("HTTP/1.1 200");
+    const second = answer.indexOf("HTTP/1.1 101");
+    assert.ok(first === 0 && second > first, answer.slice(0, 200));
+    const body = Buffer.from(answer.slice(answer.indexOf("\r\n\r\n", second) + 4), "latin1");
+    const parser = new FrameParser();
+    parser.push(body);
+    assert.equal(await eventsOf(parser.frames), [{ type: "text", data: "after both" }, { type: "close", code: 1000, reason: "" }]);
+  } finally {
+    await server.close();
+  }
+});
+
 test.run();
