@@ -7,8 +7,8 @@
 // F4: 80-8F) are what rules out overlong forms, surrogates and code points
 // above U+10FFFF, so the first byte that can never become valid fails,
 // whatever follows it. ASCII runs are skipped 16 bytes at a time with v128
-// (8 at a time in the scalar build), and the SIMD build checks whole 16-byte
-// blocks of any text with the lookup algorithm of Keiser and Lemire
+// (8 at a time in the scalar build), and the SIMD build checks 32-byte runs
+// of any text with the lookup algorithm of Keiser and Lemire
 // ("Validating UTF-8 in less than one instruction per byte", 2021, as in
 // simdjson): it only skips ahead over blocks it found valid, and the scalar
 // code decides everything else, so both builds return the same.
@@ -46,7 +46,7 @@ export function validateUtf8(ptr: i32, len: i32, state: i32): i32 {
     if (need == 0) {
       i = skipAscii(p, i, len);
       if (ASC_FEATURE_SIMD) {
-        if (i + 16 <= len) i = skipAscii(p, validBlocks(p, i, len), len);
+        if (i + 32 <= len) i = skipAscii(p, validBlocks(p, i, len), len);
       }
       if (i >= len) return 0;
       const c = <u32>load<u8>(p + <usize>i);
@@ -111,7 +111,28 @@ const OVERLONG_4: u8 = 1 << 6; // 11110000 1000____
 const TWO_CONTS: u8 = 1 << 7; // 10______ 10______ (unless a 3rd or 4th byte)
 const CARRY: u8 = TOO_SHORT | TOO_LONG | TWO_CONTS;
 
-/** Whether 16-byte blocks from `start` (a character boundary) are valid; returns a boundary up to which they are. */
+/** The error bits of one 16-byte block, given the block before it (zeros at a character boundary): all zero when valid so far. */
+@inline function blockErrors(input: v128, prevInput: v128, byte1High: v128, byte1Low: v128, byte2High: v128): v128 {
+  const low = i8x16.splat(0x0f);
+  const prev1 = i8x16.shuffle(prevInput, input, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+  const special = v128.and(
+    v128.and(i8x16.swizzle(byte1High, v128.and(i16x8.shr_u(prev1, 4), low)), i8x16.swizzle(byte1Low, v128.and(prev1, low))),
+    i8x16.swizzle(byte2High, v128.and(i16x8.shr_u(input, 4), low)),
+  );
+  const prev2 = i8x16.shuffle(prevInput, input, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29);
+  const prev3 = i8x16.shuffle(prevInput, input, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28);
+  // The 3rd byte after E0-FF and the 4th after F0-FF (0x60 = 0xe0 - 0x80, 0x70 = 0xf0 - 0x80) must be
+  // continuations: the 0x80 bit says so, and cancels TWO_CONTS there.
+  const must23 = v128.or(i8x16.sub_sat_u(prev2, i8x16.splat(0x60)), i8x16.sub_sat_u(prev3, i8x16.splat(0x70)));
+  return v128.xor(v128.and(must23, i8x16.splat(<i8>0x80)), special);
+}
+
+/**
+ * Checks [start, len) 32 bytes at a time from `start`, a character boundary,
+ * and stops before the first pair of blocks with an error (or too few bytes):
+ * returns the character boundary at or before that point, where the scalar
+ * code takes over. A character cut by the stop is left to the scalar code.
+ */
 function validBlocks(p: usize, start: i32, len: i32): i32 {
   const byte1High = i8x16(
     TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
@@ -132,32 +153,14 @@ function validBlocks(p: usize, start: i32, len: i32): i32 {
     TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
     TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
   );
-  // Bytes that leave a character unfinished at the block's end: a lead byte in the last 1, 2 or 3 places.
-  const maxComplete = i8x16(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, <i8>0xef, <i8>0xdf, <i8>0xbf);
-  const low = i8x16.splat(0x0f);
   let prevInput = i8x16.splat(0);
-  let prevIncomplete = i8x16.splat(0);
   let s = start;
-  while (s + 16 <= len) {
-    const input = v128.load(p + <usize>s);
-    if (i8x16.bitmask(input) == 0) {
-      // ASCII: valid unless the block before ended inside a character.
-      if (v128.any_true(prevIncomplete)) break;
-    } else {
-      const prev1 = i8x16.shuffle(prevInput, input, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
-      const special = v128.and(
-        v128.and(i8x16.swizzle(byte1High, v128.and(i16x8.shr_u(prev1, 4), low)), i8x16.swizzle(byte1Low, v128.and(prev1, low))),
-        i8x16.swizzle(byte2High, v128.and(i16x8.shr_u(input, 4), low)),
-      );
-      const prev2 = i8x16.shuffle(prevInput, input, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29);
-      const prev3 = i8x16.shuffle(prevInput, input, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28);
-      // A 3rd or 4th byte of a character (2 after E0+, 3 after F0+: 0x60 = 0xe0 - 0x80, 0x70 = 0xf0 - 0x80) must be a continuation, and TWO_CONTS is no error there.
-      const must23 = v128.or(i8x16.sub_sat_u(prev2, i8x16.splat(0x60)), i8x16.sub_sat_u(prev3, i8x16.splat(0x70)));
-      if (v128.any_true(v128.xor(v128.and(must23, i8x16.splat(<i8>0x80)), special))) break;
-    }
-    prevIncomplete = i8x16.sub_sat_u(input, maxComplete);
-    prevInput = input;
-    s += 16;
+  while (s + 32 <= len) {
+    const a = v128.load(p + <usize>s);
+    const b = v128.load(p + <usize>s, 16);
+    if (v128.any_true(v128.or(blockErrors(a, prevInput, byte1High, byte1Low, byte2High), blockErrors(b, a, byte1High, byte1Low, byte2High)))) break;
+    prevInput = b;
+    s += 32;
   }
   // Back from s to the start of the character it may be inside (at most 3 continuation bytes and a lead byte).
   let b = s;

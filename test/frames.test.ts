@@ -353,7 +353,7 @@ for (const c of builds) {
     }
   });
 
-  test(`${c.build}: UTF-8 edge cases inside long text, at every position of the 16-byte blocks`, () => {
+  test(`${c.build}: UTF-8 edge cases inside long text, at every position of the 32-byte vector runs`, () => {
     const text = Buffer.from("aé€😀κόσμε-ascii-".repeat(8));
     for (const [name, input] of utf8Cases) {
       const bytes = hex(input);
