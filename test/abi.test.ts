@@ -56,6 +56,19 @@ for (const { build, instance, x } of instances) {
       ["setLimits with a NaN body limit", () => x.setLimits(16384, 100, 8192, 8192, NaN, 4096), [E.BAD_ARGUMENT]],
       ["setLimits with a zero method limit", () => x.setLimits(16384, 100, 8192, 8192, 1e6, 4096, 0), [E.BAD_ARGUMENT]],
       ["setLimits with a huge line limit", () => x.setLimits(16384, 100, 0x7fffffff, 8192, 1e6, 4096, 32), [E.BAD_ARGUMENT]],
+      ["parseFrameHeader at the output region", () => x.parseFrameHeader(out, 14, 1, 0), [E.BAD_ARGUMENT]],
+      ["parseFrameHeader past the receive region", () => x.parseFrameHeader(recv + REGIONS.RECV_CAPACITY - 1, 2, 1, 0), [E.BAD_ARGUMENT]],
+      ["parseFrameHeader with RSV bits outside 0-7", () => x.parseFrameHeader(recv, 2, 1, 8), [E.BAD_ARGUMENT]],
+      ["unmaskPayload at the output region", () => x.unmaskPayload(out, 16, 0x01020304, 0), [E.BAD_ARGUMENT]],
+      ["unmaskPayload with a negative length", () => x.unmaskPayload(recv, -16, 0x01020304, 0), [E.BAD_ARGUMENT]],
+      ["unmaskPayload with phase 4", () => x.unmaskPayload(recv, 16, 0x01020304, 4), [E.BAD_ARGUMENT]],
+      ["validateUtf8 over the staging region", () => x.validateUtf8(x.stageBuffer(), 16, 0), [E.BAD_ARGUMENT]],
+      ["validateUtf8 past the output region", () => x.validateUtf8(out + REGIONS.OUT_CAPACITY - 1, 2, 0), [E.BAD_ARGUMENT]],
+      ["validateUtf8 from a state it never returns", () => x.validateUtf8(recv, 1, 0x7fffffff), [E.BAD_ARGUMENT]],
+      ["writeFrameHeader in the receive region", () => x.writeFrameHeader(recv, 1, 2, 0, 5), [E.BAD_ARGUMENT]],
+      ["writeFrameHeader with 9 bytes left for a 10-byte header", () => x.writeFrameHeader(out + REGIONS.OUT_CAPACITY - 9, 1, 2, 0, 70000), [E.BAD_ARGUMENT]],
+      ["writeFrameHeader of a reserved opcode", () => x.writeFrameHeader(out, 1, 3, 0, 5), [E.BAD_ARGUMENT]],
+      ["writeFrameHeader of a NaN length", () => x.writeFrameHeader(out, 1, 2, 0, NaN), [E.BAD_ARGUMENT]],
     ];
     const memory = new Uint8Array(x.memory.buffer);
     const result = [x.resultTable(), x.resultTable() + RESULT.SIZE * 4];
