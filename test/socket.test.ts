@@ -238,15 +238,22 @@ test("every descriptor is closed on every path: the fd count returns to its base
   ];
   const total = 2000;
   const clients: Socket[] = [];
+  let resets = 0;
   for (let i = 0; i < total; i += 100) {
     await Promise.all(Array.from({ length: 100 }, async (_, k) => {
       const s = connect({ port, host: "127.0.0.1" });
       s.on("error", () => {});
       clients.push(s);
       await once(s, "connect");
-      await kinds[(i + k) % kinds.length](s);
+      await kinds[(i + k) % kinds.length](s).catch((error: { code?: string }) => {
+        // On a loaded machine the short timeouts above can cut a connection before
+        // its request is read, and the client sees a reset: one more path to clean up.
+        if (error.code !== "ECONNRESET") throw error;
+        resets++;
+      });
     }));
   }
+  if (resets > 0) console.log(`  fd test: ${resets} of ${total} clients were reset by the server's timeouts`);
   // Timeouts and lingering closes (2 s) end the last ones. The deadline only
   // stops a hang: the loop ends as soon as they are gone, on any machine.
   const deadline = Date.now() + 30_000;
