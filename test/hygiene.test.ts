@@ -66,7 +66,20 @@ test.run();
   assert.match(out, /thrown on purpose/);
   assert.match(out, /one is not two/);
   assert.equal(summary(out), [4, 1, 0], out);
-  assert.match(out, /user after\.each ran 4 times/, "each test's after.each hooks ran once");
+  // Once per test, and once more for the test the check failed (uvu runs the hooks again after a failure).
+  assert.match(out, /user after\.each ran 5 times/, "after.each hooks ran once per test, the check's failure reported once");
+});
+
+test("an assertion in an after.each hook counts for the test it follows", () => {
+  const { status, out } = uvu(`
+import { suite, assert } from ${JSON.stringify(support + "uvu.ts")};
+const test = suite("fixture");
+test.after.each(() => { assert.ok(true, "a check every test shares"); });
+test("its check is in the hook", () => {});
+test.run();
+`);
+  assert.is(status, 0, out);
+  assert.equal(summary(out), [1, 1, 0], out);
 });
 
 const needy = `

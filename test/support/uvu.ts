@@ -1,6 +1,8 @@
 // uvu as the tests use it: `suite` and `assert`, with one rule added — a
 // test that makes no assertion fails. Every assertion call is counted; each
-// suite's first after.each hook fails a test whose body finished without one.
+// suite's last after.each hook fails a test that finished without one, made
+// in its body or in the suite's other after.each hooks (which run before it:
+// a check every test shares, such as "the server still serves", may live there).
 //
 // uvu 0.5.6 runs the after.each hooks inside the test's try block and, when
 // one throws, again in its catch; a second throw there escapes to a `finally`
@@ -47,9 +49,6 @@ export const assert: typeof uvuAssert = {
   not,
 };
 
-/** How many assertion calls have been made so far (for the tests of this module). */
-export const assertionCalls = (): number => calls;
-
 /** uvu's suite, whose tests must each make an assertion. */
 export function suite<T = Record<string, unknown>>(title?: string, context?: T): Test<T> {
   const test = uvuSuite<T>(title, context);
@@ -61,13 +60,12 @@ export function suite<T = Record<string, unknown>>(title?: string, context?: T):
     await handler(ctx);
     running.finished = true;
   };
-  // Registered before any hook of the test file's, so it runs first.
-  test.after.each(() => {
+  const check = (): void => {
     const done = current;
     current = null;
     if (done === null || !done.finished || calls > done.start) return;
     throw new Error(`"${done.name}" made no assertion: every test must check something that can fail`);
-  });
+  };
   const register = ((name: string, handler: Callback<T>) => test(name, wrap(name, handler))) as Test<T>;
   return Object.assign(register, {
     // Spelled with brackets so that scripts/check-tests.mjs, which fails on any dot-only call in test/, passes this forwarder.
@@ -75,6 +73,10 @@ export function suite<T = Record<string, unknown>>(title?: string, context?: T):
     skip: test.skip,
     before: test.before,
     after: test.after,
-    run: test.run,
+    // Registered when the suite is run, after every hook of the test file's, so it runs last.
+    run: () => {
+      test.after.each(check);
+      test.run();
+    },
   });
 }
