@@ -49,18 +49,21 @@ test("only src/syscalls.ts loads the addon", () => {
   assert.match(read("syscalls.ts"), /simplenet\.node/);
 });
 
-test("only src/parser.ts touches the wasm exports; parser-node.ts only compiles the module for it", () => {
+test("only the module's two faces touch the wasm exports: parser.ts (HTTP) and frames.ts (WebSocket); parser-node.ts only compiles it", () => {
   for (const file of files) {
     if (file === "parser.ts" || file === "parser-node.ts") continue;
-    assert.not.match(read(file), /WebAssembly\.|\.exports\b|["'`/]simplenet[\w-]*\.wasm/, file);
+    if (file !== "frames.ts") assert.not.match(read(file), /wasmExports|WebAssembly\.|\.exports\b|["'`/]simplenet[\w-]*\.wasm/, file);
   }
+  assert.match(read("frames.ts"), /wasmExports/);
+  assert.not.match(read("frames.ts"), /WebAssembly\.|simplenet[\w-]*\.wasm/, "frames.ts borrows the parser's instance");
 });
 
-test("the embeddable parser reaches no Node module, no Node-only API and no server file", () => {
-  const { files: reached, external } = reach("parser.ts");
-  assert.equal([...external], [], "outside modules");
-  assert.equal([...reached].sort(), ["abi.ts", "fields.ts", "parser.ts"]);
-  for (const file of reached) {
+test("the embeddable parser and the WebSocket codec reach no Node module, no Node-only API and no server file", () => {
+  const parser = reach("parser.ts"), frames = reach("frames.ts");
+  assert.equal([...parser.external, ...frames.external], [], "outside modules");
+  assert.equal([...parser.files].sort(), ["abi.ts", "fields.ts", "parser.ts"]);
+  assert.equal([...frames.files].sort(), ["abi.ts", "frames.ts"]);
+  for (const file of [...parser.files, ...frames.files]) {
     assert.not.match(read(file), /getBuiltinModule|latin1Slice|\bBuffer\b|\bprocess\b|\brequire\(/, file);
   }
 });
