@@ -7,31 +7,11 @@
 // the oracle checks that nothing trapped and that every byte of linear memory
 // outside the regions that call may write is unchanged: the padding after
 // each region, the other regions, the module's static data.
+import type { HttpExports } from "../src/parser.ts";
+import type { FrameExports } from "../src/frames.ts";
 import { REGIONS, RESULT, CHUNK, SPAN, FRAME } from "../src/abi.ts";
 
-interface Exports {
-  memory: WebAssembly.Memory;
-  parseRequest(ptr: number, len: number, prevLen: number): number;
-  decodeChunked(ptr: number, len: number): number;
-  resetChunked(): void;
-  serializeHead(status: number, reasonLen: number, count: number, framing: number, length: number, flags: number, now: number, at: number): number;
-  beginHead(status: number, reasonLen: number, at: number): number;
-  addFields(count: number): number;
-  endHead(framing: number, length: number, flags: number, now: number): number;
-  writeChunkHeader(ptr: number, size: number): number;
-  setLimits(head: number, headers: number, line: number, target: number, body: number, ext: number, method: number): number;
-  recvBuffer(): number;
-  outBuffer(): number;
-  stageBuffer(): number;
-  stageTable(): number;
-  resultTable(): number;
-  chunkState(): number;
-  parseFrameHeader(ptr: number, len: number, requireMask: number, allowedRsv: number): number;
-  unmaskPayload(ptr: number, len: number, mask: number, phase: number): number;
-  validateUtf8(ptr: number, len: number, state: number): number;
-  writeFrameHeader(ptr: number, fin: number, opcode: number, rsv: number, length: number): number;
-  frameTable(): number;
-}
+type Exports = HttpExports & FrameExports;
 
 type Range = readonly [start: number, end: number];
 

@@ -9,7 +9,7 @@ import type { ParserInstance } from "./parser.js";
 export { CLOSE, OPCODE, RSV, UTF8_INVALID, WEBSOCKET };
 
 /** The module's WebSocket exports (assembly/websocket.ts, assembly/utf8.ts). */
-interface FrameExports {
+export interface FrameExports {
   parseFrameHeader(ptr: number, len: number, requireMask: number, allowedRsv: number): number;
   unmaskPayload(ptr: number, len: number, mask: number, phase: number): number;
   validateUtf8(ptr: number, len: number, state: number): number;

@@ -7,7 +7,8 @@ import {
 } from "./abi.js";
 import { Fields, latin1 } from "./fields.js";
 
-interface Exports {
+/** The module's HTTP exports (frames.ts declares its WebSocket ones). */
+export interface HttpExports {
   memory: WebAssembly.Memory;
   parseRequest(ptr: number, len: number, prevLen: number): number;
   decodeChunked(ptr: number, len: number): number;
@@ -158,7 +159,7 @@ export class ParserInstance {
   readonly simd: boolean;
   /** Bytes [start, end) of linear memory as a string, one character per byte. */
   readonly text: (start: number, end: number) => string;
-  private readonly x: Exports;
+  private readonly x: HttpExports;
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private readonly stage: number;
@@ -169,7 +170,7 @@ export class ParserInstance {
   private parsingNow = false;
 
   constructor(instance: WebAssembly.Instance, options: ParserOptions = {}) {
-    this.x = instance.exports as unknown as Exports;
+    this.x = instance.exports as unknown as HttpExports;
     if (this.x.abiHash() !== abiHash()) {
       throw new Error("the wasm module was built from another ABI than this code's src/abi.ts: run npm run build:wasm");
     }
