@@ -14,6 +14,9 @@
 // the case when that is more than 61 bytes), to keep the time
 // bounded. Each piece is written alone and the event loop turns twice before
 // the next, so that the server (in this process) reads it by itself.
+// After the tables, RANDOM_SEEDS sequences of valid traffic from a seeded
+// generator are checked against a model of the echo server, whole and cut at
+// random points.
 import { suite, assert } from "./support/uvu.ts";
 import { serve, type Server, type WebSocketOptions } from "../src/index.ts";
 import {
@@ -476,6 +479,9 @@ async function run(c: Case, frames: Uint8Array[], split: boolean): Promise<Outco
   }
 }
 
+/** An event with a long payload cut short, so that a failure's diff stays readable. */
+const brief = (e: Event): Event => (e.type === "text" && e.data.length > 80 ? { ...e, data: `${e.data.slice(0, 40)}…(${e.data.length})` } : e.type !== "close" && e.data.length > 80 ? { ...e, data: `${e.data.slice(0, 40)}…(${e.data.length / 2} bytes)` } : e);
+
 const counts: string[] = [];
 for (const { id, title, cases } of categories) {
   let feeds = 0;
@@ -485,7 +491,6 @@ for (const { id, title, cases } of categories) {
       for (const split of [false, true]) {
         const mode = split ? "split" : "whole";
         const outcome = await run(c, frames, split);
-        const brief = (e: Event): Event => (e.type === "text" && e.data.length > 80 ? { ...e, data: `${e.data.slice(0, 40)}…(${e.data.length})` } : e.type !== "close" && e.data.length > 80 ? { ...e, data: `${e.data.slice(0, 40)}…(${e.data.length / 2} bytes)` } : e);
         assert.equal(outcome.events.map(brief), c.expect.map(brief), `${c.id} (${mode}, ${outcome.pieces} pieces): events`);
         assert.equal(outcome.events, c.expect, `${c.id} (${mode}): events in full`);
         assert.ok(outcome.ended, `${c.id} (${mode}): the server closed TCP`);
@@ -494,6 +499,85 @@ for (const { id, title, cases } of categories) {
     feeds += 2;
   }
   counts.push(`${id} ${title}: ${cases.length} cases, ${feeds} feeds`);
+}
+
+
+// ---- random sequences ---------------------------------------------------------
+// Valid traffic made by a seeded generator (messages of random types and sizes,
+// fragmented at random, pings and pongs between fragments), with its outcome
+// from a model of the echo server; fed whole and at random split points.
+
+/** A seeded PRNG (mulberry32), so a failure repeats. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const RANDOM_SEEDS = 40;
+for (let seed = 1; seed <= RANDOM_SEEDS; seed++) {
+  test(`random ${seed}: valid traffic, whole and split at random points`, async () => {
+    const rnd = random(seed);
+    const int = (n: number): number => Math.floor(rnd() * n);
+    const frames: Uint8Array[] = [];
+    const expect: Event[] = [];
+    const alphabet = ["a", "b", "µ", "κόσμε", "€", "😀", " "];
+    for (let m = 0, count = 1 + int(8); m < count; m++) {
+      const isText = rnd() < 0.6;
+      const size = [0, 1, 5, 125, 126, 300, 3000][int(7)];
+      let data: Uint8Array;
+      if (isText) {
+        let t = "";
+        while (enc.encode(t).length < size) t += alphabet[int(alphabet.length)];
+        data = enc.encode(t);
+      } else data = bytesN(size, seed + m);
+      // Cut anywhere, even inside a character: UTF-8 is checked across fragments.
+      const cuts = [...new Set(Array.from({ length: int(4) }, () => int(data.length + 1)))].sort((a, b) => a - b);
+      const pieces = [0, ...cuts, data.length].slice(1).map((end, i, all) => data.subarray(i === 0 ? 0 : all[i - 1], end));
+      if (pieces.length === 0) pieces.push(data);
+      pieces.forEach((piece, i) => {
+        const last = i === pieces.length - 1;
+        frames.push(frame({ opcode: i === 0 ? (isText ? OP.TEXT : OP.BINARY) : OP.CONT, payload: piece, fin: last, key: bytesN(4, seed * 7 + i) }));
+        if (last) expect.push(isText ? T(new TextDecoder().decode(data)) : B(data));
+        if (rnd() < 0.3) {
+          const p = bytesN(int(126), i);
+          frames.push(ping(p));
+          expect.push(PONG(p));
+        } else if (rnd() < 0.1) frames.push(pong("x"));
+      });
+    }
+    frames.push(BYE);
+    expect.push(NORMAL);
+    const c: Case = { id: `random ${seed}`, name: "", send: frames, expect };
+    for (const split of [false, true]) {
+      const outcome = split ? await runRandomSplit(c, frames, rnd) : await run(c, frames, false);
+      const short = (e: Event): string => `${e.type}:${e.type === "close" ? e.code : e.type === "text" ? enc.encode(e.data).length : e.data.length / 2}`;
+      assert.is(outcome.events.map(short).join(" "), expect.map(short).join(" "), `seed ${seed} (${split ? "split" : "whole"}): the events' types and sizes`);
+      assert.equal(outcome.events.map(brief), expect.map(brief), `seed ${seed} (${split ? "split" : "whole"})`);
+      assert.equal(outcome.events, expect, `seed ${seed} (${split ? "split" : "whole"}): in full`);
+      assert.ok(outcome.ended, `seed ${seed}: the server closed TCP`);
+    }
+  });
+}
+
+/** Like run(), split at ~30 random points (all bytes when the case is small). */
+async function runRandomSplit(c: Case, frames: Uint8Array[], rnd: () => number): Promise<Outcome> {
+  const bytes = concat(frames);
+  if (bytes.length <= SPLIT_EVERY_BYTE) return run(c, frames, true);
+  const points = [...new Set(Array.from({ length: 30 }, () => 1 + Math.floor(rnd() * (bytes.length - 1))))].sort((a, b) => a - b);
+  const opened = await handshake(servers.get("echo")!.port);
+  let from = 0;
+  for (const cut of [...points, bytes.length]) {
+    await writeAlone(opened.socket, bytes.subarray(from, cut));
+    from = cut;
+  }
+  await until(opened, () => opened.isEnded(), 3000);
+  const events = (await eventsOf(opened.parser.frames)).map((e) => (e.type === "close" ? { ...e, reason: "" } : e));
+  opened.socket.destroy();
+  return { events, ended: opened.isEnded(), pieces: points.length + 1 };
 }
 
 test("no server callback threw", () => {
