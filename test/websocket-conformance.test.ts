@@ -580,6 +580,55 @@ async function runRandomSplit(c: Case, frames: Uint8Array[], rnd: () => number):
   return { events, ended: opened.isEnded(), pieces: points.length + 1 };
 }
 
+
+// The same with permessage-deflate: about half the messages compressed (RSV1
+// on the first frame, the compressed bytes fragmented at random). Pongs may
+// overtake echoes still being compressed (control frames may be interleaved),
+// so messages and pongs are each compared in their own order.
+const RANDOM_DEFLATE_SEEDS = 20;
+for (let seed = 1; seed <= RANDOM_DEFLATE_SEEDS; seed++) {
+  test(`random deflate ${seed}: compressed and plain traffic, whole and split at random points`, async () => {
+    const rnd = random(1000 + seed);
+    const int = (n: number): number => Math.floor(rnd() * n);
+    const frames: Uint8Array[] = [];
+    const expect: Event[] = [];
+    for (let m = 0, count = 1 + int(8); m < count; m++) {
+      const isText = rnd() < 0.6;
+      const size = [0, 1, 20, 300, 3000][int(5)];
+      const data = isText ? enc.encode(repeat(["abc ", "κόσμε ", "😀 µ "][int(3)], size)) : bytesN(size, seed + m);
+      const compressed = rnd() < 0.5;
+      const wire = compressed ? deflateAlone(data) : data;
+      const cuts = [...new Set(Array.from({ length: int(4) }, () => int(wire.length + 1)))].sort((a, b) => a - b);
+      const pieces = [0, ...cuts, wire.length].slice(1).map((end, i, all) => wire.subarray(i === 0 ? 0 : all[i - 1], end));
+      pieces.forEach((piece, i) => {
+        const last = i === pieces.length - 1;
+        frames.push(frame({ opcode: i === 0 ? (isText ? OP.TEXT : OP.BINARY) : OP.CONT, payload: piece, fin: last, rsv: i === 0 && compressed ? 4 : 0 }));
+        if (last) expect.push(isText ? T(new TextDecoder().decode(data)) : B(data));
+        if (rnd() < 0.3) {
+          const p = bytesN(int(126), i);
+          frames.push(ping(p));
+          expect.push(PONG(p));
+        }
+      });
+    }
+    frames.push(BYE);
+    expect.push(NORMAL);
+    const c: Case = { id: `random deflate ${seed}`, name: "", server: "deflate", extensions: "permessage-deflate", send: frames, expect };
+    const kinds = (events: Event[]): Event[][] => [events.filter((e) => e.type === "text" || e.type === "binary"), events.filter((e) => e.type === "pong"), events.slice(-1)];
+    for (const split of [false, true]) {
+      const outcome = await run(c, frames, split);
+      const [messages, pongs, last] = kinds(outcome.events);
+      const [wantMessages, wantPongs, wantLast] = kinds(expect);
+      assert.equal(messages.map(brief), wantMessages.map(brief), `seed ${seed} (${split ? "split" : "whole"}): messages`);
+      assert.equal(messages, wantMessages, `seed ${seed}: messages in full`);
+      assert.equal(pongs, wantPongs, `seed ${seed}: pongs`);
+      assert.equal(last, wantLast, `seed ${seed}: the close comes last`);
+      assert.is(outcome.events.length, expect.length, `seed ${seed}: nothing else`);
+      assert.ok(outcome.ended, `seed ${seed}: the server closed TCP`);
+    }
+  });
+}
+
 test("no server callback threw", () => {
   assert.equal(errors, []);
   console.log(`  conformance: ${counts.join("; ")}`);
