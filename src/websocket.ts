@@ -180,13 +180,7 @@ export class WebSocketHub<T = unknown> {
       link.reader.feed(bytes);
     };
     tunnel.onend = () => tunnel.destroy(); // the client left without a close frame: 1006
-    tunnel.ondrain = () => {
-      ws.account();
-      if (ws.backpressured) {
-        ws.backpressured = false;
-        this.call(() => this.options.drain?.(ws));
-      }
-    };
+    tunnel.ondrain = () => this.drained(ws);
     tunnel.onshutdown = () => (ws.readyState === 1 ? ws.end(CLOSE.GOING_AWAY, "Server shutting down") : tunnel.end());
     tunnel.onclose = () => this.onClose(link);
     this.call(() => this.options.open?.(ws));
@@ -210,6 +204,16 @@ export class WebSocketHub<T = unknown> {
       if (ws.sendPrepared(frame) !== SEND_DROPPED) count++;
     }
     return count;
+  }
+
+  /** The connection's queue has drained, or a socket's queued sends are all out: drain, if a send was queued or dropped and nothing waits now. */
+  drained(ws: WebSocket<T>): void {
+    ws.account();
+    if (ws.backpressured && ws.idle) {
+      ws.backpressured = false;
+      const link = this.links.get(ws);
+      this.call(() => this.options.drain?.(ws), link);
+    }
   }
 
   /** A socket sent its close frame (ws.end()): the client has CLOSE_WAIT_MS to answer. */

@@ -39,6 +39,8 @@ export class WebSocket<T = unknown> {
   private outbound: { parts: Uint8Array[] | null; opcode: number; size: number }[] = [];
   /** The hub ended the connection while sends were waiting: end it once they are out. */
   private endWhenFlushed = false;
+  /** Bytes of the sends in `outbound`. */
+  private pendingBytes = 0;
 
   constructor(
     private readonly tunnel: Tunnel,
@@ -64,7 +66,12 @@ export class WebSocket<T = unknown> {
 
   /** Bytes queued that the kernel has not taken yet. */
   getBufferedAmount(): number {
-    return this.tunnel.bufferedAmount;
+    return this.tunnel.bufferedAmount + this.pendingBytes;
+  }
+
+  /** Whether nothing waits to go out: no send being compressed, nothing in the connection's queue. */
+  get idle(): boolean {
+    return this.outbound.length === 0 && this.tunnel.bufferedAmount === 0;
   }
 
   /**
@@ -84,7 +91,10 @@ export class WebSocket<T = unknown> {
     const copy = bytes.slice();
     const slot = { parts: compress ? null : [this.frame(opcode, copy, 0, false, true), copy], opcode, size: copy.length };
     this.outbound.push(slot);
+    this.pendingBytes += slot.size;
     this.hub.budget.take(slot.size);
+    // Queued: the application may wait for drain, so one must follow once it is out.
+    this.backpressured = true;
     if (compress) {
       this.deflater!.deflate(copy, (compressed) => {
         // Not smaller (or failed): sent as it is.
@@ -102,7 +112,9 @@ export class WebSocket<T = unknown> {
     if (this.readyState !== OPEN || this.refuses(frame.length)) return SEND_DROPPED;
     if (this.outbound.length === 0) return this.write([frame]);
     this.outbound.push({ parts: [frame.slice()], opcode: OPCODE.BINARY, size: frame.length });
+    this.pendingBytes += frame.length;
     this.hub.budget.take(frame.length);
+    this.backpressured = true;
     return SEND_QUEUED;
   }
 
@@ -121,6 +133,7 @@ export class WebSocket<T = unknown> {
   private flushOutbound(): void {
     while (this.outbound.length > 0 && this.outbound[0].parts !== null) {
       const slot = this.outbound.shift()!;
+      this.pendingBytes -= slot.size;
       this.hub.budget.give(slot.size);
       if (this.readyState !== CLOSED) this.write(slot.parts!);
     }
@@ -128,6 +141,8 @@ export class WebSocket<T = unknown> {
       this.endWhenFlushed = false;
       this.tunnel.end();
     }
+    // All out and taken by the kernel: the drain a queued send promised (else the connection's drain brings it).
+    if (this.readyState !== CLOSED && this.idle) this.hub.drained(this);
   }
 
   /** For the hub: ends the connection (TCP) once the sends still being compressed, and the close frame behind them, are out. */
@@ -199,6 +214,7 @@ export class WebSocket<T = unknown> {
     if (opcode === OPCODE.CLOSE && this.outbound.length > 0) {
       const head = this.frame(opcode, payload, 0, true, true);
       this.outbound.push({ parts: [head], opcode, size: head.length });
+      this.pendingBytes += head.length;
       this.hub.budget.take(head.length);
       return SEND_QUEUED;
     }
@@ -207,7 +223,7 @@ export class WebSocket<T = unknown> {
 
   /** Whether a send of n bytes must be dropped: over maxBackpressure, or over the process's budget. */
   private refuses(n: number): boolean {
-    const buffered = this.tunnel.bufferedAmount;
+    const buffered = this.getBufferedAmount(); // sends still being compressed count too
     if (buffered + n > this.hub.maxBackpressure && buffered > 0) {
       this.backpressured = true;
       if (this.hub.closeOnBackpressureLimit) this.close();
@@ -262,6 +278,7 @@ export class WebSocket<T = unknown> {
     this.counted = 0;
     for (const slot of this.outbound) this.hub.budget.give(slot.size);
     this.outbound = [];
+    this.pendingBytes = 0;
     if (this.deflater !== null && !this.hub.sharesDeflater(this.deflater)) this.deflater.close();
   }
 }
