@@ -579,4 +579,39 @@ test("a plain request pipelined before the upgrade is answered first, then the 1
   }
 });
 
+test("permessage-deflate: a send queued for compression is followed by drain, and counts against maxBackpressure", async () => {
+  const { server, sockets, log } = await start({ perMessageDeflate: { threshold: 16 }, maxBackpressure: 1024 * 1024 });
+  try {
+    const client = await handshake(server.port, { extensions: "permessage-deflate" });
+    assert.ok(await waitFor(() => sockets.length === 1));
+    const ws = sockets[0];
+    assert.is(ws.send("compress this please ".repeat(100)), SEND_QUEUED);
+    assert.ok(await waitFor(() => log.some((e) => e[0] === "drain")), "drain once it went out (the application was told to wait for it)");
+    assert.ok(await until(client, () => client.parser.frames.length === 1));
+    // A client that reads nothing, and sends that compress badly: the queue is bounded by maxBackpressure.
+    client.socket.pause();
+    const noise = bytesOfNoise(64 * 1024);
+    const results: number[] = [];
+    for (let i = 0; i < 2000 && results.at(-1) !== SEND_DROPPED; i++) results.push(ws.send(noise));
+    assert.is(results.at(-1), SEND_DROPPED, `sends are dropped once ${results.length - 1} are waiting`);
+    assert.ok(results.length * noise.length < 8 * 1024 * 1024, `no more than about maxBackpressure is queued (${results.length} sends)`);
+    client.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+/** Bytes that do not compress. */
+function bytesOfNoise(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = 0x12345678;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
 test.run();
