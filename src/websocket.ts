@@ -80,6 +80,8 @@ interface Link<T> {
   closeCode: number;
   closeReason: string;
   closingSince: number;
+  /** Bytes of compressed messages waiting for zlib, held against the budget. */
+  inflating: number;
 }
 
 export class WebSocketHub<T = unknown> {
@@ -164,7 +166,7 @@ export class WebSocketHub<T = unknown> {
     const ws = new WebSocket<T>(tunnel, this, this.codec, answer.data as T, answer.protocol ?? "", negotiated?.header ?? "", deflater);
     const link: Link<T> = {
       ws, tunnel, reader: null!, inflater: negotiated === null ? null : new Inflater(negotiated, this.limiter),
-      inbound: [], closeCode: CLOSE.ABNORMAL, closeReason: "", closingSince: 0,
+      inbound: [], closeCode: CLOSE.ABNORMAL, closeReason: "", closingSince: 0, inflating: 0,
     };
     link.reader = new FrameReader(this.codec, this.parser, {
       message: (data, text, compressed, owned) => this.onMessage(link, data, text, compressed, owned),
@@ -251,6 +253,11 @@ export class WebSocketHub<T = unknown> {
 
   private onMessage(link: Link<T>, data: Uint8Array, text: boolean, compressed: boolean, owned: boolean): void {
     if (!compressed && link.inbound.length === 0) return this.deliver(link, data, text);
+    // A message waiting for zlib holds its bytes: within the budget, like one being assembled.
+    if (compressed) {
+      if (!this.budget.reserve(data.length)) return this.fail(link, CLOSE.TRY_AGAIN_LATER, "Server memory budget reached");
+      link.inflating += data.length;
+    }
     const slot = { ready: false, deliver: (): void => {} };
     link.inbound.push(slot);
     const input = owned ? data : data.slice();
@@ -260,9 +267,10 @@ export class WebSocketHub<T = unknown> {
       while (link.inbound.length > 0 && link.inbound[0].ready) link.inbound.shift()!.deliver();
     };
     if (!compressed) return finish(input);
-    this.budget.take(input.length);
     link.inflater!.inflate([input], this.maxPayload, (result) => {
+      // (Not called once the socket has closed: onClose gives back what is still inflating.)
       this.budget.give(input.length);
+      link.inflating -= input.length;
       if (link.ws.readyState === 3) return;
       if ("error" in result) {
         return this.fail(link, result.error === "too-large" ? CLOSE.MESSAGE_TOO_BIG : CLOSE.INVALID_PAYLOAD, "Bad compressed message");
@@ -336,6 +344,8 @@ export class WebSocketHub<T = unknown> {
     const { ws } = link;
     link.reader.stop();
     link.inflater?.close();
+    this.budget.give(link.inflating);
+    link.inflating = 0;
     link.inbound = [];
     this.topics.leaveAll(ws);
     this.links.delete(ws);
