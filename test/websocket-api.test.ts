@@ -614,4 +614,30 @@ function bytesOfNoise(n: number): Uint8Array {
   return out;
 }
 
+test("memoryBudget and permessage-deflate: a compressed message over the budget closes with 1013; clients that leave mid-inflation give their share back", async () => {
+  // The first message of each socket closes it: the rest are still with zlib then.
+  const { server, sockets } = await start({ perMessageDeflate: { threshold: 16 }, memoryBudget: 64 * 1024, message: (ws) => ws.close() });
+  try {
+    const budget = server.websockets!.budget;
+    const big = await handshake(server.port, { extensions: "permessage-deflate" });
+    big.socket.write(frame({ opcode: OP.BINARY, rsv: 4, payload: deflateAlone(bytesOfNoise(80 * 1024)) }));
+    assert.ok(await until(big, () => big.isEnded()));
+    assert.equal((await events(big)).map((e) => (e.type === "close" ? e.code : e.type)), [1013]);
+    big.socket.destroy();
+    // Sockets closed while zlib still has some of their messages.
+    for (let round = 0; round < 10; round++) {
+      const o = await handshake(server.port, { extensions: "permessage-deflate" });
+      const message = frame({ opcode: OP.BINARY, rsv: 4, payload: deflateAlone(bytesOfNoise(4000)) });
+      o.socket.write(Buffer.concat([message, message, message, message, message]));
+      assert.ok(await until(o, () => o.isEnded()));
+      o.socket.destroy();
+    }
+    assert.ok(await waitFor(() => sockets.length === 11 && sockets.every((ws) => ws.readyState === 3)), "all closed");
+    await sleep(200);
+    assert.is(budget.used, 0, "nothing is left counted against the budget");
+  } finally {
+    await server.close();
+  }
+});
+
 test.run();
