@@ -67,13 +67,15 @@ function checkRequests(builds: Builds, random: Random, input: Uint8Array): strin
   const at = random.below(input.length + 1);
   const pieces = [input.subarray(0, at), input.subarray(at)];
   const split = driveStream(builds.instrumented, pieces, checks);
-  if (runKey(split) !== runKey(whole) && !deferredHeadFault(builds.simd, pieces, whole, split)) {
-    problems.push(`split at ${at} differs: ${runKey(split)} vs whole ${runKey(whole)}`);
+  const wholeKey = runKey(whole), splitKey = runKey(split);
+  if (splitKey !== wholeKey && !deferredHeadFault(builds.simd, pieces, whole, split)) {
+    problems.push(`split at ${at} differs: ${splitKey} vs whole ${wholeKey}`);
   }
   const simd = driveStream(builds.simd, [input], { problems });
-  if (runKey(simd) !== runKey(whole)) problems.push(`wasm/simplenet.wasm differs: ${runKey(simd)} vs fuzz build ${runKey(whole)}`);
-  const scalar = driveStream(builds.scalar, [input], { problems });
-  if (runKey(scalar) !== runKey(simd)) problems.push(`scalar build differs from SIMD: ${runKey(scalar)} vs ${runKey(simd)}`);
+  const simdKey = runKey(simd);
+  if (simdKey !== wholeKey) problems.push(`wasm/simplenet.wasm differs: ${simdKey} vs fuzz build ${wholeKey}`);
+  const scalarKey = runKey(driveStream(builds.scalar, [input], { problems }));
+  if (scalarKey !== simdKey) problems.push(`scalar build differs from SIMD: ${scalarKey} vs ${simdKey}`);
   const verdict = compareWithLlhttp(input, simd, builds.simd);
   if ("unexplained" in verdict) problems.push(`llhttp disagrees: ${verdict.unexplained}`);
   return problems.length > 0 ? problems.join("; ") : null;

@@ -466,14 +466,9 @@ export function compareReadings(input: Uint8Array, ours: Reading, ends: readonly
   for (let i = 0; ; i++) {
     const o = ours.messages[i];
     const t = theirs.messages[i];
-    const explainAt = (what: string): Verdict => {
-      const p = partingAt(input, i, ours, ends, theirs, parser);
-      const d = explain(p);
-      return d !== null ? { difference: d } : { unexplained: `message ${i} (at ${p.start}): ${what}` };
-    };
     if (o !== undefined && t !== undefined) {
       const difference = messageDifference(o, t);
-      if (difference !== null) return explainAt(difference);
+      if (difference !== null) return explainAt(input, i, ours, ends, theirs, parser, difference);
       if (endsConnection(o as Required<Msg>) || endsConnection(t as Required<Msg>)) return { agree: true };
       continue;
     }
@@ -481,14 +476,22 @@ export function compareReadings(input: Uint8Array, ours: Reading, ends: readonly
     // Both rejected the message, or both stopped reading, or we closed where llhttp refuses data after a close: alike.
     if ((a.error !== null && b.error !== null) || (a.stopped !== null && b.stopped !== null)) return { agree: true };
     if (a.stopped === "closed" && b.error === "HPE_CLOSED_CONNECTION") return { agree: true };
-    const decided = (s: Side) => s.complete || s.error !== null;
     if (!decided(a) && !decided(b)) {
       // Neither read nor rejected a message here: both wait, or saw nothing more; or one stopped and no request follows.
       if (a.stopped === null && b.stopped === null) return { agree: true };
       if (!hasRequestBytes(input, i === 0 ? 0 : ends[i - 1])) return { agree: true };
     }
-    return explainAt(`ours ${describe(a)}; llhttp ${describe(b)}`);
+    return explainAt(input, i, ours, ends, theirs, parser, `ours ${describe(a)}; llhttp ${describe(b)}`);
   }
+}
+
+/** The side read or rejected the message. */
+const decided = (s: Side): boolean => s.complete || s.error !== null;
+
+function explainAt(input: Uint8Array, i: number, ours: Reading, ends: readonly number[], theirs: Reading, parser: ParserInstance, what: string): Verdict {
+  const p = partingAt(input, i, ours, ends, theirs, parser);
+  const d = explain(p);
+  return d !== null ? { difference: d } : { unexplained: `message ${i} (at ${p.start}): ${what}` };
 }
 
 function hasRequestBytes(input: Uint8Array, from: number): boolean {
