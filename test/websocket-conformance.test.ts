@@ -52,6 +52,7 @@ test.before(async () => {
       host: "127.0.0.1", port: 0, handler: (_req, res) => res.end("no"),
       onError: (e) => errors.push(e),
       websocket: {
+        memoryBudget: 64 * 1024 * 1024, // its own, to see that every case gives back what it held
         ...options,
         message: (ws, message, isBinary) => void ws.send(message, { binary: isBinary }),
       },
@@ -431,6 +432,11 @@ function category(id: string, title: string, cases: Case[]): void {
 
 // ---- the runner ------------------------------------------------------------
 
+async function waitFor(check: () => boolean, ms = 3000): Promise<boolean> {
+  for (const started = Date.now(); Date.now() - started < ms; await new Promise((r) => setTimeout(r, 10))) if (check()) return true;
+  return check();
+}
+
 /** Where a split feed cuts the bytes: at every byte when small, else at a sample (see the top of the file). */
 function splitPoints(length: number, boundaries: number[]): number[] {
   if (length <= SPLIT_EVERY_BYTE) return Array.from({ length: length - 1 }, (_, i) => i + 1);
@@ -629,8 +635,12 @@ for (let seed = 1; seed <= RANDOM_DEFLATE_SEEDS; seed++) {
   });
 }
 
-test("no server callback threw", () => {
+test("no server callback threw; the sockets are all gone and gave back their memory budget", async () => {
   assert.equal(errors, []);
+  for (const [name, server] of servers) {
+    assert.ok(await waitFor(() => server.websockets!.socketCount === 0), `${name}: no socket left`);
+    assert.is(server.websockets!.budget.used, 0, `${name}: budget back to 0`);
+  }
   console.log(`  conformance: ${counts.join("; ")}`);
 });
 
