@@ -640,4 +640,33 @@ test("memoryBudget and permessage-deflate: a compressed message over the budget 
   }
 });
 
+test("an async upgrade hook: the 101 waits for it; a client gone meanwhile is no error (its socket, if opened, closes with 1006)", async () => {
+  const { server, sockets, errors, log } = await start({
+    upgrade: async (req) => {
+      await sleep(50);
+      return { data: req.path };
+    },
+  });
+  try {
+    const client = await handshake(server.port, { path: "/later" });
+    assert.is(client.status, 101);
+    assert.ok(await waitFor(() => sockets.length === 1));
+    assert.is(sockets[0].data, "/later");
+    // A client that leaves before the hook answers.
+    const { open } = await import("./helpers.ts");
+    const gone = await open(server.port);
+    gone.write("GET /gone HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+    await sleep(10);
+    gone.destroy();
+    // The connection notices the client left once the hook has answered: the socket opens and closes at once.
+    assert.ok(await waitFor(() => sockets.slice(1).every((ws) => ws.readyState === 3) && log.filter((e) => e[0] === "close").length === sockets.length - 1));
+    assert.equal(log.filter((e) => e[0] === "close").map((e) => e[2]), sockets.slice(1).map(() => 1006));
+    assert.is(sockets[0].readyState, 1, "the first one is still open");
+    assert.equal(errors, []);
+    client.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
 test.run();
