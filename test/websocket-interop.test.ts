@@ -105,6 +105,36 @@ test("ws client: text, binary, fragmented, compressed, ping, close codes both wa
   }
 });
 
+test("ws client with context takeover both ways (dedicated compressor and decompressor)", async () => {
+  const server = await serve({
+    host: "127.0.0.1", port: 0, handler: (_req, res) => res.end("no"),
+    websocket: {
+      perMessageDeflate: { compressor: "dedicated", decompressor: "dedicated", threshold: 0 },
+      message: (ws, message, isBinary) => void ws.send(message, { binary: isBinary }),
+    },
+  });
+  try {
+    const client = new WebSocketClient(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: { threshold: 0 } });
+    const inbox: string[] = [];
+    client.on("message", (data: Buffer) => void inbox.push(data.toString("utf8")));
+    await new Promise<void>((resolve, reject) => {
+      client.once("open", () => resolve());
+      client.once("error", reject);
+    });
+    assert.match(client.extensions, /^permessage-deflate/);
+    assert.not.match(client.extensions, /no_context_takeover/, "contexts are kept both ways");
+    const messages = Array.from({ length: 8 }, (_, i) => `the same words, again and again, round ${i % 3}. `.repeat(100));
+    for (const m of messages) client.send(m);
+    assert.ok(await waitFor(() => inbox.length === messages.length), `${inbox.length} echoes`);
+    assert.equal(inbox, messages);
+    const closed = new Promise<number>((resolve) => client.once("close", (code: number) => resolve(code)));
+    client.close(1000);
+    assert.is(await closed, 1000);
+  } finally {
+    await server.close();
+  }
+});
+
 // ---- python3-websockets ------------------------------------------------------
 
 /** A python3 on PATH that can import websockets (Debian's package installs it for the system's python3). */
