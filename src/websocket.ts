@@ -185,7 +185,7 @@ export class WebSocketHub<T = unknown> {
     tunnel.ondrain = () => this.drained(ws);
     tunnel.onshutdown = () => (ws.readyState === 1 ? ws.end(CLOSE.GOING_AWAY, "Server shutting down") : tunnel.end());
     tunnel.onclose = () => this.onClose(link);
-    this.call(() => this.options.open?.(ws));
+    this.call(() => this.options.open?.(ws), link);
     return ws;
   }
 
