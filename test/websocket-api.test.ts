@@ -669,4 +669,21 @@ test("an async upgrade hook: the 101 waits for it; a client gone meanwhile is no
   }
 });
 
+test("an open callback that throws is reported and fails its socket with 1011", async () => {
+  const { server, errors } = await start({
+    open: () => {
+      throw new Error("open broke");
+    },
+  });
+  try {
+    const client = await handshake(server.port);
+    assert.ok(await until(client, () => client.isEnded()));
+    assert.equal((await events(client)).map((e) => (e.type === "close" ? e.code : e.type)), [1011]);
+    assert.match(String(errors[0]), /open broke/);
+    client.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
 test.run();
