@@ -686,4 +686,23 @@ test("an open callback that throws is reported and fails its socket with 1011", 
   }
 });
 
+test("end() and a client that never answers: the connection is closed after the close wait (5 s)", async () => {
+  const { server, sockets, log } = await start();
+  try {
+    const client = await handshake(server.port);
+    assert.ok(await waitFor(() => sockets.length === 1));
+    const started = Date.now();
+    sockets[0].end(4001, "bye");
+    assert.ok(await until(client, () => client.parser.frames.length === 1));
+    assert.ok(await until(client, () => client.isEnded(), 8000), "closed without the client's answer");
+    const waited = Date.now() - started;
+    assert.ok(waited >= 4500 && waited < 8000, `after ${waited} ms`);
+    assert.ok(await waitFor(() => log.some((e) => e[0] === "close")));
+    assert.equal(log.find((e) => e[0] === "close"), ["close", 0, 4001, "bye"], "the close callback has the code the server sent");
+    client.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
 test.run();
