@@ -34,7 +34,7 @@ const not = Object.assign(counted(uvuAssert.not), {
 });
 
 /** uvu/assert, each call counted. */
-export const assert: typeof uvuAssert = {
+export const assert: Omit<typeof uvuAssert, "default"> = {
   Assertion: uvuAssert.Assertion,
   ok: counted(uvuAssert.ok),
   is: Object.assign(counted(uvuAssert.is), { not: counted(uvuAssert.is.not) }),
