@@ -31,7 +31,7 @@ export function parseFields(p: usize, i: i32, end: i32, maxCount: i32, maxLine: 
     const lineStart = i;
     const lineLimit = min(end, lineStart + maxLine + 1); // +1: room for the CR of a line exactly maxLine long
     while (i < lineLimit && isToken(byteAt(p, i))) i++;
-    if (i >= lineLimit) return lineLimit < end ? fail(E_HEADER_LINE_TOO_LONG, lineLimit) : INCOMPLETE;
+    if (i >= lineLimit) return lineLimit < end ? fail(E_HEADER_LINE_TOO_LONG, lineStart + maxLine) : INCOMPLETE;
     c = byteAt(p, i);
     if (c != COLON) return fail(isOws(c) && i > lineStart ? E_SPACE_BEFORE_COLON : E_BAD_HEADER_NAME, i);
     if (i == lineStart) return fail(E_BAD_HEADER_NAME, i);
@@ -40,7 +40,7 @@ export function parseFields(p: usize, i: i32, end: i32, maxCount: i32, maxLine: 
     while (i < lineLimit && isOws(byteAt(p, i))) i++;
     const valueStart = i;
     i = scanValue(p, i, lineLimit);
-    if (i >= lineLimit) return lineLimit < end ? fail(E_HEADER_LINE_TOO_LONG, lineLimit) : INCOMPLETE;
+    if (i >= lineLimit) return lineLimit < end ? fail(E_HEADER_LINE_TOO_LONG, lineStart + maxLine) : INCOMPLETE;
     c = byteAt(p, i);
     if (c == CR) {
       if (i + 1 >= end) return INCOMPLETE;

@@ -187,7 +187,8 @@ function checkTargetForm(t: usize, n: i32, methodId: i32): i32 {
     if (bad >= 0) return bad;
     let k = n;
     while (k > 0 && isDigit(<u32>load<u8>(t + <usize>(k - 1)))) k--;
-    if (k == n || k < 2 || load<u8>(t + <usize>(k - 1)) != COLON) return n - 1;
+    // The fault is where the port should be: after the host, or after its colon.
+    if (k == n || k < 2 || load<u8>(t + <usize>(k - 1)) != COLON) return n;
     return -1;
   }
   if (first == 0x2a) return n == 1 && methodId == METHOD_OPTIONS ? -1 : 0; // asterisk-form
@@ -201,7 +202,8 @@ function checkTargetForm(t: usize, n: i32, methodId: i32): i32 {
       const slashes = k + 2 < n && load<u8>(t + <usize>(k + 1)) == 0x2f && load<u8>(t + <usize>(k + 2)) == 0x2f;
       if (slashes) return checkAuthority(t, k + 3, n);
       // http and https URIs always have an authority (RFC 9110 §4.2.1, §4.2.2); other schemes need not.
-      return equalsLower(t, k, "http") || equalsLower(t, k, "https") ? k + 1 : -1;
+      if (!equalsLower(t, k, "http") && !equalsLower(t, k, "https")) return -1;
+      return k + 1 < n && load<u8>(t + <usize>(k + 1)) == 0x2f ? k + 2 : k + 1; // the byte that breaks "//"
     }
     if (!(isAlpha(c) || isDigit(c) || c == 0x2b || c == 0x2d || c == 0x2e)) return k;
   }

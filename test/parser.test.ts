@@ -55,8 +55,8 @@ const rejected: [string, string, string, number, number][] = [
   // Found by the fuzzer: the host of an authority-form target was not checked.
   ["CONNECT host with |", "CONNECT a.examp|e:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", "BAD_TARGET", 400, 15],
   ["CONNECT host with a quote", "CONNECT a\"example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n", "BAD_TARGET", 400, 9],
-  ["CONNECT without port", "CONNECT a.example HTTP/1.1\r\nHost: a.example\r\n\r\n", "BAD_TARGET", 400, 16], // the parser says 16, the host's last byte; the port is missing at 17 (reported)
-  ["CONNECT with empty port", "CONNECT a.example: HTTP/1.1\r\nHost: a.example\r\n\r\n", "BAD_TARGET", 400, 17],
+  ["CONNECT without port", "CONNECT a.example HTTP/1.1\r\nHost: a.example\r\n\r\n", "BAD_TARGET", 400, 17], // where the port should be
+  ["CONNECT with empty port", "CONNECT a.example: HTTP/1.1\r\nHost: a.example\r\n\r\n", "BAD_TARGET", 400, 18],
   ["relative target", "GET x HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_TARGET", 400, 4],
   ["space before colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", "SPACE_BEFORE_COLON", 400, 20],
   ["obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n", "OBS_FOLD", 400, 31],
@@ -92,7 +92,7 @@ const rejected: [string, string, string, number, number][] = [
   ["chunk extension with whitespace at the end", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;a \r\nabc\r\n0\r\n\r\n", "BAD_CHUNK_EXTENSION", 400, 59],
   ["absolute-form with a bad host", "GET http://a.ex{mple/ HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_TARGET", 400, 15],
   ["absolute-form with an empty host", "GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_TARGET", 400, 11],
-  ["http URI without authority", "GET http:/x HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_TARGET", 400, 9], // the parser says 9; "//" is broken by the x at 10 (reported)
+  ["http URI without authority", "GET http:/x HTTP/1.1\r\nHost: a\r\n\r\n", "BAD_TARGET", 400, 10], // the x that breaks "//"
   ["lone LF before the request line", "\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", "BARE_LF", 400, 0],
   ["trailer with obs-fold", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\r\n b\r\n\r\n", "OBS_FOLD", 400, 65],
 ];
@@ -102,7 +102,7 @@ const limitCases: [string, string, Record<string, number>, string, number, numbe
   ["target over the limit", `GET /${"a".repeat(100)} HTTP/1.1\r\nHost: a\r\n\r\n`, { maxTargetBytes: 64 }, "TARGET_TOO_LONG", 414, 68],
   ["head over the limit", `GET / HTTP/1.1\r\nHost: a\r\nX: ${"a".repeat(300)}\r\n\r\n`, { maxHeadBytes: 256 }, "HEAD_TOO_LARGE", 431, 256],
   ["too many headers", `GET / HTTP/1.1\r\nHost: a\r\n${"X: 1\r\n".repeat(5)}\r\n`, { maxHeaders: 4 }, "TOO_MANY_HEADERS", 431, 43],
-  ["header line over the limit", `GET / HTTP/1.1\r\nHost: a\r\nX: ${"a".repeat(80)}\r\n\r\n`, { maxHeaderLine: 64 }, "HEADER_LINE_TOO_LONG", 431, 90], // the parser says 90; the line's 65th byte, the first over the limit, is at 89 (reported)
+  ["header line over the limit", `GET / HTTP/1.1\r\nHost: a\r\nX: ${"a".repeat(80)}\r\n\r\n`, { maxHeaderLine: 64 }, "HEADER_LINE_TOO_LONG", 431, 89], // the line's 65th byte, the first over the limit
   ["body over the limit (Content-Length)", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nabcdefghijk", { maxBodyBytes: 10 }, "BODY_TOO_LARGE", 413, 42],
   ["body over the limit (chunked)", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\nabcdef\r\n0\r\n\r\n", { maxBodyBytes: 10 }, "BODY_TOO_LARGE", 413, 67],
   ["chunk extension over the limit", `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;${"x".repeat(100)}\r\nabc\r\n0\r\n\r\n`, { maxChunkExtension: 32 }, "CHUNK_EXTENSION_TOO_LARGE", 413, 89],
