@@ -3,6 +3,7 @@
 // the old one stops accepting only once the new one accepts, then drains and
 // exits. Real processes, a real client loop on 127.0.0.1 during every restart.
 import { suite, assert } from "./support/uvu.ts";
+import { requires } from "./support/requires.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -265,8 +266,11 @@ function startChild(args: string[]): { child: ChildProcess; ready: Promise<numbe
   return { child, ready };
 }
 
-if (migrationAvailable()) {
-  test("SO_REUSEPORT restart with tcp_migrate_req: two instances share a port; one stops under load and no request fails", async () => {
+requires(
+  test,
+  migrationAvailable() ? null : `needs ${MIGRATE_REQ} (Linux 5.14 or later) set to 1, or root to set it (sysctl -w net.ipv4.tcp_migrate_req=1)`,
+  "SO_REUSEPORT restart with tcp_migrate_req: two instances share a port; one stops under load and no request fails",
+  async () => {
     const a = startChild(["reuse", "0"]);
     const port = await a.ready;
     const b = startChild(["reuse", String(port)]);
@@ -286,9 +290,7 @@ if (migrationAvailable()) {
     } finally {
       for (const c of [a.child, b.child]) if (c.exitCode === null) c.kill("SIGKILL");
     }
-  });
-} else {
-  console.log(`  handover: skipped the SO_REUSEPORT restart test: ${MIGRATE_REQ} is off and not ours to turn on`);
-}
+  },
+);
 
 test.run();
