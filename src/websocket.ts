@@ -12,7 +12,7 @@ import { MemoryBudget } from "./ws-budget.js";
 import { Deflater, Inflater, ZlibLimiter, negotiate, type DeflateOptions, type Negotiated } from "./ws-deflate.js";
 import { acceptFields, handshakeFault } from "./ws-handshake.js";
 import { FrameReader } from "./ws-reader.js";
-import { SEND_DROPPED, WebSocket, type SendOptions } from "./ws-socket.js";
+import { SEND_DROPPED, WebSocket, closePayload, type SendOptions } from "./ws-socket.js";
 import { Topics } from "./ws-topics.js";
 
 export { WebSocket, SEND_DROPPED, SEND_QUEUED, type SendOptions } from "./ws-socket.js";
@@ -327,12 +327,7 @@ export class WebSocketHub<T = unknown> {
     const { ws } = link;
     link.reader.stop();
     if (ws.readyState === 1) {
-      const text = new TextEncoder().encode(reason).subarray(0, 123);
-      const payload = new Uint8Array(2 + text.length);
-      payload[0] = code >> 8;
-      payload[1] = code & 0xff;
-      payload.set(text, 2);
-      ws.control(OPCODE.CLOSE, payload);
+      ws.control(OPCODE.CLOSE, closePayload(code, reason));
       link.closeCode = code;
       link.closeReason = reason;
     }

@@ -3,7 +3,7 @@
 // region by the wasm codec (fail fast, across fragments), messages assembled,
 // and every protocol fault turned into its close code (RFC 6455 §5, §7.4).
 import { CLOSE, OPCODE, RSV, WEBSOCKET, INCOMPLETE, UTF8_INVALID } from "./abi.js";
-import { describeError, type ParserInstance } from "./parser.js";
+import { concat, describeError, type ParserInstance } from "./parser.js";
 import { isValidCloseCode, type FrameCodec } from "./frames.js";
 
 export interface FrameEvents {
@@ -219,7 +219,7 @@ export class FrameReader {
       this.on.message(this.parser.bytes.subarray(ptr, ptr + n), text, compressed, false);
       return;
     }
-    const data = parts.length === 1 ? parts[0] : concatParts(parts, size);
+    const data = concat(parts);
     this.on.release(size);
     this.on.message(data, text, compressed, true);
   }
@@ -236,14 +236,4 @@ export class FrameReader {
     this.parts = [];
     this.size = 0;
   }
-}
-
-function concatParts(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

@@ -169,13 +169,7 @@ export class WebSocket<T = unknown> {
     // 1005, 1006 and 1015 are never sent, 0-999 and 1004 never valid (RFC 6455 §7.4): the client would fail the connection.
     if (!isValidCloseCode(code)) throw new RangeError(`${code} is not a close code that may be sent (1000-1003, 1007-1014, 3000-4999)`);
     if (this.readyState !== OPEN) return;
-    const text = encoder.encode(reason);
-    if (text.length > 123) throw new RangeError("a close reason is at most 123 bytes");
-    const payload = new Uint8Array(2 + text.length);
-    payload[0] = code >> 8;
-    payload[1] = code & 0xff;
-    payload.set(text, 2);
-    this.control(OPCODE.CLOSE, payload);
+    this.control(OPCODE.CLOSE, closePayload(code, reason));
     this.readyState = CLOSING;
     this.hub.closing(this, code, reason);
   }
@@ -281,4 +275,15 @@ export class WebSocket<T = unknown> {
     this.pendingBytes = 0;
     if (this.deflater !== null && !this.hub.sharesDeflater(this.deflater)) this.deflater.close();
   }
+}
+
+/** A close frame's payload: the code, then the reason, at most 123 bytes of UTF-8 (RFC 6455 §5.5, §5.5.1). */
+export function closePayload(code: number, reason: string): Uint8Array {
+  const text = encoder.encode(reason);
+  if (text.length > 123) throw new RangeError("a close reason is at most 123 bytes");
+  const payload = new Uint8Array(2 + text.length);
+  payload[0] = code >> 8;
+  payload[1] = code & 0xff;
+  payload.set(text, 2);
+  return payload;
 }
