@@ -45,7 +45,7 @@ const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 /** Tunnel reads land this far into the receive region: the bytes before are the tunnel's, to put a carried frame head in front. */
 export const TUNNEL_HEADROOM = 16;
 
-export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueHost, OutboxHost {
+export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueHost, OutboxHost, TunnelHost {
   readonly parser: ParserInstance;
   /** Last time bytes came in or a response finished (ms). */
   lastActivity = Date.now();
@@ -81,6 +81,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   private tunnel: Tunnel | null = null;
   /** Tunnel bytes written before the 101 left (it waits behind earlier responses). */
   private tunnelBacklog: Uint8Array[] = [];
+  private tunnelBacklogBytes = 0;
 
   /** Watches fd; if the loop refuses it, fd is closed and the error thrown. */
   constructor(
@@ -201,24 +202,10 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     }
     this.upgrading = null;
     this.closeWhenDone = false; // the tunnel decides when the connection ends
-    const conn = this;
-    const host: TunnelHost = {
-      get remote() {
-        return conn.remote;
-      },
-      get bufferedAmount() {
-        return conn.outbox.queuedBytes + conn.tunnelBacklog.reduce((n, b) => n + b.length, 0);
-      },
-      send: (parts) => this.tunnelSend(parts),
-      end: () => {
-        this.closeWhenDone = true;
-        this.maybeClose();
-      },
-      destroy: () => this.destroy(),
-      cork: (fn) => this.outbox.corked(fn),
-      place: (n) => this.host.cork.place(n),
-    };
-    const tunnel = new Tunnel(host);
+    // The handshake's request and response are done with: an idle socket keeps neither.
+    this.current = null;
+    this.currentResponse = null;
+    const tunnel = new Tunnel(this);
     this.tunnel = tunnel;
     const early = this.early;
     this.early = null;
@@ -229,13 +216,35 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     return tunnel;
   }
 
-  private tunnelSend(parts: Uint8Array[]): boolean {
+  // ---- TunnelHost: the connection is its tunnel's host, so an upgraded socket costs no more objects.
+
+  tunnelSend(parts: Uint8Array[]): boolean {
     if (this.closed) return false;
     if (this.responses.length > 0) {
-      for (const part of parts) this.tunnelBacklog.push(part.slice());
+      for (const part of parts) {
+        this.tunnelBacklog.push(part.slice());
+        this.tunnelBacklogBytes += part.length;
+      }
       return false;
     }
     return this.outbox.send(parts);
+  }
+
+  get bufferedAmount(): number {
+    return this.outbox.queuedBytes + this.tunnelBacklogBytes;
+  }
+
+  endTunnel(): void {
+    this.closeWhenDone = true;
+    this.maybeClose();
+  }
+
+  corkTunnel(fn: () => void): void {
+    this.outbox.corked(fn);
+  }
+
+  place(n: number): Uint8Array | null {
+    return this.host.cork.place(n);
   }
 
   /** Before the first request: the PROXY header (v1 or v2) names the real client. */
@@ -401,6 +410,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   responseEnded(): void {
     this.lastActivity = Date.now();
     if (this.tunnel !== null && this.responses.length === 0 && this.tunnelBacklog.length > 0) {
+      this.tunnelBacklogBytes = 0;
       this.outbox.send(this.tunnelBacklog.splice(0));
     }
     this.outbox.wake();
@@ -480,6 +490,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     this.outbox.close();
     this.early = null;
     this.tunnelBacklog = [];
+    this.tunnelBacklogBytes = 0;
     const tunnel = this.tunnel;
     if (tunnel !== null) this.tunnelCall(() => tunnel.markClosed());
     this.host.forget(this);

@@ -7,13 +7,13 @@
 export interface TunnelHost {
   readonly remote: { address: string; port: number };
   /** Sends now what the kernel takes, queues the rest; false when some was queued. */
-  send(parts: Uint8Array[]): boolean;
+  tunnelSend(parts: Uint8Array[]): boolean;
   readonly bufferedAmount: number;
   /** Sends what is queued, then shuts the write side and closes once the peer has too (or after a linger). */
-  end(): void;
+  endTunnel(): void;
   destroy(): void;
   /** Batches the writes `fn` makes into one write. */
-  cork(fn: () => void): void;
+  corkTunnel(fn: () => void): void;
   /** Lends n bytes of the output region to fill and write at once (see Cork.place). */
   place(n: number): Uint8Array | null;
 }
@@ -53,12 +53,12 @@ export class Tunnel {
   /** Writes bytes (copied if the kernel cannot take them now); false when some are queued: wait for ondrain. */
   write(bytes: Uint8Array | Uint8Array[]): boolean {
     if (this.closedFlag) return false;
-    return this.host.send(Array.isArray(bytes) ? bytes : [bytes]);
+    return this.host.tunnelSend(Array.isArray(bytes) ? bytes : [bytes]);
   }
 
   /** Batches the writes `fn` makes into one system call. */
   cork(fn: () => void): void {
-    this.host.cork(fn);
+    this.host.corkTunnel(fn);
   }
 
   /** n bytes of the loop's output region to fill and pass to write() right away, or null when n is too large. */
@@ -68,7 +68,7 @@ export class Tunnel {
 
   /** Sends what is queued, then closes the connection in an orderly way. */
   end(): void {
-    if (!this.closedFlag) this.host.end();
+    if (!this.closedFlag) this.host.endTunnel();
   }
 
   /** Closes the connection now; queued bytes are dropped. */
