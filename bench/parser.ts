@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
-import { RESULT } from "../src/abi.js";
+import { RESULT, SPAN } from "../src/abi.js";
 import { createParser, wasmUrl, type Build, type ParserInstance } from "../src/parser-node.js";
 import { Llhttp } from "../test/support/llhttp.js";
 import { command, machine, writeSection } from "./results.js";
@@ -102,7 +102,9 @@ function simplenetCase(build: Build, mode: Case["mode"], bytes: "in memory" | "c
         }
         let spans = i32[table + RESULT.METHOD_OFF] + i32[table + RESULT.TARGET_OFF] + i32[table + RESULT.TARGET_LEN];
         const count = i32[table + RESULT.HEADER_COUNT];
-        for (let i = table + RESULT.FIELDS, end = i + count * 4; i < end; i += 4) spans += i32[i] + i32[i + 1] + i32[i + 2] + i32[i + 3];
+        for (let i = table + RESULT.FIELDS, end = i + count * SPAN.SLOTS; i < end; i += SPAN.SLOTS) {
+          spans += i32[i + SPAN.NAME_OFF] + i32[i + SPAN.NAME_LEN] + i32[i + SPAN.VALUE_OFF] + i32[i + SPAN.VALUE_LEN];
+        }
         return spans;
       };
       if (!chunked) return () => readHead(parseHead());
