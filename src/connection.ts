@@ -174,7 +174,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     parser.beginParse();
     this.batching = true;
     try {
-      this.outbox.corked(() => tunnel.ondata(parser.bytes.subarray(at, at + n)));
+      this.outbox.corked(() => tunnel.emitData(parser.bytes.subarray(at, at + n)));
     } catch (error) {
       this.host.reportError(error);
       this.destroy();
@@ -211,7 +211,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     this.early = null;
     if (early !== null && early.length > 0) {
       // After the hook has returned and set ondata.
-      queueMicrotask(() => this.closed || this.tunnelCall(() => tunnel.ondata(early)));
+      queueMicrotask(() => this.closed || this.tunnelCall(() => tunnel.emitData(early)));
     }
     return tunnel;
   }
@@ -337,7 +337,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     const tunnel = this.tunnel;
     if (tunnel !== null && this.lingeringSince === 0) {
       this.updateInterest();
-      this.tunnelCall(() => tunnel.onend());
+      this.tunnelCall(() => tunnel.emitEnd());
       return this.maybeClose();
     }
     if (this.lingeringSince !== 0 || this.responses.length === 0) return this.destroy();
@@ -421,7 +421,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   /** OutboxHost: everything queued went out. */
   drainedAll(): void {
     const tunnel = this.tunnel;
-    if (tunnel !== null && !this.closeWhenDone) this.tunnelCall(() => tunnel.ondrain());
+    if (tunnel !== null && !this.closeWhenDone) this.tunnelCall(() => tunnel.emitDrain());
     this.maybeClose();
   }
 
@@ -505,7 +505,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   shutdown(): void {
     if (this.parser.parsing) return void queueMicrotask(() => this.closed || this.shutdown());
     const tunnel = this.tunnel;
-    if (tunnel !== null) return this.tunnelCall(() => tunnel.onshutdown());
+    if (tunnel !== null) return this.tunnelCall(() => tunnel.emitShutdown());
     if (this.idle) this.onReadable();
     if (this.closed) return;
     if (!this.idle) {

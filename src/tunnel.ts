@@ -18,21 +18,34 @@ export interface TunnelHost {
   place(n: number): Uint8Array | null;
 }
 
+/** The tunnel's events as one object's methods: no closure per tunnel (a WebSocket's link is one). */
+export interface TunnelHandler {
+  data(bytes: Uint8Array): void;
+  end(): void;
+  close(): void;
+  drain(): void;
+  shutdown(): void;
+}
+
+const noop = (): void => {};
+
 export class Tunnel {
   /**
    * The peer's bytes: a view valid only during the call. When it lies in the
    * receive region, the 16 bytes before it are the callee's to use too (to
    * put a carried frame head in front of the new bytes).
    */
-  ondata: (bytes: Uint8Array) => void = () => {};
+  ondata: (bytes: Uint8Array) => void = noop;
   /** The peer shut its write side. */
-  onend: () => void = () => {};
+  onend: () => void = noop;
   /** The connection is closed (after end(), destroy(), a reset, or the server's close). */
-  onclose: () => void = () => {};
+  onclose: () => void = noop;
   /** Everything queued has been handed to the kernel. */
-  ondrain: () => void = () => {};
-  /** The server is closing: end the protocol politely (the default ends the tunnel). */
-  onshutdown: () => void = () => this.end();
+  ondrain: () => void = noop;
+  /** The server is closing: end the protocol politely (null: end the tunnel). */
+  onshutdown: (() => void) | null = null;
+  /** Instead of the callbacks above: one object that takes every event. */
+  handler: TunnelHandler | null = null;
   private closedFlag = false;
 
   constructor(private readonly host: TunnelHost) {}
@@ -76,10 +89,34 @@ export class Tunnel {
     if (!this.closedFlag) this.host.destroy();
   }
 
-  /** Called by the connection once it has closed. */
+  // ---- for the connection -------------------------------------------------
+
+  emitData(bytes: Uint8Array): void {
+    if (this.handler !== null) this.handler.data(bytes);
+    else this.ondata(bytes);
+  }
+
+  emitEnd(): void {
+    if (this.handler !== null) this.handler.end();
+    else this.onend();
+  }
+
+  emitDrain(): void {
+    if (this.handler !== null) this.handler.drain();
+    else this.ondrain();
+  }
+
+  emitShutdown(): void {
+    if (this.handler !== null) this.handler.shutdown();
+    else if (this.onshutdown !== null) this.onshutdown();
+    else this.end();
+  }
+
+  /** The connection has closed. */
   markClosed(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    this.onclose();
+    if (this.handler !== null) this.handler.close();
+    else this.onclose();
   }
 }

@@ -7,11 +7,11 @@ import { FrameCodec } from "./frames.js";
 import type { ParserInstance } from "./parser.js";
 import type { Request } from "./request.js";
 import type { OutgoingFields, Response } from "./response.js";
-import type { Tunnel } from "./tunnel.js";
+import type { Tunnel, TunnelHandler } from "./tunnel.js";
 import { MemoryBudget } from "./ws-budget.js";
 import { Deflater, Inflater, ZlibLimiter, negotiate, type DeflateOptions, type Negotiated } from "./ws-deflate.js";
 import { acceptFields, handshakeFault } from "./ws-handshake.js";
-import { FrameReader } from "./ws-reader.js";
+import { FrameReader, type FrameEvents } from "./ws-reader.js";
 import { SEND_DROPPED, WebSocket, closePayload, type SendOptions } from "./ws-socket.js";
 import { Topics } from "./ws-topics.js";
 
@@ -69,19 +69,63 @@ const decoder = new TextDecoder();
 let processBudget: MemoryBudget | null = null;
 let processLimiter: ZlibLimiter | null = null;
 
-/** Per socket, what only the hub needs. */
-interface Link<T> {
-  ws: WebSocket<T>;
-  tunnel: Tunnel;
-  reader: FrameReader;
-  inflater: Inflater | null;
+/**
+ * Per socket, what only the hub needs; also the socket's tunnel handler and
+ * frame events, as methods (an idle socket carries no closures).
+ */
+class Link<T> implements TunnelHandler, FrameEvents {
+  reader!: FrameReader;
   /** Messages waiting behind one being inflated, in order. */
-  inbound: { ready: boolean; deliver: () => void }[];
-  closeCode: number;
-  closeReason: string;
-  closingSince: number;
+  inbound: { ready: boolean; deliver: () => void }[] = [];
+  closeCode: number = CLOSE.ABNORMAL;
+  closeReason = "";
+  closingSince = 0;
   /** Bytes of compressed messages waiting for zlib, held against the budget. */
-  inflating: number;
+  inflating = 0;
+
+  constructor(
+    private readonly hub: WebSocketHub<T>,
+    readonly ws: WebSocket<T>,
+    readonly tunnel: Tunnel,
+    readonly inflater: Inflater | null,
+  ) {}
+
+  // TunnelHandler
+  data(bytes: Uint8Array): void {
+    this.ws.lastSeen = Date.now();
+    this.ws.pinged = false;
+    this.reader.feed(bytes);
+  }
+  end(): void {
+    this.tunnel.destroy(); // the client left without a close frame: 1006
+  }
+  drain(): void {
+    this.hub.drained(this.ws);
+  }
+  shutdown(): void {
+    if (this.ws.readyState === 1) this.ws.end(CLOSE.GOING_AWAY, "Server shutting down");
+    else this.tunnel.end();
+  }
+  close(): void {
+    this.hub.onClose(this);
+  }
+
+  // FrameEvents
+  message(data: Uint8Array, text: boolean, compressed: boolean, owned: boolean): void {
+    this.hub.onMessage(this, data, text, compressed, owned);
+  }
+  control(opcode: number, payload: Uint8Array): void {
+    this.hub.onControl(this, opcode, payload);
+  }
+  fault(code: number, reason: string): void {
+    this.hub.fail(this, code, reason);
+  }
+  reserve(bytes: number): boolean {
+    return this.hub.budget.reserve(bytes);
+  }
+  release(bytes: number): void {
+    this.hub.budget.give(bytes);
+  }
 }
 
 export class WebSocketHub<T = unknown> {
@@ -164,27 +208,10 @@ export class WebSocketHub<T = unknown> {
     const tunnel = res.upgrade(acceptFields(req, answer.protocol, negotiated?.header ?? null, answer.headers));
     const deflater = negotiated === null ? null : this.deflaterFor(negotiated);
     const ws = new WebSocket<T>(tunnel, this, this.codec, answer.data as T, answer.protocol ?? "", negotiated?.header ?? "", deflater);
-    const link: Link<T> = {
-      ws, tunnel, reader: null!, inflater: negotiated === null ? null : new Inflater(negotiated, this.limiter),
-      inbound: [], closeCode: CLOSE.ABNORMAL, closeReason: "", closingSince: 0, inflating: 0,
-    };
-    link.reader = new FrameReader(this.codec, this.parser, {
-      message: (data, text, compressed, owned) => this.onMessage(link, data, text, compressed, owned),
-      control: (opcode, payload) => this.onControl(link, opcode, payload),
-      fault: (code, reason) => this.fail(link, code, reason),
-      reserve: (n) => this.budget.reserve(n),
-      release: (n) => this.budget.give(n),
-    }, this.maxPayload, negotiated !== null);
+    const link = new Link(this, ws, tunnel, negotiated === null ? null : new Inflater(negotiated, this.limiter));
+    link.reader = new FrameReader(this.codec, this.parser, link, this.maxPayload, negotiated !== null);
     this.links.set(ws, link);
-    tunnel.ondata = (bytes) => {
-      ws.lastSeen = Date.now();
-      ws.pinged = false;
-      link.reader.feed(bytes);
-    };
-    tunnel.onend = () => tunnel.destroy(); // the client left without a close frame: 1006
-    tunnel.ondrain = () => this.drained(ws);
-    tunnel.onshutdown = () => (ws.readyState === 1 ? ws.end(CLOSE.GOING_AWAY, "Server shutting down") : tunnel.end());
-    tunnel.onclose = () => this.onClose(link);
+    tunnel.handler = link;
     this.call(() => this.options.open?.(ws), link);
     return ws;
   }
@@ -251,7 +278,7 @@ export class WebSocketHub<T = unknown> {
     return shared;
   }
 
-  private onMessage(link: Link<T>, data: Uint8Array, text: boolean, compressed: boolean, owned: boolean): void {
+  onMessage(link: Link<T>, data: Uint8Array, text: boolean, compressed: boolean, owned: boolean): void {
     if (!compressed && link.inbound.length === 0) return this.deliver(link, data, text);
     // A message waiting for zlib holds its bytes: within the budget, like one being assembled.
     if (compressed) {
@@ -286,7 +313,7 @@ export class WebSocketHub<T = unknown> {
     this.call(() => this.options.message!(link.ws, message, !text), link);
   }
 
-  private onControl(link: Link<T>, opcode: number, payload: Uint8Array): void {
+  onControl(link: Link<T>, opcode: number, payload: Uint8Array): void {
     if (opcode === OPCODE.CLOSE) link.reader.stop(); // nothing after a close frame is read
     // Behind messages still being inflated, a control frame waits its turn: a
     // close must not overtake them (they would be lost), nor a pong their echoes.
@@ -323,7 +350,7 @@ export class WebSocketHub<T = unknown> {
   }
 
   /** Fails the connection (RFC 6455 §7.1.7): a close frame with the code, then the TCP close. */
-  private fail(link: Link<T>, code: number, reason: string): void {
+  fail(link: Link<T>, code: number, reason: string): void {
     const { ws } = link;
     link.reader.stop();
     if (ws.readyState === 1) {
@@ -335,7 +362,7 @@ export class WebSocketHub<T = unknown> {
     ws.endConnection();
   }
 
-  private onClose(link: Link<T>): void {
+  onClose(link: Link<T>): void {
     const { ws } = link;
     link.reader.stop();
     link.inflater?.close();

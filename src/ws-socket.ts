@@ -26,7 +26,7 @@ export class WebSocket<T = unknown> {
   /** 1 open, 2 closing (a close frame was sent), 3 closed. */
   readyState = OPEN;
   /** Topics this socket is subscribed to. */
-  readonly topics = new Set<string>();
+  topics: Set<string> | null = null;
   /** When the last bytes came in (ms), for the idle timeout. */
   lastSeen = Date.now();
   /** A ping sent by the idle timer awaits its pong. */
@@ -188,7 +188,7 @@ export class WebSocket<T = unknown> {
   }
 
   isSubscribed(topic: string): boolean {
-    return this.topics.has(topic);
+    return this.topics?.has(topic) ?? false;
   }
 
   /** Sends to every subscriber of `topic` but this socket. Returns how many it was sent (or queued) to. */
