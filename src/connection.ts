@@ -230,6 +230,15 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     return this.outbox.send(parts);
   }
 
+  tunnelSendSoon(bytes: Uint8Array): void {
+    if (this.closed) return;
+    if (this.responses.length > 0) {
+      this.tunnelSend([bytes]);
+      return;
+    }
+    this.outbox.sendSoon(bytes);
+  }
+
   get bufferedAmount(): number {
     return this.outbox.queuedBytes + this.tunnelBacklogBytes;
   }

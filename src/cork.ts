@@ -14,6 +14,8 @@ const MAX_BATCH_PARTS = MAX_IOVECS - 4;
 export interface CorkOwner {
   /** Sends a batch (views into the output region among them) now, or copies what the kernel refuses. */
   sendBatch(parts: Uint8Array[]): void;
+  /** Sends what it gathered to send at the end of the turn (see later()). */
+  sendLater(): void;
 }
 
 export class Cork {
@@ -23,6 +25,8 @@ export class Cork {
   private parts: Uint8Array[] = [];
   /** Where the last serialized head starts (an index into parser.bytes). */
   headAt = 0;
+  /** Connections with bytes to send at the end of this turn, in the order they asked. */
+  private late: CorkOwner[] = [];
 
   constructor(readonly parser: ParserInstance) {}
 
@@ -43,6 +47,18 @@ export class Cork {
     if (this.owner !== owner) return;
     this.flush();
     this.owner = null;
+  }
+
+  /** Calls owner.sendLater() once the current turn of the loop is over (after every callback of this batch of events). */
+  later(owner: CorkOwner): void {
+    if (this.late.length === 0) queueMicrotask(() => this.sendLate());
+    this.late.push(owner);
+  }
+
+  private sendLate(): void {
+    const late = this.late;
+    this.late = [];
+    for (const owner of late) owner.sendLater();
   }
 
   /** Forgets the owner's batch without sending it (its connection is gone). */

@@ -5,6 +5,7 @@
 import { Errno, sendfile, write, writev } from "./syscalls.js";
 import { MAX_IOVECS } from "./abi.js";
 import { FileRegion, dropFiles, type OutputPart } from "./response.js";
+import { concat } from "./parser.js";
 import type { Cork, CorkOwner } from "./cork.js";
 
 const EAGAIN = -Errno.EAGAIN;
@@ -32,6 +33,9 @@ export class Outbox implements CorkOwner {
   private queue: OutputPart[] = [];
   private waiters: Waiter[] = [];
   private closed = false;
+  /** Bytes to send at the end of this turn of the loop (sendSoon), in order, before anything sent after them. */
+  private soon: Uint8Array[] | null = null;
+  private soonBytes = 0;
 
   constructor(private readonly host: OutboxHost, private readonly cork: Cork) {}
 
@@ -42,7 +46,7 @@ export class Outbox implements CorkOwner {
 
   /** Bytes (and file bytes) waiting for EPOLLOUT. */
   get queuedBytes(): number {
-    let n = 0;
+    let n = this.soonBytes;
     for (const part of this.queue) n += part instanceof FileRegion ? part.remaining : part.length;
     return n;
   }
@@ -64,11 +68,45 @@ export class Outbox implements CorkOwner {
       dropFiles(parts);
       return false;
     }
+    if (this.soon !== null) parts = [...this.takeSoon(), ...parts];
     if (this.cork.owns(this)) {
       if (!hasFile(parts) && this.cork.add(parts as Uint8Array[])) return true;
       this.cork.flush(); // a file, or the batch is full: what is corked goes first
     }
     return this.sendNow(parts);
+  }
+
+  /**
+   * Sends `bytes` (which must stay unchanged: a prepared frame) at the end of
+   * this turn of the loop, with whatever else this connection is given that
+   * way meanwhile: a publish to many sockets costs each one write per turn,
+   * not one per message.
+   */
+  sendSoon(bytes: Uint8Array): void {
+    if (this.closed) return;
+    if (this.soon === null) {
+      this.soon = [];
+      this.cork.later(this);
+    }
+    this.soon.push(bytes);
+    this.soonBytes += bytes.length;
+  }
+
+  /** CorkOwner: the turn is over: what sendSoon gathered leaves. */
+  sendLater(): void {
+    if (this.soon === null || this.closed) return;
+    const parts = this.takeSoon();
+    if (!this.sendNow(parts.length > MAX_IOVECS ? [concat(parts)] : parts) || this.closed) return;
+    // All of it went: whoever counts this connection's queue (a WebSocket's budget share) hears so.
+    this.wake();
+    this.host.drainedAll();
+  }
+
+  private takeSoon(): Uint8Array[] {
+    const parts = this.soon ?? [];
+    this.soon = null;
+    this.soonBytes = 0;
+    return parts;
   }
 
   /** CorkOwner: the batch of this connection's output leaves. */
@@ -189,6 +227,7 @@ export class Outbox implements CorkOwner {
     if (this.closed) return;
     this.closed = true;
     this.cork.abandon(this);
+    this.takeSoon();
     dropFiles(this.queue);
     this.queue = [];
     const waiters = this.waiters;

@@ -8,6 +8,8 @@ export interface TunnelHost {
   readonly remote: { address: string; port: number };
   /** Sends now what the kernel takes, queues the rest; false when some was queued. */
   tunnelSend(parts: Uint8Array[]): boolean;
+  /** Sends bytes that stay unchanged at the end of this turn of the loop. */
+  tunnelSendSoon(bytes: Uint8Array): void;
   readonly bufferedAmount: number;
   /** Sends what is queued, then shuts the write side and closes once the peer has too (or after a linger). */
   endTunnel(): void;
@@ -67,6 +69,15 @@ export class Tunnel {
   write(bytes: Uint8Array | Uint8Array[]): boolean {
     if (this.closedFlag) return false;
     return this.host.tunnelSend(Array.isArray(bytes) ? bytes : [bytes]);
+  }
+
+  /**
+   * Writes `bytes`, which must stay unchanged (a frame prepared once for many
+   * tunnels), at the end of this turn of the loop together with the others
+   * written this way: one system call per tunnel per turn.
+   */
+  writeSoon(bytes: Uint8Array): void {
+    if (!this.closedFlag) this.host.tunnelSendSoon(bytes);
   }
 
   /** Batches the writes `fn` makes into one system call. */

@@ -110,8 +110,12 @@ export class WebSocket<T = unknown> {
   /** Sends a frame that a publish prepared once for every subscriber (header and payload in one buffer). */
   sendPrepared(frame: Uint8Array): number {
     if (this.readyState !== OPEN || this.refuses(frame.length)) return SEND_DROPPED;
-    if (this.outbound.length === 0) return this.write([frame]);
-    this.outbound.push({ parts: [frame.slice()], opcode: OPCODE.BINARY, size: frame.length });
+    if (this.outbound.length === 0) {
+      this.tunnel.writeSoon(frame);
+      this.account();
+      return frame.length;
+    }
+    this.outbound.push({ parts: [frame], opcode: OPCODE.BINARY, size: frame.length });
     this.pendingBytes += frame.length;
     this.hub.budget.take(frame.length);
     this.backpressured = true;
