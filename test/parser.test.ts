@@ -2,7 +2,8 @@
 // Every case runs against both builds (SIMD and scalar), fed whole and split
 // at every byte.
 import { suite, assert } from "./support/uvu.ts";
-import { RequestStream, createParser, parseRequestWith, type Build, type ParseResult, type ParsedRequest } from "../src/parser-node.ts";
+import { createParser, parseRequestWith, type Build, type ParseResult, type ParsedRequest } from "../src/parser-node.ts";
+import { driveStream, runKey } from "./support/stream.ts";
 import { HeadError } from "../src/parser.ts";
 import { FRAMING, HEAD, REGIONS } from "../src/abi.ts";
 
@@ -145,7 +146,7 @@ for (const build of ["simd", "scalar"] as Build[]) {
       assert.is(error.code, code);
       assert.is(error.status, status);
       assert.is(error.offset, offset, `the fault at ${error.offset}: ${at(input, error.offset)}`);
-      assert.equal(faultOffset(streamSplit(parser, bytes(input), 1, 1)), offset, "fed a byte at a time");
+      assert.equal(driveStream(parser, pieces(bytes(input), 1, 1)).error?.offset, offset, "fed a byte at a time");
     });
   }
 
@@ -158,7 +159,7 @@ for (const build of ["simd", "scalar"] as Build[]) {
       assert.is(error.code, code);
       assert.is(error.status, status);
       assert.is(error.offset, offset, `the fault at ${error.offset}: ${at(input, error.offset)}`);
-      assert.equal(faultOffset(streamSplit(limited, bytes(input), 1, 1)), offset, "fed a byte at a time");
+      assert.equal(driveStream(limited, pieces(bytes(input), 1, 1)).error?.offset, offset, "fed a byte at a time");
       const relaxed = parseRequestWith(createParser({}, build), bytes(input));
       assert.ok(isRequest(relaxed), "accepted without the limit");
     });
@@ -168,13 +169,12 @@ for (const build of ["simd", "scalar"] as Build[]) {
     const cases = [...accepted.map(([, input]) => input), ...rejected.map(([, input]) => input)];
     for (const input of cases) {
       const all = bytes(input);
-      const whole = JSON.stringify(parseRequestWith(parser, all), replacer);
+      const whole = runKey(driveStream(parser, [all]));
       for (let at = 1; at < all.length; at++) {
-        const split = JSON.stringify(streamSplit(parser, all, at), replacer);
-        assert.is(split, whole, `split at ${at} of ${JSON.stringify(input)}`);
+        assert.is(runKey(driveStream(parser, pieces(all, at))), whole, `split at ${at} of ${JSON.stringify(input)}`);
       }
       // One byte at a time.
-      assert.is(JSON.stringify(streamSplit(parser, all, 1, 1), replacer), whole, `bytewise ${JSON.stringify(input)}`);
+      assert.is(runKey(driveStream(parser, pieces(all, 1, 1))), whole, `bytewise ${JSON.stringify(input)}`);
     }
   });
 
@@ -274,38 +274,15 @@ for (const build of ["simd", "scalar"] as Build[]) {
   test.run();
 }
 
-/** Feeds `input` to a stream in pieces of `first` bytes, then `step`-byte pieces. */
-function streamSplit(parser: ReturnType<typeof createParser>, input: Uint8Array, first: number, step = input.length): ParseResult {
-  let result: ParseResult = { incomplete: true };
-  let head: { method: string; target: string; version: string; headers: { toArray(): [string, string][] }; keepAlive: boolean } | null = null;
-  const body: number[] = [];
-  const stream: RequestStream = new RequestStream(parser, {
-    head: (h) => { head = h; },
-    data: (chunk) => { body.push(...chunk); },
-    end: (trailers) => {
-      const h = head!;
-      result = { method: h.method, target: h.target, version: h.version, headers: h.headers.toArray(), body: Uint8Array.from(body),
-        trailers: trailers ? trailers.toArray() : [], consumed: stream.position, keepAlive: h.keepAlive };
-      stream.stop();
-    },
-    error: (error) => { result = { error }; },
-  });
-  stream.push(input.subarray(0, first));
-  for (let at = first; at < input.length && !stream.stopped; at += step) stream.push(input.subarray(at, at + step));
-  return result;
-}
-
-/** The error offset of a rejected result, or what the result was instead. */
-function faultOffset(r: ParseResult): number | string {
-  return "error" in r ? r.error.offset : JSON.stringify(r, replacer);
+/** `input` cut into a first piece of `first` bytes, then pieces of `step` bytes. */
+function pieces(input: Uint8Array, first: number, step = input.length): Uint8Array[] {
+  const out = [input.subarray(0, first)];
+  for (let at = first; at < input.length; at += step) out.push(input.subarray(at, at + step));
+  return out;
 }
 
 /** The input around an offset, the byte at it in brackets. */
 function at(input: string, offset: number): string {
   return JSON.stringify(input.slice(Math.max(0, offset - 8), offset)) + `[${JSON.stringify(input.slice(offset, offset + 1))}]` +
     JSON.stringify(input.slice(offset + 1, offset + 9));
-}
-
-function replacer(_key: string, value: unknown): unknown {
-  return value instanceof Uint8Array ? Array.from(value) : value;
 }
