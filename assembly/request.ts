@@ -331,14 +331,16 @@ function connectionOptions(v: usize, n: i32): i32 {
 
 /** 1*DIGIT up to 2^53 - 1, or -1. Lists ("5, 5") and signs are malformed. */
 function parseLength(v: usize, n: i32): f64 {
-  if (n == 0 || n > 16) return -1;
+  if (n == 0) return -1;
   let value: f64 = 0;
   for (let k = 0; k < n; k++) {
     const c = <u32>load<u8>(v + <usize>k);
     if (!isDigit(c)) return -1;
     value = value * 10 + <f64>(c - 0x30);
+    // Leading zeros are digits like any other (RFC 9110 §8.6); past 2^53 - 1 no length is exact.
+    if (value > MAX_SAFE_INTEGER) return -1;
   }
-  return value > MAX_SAFE_INTEGER ? -1 : value;
+  return value;
 }
 
 /**

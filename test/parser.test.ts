@@ -37,6 +37,7 @@ const accepted: [string, string, Accept][] = [
   ["absolute-form of a scheme without authority", "GET urn:x:y HTTP/1.1\r\nHost: a\r\n\r\n", { method: "GET", target: "urn:x:y" }],
   ["Connection: an option is the whole element", "GET / HTTP/1.0\r\nConnection: keep-alive x\r\n\r\n", { method: "GET", target: "/", keepAlive: false }],
   ["Connection: options in a list", "GET / HTTP/1.0\r\nConnection: foo ,\tKeep-Alive \r\n\r\n", { method: "GET", target: "/", keepAlive: true }],
+  ["Content-Length with leading zeros (RFC 9110 §8.6)", "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 00000000000000000005\r\n\r\nhello", { method: "POST", target: "/p", body: "hello" }],
   ["long header value (SIMD path)", `GET / HTTP/1.1\r\nHost: a\r\nX-Long: ${"v".repeat(100)} x\r\n\r\n`, { method: "GET", target: "/" }],
 ];
 
