@@ -46,6 +46,7 @@ export class Outbox implements CorkOwner {
 
   /** Bytes (and file bytes) waiting for EPOLLOUT. */
   get queuedBytes(): number {
+    if (this.queue.length === 0) return this.soonBytes;
     let n = this.soonBytes;
     for (const part of this.queue) n += part instanceof FileRegion ? part.remaining : part.length;
     return n;
