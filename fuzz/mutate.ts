@@ -1,6 +1,7 @@
 // Input generation: a seeded PRNG (runs repeat exactly for a given seed) and
 // the mutations: byte flips and sets, inserts, deletes, copies, splices
 // between corpus entries, and tokens from an HTTP dictionary.
+import { concat } from "../src/parser.ts";
 
 /** xorshift32: small, fast and good enough to pick mutations. */
 export class Random {
@@ -38,16 +39,6 @@ export const HTTP_DICTIONARY: readonly Uint8Array[] = [
 
 const INTERESTING_BYTES = [0x00, 0x09, 0x0a, 0x0d, 0x20, 0x22, 0x2c, 0x2f, 0x30, 0x39, 0x3a, 0x3b, 0x3d, 0x41, 0x46, 0x5c, 0x61, 0x66, 0x7f, 0x80, 0xff];
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** One mutation of `input`; `other` is a second corpus entry for splices. */
 function mutateOnce(input: Uint8Array, other: Uint8Array, random: Random, dictionary: readonly Uint8Array[]): Uint8Array {
   const n = input.length;
@@ -73,31 +64,31 @@ function mutateOnce(input: Uint8Array, other: Uint8Array, random: Random, dictio
     }
     case 3: { // insert a few bytes
       const bytes = Uint8Array.from({ length: 1 + random.below(4) }, () => random.below(2) ? random.pick(INTERESTING_BYTES) : random.below(256));
-      return concat(input.subarray(0, at), bytes, input.subarray(at));
+      return concat([input.subarray(0, at), bytes, input.subarray(at)]);
     }
     case 4: { // delete a range
       const end = Math.min(n, at + 1 + random.below(16));
-      return concat(input.subarray(0, at), input.subarray(end));
+      return concat([input.subarray(0, at), input.subarray(end)]);
     }
     case 5: { // copy a range of the input elsewhere in it
       if (n === 0) return input;
       const from = random.below(n);
       const piece = input.subarray(from, from + 1 + random.below(32));
-      return concat(input.subarray(0, at), piece, input.subarray(at));
+      return concat([input.subarray(0, at), piece, input.subarray(at)]);
     }
     case 6: { // splice: the head of this input, the tail of another
-      return concat(input.subarray(0, at), other.subarray(random.below(other.length + 1)));
+      return concat([input.subarray(0, at), other.subarray(random.below(other.length + 1))]);
     }
     case 7: { // insert a range of another entry
       const from = random.below(other.length + 1);
-      return concat(input.subarray(0, at), other.subarray(from, from + 1 + random.below(64)), input.subarray(at));
+      return concat([input.subarray(0, at), other.subarray(from, from + 1 + random.below(64)), input.subarray(at)]);
     }
     case 8: { // insert a dictionary token
-      return concat(input.subarray(0, at), random.pick(dictionary), input.subarray(at));
+      return concat([input.subarray(0, at), random.pick(dictionary), input.subarray(at)]);
     }
     default: { // overwrite with a dictionary token
       const token = random.pick(dictionary);
-      return concat(input.subarray(0, at), token, input.subarray(Math.min(n, at + token.length)));
+      return concat([input.subarray(0, at), token, input.subarray(Math.min(n, at + token.length))]);
     }
   }
 }

@@ -4,13 +4,11 @@
 import { suite, assert } from "./support/uvu.ts";
 import { readFileSync } from "node:fs";
 import { transform } from "esbuild";
-import { chromium } from "playwright-core";
 import { serve } from "../src/index.ts";
-import { command, requires } from "./support/requires.ts";
+import { requires } from "./support/requires.ts";
+import { chromiumMissing as missing, resultOfPage } from "./support/chromium.ts";
 
 const test = suite("parser in a browser");
-const browserPath = command("chromium");
-const missing = browserPath === "" ? "needs chromium on PATH: run scripts/test-deps.sh as root (Debian's chromium package)" : null;
 const root = new URL("../", import.meta.url);
 
 /** The parser's sources as the browser gets them: TypeScript stripped, nothing bundled. */
@@ -48,16 +46,8 @@ requires(test, missing, "headless Chromium parses a request with the wasm parser
       res.end(file[1]);
     },
   });
-  const browser = await chromium.launch({
-    executablePath: browserPath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
   try {
-    const tab = await browser.newPage();
-    await tab.goto(`http://127.0.0.1:${server.port}/`);
-    await tab.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, undefined, { timeout: 10_000 });
-    const result = await tab.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result);
+    const result = await resultOfPage<Record<string, unknown>>(`http://127.0.0.1:${server.port}/`, 10_000);
     assert.is(result.method, "POST");
     assert.is(result.target, "/submit?x=1");
     assert.equal(result.headers, [["Host", "example.com"], ["Transfer-Encoding", "chunked"]]);
@@ -67,7 +57,6 @@ requires(test, missing, "headless Chromium parses a request with the wasm parser
     assert.is(result.simd, true, "the SIMD build runs in Chromium");
     assert.is(result.hasProcess, false, "no Node in sight");
   } finally {
-    await browser.close();
     await server.close();
   }
 });

@@ -9,7 +9,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { chromiumMissing, resultOfPage } from "./support/chromium.ts";
 import WebSocketClient from "ws";
 import { serve, type Server } from "../src/index.ts";
 import { command, requires } from "./support/requires.ts";
@@ -181,7 +181,6 @@ requires(test, python === "" ? "needs python3 with the websockets module: run sc
 
 // ---- Chromium ----------------------------------------------------------------
 
-const browserPath = command("chromium");
 const page = `<!doctype html><script type="module">
 const url = "ws://" + location.host + "/socket";
 const open = () => new Promise((resolve, reject) => {
@@ -220,19 +219,11 @@ try {
 window.result = result;
 </script>`;
 
-requires(test, browserPath === "" ? "needs chromium on PATH: run scripts/test-deps.sh as root (Debian's chromium package)" : null,
+requires(test, chromiumMissing,
   "Chromium's WebSocket: text, binary, compressed, close codes both ways (a browser cannot fragment)", async () => {
     const { server, closes, extensions, origins } = await echoServer(page);
-    const browser = await chromium.launch({
-      executablePath: browserPath,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"],
-    });
     try {
-      const tab = await browser.newPage();
-      await tab.goto(`http://127.0.0.1:${server.port}/`);
-      await tab.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, undefined, { timeout: 15_000 });
-      const result = await tab.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result);
+      const result = await resultOfPage<Record<string, unknown>>(`http://127.0.0.1:${server.port}/`, 15_000);
       assert.is(result.error, undefined, String(result.error));
       assert.match(String(result.extensions), /^permessage-deflate/, "Chromium's offer accepted");
       assert.is(result.text, "hello from chromium");
@@ -246,7 +237,6 @@ requires(test, browserPath === "" ? "needs chromium on PATH: run scripts/test-de
       assert.equal(origins[0], `http://127.0.0.1:${server.port}`, "the upgrade hook sees the page's Origin");
       assert.match(extensions[0], /^permessage-deflate/);
     } finally {
-      await browser.close();
       await server.close();
     }
   });

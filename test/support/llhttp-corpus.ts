@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { runInNewContext } from "node:vm";
-import type { ParserInstance } from "../../src/parser.ts";
+import { concat, type ParserInstance } from "../../src/parser.ts";
 import { driveStream, type Message as StreamMessage } from "./stream.ts";
 
 export interface CorpusCase {
@@ -205,13 +205,3 @@ export function projectStream(parser: ParserInstance, pieces: readonly Uint8Arra
 const project = (m: StreamMessage): Message => ({
   method: m.method, target: m.target, version: m.version, headers: m.headers, body: m.body, trailers: m.trailers,
 });
-
-function concat(pieces: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -2,6 +2,7 @@
 // header, any bits, lengths the payload does not have), the opening handshake
 // over a raw node:net socket, and a reader of the server's frames. Nothing
 // here is shared with src/: the tests check the server against this.
+import { concat } from "../../src/parser.ts";
 import { createHash, randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { constants, createDeflateRaw, createInflateRaw, deflateRawSync } from "node:zlib";
@@ -87,15 +88,7 @@ export function fragments(opcode: number, payload: string | Uint8Array, sizes: n
   return out;
 }
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export { concat };
 
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
