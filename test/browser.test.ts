@@ -31,6 +31,7 @@ requires(test, missing, "headless Chromium parses a request with the wasm parser
     "/": ["text/html", page],
     "/parser.js": ["text/javascript", await module("parser")],
     "/fields.js": ["text/javascript", await module("fields")],
+    "/request-stream.js": ["text/javascript", await module("request-stream")],
     "/abi.js": ["text/javascript", await module("abi")],
     "/simplenet.wasm": ["application/wasm", readFileSync(new URL("wasm/simplenet.wasm", root))],
   };
