@@ -166,6 +166,7 @@ export class ParserInstance {
   private readonly result: number; // i32 index
   private readonly stageTable: number; // i32 index
   private readonly chunk: number; // byte offset
+  private readonly heads: HeadSerializer;
   /** Whether a RequestStream is parsing the receive region now: nothing may be read into it meanwhile. */
   private parsingNow = false;
 
@@ -187,6 +188,7 @@ export class ParserInstance {
     this.chunk = this.x.chunkState();
     this.simd = this.x.simd() !== 0;
     this.text = (options.latin1 ?? defaultLatin1)(this.bytes);
+    this.heads = new HeadSerializer(this.x, this.bytes, this.i32, this.stage, this.stageTable, this.result);
     this.setLimits(options.limits ?? {});
   }
 
@@ -303,12 +305,49 @@ export class ParserInstance {
 
   /**
    * Serializes a response head into the output region at offset `at` and
+   * returns its length, or throws a HeadError (see HeadSerializer).
+   */
+  serializeHead(
+    at: number, status: number, reason: string, fields: readonly (readonly [string, string])[], framing: number,
+    contentLength: number, flags: number, nowSeconds: number,
+  ): number {
+    return this.heads.serialize(at, status, reason, fields, framing, contentLength, flags, nowSeconds);
+  }
+
+  /** Writes "<hex>\r\n" at ptr (in the output region); returns its length. */
+  chunkHeader(ptr: number, size: number): number {
+    const n = this.x.writeChunkHeader(ptr, size);
+    if (n < 0) throw new RangeError(`chunk header at ${ptr} for ${size} bytes is outside the output region`);
+    return n;
+  }
+}
+
+/**
+ * Response heads through the staging region: the reason and fields copied in
+ * as bytes, their spans into the staging table, in one batch when they fit
+ * (and not again when a response repeats the last one's), else in batches.
+ */
+class HeadSerializer {
+  constructor(
+    private readonly x: HttpExports,
+    private readonly bytes: Uint8Array,
+    private readonly i32: Int32Array,
+    /** Byte address of the staging region. */
+    private readonly stage: number,
+    /** i32 index of the staging table. */
+    private readonly table: number,
+    /** i32 index of the result table. */
+    private readonly result: number,
+  ) {}
+
+  /**
+   * Serializes a response head into the output region at offset `at` and
    * returns its length, or throws a HeadError: a field name that is not a
    * token, a value with CR, LF or another control byte, or a head larger than
    * the room left in the output region. Any number of fields is taken: they
    * are staged in batches of what the staging table holds.
    */
-  serializeHead(
+  serialize(
     at: number, status: number, reason: string, fields: readonly (readonly [string, string])[], framing: number,
     contentLength: number, flags: number, nowSeconds: number,
   ): number {
@@ -327,7 +366,7 @@ export class ParserInstance {
 
   private refuse(code: number, fields: readonly (readonly [string, string])[]): never {
     this.staged = [];
-    const index = this.errorOffset();
+    const index = this.i32[this.result + RESULT.ERROR_OFFSET];
     const field = index >= 0 && this.batchStart + index < fields.length ? fields[this.batchStart + index] : undefined;
     const error = describeError(code, index);
     if (code === E.HEAD_OVERFLOW) error.reason += ` (${REGIONS.OUT_CAPACITY} bytes)`;
@@ -380,7 +419,7 @@ export class ParserInstance {
 
   /** Stages fields from `first` at offset `from` of the staging region, as many as fit; returns how many. */
   private stageBatch(fields: readonly (readonly [string, string])[], first: number, from: number): number {
-    const table = this.stageTable, i32 = this.i32, base = this.stage;
+    const table = this.table, i32 = this.i32, base = this.stage;
     let w = base + from;
     let count = 0;
     for (let h = first; h < fields.length && count < REGIONS.MAX_FIELDS; h++, count++) {
@@ -406,13 +445,6 @@ export class ParserInstance {
       bytes[w++] = c < 256 ? c : 0; // NUL is refused by the serializer
     }
     return w;
-  }
-
-  /** Writes "<hex>\r\n" at ptr (in the output region); returns its length. */
-  chunkHeader(ptr: number, size: number): number {
-    const n = this.x.writeChunkHeader(ptr, size);
-    if (n < 0) throw new RangeError(`chunk header at ${ptr} for ${size} bytes is outside the output region`);
-    return n;
   }
 }
 
