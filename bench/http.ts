@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { ratioChart } from "./chart.js";
 import { RssSampler, Unsupported, cpuSeconds, startServer } from "./process.js";
 import { command, machine, writeSection } from "./results.js";
+import { pick } from "./args.ts";
 
 interface Scenario {
   name: string;
@@ -76,14 +77,6 @@ if (!servers.some((s) => s.name === BASELINE)) {
   notes.push("node:http was added to the servers asked for: every ratio is against it, measured in the same run.");
 }
 
-function pick<T extends { name: string }>(all: T[], list: string | undefined, what: string): T[] {
-  if (list === undefined) return all.slice();
-  return list.split(",").map((name) => {
-    const found = all.find((item) => item.name === name);
-    if (found === undefined) throw new Error(`unknown ${what} "${name}"; one of: ${all.map((i) => i.name).join(", ")}`);
-    return found;
-  });
-}
 
 function ensureWrk(): void {
   try {

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { RssSampler, Unsupported, cpuSeconds, memoryKiB, startServer, type ServerProcess } from "./process.js";
 import { command, machine, writeSection } from "./results.js";
+import { pick } from "./args.ts";
 
 /** The peers, installed by this benchmark into bench/.peers (never dependencies of the package). */
 const PEERS = { ws: "8.23.0", "@trufflesuite/uws-js-unofficial": "20.30.0-unofficial.0" };
@@ -78,14 +79,6 @@ const SCENARIOS: Scenario[] = [
 const scenarios = pick(SCENARIOS, args.scenario, "scenario");
 const servers = pick(SERVERS, args.servers, "server");
 
-function pick<T extends { name: string }>(all: T[], list: string | undefined, what: string): T[] {
-  if (list === undefined) return all.slice();
-  return list.split(",").map((name) => {
-    const found = all.find((item) => item.name === name);
-    if (found === undefined) throw new Error(`unknown ${what} "${name}"; one of: ${all.map((i) => i.name).join(", ")}`);
-    return found;
-  });
-}
 
 // ---- setup ----------------------------------------------------------------
 

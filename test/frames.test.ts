@@ -7,6 +7,7 @@ import { isUtf8 } from "node:buffer";
 import { createParser, type Build, type ParserInstance } from "../src/parser-node.ts";
 import { FrameCodec, OPCODE, RSV, UTF8_INVALID, closeCodeOf, isValidCloseCode } from "../src/frames.ts";
 import { CLOSE, E, FRAME, INCOMPLETE, REGIONS, type ErrorName } from "../src/abi.ts";
+import { random } from "./support/random.ts";
 
 const test = suite("frames");
 
@@ -20,15 +21,6 @@ const builds: Codec[] = (["simd", "scalar"] as Build[]).map((build) => {
   return { build, parser, codec: new FrameCodec(parser) };
 });
 
-/** A seeded PRNG (mulberry32), so a failure repeats. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/\s+/g, "").match(/../g) ?? [], (h) => parseInt(h, 16));
 const show = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 

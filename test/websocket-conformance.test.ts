@@ -23,6 +23,7 @@ import {
   OP, frame, text, binary, ping, pong, close, fragments, concat, deflateAlone, KeptDeflater, ClientInflater,
   eventsOf, handshake, until, writeAlone, type Event,
 } from "./support/ws-frames.ts";
+import { random } from "./support/random.ts";
 
 const test = suite("websocket conformance");
 const SPLIT_EVERY_BYTE = 200;
@@ -513,15 +514,6 @@ for (const { id, title, cases } of categories) {
 // fragmented at random, pings and pongs between fragments), with its outcome
 // from a model of the echo server; fed whole and at random split points.
 
-/** A seeded PRNG (mulberry32), so a failure repeats. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const RANDOM_SEEDS = 40;
 for (let seed = 1; seed <= RANDOM_SEEDS; seed++) {
