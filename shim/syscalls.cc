@@ -43,6 +43,27 @@ bool Bytes(const Napi::Value& value, uint8_t** data, size_t* length) {
   return false;
 }
 
+// The span bytes[offset, offset + length) of arguments at, at+1, at+2, checked
+// against the bytes' size.
+bool Span(const Napi::CallbackInfo& info, size_t at, uint8_t** data, size_t* length) {
+  size_t size;
+  if (!Bytes(info[at], data, &size)) return false;
+  size_t offset = static_cast<size_t>(Int(info, at + 1));
+  *length = static_cast<size_t>(Int(info, at + 2));
+  if (offset > size || *length > size - offset) return false;
+  *data += offset;
+  return true;
+}
+
+// sendmsg with MSG_NOSIGNAL (a closed peer is EPIPE, not SIGPIPE), EINTR retried.
+ssize_t SendMsg(int fd, const msghdr* msg) {
+  ssize_t n;
+  do {
+    n = sendmsg(fd, msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
 // Fills a sockaddr from (family, address, port); AF_UNIX takes a path.
 socklen_t Address(int family, const std::string& address, int port, sockaddr_storage* out) {
   memset(out, 0, sizeof(*out));
@@ -159,14 +180,11 @@ Napi::Value GetPeerName(const Napi::CallbackInfo& info) {
 // read(fd, bytes, offset, length): reads into bytes[offset, offset + length).
 Napi::Value Read(const Napi::CallbackInfo& info) {
   uint8_t* data;
-  size_t size;
-  if (!Bytes(info[1], &data, &size)) return Napi::Number::New(info.Env(), -EFAULT);
-  size_t offset = static_cast<size_t>(Int(info, 2));
-  size_t length = static_cast<size_t>(Int(info, 3));
-  if (offset > size || length > size - offset) return Napi::Number::New(info.Env(), -EFAULT);
+  size_t length;
+  if (!Span(info, 1, &data, &length)) return Napi::Number::New(info.Env(), -EFAULT);
   ssize_t n;
   do {
-    n = read(Int(info, 0), data + offset, length);
+    n = read(Int(info, 0), data, length);
   } while (n < 0 && errno == EINTR);
   return Result(info.Env(), n);
 }
@@ -188,24 +206,17 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
   msghdr msg = {};
   msg.msg_iov = iov;
   msg.msg_iovlen = count;
-  ssize_t n;
-  do {
-    n = sendmsg(Int(info, 0), &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return Result(info.Env(), n);
+  return Result(info.Env(), SendMsg(Int(info, 0), &msg));
 }
 
 // write(fd, bytes, offset, length): one span, as sendmsg with MSG_NOSIGNAL.
 Napi::Value Write(const Napi::CallbackInfo& info) {
   uint8_t* data;
-  size_t size;
-  if (!Bytes(info[1], &data, &size)) return Napi::Number::New(info.Env(), -EFAULT);
-  size_t offset = static_cast<size_t>(Int(info, 2));
-  size_t length = static_cast<size_t>(Int(info, 3));
-  if (offset > size || length > size - offset) return Napi::Number::New(info.Env(), -EFAULT);
+  size_t length;
+  if (!Span(info, 1, &data, &length)) return Napi::Number::New(info.Env(), -EFAULT);
   ssize_t n;
   do {
-    n = send(Int(info, 0), data + offset, length, MSG_NOSIGNAL);
+    n = send(Int(info, 0), data, length, MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
   return Result(info.Env(), n);
 }
@@ -276,11 +287,7 @@ Napi::Value SendFds(const Napi::CallbackInfo& info) {
     int* fds = reinterpret_cast<int*>(CMSG_DATA(header));
     for (uint32_t i = 0; i < count; i++) fds[i] = list.Get(i).As<Napi::Number>().Int32Value();
   }
-  ssize_t n;
-  do {
-    n = sendmsg(Int(info, 0), &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return Result(info.Env(), n);
+  return Result(info.Env(), SendMsg(Int(info, 0), &msg));
 }
 
 // recv_fds(fd, bytes, offset, length, fds): recvmsg into bytes[offset,
@@ -290,18 +297,15 @@ Napi::Value SendFds(const Napi::CallbackInfo& info) {
 // -> bytes read
 Napi::Value RecvFds(const Napi::CallbackInfo& info) {
   uint8_t* data;
-  size_t size;
-  if (!Bytes(info[1], &data, &size)) return Napi::Number::New(info.Env(), -EFAULT);
-  size_t offset = static_cast<size_t>(Int(info, 2));
-  size_t length = static_cast<size_t>(Int(info, 3));
-  if (offset > size || length > size - offset) return Napi::Number::New(info.Env(), -EFAULT);
+  size_t length;
+  if (!Span(info, 1, &data, &length)) return Napi::Number::New(info.Env(), -EFAULT);
   if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
     return Napi::Number::New(info.Env(), -EFAULT);
   }
   Napi::Int32Array out = info[4].As<Napi::Int32Array>();
   size_t capacity = out.ElementLength() < kMaxFds ? out.ElementLength() : kMaxFds;
   for (size_t i = 0; i < out.ElementLength(); i++) out[i] = -1;
-  iovec iov = {data + offset, length};
+  iovec iov = {data, length};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
   msghdr msg = {};
   msg.msg_iov = &iov;
