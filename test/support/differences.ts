@@ -13,20 +13,11 @@
 import { LIMITS } from "../../src/abi.ts";
 import type { ParserInstance } from "../../src/parser.ts";
 import { LLHTTP_METHODS, llhttpParse, type LlhttpRun } from "./llhttp.ts";
-import { driveStream, endsConnection, type StreamRun } from "./stream.ts";
+import { driveStream, endsConnection, type Message, type StreamRun } from "./stream.ts";
 import type { Projection } from "./llhttp-corpus.ts";
 
-/** A message as both parsers are compared on (keepAlive and upgrade where the reading knows them). */
-export interface Msg {
-  method: string;
-  target: string;
-  version: string;
-  headers: [string, string][];
-  body: string;
-  trailers: [string, string][];
-  keepAlive?: boolean;
-  upgrade?: boolean;
-}
+/** A message as both parsers are compared on: the stream driver's, keepAlive and upgrade where the reading knows them. */
+export type Msg = Omit<Message, "keepAlive" | "upgrade" | "end"> & Partial<Pick<Message, "keepAlive" | "upgrade">>;
 
 /** One parser's reading of a whole input. */
 export interface Reading {
