@@ -1,5 +1,5 @@
 // The module's exports: the whole ABI a host sees (its constants are in
-// abi.ts, generated from src/abi.ts). No imports, no allocation; every
+// abi.ts, generated from parser/src/abi.ts). No imports, no allocation; every
 // argument is checked against the region it names.
 import { RECV, OUT, STAGE, STAGE_TABLE, RESULT, CHUNK_STATE, FRAME_TABLE } from "./layout";
 import { ABI_HASH, E_BAD_ARGUMENT } from "./abi";

@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
-import { RESULT, SPAN } from "../src/abi.js";
-import { createParser, wasmUrl, type Build, type ParserInstance } from "../src/parser-node.js";
+import { RESULT, SPAN } from "../parser/src/abi.js";
+import { createParser, wasmUrl, type Build, type ParserInstance } from "../parser/src/parser-node.js";
 import { Llhttp } from "../test/support/llhttp.js";
 import { command, machine, writeSection } from "./results.js";
 
@@ -68,7 +68,7 @@ let sink = 0;
 /** The parser as the server gets it under Node (parser-node.ts: Node's native latin1 decoder for strings), and its result table. */
 function simplenet(build: Build): { parser: ParserInstance; table: number } {
   // ParserInstance keeps its view of the result table private. The module's layout is static, so any instance of
-  // it tells where the table is; its slots are the ABI's (src/abi.ts).
+  // it tells where the table is; its slots are the ABI's (parser/src/abi.ts).
   const probe = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmUrl(build))), {});
   const table = (probe.exports.resultTable as () => number)() >> 2;
   return { parser: createParser({}, build), table };
@@ -278,8 +278,8 @@ for (const r of results) {
 lines.push(
   "",
   "- bytes \"in memory\": the message is already in the parser's wasm memory (where simplenet's server `read()`s it); \"copied in\": it is copied there before every parse (as undici's client does). The chunked POST is copied in on every pass in both modes for simplenet, because its decoder moves chunk data in place.",
-  "- simplenet, spans only: `parseRequest`, then the result table is read (slots from src/abi.ts).",
-  "- simplenet, with strings: the same, then method, target and every header name and value become JS strings through `ParserInstance.takeHead` (src/parser.ts), as a handler reading them all would.",
+  "- simplenet, spans only: `parseRequest`, then the result table is read (slots from parser/src/abi.ts).",
+  "- simplenet, with strings: the same, then method, target and every header name and value become JS strings through `ParserInstance.takeHead` (parser/src/parser.ts), as a handler reading them all would.",
   "- undici: `llhttp_execute`, with `wasm_on_*` callbacks that only add up the spans.",
   "- node: `process.binding('http_parser')`, the parser node:http uses, driven as node:http drives it (test/support/llhttp.ts), with the header strings and URL it delivers; it reads the JS Buffer in place.",
   "",

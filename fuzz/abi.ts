@@ -7,9 +7,9 @@
 // the oracle checks that nothing trapped and that every byte of linear memory
 // outside the regions that call may write is unchanged: the padding after
 // each region, the other regions, the module's static data.
-import type { HttpExports } from "../src/parser.ts";
-import type { FrameExports } from "../src/frames.ts";
-import { REGIONS, RESULT, CHUNK, SPAN, FRAME } from "../src/abi.ts";
+import type { HttpExports } from "../parser/src/parser.ts";
+import type { FrameExports } from "../parser/src/frames.ts";
+import { REGIONS, RESULT, CHUNK, SPAN, FRAME } from "../parser/src/abi.ts";
 
 type Exports = HttpExports & FrameExports;
 

@@ -1,5 +1,5 @@
 // libFuzzer harness for the scalar wasm build translated to C by wasm2c.
-// Each input is parsed as a request stream the way src/parser.ts drives the
+// Each input is parsed as a request stream the way parser/src/parser.ts drives the
 // module: heads with parseRequest, then Content-Length bodies skipped and
 // chunked bodies run through decodeChunked, message after message. A trap
 // (out-of-bounds access, unreachable) aborts, and the harness checks that

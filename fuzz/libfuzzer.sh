@@ -15,7 +15,7 @@ if ! command -v wasm2c >/dev/null || ! command -v clang >/dev/null ||
 fi
 
 mkdir -p "$out/corpus"
-wasm2c --module-name parser wasm/simplenet-scalar.wasm -o "$out/parser.c"
+wasm2c --module-name parser parser/wasm/simplenet-scalar.wasm -o "$out/parser.c"
 runtime=$(dirname "$(dpkg -L wabt | grep 'wasm2c/wasm-rt-impl.c$' | head -n1)")
 clang -O1 -g -fsanitize=fuzzer,address -I "$out" -I "$runtime" \
   fuzz/libfuzzer.c "$out/parser.c" "$runtime/wasm-rt-impl.c" -lm -o "$out/fuzz-parser"

@@ -1,7 +1,7 @@
 // Input generation: a seeded PRNG (runs repeat exactly for a given seed) and
 // the mutations: byte flips and sets, inserts, deletes, copies, splices
 // between corpus entries, and tokens from an HTTP dictionary.
-import { concat } from "../src/parser.ts";
+import { concat } from "../parser/src/parser.ts";
 
 /** xorshift32: small, fast and good enough to pick mutations. */
 export class Random {

@@ -2,7 +2,7 @@
 // request: the input is a byte stream of requests. chunked: the input is the
 // body of a chunked request (a fixed head goes in front). response: the input
 // is decoded into serializeHead's arguments. A target is one entry of TARGETS.
-import { ParserInstance, createParser, type HeadError } from "../src/parser-node.ts";
+import { ParserInstance, createParser, type HeadError } from "../parser/src/parser-node.ts";
 import type { ParserBuild } from "./build.ts";
 import { deferredHeadFault, driveStream, runKey, type SpanCheck } from "../test/support/stream.ts";
 import { compareWithLlhttp } from "../test/support/differences.ts";
@@ -73,7 +73,7 @@ function checkRequests(builds: Builds, random: Random, input: Uint8Array): strin
   }
   const simd = driveStream(builds.simd, [input], { problems });
   const simdKey = runKey(simd);
-  if (simdKey !== wholeKey) problems.push(`wasm/simplenet.wasm differs: ${simdKey} vs fuzz build ${wholeKey}`);
+  if (simdKey !== wholeKey) problems.push(`parser/wasm/simplenet.wasm differs: ${simdKey} vs fuzz build ${wholeKey}`);
   const scalarKey = runKey(driveStream(builds.scalar, [input], { problems }));
   if (scalarKey !== simdKey) problems.push(`scalar build differs from SIMD: ${scalarKey} vs ${simdKey}`);
   const verdict = compareWithLlhttp(input, simd, builds.simd);

@@ -1,4 +1,4 @@
-// The websocket target: the WebSocket wire codec (src/frames.ts over
+// The websocket target: the WebSocket wire codec (parser/src/frames.ts over
 // assembly/websocket.ts and assembly/utf8.ts). The input's first byte picks
 // what the rest is:
 //   mode 0, 1: a stream of frames (bit 2: require masking, bits 3-5: the RSV
@@ -11,9 +11,9 @@
 // unmasking equals a JS reference, whole and in pieces; UTF-8 agrees with
 // Node's isUtf8, whole and split, and fails at the first impossible byte.
 import { isUtf8 } from "node:buffer";
-import { FrameCodec, OPCODE } from "../src/frames.ts";
-import { E, INCOMPLETE, UTF8_INVALID, WEBSOCKET } from "../src/abi.ts";
-import type { ParserInstance } from "../src/parser.ts";
+import { FrameCodec, OPCODE } from "../parser/src/frames.ts";
+import { E, INCOMPLETE, UTF8_INVALID, WEBSOCKET } from "../parser/src/abi.ts";
+import type { ParserInstance } from "../parser/src/parser.ts";
 import type { Random } from "./mutate.ts";
 import type { Builds } from "./targets.ts";
 

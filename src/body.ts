@@ -1,6 +1,6 @@
 // A request body as it arrives: an async iterable of byte chunks that the
 // connection pushes into and the handler pulls from.
-import { concat } from "./parser.js";
+import { concat } from "simplenet-parser";
 
 /** The request body cannot be read to its end: the client went away, timed out or sent a malformed body. */
 export class BodyError extends Error {

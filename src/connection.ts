@@ -3,8 +3,7 @@
 // (response-queue.ts) and the outbox (outbox.ts), which writes through the
 // loop's cork (cork.ts). This file reads, parses and decides when to close.
 import { BodyError, BodyStream } from "./body.js";
-import { RequestHead, RequestStream, type ParseErrorInfo, type ParserInstance, type StreamHandlers } from "./parser.js";
-import type { Fields } from "./fields.js";
+import { RequestHead, RequestStream, type Fields, type ParseErrorInfo, type ParserInstance, type StreamHandlers } from "simplenet-parser";
 import { Request } from "./request.js";
 import { Response, dropFiles, type OutputPart, type ResponseSink } from "./response.js";
 import { ResponseQueue, type QueueHost } from "./response-queue.js";

@@ -5,8 +5,8 @@
 // when the owner releases the cork. Another connection that writes meanwhile
 // serializes after the owner's bytes and sends at once; one that takes the
 // cork flushes the owner's batch first.
-import { MAX_IOVECS } from "./abi.js";
-import { HeadError, type ParserInstance } from "./parser.js";
+import { MAX_IOVECS } from "simplenet-parser/abi";
+import { HeadError, type ParserInstance } from "simplenet-parser";
 
 /** Most parts one batch holds: the shim's writev takes MAX_IOVECS, and a queued tail may ride along. */
 const MAX_BATCH_PARTS = MAX_IOVECS - 4;

@@ -10,7 +10,7 @@ export { Request } from "./request.js";
 export { Response } from "./response.js";
 export type { Body, HeaderValue } from "./response.js";
 export { BodyError } from "./body.js";
-export { Fields } from "./fields.js";
+export { Fields } from "simplenet-parser";
 export { SyscallError } from "./syscalls.js";
 export { Tunnel } from "./tunnel.js";
 export { WebSocket, SEND_DROPPED, SEND_QUEUED } from "./websocket.js";

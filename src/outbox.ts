@@ -3,9 +3,9 @@
 // into a queue that drains on EPOLLOUT, files by sendfile(2) a budget at a
 // time. Drain waiters learn when they may write again.
 import { Errno, sendfile, write, writev } from "./syscalls.js";
-import { MAX_IOVECS } from "./abi.js";
+import { MAX_IOVECS } from "simplenet-parser/abi";
 import { FileRegion, dropFiles, type OutputPart } from "./response.js";
-import { concat } from "./parser.js";
+import { concat } from "simplenet-parser";
 import type { Cork, CorkOwner } from "./cork.js";
 
 const EAGAIN = -Errno.EAGAIN;

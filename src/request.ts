@@ -1,8 +1,7 @@
 // What a handler receives. Strings are made from the head's bytes only when
 // a property is read.
 import type { BodyStream } from "./body.js";
-import type { Fields } from "./fields.js";
-import type { RequestHead } from "./parser.js";
+import type { Fields, RequestHead } from "simplenet-parser";
 
 export class Request implements AsyncIterable<Uint8Array> {
   /** Path parameters filled in by the Router. */

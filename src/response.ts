@@ -1,8 +1,8 @@
 // What a handler answers with. The head is serialized by the wasm module into
 // its output region; a string body given to end() is encoded right after it,
 // so a whole small response leaves in one write.
-import { FRAMING, HEAD } from "./abi.js";
-import type { ParserInstance, RequestHead } from "./parser.js";
+import { FRAMING, HEAD } from "simplenet-parser/abi";
+import type { ParserInstance, RequestHead } from "simplenet-parser";
 import { close } from "./syscalls.js";
 import type { Tunnel } from "./tunnel.js";
 

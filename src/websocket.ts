@@ -2,9 +2,9 @@
 // messages and control frames, topics, the idle timer and the memory budget.
 // Frames are read by ws-reader.ts (the wasm codec underneath) and written by
 // ws-socket.ts; this file wires them to the application's callbacks.
-import { CLOSE, OPCODE } from "./abi.js";
-import { FrameCodec } from "./frames.js";
-import type { ParserInstance } from "./parser.js";
+import { CLOSE, OPCODE } from "simplenet-parser/abi";
+import { FrameCodec } from "simplenet-parser/frames";
+import type { ParserInstance } from "simplenet-parser";
 import type { Request } from "./request.js";
 import type { OutgoingFields, Response } from "./response.js";
 import type { Tunnel, TunnelHandler } from "./tunnel.js";

@@ -2,9 +2,9 @@
 // heads parsed, payloads unmasked and text validated in place in the receive
 // region by the wasm codec (fail fast, across fragments), messages assembled,
 // and every protocol fault turned into its close code (RFC 6455 §5, §7.4).
-import { CLOSE, OPCODE, RSV, WEBSOCKET, INCOMPLETE, UTF8_INVALID } from "./abi.js";
-import { concat, describeError, type ParserInstance } from "./parser.js";
-import { isValidCloseCode, type FrameCodec } from "./frames.js";
+import { CLOSE, OPCODE, RSV, WEBSOCKET, INCOMPLETE, UTF8_INVALID } from "simplenet-parser/abi";
+import { concat, describeError, type ParserInstance } from "simplenet-parser";
+import { isValidCloseCode, type FrameCodec } from "simplenet-parser/frames";
 
 export interface FrameEvents {
   /**

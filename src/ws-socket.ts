@@ -1,7 +1,7 @@
 // One WebSocket connection, as the application sees it: send, ping, topics,
 // back-pressure, and the close handshake (RFC 6455 §5.5.1, §7).
-import { CLOSE, OPCODE, RSV } from "./abi.js";
-import { isValidCloseCode, type FrameCodec } from "./frames.js";
+import { CLOSE, OPCODE, RSV } from "simplenet-parser/abi";
+import { isValidCloseCode, type FrameCodec } from "simplenet-parser/frames";
 import type { Tunnel } from "./tunnel.js";
 import type { Deflater } from "./ws-deflate.js";
 import type { WebSocketHub } from "./websocket.js";

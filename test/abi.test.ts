@@ -3,15 +3,15 @@
 // the call owns.
 import { suite, assert } from "./support/uvu.ts";
 import { readdirSync, readFileSync } from "node:fs";
-import { E, REGIONS, RESULT, CHUNK, SPAN, abiHash } from "../src/abi.ts";
-import { ParserInstance, createParser, wasmUrl, type Build } from "../src/parser-node.ts";
+import { E, REGIONS, RESULT, CHUNK, SPAN, abiHash } from "../parser/src/abi.ts";
+import { ParserInstance, createParser, wasmUrl, type Build } from "../parser/src/parser-node.ts";
 import { expectedFiles } from "../scripts/abi.ts";
 import { AbiTarget } from "../fuzz/abi.ts";
 
 const test = suite("abi");
 const root = new URL("../", import.meta.url);
 
-test("the generated copies of the ABI (module, shim, README) match src/abi.ts", () => {
+test("the generated copies of the ABI (module, shim, README) match parser/src/abi.ts", () => {
   for (const [path, text] of expectedFiles()) {
     assert.ok(readFileSync(new URL(path, root), "utf8") === text, `${path} is out of date: run npm run build:abi`);
   }
@@ -108,12 +108,12 @@ for (const { build, instance, x } of instances) {
   });
 }
 
-test("no literal slot or error number outside src/abi.ts", () => {
-  const roots = ["src", "test", "fuzz", "bench", "scripts"];
+test("no literal slot or error number outside parser/src/abi.ts", () => {
+  const roots = ["src", "parser/src", "test", "fuzz", "bench", "scripts"];
   const files = roots.flatMap((dir) => readdirSync(new URL(`${dir}/`, root), { recursive: true, encoding: "utf8" })
     .filter((f) => /\.(ts|mts|js|mjs)$/.test(f) && !f.includes("node_modules") && !f.startsWith("."))
     .map((f) => `${dir}/${f}`))
-    .filter((f) => f !== "src/abi.ts" && f !== "test/abi.test.ts");
+    .filter((f) => f !== "parser/src/abi.ts" && f !== "test/abi.test.ts");
   // Slot arithmetic on a table view (i32[table + 3]) and error codes compared or returned as numbers (-2 ... -69).
   const slot = /\b(i32|f64|u32)\[[^\]\n]*\+\s*\d+\s*\]/;
   const code = /(===|!==|==|!=|return)\s*-([2-9]|[1-6]\d)\b/;
@@ -181,6 +181,6 @@ test("a stream cannot be fed while another parse of the receive region is runnin
   inner.push(request); // and it may once the parse has returned
 });
 
-const parserModule = await import("../src/parser.ts");
+const parserModule = await import("../parser/src/parser.ts");
 
 test.run();

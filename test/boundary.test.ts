@@ -6,7 +6,7 @@ import { suite, assert } from "./support/uvu.ts";
 import { readdirSync } from "node:fs";
 import { serve, type Handler, type Server } from "../src/index.ts";
 import type { Response } from "../src/response.ts";
-import { REGIONS } from "../src/abi.ts";
+import { REGIONS } from "../parser/src/abi.ts";
 import { exchange, open, parseResponses, sleep } from "./helpers.ts";
 
 const test = suite("boundary");

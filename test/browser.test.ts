@@ -1,4 +1,4 @@
-// simplenet/parser in a real browser: headless Chromium (Debian's, installed
+// simplenet-parser in a real browser: headless Chromium (Debian's, installed
 // by scripts/test-deps.sh; Playwright gives it a fresh profile) loads the parser module and the .wasm over HTTP
 // from a simplenet server and parses a request there, with no Node at all.
 import { suite, assert } from "./support/uvu.ts";
@@ -13,7 +13,7 @@ const root = new URL("../", import.meta.url);
 
 /** The parser's sources as the browser gets them: TypeScript stripped, nothing bundled. */
 async function module(name: string): Promise<string> {
-  const source = readFileSync(new URL(`src/${name}.ts`, root), "utf8");
+  const source = readFileSync(new URL(`parser/src/${name}.ts`, root), "utf8");
   return (await transform(source, { loader: "ts", format: "esm" })).code;
 }
 
@@ -33,7 +33,7 @@ requires(test, missing, "headless Chromium parses a request with the wasm parser
     "/fields.js": ["text/javascript", await module("fields")],
     "/request-stream.js": ["text/javascript", await module("request-stream")],
     "/abi.js": ["text/javascript", await module("abi")],
-    "/simplenet.wasm": ["application/wasm", readFileSync(new URL("wasm/simplenet.wasm", root))],
+    "/simplenet.wasm": ["application/wasm", readFileSync(new URL("parser/wasm/simplenet.wasm", root))],
   };
   const server = await serve({
     host: "127.0.0.1", port: 0,

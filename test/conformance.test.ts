@@ -17,7 +17,7 @@
 // by another entry or none, and when a named case stops differing.
 import { suite, assert } from "./support/uvu.ts";
 import { existsSync } from "node:fs";
-import { createParser, type Build, type ParserInstance } from "../src/parser-node.ts";
+import { createParser, type Build, type ParserInstance } from "../parser/src/parser-node.ts";
 import {
   corpusDir, loadRequestCases, projectLog, projectStream, type CorpusCase, type Projection,
 } from "./support/llhttp-corpus.ts";

@@ -6,7 +6,7 @@
 // (the table the llhttp corpus test and the fuzzer use too). Anything else
 // fails and prints the input.
 import { suite, assert } from "./support/uvu.ts";
-import { createParser, type ParserInstance } from "../src/parser-node.ts";
+import { createParser, type ParserInstance } from "../parser/src/parser-node.ts";
 import { compareWithLlhttp } from "./support/differences.ts";
 import { llhttpParse } from "./support/llhttp.ts";
 import { deferredHeadFault, driveStream, runKey } from "./support/stream.ts";

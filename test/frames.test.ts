@@ -1,12 +1,12 @@
 // The WebSocket wire codec (assembly/websocket.ts, assembly/utf8.ts through
-// src/frames.ts) on raw bytes, as tables of input and expected outcome. Every
+// parser/src/frames.ts) on raw bytes, as tables of input and expected outcome. Every
 // case runs on both builds (SIMD and scalar), whole and split at every byte;
 // unmasking is checked against a JS reference, UTF-8 against Node's isUtf8.
 import { suite, assert } from "./support/uvu.ts";
 import { isUtf8 } from "node:buffer";
-import { createParser, type Build, type ParserInstance } from "../src/parser-node.ts";
-import { FrameCodec, OPCODE, RSV, UTF8_INVALID, closeCodeOf, isValidCloseCode } from "../src/frames.ts";
-import { CLOSE, E, FRAME, INCOMPLETE, REGIONS, type ErrorName } from "../src/abi.ts";
+import { createParser, type Build, type ParserInstance } from "../parser/src/parser-node.ts";
+import { FrameCodec, OPCODE, RSV, UTF8_INVALID, closeCodeOf, isValidCloseCode } from "../parser/src/frames.ts";
+import { CLOSE, E, FRAME, INCOMPLETE, REGIONS, type ErrorName } from "../parser/src/abi.ts";
 import { random } from "./support/random.ts";
 
 const test = suite("frames");

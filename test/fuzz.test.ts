@@ -11,7 +11,7 @@ import { compile } from "../fuzz/build.ts";
 import { instrument } from "../fuzz/instrument.ts";
 import { Fuzzer } from "../fuzz/engine.ts";
 import { HTTP_DICTIONARY, Random } from "../fuzz/mutate.ts";
-import { createParser } from "../src/parser-node.ts";
+import { createParser } from "../parser/src/parser-node.ts";
 import { compareReadings, compareWithLlhttp, llhttpReading, ourReading, type Reading } from "./support/differences.ts";
 import { llhttpParse } from "./support/llhttp.ts";
 import { driveStream } from "./support/stream.ts";

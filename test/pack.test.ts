@@ -116,21 +116,29 @@ const npx = command("npx");
 requires(test, npm && npx ? null : "npm and npx on PATH", "npm pack → npm install <tarball> → npx simplenet and import { serve } from \"simplenet\"", async () => {
   const dir = mkdtempSync(join(tmpdir(), "simplenet-pack-"));
   try {
-    // --ignore-scripts: pack what the build made (dist/, wasm/) without running `prepare`, which rebuilds them.
-    const packed = run(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], root, PACK_TIMEOUT_MS);
-    assert.is(packed.status, 0, `npm pack: ${packed.stderr}`);
-    const [{ filename, files }] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
-    const paths = files.map((f) => f.path);
-    for (const needed of ["dist/index.js", "dist/cli.js", "dist/parser.js", "wasm/simplenet.wasm", "wasm/simplenet-scalar.wasm", "binding.gyp", "shim/syscalls.cc", "scripts/build-addon.js"]) {
-      assert.ok(paths.includes(needed), `the package carries ${needed}`);
+    // --ignore-scripts: pack what the build made (dist/, parser/dist/, parser/wasm/) without running `prepare`, which rebuilds them.
+    const pack = (cwd: string): { filename: string; paths: string[] } => {
+      const packed = run(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], cwd, PACK_TIMEOUT_MS);
+      assert.is(packed.status, 0, `npm pack: ${packed.stderr}`);
+      const [{ filename, files }] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
+      return { filename, paths: files.map((f) => f.path) };
+    };
+    const server = pack(root);
+    for (const needed of ["dist/index.js", "dist/cli.js", "binding.gyp", "shim/syscalls.cc", "scripts/build-addon.js"]) {
+      assert.ok(server.paths.includes(needed), `the package carries ${needed}`);
     }
-    assert.equal(paths.filter((p) => /debug|\.map$|^test\/|^src\/|^bench\//.test(p)), [], "no debug build, source map, sources or tests");
+    assert.equal(server.paths.filter((p) => /debug|\.map$|^test\/|^src\/|^bench\/|^parser\/|\.wasm$/.test(p)), [], "no debug build, source map, sources, tests or parser files");
+    const parser = pack(join(root, "parser"));
+    for (const needed of ["dist/parser.js", "dist/parser-node.js", "wasm/simplenet.wasm", "wasm/simplenet-scalar.wasm"]) {
+      assert.ok(parser.paths.includes(needed), `the parser package carries ${needed}`);
+    }
 
     const app = join(dir, "app");
     mkdirSync(app);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
-    const installed = run(npm, ["install", join(dir, filename), "--prefer-offline", "--no-audit", "--no-fund"], app, INSTALL_TIMEOUT_MS);
-    assert.is(installed.status, 0, `npm install <tarball>: ${installed.stderr.slice(-2000)}`);
+    // Both tarballs in one install: the server's dependency on simplenet-parser is met by the packed one.
+    const installed = run(npm, ["install", join(dir, parser.filename), join(dir, server.filename), "--prefer-offline", "--no-audit", "--no-fund"], app, INSTALL_TIMEOUT_MS);
+    assert.is(installed.status, 0, `npm install <tarballs>: ${installed.stderr.slice(-2000)}`);
     assert.ok(existsSync(join(app, "node_modules/simplenet/build/Release/simplenet.node")), "the install built the addon");
     assert.not.match(installed.stderr, /EBADENGINE/, "no engine warnings");
 
@@ -147,7 +155,7 @@ requires(test, npm && npx ? null : "npm and npx on PATH", "npm pack → npm inst
     // The API, and the parser entry point, imported by name.
     writeFileSync(join(app, "server.mjs"), `
       import { serve } from "simplenet";
-      import { parseRequest } from "simplenet/parser";
+      import { parseRequest } from "simplenet-parser";
       const parsed = parseRequest(new TextEncoder().encode("GET /x HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n"));
       const server = await serve({ host: "127.0.0.1", port: 0, handler: (req, res) => res.json({ path: req.path, parsed: parsed.target }) });
       process.once("SIGTERM", () => server.close().then(() => process.exit(0)));

@@ -2,10 +2,10 @@
 // Every case runs against both builds (SIMD and scalar), fed whole and split
 // at every byte.
 import { suite, assert } from "./support/uvu.ts";
-import { createParser, parseRequestWith, type Build, type ParseResult, type ParsedRequest } from "../src/parser-node.ts";
+import { createParser, parseRequestWith, type Build, type ParseResult, type ParsedRequest } from "../parser/src/parser-node.ts";
 import { driveStream, runKey } from "./support/stream.ts";
-import { HeadError } from "../src/parser.ts";
-import { FRAMING, HEAD, REGIONS } from "../src/abi.ts";
+import { HeadError } from "../parser/src/parser.ts";
+import { FRAMING, HEAD, REGIONS } from "../parser/src/abi.ts";
 
 const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const text = (b: Uint8Array): string => String.fromCharCode(...b);

@@ -10,8 +10,8 @@
 // the input, and our parser to ask how it judges other bytes. Predicates are
 // narrow on purpose: each matches the difference its reason describes, and
 // checks the bytes that make it so.
-import { LIMITS } from "../../src/abi.ts";
-import type { ParserInstance } from "../../src/parser.ts";
+import { LIMITS } from "../../parser/src/abi.ts";
+import type { ParserInstance } from "../../parser/src/parser.ts";
 import { LLHTTP_METHODS, llhttpParse, type LlhttpRun } from "./llhttp.ts";
 import { driveStream, endsConnection, type Message, type StreamRun } from "./stream.ts";
 import type { Projection } from "./llhttp-corpus.ts";

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { runInNewContext } from "node:vm";
-import { concat, type ParserInstance } from "../../src/parser.ts";
+import { concat, type ParserInstance } from "../../parser/src/parser.ts";
 import { driveStream, type Message as StreamMessage } from "./stream.ts";
 
 export interface CorpusCase {

@@ -2,7 +2,7 @@
 // (process.binding("http_parser"), strict: no leniency flags). The one place
 // that knows its binding and callbacks: the differential test, the fuzzer's
 // oracle and the parser benchmark all go through `Llhttp`.
-import { latin1 } from "../../src/fields.ts";
+import { latin1 } from "../../parser/src/fields.ts";
 import type { Message } from "./stream.ts";
 
 interface NodeParser {

@@ -1,11 +1,11 @@
-// The one driver of RequestStream (src/parser.ts) for the tests and the
+// The one driver of RequestStream (parser/src/parser.ts) for the tests and the
 // fuzzer: feeds a byte stream in the given pieces and records what came out
 // as plain data, so that two runs compare as JSON. On the way it can check
 // the invariants that hold for any input: consumed bytes never exceed the
 // input, and every span the module wrote lies inside the bytes it was given.
-import { RequestStream, type ParserInstance } from "../../src/parser.ts";
-import { latin1 } from "../../src/fields.ts";
-import { RESULT, SPAN } from "../../src/abi.ts";
+import { RequestStream, type ParserInstance } from "../../parser/src/parser.ts";
+import { latin1 } from "../../parser/src/fields.ts";
+import { RESULT, SPAN } from "../../parser/src/abi.ts";
 
 export interface Message {
   method: string;

@@ -2,7 +2,7 @@
 // header, any bits, lengths the payload does not have), the opening handshake
 // over a raw node:net socket, and a reader of the server's frames. Nothing
 // here is shared with src/: the tests check the server against this.
-import { concat } from "../../src/parser.ts";
+import { concat } from "../../parser/src/parser.ts";
 import { createHash, randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { constants, createDeflateRaw, createInflateRaw, deflateRawSync } from "node:zlib";

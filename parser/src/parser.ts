@@ -33,6 +33,7 @@ export interface HttpExports {
 }
 
 export { FRAMING, HEAD, ERRORS };
+export { Fields, latin1 };
 
 /** Method names by id (METHOD in abi.ts); "" for OTHER, whose name is read from the head. */
 const METHOD_NAMES: readonly string[] = Object.entries(METHOD).reduce<string[]>((names, [name, id]) => {
@@ -173,7 +174,7 @@ export class ParserInstance {
   constructor(instance: WebAssembly.Instance, options: ParserOptions = {}) {
     this.x = instance.exports as unknown as HttpExports;
     if (this.x.abiHash() !== abiHash()) {
-      throw new Error("the wasm module was built from another ABI than this code's src/abi.ts: run npm run build:wasm");
+      throw new Error("the wasm module was built from another ABI than this code's parser/src/abi.ts: run npm run build:wasm");
     }
     // Memory has a fixed size (initial = maximum), so these views never detach.
     const buffer = this.x.memory.buffer;
@@ -215,7 +216,7 @@ export class ParserInstance {
     }
   }
 
-  /** @internal The module's exports, for src/frames.ts (the WebSocket codec, the one other file that knows them). */
+  /** @internal The module's exports, for parser/src/frames.ts (the WebSocket codec, the one other file that knows them). */
   get wasmExports(): WebAssembly.Exports {
     return this.x as unknown as WebAssembly.Exports;
   }

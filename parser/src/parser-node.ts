@@ -1,4 +1,4 @@
-// simplenet/parser under Node: the embeddable parser (parser.ts), loaded
+// simplenet-parser under Node: the embeddable parser (parser.ts), loaded
 // synchronously from the package's .wasm files, with Node's native latin1
 // decoder for head text.
 import { readFileSync } from "node:fs";
