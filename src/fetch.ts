@@ -1,7 +1,7 @@
 // serve({ fetch }): handlers written against the web-standard Request and
 // Response (Hono, itty-router, the handlers of Bun and Deno) run unchanged.
 import type { Request } from "./request.js";
-import { madeOf, type Made } from "./web-response.js";
+import { sendLight } from "./web-response.js";
 import type { Response } from "./response.js";
 
 export interface FetchInfo {
@@ -13,13 +13,12 @@ export type FetchHandler = (
   request: globalThis.Request, info: FetchInfo,
 ) => globalThis.Response | undefined | Promise<globalThis.Response | undefined>;
 
-const materialize = Symbol("materialize");
+let materialize: (request: LazyRequest) => globalThis.Request;
+let origin: (request: unknown) => { req: Request; res: Response } | undefined;
 
 /** The server's request and response behind a fetch handler's Request, for server.upgrade(). */
-const origins = new WeakMap<object, { req: Request; res: Response }>();
-
 export function originOf(request: globalThis.Request): { req: Request; res: Response } | undefined {
-  return origins.get(request);
+  return origin(request);
 }
 
 /**
@@ -29,12 +28,14 @@ export function originOf(request: globalThis.Request): { req: Request; res: Resp
  */
 class LazyRequest {
   #req: Request;
-  #url: string | undefined;
-  #headers: Headers | undefined;
-  #real: globalThis.Request | undefined;
+  #res: Response;
+  #url: string | undefined = undefined;
+  #headers: Headers | undefined = undefined;
+  #real: globalThis.Request | undefined = undefined;
 
-  constructor(req: Request) {
+  constructor(req: Request, res: Response) {
     this.#req = req;
+    this.#res = res;
   }
 
   get method(): string {
@@ -49,13 +50,20 @@ class LazyRequest {
     return (this.#headers ??= new Headers(this.#req.headers.toArray()));
   }
 
-  [materialize](): globalThis.Request {
-    if (this.#real === undefined) {
-      const req = this.#req;
-      const body = req.head.hasBody ? streamFrom(req.body) : null;
-      this.#real = new globalThis.Request(this.url, { method: req.method, headers: this.headers, body, duplex: "half" } as RequestInit);
-    }
-    return this.#real;
+  static {
+    materialize = (request) => {
+      if (request.#real === undefined) {
+        const req = request.#req;
+        const body = req.head.hasBody ? streamFrom(req.body) : null;
+        request.#real = new globalThis.Request(request.url, { method: req.method, headers: request.headers, body, duplex: "half" } as RequestInit);
+      }
+      return request.#real;
+    };
+    origin = (request) => {
+      if (typeof request !== "object" || request === null || !(#req in request)) return undefined;
+      const lazy = request as LazyRequest;
+      return { req: lazy.#req, res: lazy.#res };
+    };
   }
 }
 
@@ -65,14 +73,14 @@ for (const key of Object.getOwnPropertyNames(globalThis.Request.prototype)) {
   if (typeof descriptor.value === "function") {
     Object.defineProperty(LazyRequest.prototype, key, {
       value(this: LazyRequest, ...args: unknown[]) {
-        const real = this[materialize]() as unknown as Record<string, (...a: unknown[]) => unknown>;
+        const real = materialize(this) as unknown as Record<string, (...a: unknown[]) => unknown>;
         return real[key](...args);
       },
     });
   } else if (descriptor.get !== undefined) {
     Object.defineProperty(LazyRequest.prototype, key, {
       get(this: LazyRequest) {
-        return (this[materialize]() as unknown as Record<string, unknown>)[key];
+        return (materialize(this) as unknown as Record<string, unknown>)[key];
       },
     });
   }
@@ -86,9 +94,10 @@ function streamFrom(body: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array>
 
 function absoluteUrl(req: Request): string {
   const target = req.target;
-  if (target.charCodeAt(0) !== 0x2f && target !== "*" && req.method !== "CONNECT") return target; // absolute-form
+  const first = target.charCodeAt(0);
+  if (first !== 0x2f && target !== "*" && req.method !== "CONNECT") return target; // absolute-form
   const host = req.headers.get("host") ?? "localhost";
-  return `http://${host}${target.charCodeAt(0) === 0x2f ? target : "/"}`;
+  return first === 0x2f ? "http://" + host + target : "http://" + host + "/";
 }
 
 /** The client's address, looked up only if the handler asks. */
@@ -102,50 +111,38 @@ class ClientInfo implements FetchInfo {
   }
 }
 
-/** A light response with a string or bytes body: its parts go out as they are, in one write. */
-function sendMade(made: Made, res: Response): void {
-  res.status = made.status;
-  if (made.statusText !== "") res.statusMessage = made.statusText;
-  const headers = made.headers;
-  if (headers instanceof Headers) {
-    headers.forEach((value, name) => {
-      if (name !== "set-cookie") res.appendHeader(name, value);
-    });
-    for (const cookie of headers.getSetCookie()) res.appendHeader("set-cookie", cookie);
-  } else if (Array.isArray(headers)) {
-    for (const [name, value] of headers) res.appendHeader(name, value);
-  } else if (headers !== undefined) {
-    for (const name of Object.keys(headers)) res.appendHeader(name, (headers as Record<string, string>)[name]);
-  }
-  // What the real Response would have added for a string body.
-  if (typeof made.body === "string" && !res.hasHeader("content-type")) res.setHeader("content-type", "text/plain;charset=UTF-8");
-  res.end(made.body ?? undefined);
-}
-
-/** A simplenet handler that runs a fetch-style one. */
-export function fromFetch(fetch: FetchHandler): (req: Request, res: Response) => Promise<void> {
-  return async (req, res) => {
-    const request = new LazyRequest(req) as unknown as globalThis.Request;
-    origins.set(request, { req, res });
-    const response = await fetch(request, new ClientInfo(req));
-    // server.upgrade() answered 101: the fetch handler returns nothing (as in Bun).
-    if (response === undefined || response === null) {
-      if (res.headersSent) return;
-      throw new TypeError("the fetch handler returned no Response");
+/**
+ * A simplenet handler that runs a fetch-style one. A handler that answers
+ * at once with a light response is sent at once, with no promise made.
+ */
+export function fromFetch(fetch: FetchHandler): (req: Request, res: Response) => Promise<void> | undefined {
+  return (req, res) => {
+    const response = fetch(new LazyRequest(req, res) as unknown as globalThis.Request, new ClientInfo(req));
+    if (response instanceof Promise || (response != null && typeof (response as { then?: unknown }).then === "function")) {
+      return settle(response as Promise<globalThis.Response | undefined>, res);
     }
-    await send(response, res);
+    return reply(response, res);
   };
 }
 
+async function settle(pending: Promise<globalThis.Response | undefined>, res: Response): Promise<void> {
+  return reply(await pending, res);
+}
+
+function reply(response: globalThis.Response | undefined, res: Response): Promise<void> | undefined {
+  // server.upgrade() answered 101: the fetch handler returns nothing (as in Bun).
+  if (response === undefined || response === null) {
+    if (res.headersSent) return;
+    throw new TypeError("the fetch handler returned no Response");
+  }
+  if (sendLight(response, res)) return;
+  return send(response, res);
+}
+
 async function send(response: globalThis.Response, res: Response): Promise<void> {
-  const made = madeOf(response);
-  if (made !== null) return sendMade(made, res);
   res.status = response.status;
   if (response.statusText !== "") res.statusMessage = response.statusText;
-  response.headers.forEach((value, name) => {
-    if (name !== "set-cookie") res.appendHeader(name, value);
-  });
-  for (const cookie of response.headers.getSetCookie()) res.appendHeader("set-cookie", cookie);
+  for (const [name, value] of response.headers) res.appendHeader(name, value);
   if (response.body === null) return res.end();
 
   const reader = response.body.getReader();

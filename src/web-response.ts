@@ -4,19 +4,25 @@
 // server sends that directly. Anything else a caller asks of it (the body as
 // a stream, text(), clone(), ...) builds the real Response once and
 // delegates. @hono/node-server does the same, for the same reason.
+import type { Response as ServerResponse } from "./response.js";
+
 const NativeResponse = globalThis.Response;
-const made = Symbol("made");
 
-type Direct = string | Uint8Array | null;
-
-/** What a light response was made from, when the server can send it directly; null otherwise. */
-export interface Made {
-  status: number;
-  statusText: string;
-  /** The headers as given, or the Headers object a caller has asked for (and may have changed). */
-  headers: HeadersInit | undefined;
-  body: Direct;
+/** Statuses whose response may not have a body (Fetch, "null body status"). */
+function isNullBodyStatus(status: number): boolean {
+  return status === 204 || status === 205 || status === 304;
 }
+
+/** A reason phrase the Fetch standard accepts: HTAB, SP, VCHAR and obs-text only. */
+function isReasonPhrase(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7f || c > 0xff || (c < 0x20 && c !== 0x09)) return false;
+  }
+  return true;
+}
+
+let send: (response: unknown, res: ServerResponse) => boolean;
 
 class LightResponse {
   #body: BodyInit | null | undefined;
@@ -27,6 +33,17 @@ class LightResponse {
   constructor(body?: BodyInit | null, init?: ResponseInit) {
     this.#body = body;
     this.#init = init;
+    if (init !== undefined && init !== null) {
+      const status = init.status;
+      const statusText = init.statusText;
+      // Anything the real constructor would refuse (or check further) goes to it
+      // now, so the errors are the native ones, thrown where they would be.
+      if ((status !== undefined && (!Number.isInteger(status) || status < 200 || status > 599 ||
+        (body !== undefined && body !== null && isNullBodyStatus(status)))) ||
+        (statusText !== undefined && (typeof statusText !== "string" || !isReasonPhrase(statusText)))) {
+        this.#real = new NativeResponse(body, init);
+      }
+    }
   }
 
   get status(): number {
@@ -36,30 +53,80 @@ class LightResponse {
     return this.#real?.statusText ?? this.#init?.statusText ?? "";
   }
   get ok(): boolean {
-    return this.status >= 200 && this.status < 300;
+    const status = this.status;
+    return status >= 200 && status < 300;
   }
   get headers(): Headers {
+    if (this.#headers !== undefined) return this.#headers;
     if (this.#real !== undefined) return this.#real.headers;
-    return (this.#headers ??= new Headers(this.#init?.headers));
-  }
-
-  /** For the server: the parts of a response it can send without building the real one. */
-  get [made](): Made | null {
     const body = this.#body;
-    if (this.#real !== undefined) return null;
-    if (body !== undefined && body !== null && typeof body !== "string" && !(body instanceof Uint8Array)) return null;
-    return {
-      status: this.status, statusText: this.statusText, headers: this.#headers ?? this.#init?.headers, body: body ?? null,
-    };
+    // Bodies whose Content-Type the real Response works out (Blob, FormData, URLSearchParams): ask it.
+    if (body !== undefined && body !== null && typeof body !== "string" && !(body instanceof ArrayBuffer) && !ArrayBuffer.isView(body)) {
+      return this.#materialize().headers;
+    }
+    const headers = new Headers(this.#init?.headers);
+    if (typeof body === "string" && !headers.has("content-type")) headers.set("content-type", "text/plain;charset=UTF-8");
+    return (this.#headers = headers);
+  }
+  get bodyUsed(): boolean {
+    return this.#real?.bodyUsed ?? false;
+  }
+  get redirected(): boolean {
+    return this.#real?.redirected ?? false;
+  }
+  get type(): ResponseType {
+    return this.#real?.type ?? "default";
+  }
+  get url(): string {
+    return this.#real?.url ?? "";
   }
 
   /** The real Response: made once, with whatever headers were set on this one meanwhile. */
   #materialize(): Response {
     if (this.#real === undefined) {
-      const init = this.#headers === undefined ? this.#init : { ...this.#init, headers: this.#headers };
-      this.#real = new NativeResponse(this.#body, init);
+      // init may be another Response (new Response(body, response)): its getters, not a spread.
+      const init = this.#init;
+      this.#real = new NativeResponse(this.#body, init === undefined || init === null ? init : {
+        status: init.status, statusText: init.statusText, headers: this.#headers ?? init.headers,
+      });
     }
     return this.#real;
+  }
+
+  static {
+    send = (response, res) => {
+      if (typeof response !== "object" || response === null || !(#body in response)) return false;
+      const light = response as LightResponse;
+      if (light.#real !== undefined) return false;
+      const body = light.#body;
+      let direct: string | Uint8Array | undefined;
+      if (body === undefined || body === null) direct = undefined;
+      else if (typeof body === "string" || body instanceof Uint8Array) direct = body;
+      else if (body instanceof ArrayBuffer) direct = new Uint8Array(body);
+      else if (ArrayBuffer.isView(body)) direct = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+      else return false;
+      const init = light.#init;
+      if (init !== undefined && init !== null) {
+        const status = init.status;
+        if (status !== undefined) res.status = status;
+        const statusText = init.statusText;
+        if (statusText !== undefined && statusText !== "") res.statusMessage = statusText;
+      }
+      const headers = light.#headers ?? init?.headers;
+      if (headers !== undefined && headers !== null) {
+        // Headers iterate Set-Cookie fields one by one, the others combined.
+        if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === "function") {
+          for (const [name, value] of headers as Iterable<[string, string]>) res.appendHeader(name, value);
+        } else {
+          const record = headers as Record<string, string>;
+          for (const name of Object.keys(record)) res.appendHeader(name, record[name]);
+        }
+      }
+      // What the real Response would have added for a string body.
+      if (typeof body === "string" && !res.hasHeader("content-type")) res.setHeader("content-type", "text/plain;charset=UTF-8");
+      res.end(direct);
+      return true;
+    };
   }
 
   static {
@@ -87,9 +154,12 @@ class LightResponse {
   }
 }
 
-/** What `response` was made from, when it is a light one the server can send directly. */
-export function madeOf(response: Response): Made | null {
-  return (response as unknown as { [made]?: Made | null })[made] ?? null;
+/**
+ * Sends `response` directly when it is a light one with a string, bytes or
+ * no body (true); false, with nothing sent, when the real Response is needed.
+ */
+export function sendLight(response: unknown, res: ServerResponse): boolean {
+  return send(response, res);
 }
 
 /** Makes `new Response(...)` build light responses, in this thread, from now on. */

@@ -120,6 +120,137 @@ test("light responses: bytes bodies, header lists, reading a response, and the r
   }
 });
 
+test("every kind of body, status text, Set-Cookie fields, HEAD, and the native checks", async () => {
+  const hono = new Hono();
+  hono.get("/text", (c) => c.text("Hi"));
+  hono.get("/cookies", (c) => {
+    c.header("Set-Cookie", "a=1; Path=/", { append: true });
+    c.header("Set-Cookie", "b=2", { append: true });
+    c.header("X-Two", "x");
+    return c.body("ok", 200);
+  });
+  const server = await serve({
+    host: "127.0.0.1", port: 0, onError: () => {},
+    fetch: async (request) => {
+      const path = new URL(request.url).pathname;
+      const encoder = new TextEncoder();
+      switch (path) {
+        case "/stream":
+          return new Response(new ReadableStream({
+            start(controller) {
+              controller.enqueue(encoder.encode("ab"));
+              controller.enqueue(encoder.encode("cd"));
+              controller.close();
+            },
+          }));
+        case "/iterable":
+          return new Response((async function* () {
+            yield encoder.encode("it");
+            yield encoder.encode("er");
+          })() as unknown as BodyInit);
+        case "/blob": return new Response(new Blob(["bl", "ob"], { type: "text/x-blob" }));
+        case "/form": {
+          const form = new FormData();
+          form.set("k", "v");
+          return new Response(form);
+        }
+        case "/params": return new Response(new URLSearchParams({ a: "1", b: "2" }));
+        case "/arraybuffer": return new Response(encoder.encode("buf").buffer as ArrayBuffer);
+        case "/view": return new Response(new DataView(encoder.encode("xviewx").buffer, 1, 4));
+        case "/status": return new Response("made", { status: 201, statusText: "Made It" });
+        case "/cookies": {
+          const headers = new Headers([["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"], ["X-Y", "1"], ["x-y", "2"]]);
+          return new Response(null, { status: 200, headers });
+        }
+        case "/headers": {
+          const response = new Response("h", { headers: { "X-A": "1" } });
+          response.headers.set("X-B", "2");
+          response.headers.append("Set-Cookie", "c=3");
+          return response;
+        }
+        case "/checks": {
+          const errors: string[] = [];
+          for (const make of [
+            () => new Response("x", { status: 99 }),
+            () => new Response("x", { status: 600 }),
+            () => new Response("x", { status: 204 }),
+            () => new Response("x", { statusText: "bad\n" }),
+          ]) {
+            try {
+              make();
+              errors.push("none");
+            } catch (error) {
+              errors.push((error as Error).name);
+            }
+          }
+          const light = new Response("abc", { status: 202 });
+          const copy = new Response(null, light);
+          return Response.json({
+            errors,
+            type: light.headers.get("content-type"),
+            bytesType: new Response(new Uint8Array(1)).headers.get("content-type"),
+            blobType: new Response(new Blob(["x"], { type: "a/b" })).headers.get("content-type"),
+            copy: [copy.status, copy.headers.get("content-type")],
+            ok: [light.ok, new Response(null, { status: 404 }).ok],
+            used: [light.bodyUsed, await light.text(), light.bodyUsed],
+            isResponse: light instanceof Response,
+          });
+        }
+      }
+      return new Response("?", { status: 404 });
+    },
+  });
+  const honoServer = await serve({ host: "127.0.0.1", port: 0, fetch: hono.fetch });
+  const base = `http://127.0.0.1:${server.port}`;
+  try {
+    const got = async (path: string) => {
+      const response = await fetch(base + path);
+      return [response.status, response.headers.get("content-type"), await response.text()];
+    };
+    assert.equal(await got("/stream"), [200, null, "abcd"]);
+    assert.equal(await got("/iterable"), [200, null, "iter"]);
+    assert.equal(await got("/blob"), [200, "text/x-blob", "blob"]);
+    const form = await got("/form");
+    assert.ok(String(form[1]).startsWith("multipart/form-data; boundary="));
+    assert.match(String(form[2]), /name="k"\r\n\r\nv\r\n/);
+    assert.equal(await got("/params"), [200, "application/x-www-form-urlencoded;charset=UTF-8", "a=1&b=2"]);
+    assert.equal(await got("/arraybuffer"), [200, null, "buf"]);
+    assert.equal(await got("/view"), [200, null, "view"]);
+
+    const { text } = await exchange(server.port, ["GET /status HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"]);
+    assert.match(text, /^HTTP\/1.1 201 Made It\r\n/);
+    assert.is(parseResponses(text)[0].body, "made");
+
+    const cookies = await fetch(`${base}/cookies`);
+    assert.equal(cookies.headers.getSetCookie(), ["a=1", "b=2"]);
+    assert.is(cookies.headers.get("x-y"), "1, 2");
+
+    const headers = await fetch(`${base}/headers`);
+    assert.equal([headers.headers.get("x-a"), headers.headers.get("x-b"), headers.headers.getSetCookie(), headers.headers.get("content-type"), await headers.text()],
+      ["1", "2", ["c=3"], "text/plain;charset=UTF-8", "h"]);
+
+    assert.equal(await (await fetch(`${base}/checks`)).json(), {
+      errors: ["RangeError", "RangeError", "TypeError", "TypeError"],
+      type: "text/plain;charset=UTF-8",
+      bytesType: null,
+      blobType: "a/b",
+      copy: [202, "text/plain;charset=UTF-8"],
+      ok: [true, false],
+      used: [false, "abc", true],
+      isResponse: true,
+    });
+
+    const honoBase = `http://127.0.0.1:${honoServer.port}`;
+    const head = await fetch(`${honoBase}/text`, { method: "HEAD" });
+    assert.equal([head.status, head.headers.get("content-type"), await head.text()], [200, "text/plain;charset=UTF-8", ""]);
+    const honoCookies = await fetch(`${honoBase}/cookies`);
+    assert.equal([honoCookies.headers.getSetCookie(), honoCookies.headers.get("x-two"), await honoCookies.text()], [["a=1; Path=/", "b=2"], "x", "ok"]);
+  } finally {
+    await server.close();
+    await honoServer.close();
+  }
+});
+
 test("a fetch handler that throws gets a 500", async () => {
   const server = await serve({ host: "127.0.0.1", port: 0, onError: () => {}, fetch: () => { throw new Error("no"); } });
   try {
