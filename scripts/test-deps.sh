@@ -1,10 +1,60 @@
 #!/usr/bin/env bash
-# Debian packages some tests drive for real: nginx (with its stream module,
-# for the PROXY protocol), chromium (the parser in a browser) and python3-websockets (a WebSocket client).
-# Installs what is missing (as root, with apt-get). Exits 0 only when all of
-# them are there afterwards; otherwise it names each one it could not install
-# and exits 1, so that CI stops on it instead of skipping those tests.
+# What some tests drive for real, installed where missing:
+# - Debian packages (as root, with apt-get): nginx (with its stream module,
+#   for the PROXY protocol), chromium (the parser in a browser) and
+#   python3-websockets (a WebSocket client);
+# - the JavaScript runtimes the parser is tested in besides Node, Deno and
+#   Bun (test/runtimes.test.ts), from their npm packages into a git-ignored
+#   cache folder, never as the project's dependencies (see runtimes below).
+# Exits 0 only when all of them are there afterwards; otherwise it names each
+# one it could not install and exits 1, so that CI stops on it instead of
+# skipping those tests.
 set -u
+cd "$(dirname "$0")/.."
+
+# Deno's binary comes in deno's optional dependency for this platform
+# (@deno/linux-<arch>-glibc); Bun's in @oven/bun-linux-x64-baseline (the
+# build for any x86-64 CPU; the one these machines get) or, on arm64,
+# @oven/bun-linux-aarch64. test/support/runtimes.ts looks for them here.
+runtimes=node_modules/.cache/simplenet-runtimes
+deno_version=2.9.6
+bun_version=1.4.5
+case "$(uname -m)" in
+  aarch64 | arm64) deno_dir=@deno/linux-arm64-glibc bun_pkg=@oven/bun-linux-aarch64 ;;
+  *) deno_dir=@deno/linux-x64-glibc bun_pkg=@oven/bun-linux-x64-baseline ;;
+esac
+
+runtimes_missing() {
+  local need=()
+  [ "$("$runtimes/node_modules/$deno_dir/deno" --version 2>/dev/null | awk 'NR == 1 {print $2}')" = "$deno_version" ] || need+=("deno@$deno_version")
+  [ "$("$runtimes/node_modules/$bun_pkg/bin/bun" --version 2>/dev/null)" = "$bun_version" ] || need+=("$bun_pkg@$bun_version")
+  echo "${need[*]}"
+}
+
+status=0
+runtimes_need=$(runtimes_missing)
+if [ -n "$runtimes_need" ]; then
+  echo "test-deps: installing $runtimes_need into $runtimes"
+  runtimes_log=$(mktemp)
+  mkdir -p "$runtimes"
+  # Both at once: with --no-save, an install of one alone would prune the other.
+  npm_config_update_notifier=false npm install --prefix "$runtimes" --no-save --ignore-scripts --no-audit --no-fund \
+    "deno@$deno_version" "$bun_pkg@$bun_version" >"$runtimes_log" 2>&1
+  still=$(runtimes_missing)
+  if [ -n "$still" ]; then
+    {
+      echo "================================================================"
+      echo "test-deps: FAILED, still missing: $still"
+      echo "The tests that need them are skipped (a failure under CI=true)."
+      echo "Install them with: npm install --prefix $runtimes --no-save --ignore-scripts deno@$deno_version $bun_pkg@$bun_version"
+      echo "---- last lines of the attempt ----"
+      tail -n 20 "$runtimes_log"
+      echo "================================================================"
+    } >&2
+    status=1
+  fi
+  rm -f "$runtimes_log"
+fi
 
 missing() {
   local need=()
@@ -12,11 +62,15 @@ missing() {
   dpkg -s libnginx-mod-stream >/dev/null 2>&1 || need+=(libnginx-mod-stream)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   dpkg -s python3-websockets >/dev/null 2>&1 || need+=(python3-websockets)
+  # The C example (test/c-example.test.ts): wasm2c from wabt, a C compiler, make.
+  command -v wasm2c >/dev/null 2>&1 || need+=(wabt)
+  command -v cc >/dev/null 2>&1 || need+=(gcc)
+  command -v make >/dev/null 2>&1 || need+=(make)
   echo "${need[*]}"
 }
 
 need=$(missing)
-[ -z "$need" ] && exit 0
+[ -z "$need" ] && exit "$status"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -31,7 +85,7 @@ else
 fi
 
 still=$(missing)
-[ -z "$still" ] && exit 0
+[ -z "$still" ] && exit "$status"
 {
   echo "================================================================"
   echo "test-deps: FAILED, still missing: $still"
