@@ -1,65 +1,116 @@
 // simplenet-parser in a real browser: headless Chromium (Debian's, installed
-// by scripts/test-deps.sh; Playwright gives it a fresh profile) loads the parser module and the .wasm over HTTP
-// from a simplenet server and parses a request there, with no Node at all.
+// by scripts/test-deps.sh; Playwright gives it a fresh profile) runs the
+// README's browser examples with no Node at all, against the package as it
+// is published — packed and installed (test/support/parser-package.ts), its
+// files served by a simplenet server:
+// - examples/browser/index.html, a plain page whose import map points at the
+//   package's files under a CDN-style path (/npm/simplenet-parser@0/...); the
+//   module finds its .wasm with wasmUrl();
+// - examples/browser/bundled.js, bundled by esbuild for the browser (the
+//   package's default entry, the .wasm as an asset file).
+// Each prints with console.log what its `// → ` comments say.
 import { suite, assert } from "./support/uvu.ts";
-import { readFileSync } from "node:fs";
-import { transform } from "esbuild";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, join, normalize } from "node:path";
+import { build } from "esbuild";
 import { serve } from "../src/index.ts";
 import { requires } from "./support/requires.ts";
-import { chromiumMissing as missing, resultOfPage } from "./support/chromium.ts";
+import { chromiumMissing, resultOfPage } from "./support/chromium.ts";
+import { copyExample, expectedOutput, installedParser, npmMissing } from "./support/parser-package.ts";
 
 const test = suite("parser in a browser");
 const root = new URL("../", import.meta.url);
+const missing = chromiumMissing ?? npmMissing;
+const CDN_PREFIX = "/npm/simplenet-parser@0/";
 
-/** The parser's sources as the browser gets them: TypeScript stripped, nothing bundled. */
-async function module(name: string): Promise<string> {
-  const source = readFileSync(new URL(`parser/src/${name}.ts`, root), "utf8");
-  return (await transform(source, { loader: "ts", format: "esm" })).code;
+const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
+const typeOf = (path: string): string => TYPES[path.slice(path.lastIndexOf("."))] ?? "application/octet-stream";
+
+interface PageResult {
+  lines: string[];
+  error?: string;
+  hasProcess: boolean;
 }
 
-const page = `<!doctype html><script type="module">
-import { instantiate, parseRequestWith } from "/parser.js";
-const parser = await instantiate(await (await fetch("/simplenet.wasm")).arrayBuffer());
-const input = "POST /submit?x=1 HTTP/1.1\\r\\nHost: example.com\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n5\\r\\nhello\\r\\n0\\r\\n\\r\\n";
-const ok = parseRequestWith(parser, new TextEncoder().encode(input));
-const bad = parseRequestWith(parser, new TextEncoder().encode("GET / HTTP/1.1\\r\\nHost : a\\r\\n\\r\\n"));
-window.result = { ...ok, body: new TextDecoder().decode(ok.body), bad, simd: parser.simd, hasProcess: typeof process !== "undefined" };
-</script>`;
-
-requires(test, missing, "headless Chromium parses a request with the wasm parser", async () => {
-  const files: Record<string, [string, string | Uint8Array]> = {
-    "/": ["text/html", page],
-    "/parser.js": ["text/javascript", await module("parser")],
-    "/fields.js": ["text/javascript", await module("fields")],
-    "/request-stream.js": ["text/javascript", await module("request-stream")],
-    "/abi.js": ["text/javascript", await module("abi")],
-    "/simplenet.wasm": ["application/wasm", readFileSync(new URL("parser/wasm/simplenet.wasm", root))],
-  };
+/**
+ * Serves `files` (path → bytes) and the installed package's files under the
+ * CDN-style prefix, opens `page` in Chromium and collects what it logs:
+ * resolves once it has printed `expected` lines, or on its first error.
+ * Returns the page's result and the paths it asked for.
+ */
+async function runPage(files: Map<string, string | Uint8Array>, page: string, expected: number): Promise<{ result: PageResult; requested: string[] }> {
+  const { packageDir } = await installedParser();
+  const requested: string[] = [];
   const server = await serve({
     host: "127.0.0.1", port: 0,
     handler: (req, res) => {
-      const file = files[req.path];
-      if (file === undefined) {
+      requested.push(req.path);
+      let body = files.get(req.path);
+      if (body === undefined && req.path.startsWith(CDN_PREFIX)) {
+        const file = join(packageDir, normalize(req.path.slice(CDN_PREFIX.length)));
+        if (file.startsWith(packageDir + "/") && existsSync(file) && statSync(file).isFile()) body = readFileSync(file);
+      }
+      if (body === undefined) {
         res.status = 404;
         return res.end();
       }
-      res.setHeader("Content-Type", file[0]);
-      res.end(file[1]);
+      res.setHeader("Content-Type", typeOf(req.path === "/" || req.path.endsWith("/") ? ".html" : req.path));
+      res.end(body);
     },
   });
   try {
-    const result = await resultOfPage<Record<string, unknown>>(`http://127.0.0.1:${server.port}/`, 10_000);
-    assert.is(result.method, "POST");
-    assert.is(result.target, "/submit?x=1");
-    assert.equal(result.headers, [["Host", "example.com"], ["Transfer-Encoding", "chunked"]]);
-    assert.is(result.body, "hello");
-    assert.is(result.keepAlive, true);
-    assert.is((result.bad as { error: { code: string } }).error.code, "SPACE_BEFORE_COLON");
-    assert.is(result.simd, true, "the SIMD build runs in Chromium");
-    assert.is(result.hasProcess, false, "no Node in sight");
+    const result = await resultOfPage<PageResult>(`http://127.0.0.1:${server.port}${page}`, 15_000, async (tab) => {
+      await tab.addInitScript((count: number) => {
+        const w = window as unknown as { result?: PageResult };
+        const lines: string[] = [];
+        const hasProcess = typeof (globalThis as { process?: unknown }).process !== "undefined";
+        const log = console.log.bind(console);
+        console.log = (...args: unknown[]) => {
+          log(...args);
+          lines.push(args.map(String).join(" "));
+          if (lines.length === count) w.result = { lines, hasProcess };
+        };
+        addEventListener("error", (e) => (w.result = { lines, hasProcess, error: String(e.message) }));
+        addEventListener("unhandledrejection", (e) => (w.result = { lines, hasProcess, error: String(e.reason) }));
+      }, expected);
+    });
+    return { result, requested };
   } finally {
     await server.close();
   }
+}
+
+requires(test, missing, "a plain <script type=\"module\"> with an import map loads the package from a CDN-style URL and parses", async () => {
+  const expected = expectedOutput("browser/index.html");
+  const html = readFileSync(new URL("examples/browser/index.html", root));
+  const { result, requested } = await runPage(new Map([["/", html]]), "/", expected.length);
+  assert.is(result.error, undefined, `the page threw: ${result.error}`);
+  assert.equal(result.lines, expected);
+  assert.is(result.hasProcess, false, "no Node in sight");
+  assert.ok(requested.includes(`${CDN_PREFIX}dist/parser.js`), "the import map's URL");
+  assert.ok(requested.includes(`${CDN_PREFIX}wasm/simplenet.wasm`), "wasmUrl(): the SIMD build, beside the module");
+  assert.not.ok(requested.some((p) => p.includes("parser-node")), "not the Node entry");
+});
+
+requires(test, missing, "a bundle (esbuild, for the browser) of the package and its .wasm parses", async () => {
+  const expected = expectedOutput("browser/bundled.js");
+  const { app } = await installedParser();
+  const entry = copyExample(app, "browser/bundled.js");
+  const built = await build({
+    absWorkingDir: app, entryPoints: [entry], bundle: true, format: "esm", platform: "browser",
+    loader: { ".wasm": "file" }, outdir: join(app, "out"), write: false, logLevel: "silent",
+  });
+  const files = new Map<string, string | Uint8Array>([["/bundled/", '<!doctype html><script type="module" src="bundled.js"></script>']]);
+  for (const out of built.outputFiles) files.set(`/bundled/${basename(out.path)}`, out.contents);
+  const bundle = files.get("/bundled/bundled.js");
+  assert.ok(bundle !== undefined, "esbuild wrote bundled.js");
+  assert.not.match(Buffer.from(bundle as Uint8Array).toString(), /parser-node|node:fs/, "the browser build of the package, not its Node entry");
+
+  const { result, requested } = await runPage(files, "/bundled/", expected.length);
+  assert.is(result.error, undefined, `the page threw: ${result.error}`);
+  assert.equal(result.lines, expected);
+  assert.is(result.hasProcess, false, "no Node in sight");
+  assert.ok(requested.some((p) => /^\/bundled\/simplenet-\w+\.wasm$/.test(p)), "the bundler's copy of the .wasm");
 });
 
 test.run();

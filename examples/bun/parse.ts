@@ -1,0 +1,19 @@
+// bun add simplenet-parser, then: bun parse.ts
+import { parseRequest, instantiate, parseRequestWith, wasmUrl } from "simplenet-parser";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (body: Uint8Array) => new TextDecoder().decode(body);
+
+// Bun resolves the package's Node entry: the shared, synchronously loaded instance.
+const request = parseRequest(bytes(
+  "POST /submit?x=1 HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+));
+if (!("method" in request)) throw new Error(JSON.stringify(request));
+console.log(request.method, request.target, JSON.stringify(request.headers), text(request.body));
+// → POST /submit?x=1 [["Host","example.com"],["Transfer-Encoding","chunked"]] hello
+
+// Or an instance of your own, from the .wasm file's bytes.
+const parser = await instantiate(await Bun.file(wasmUrl()).arrayBuffer());
+const bad = parseRequestWith(parser, bytes("GET / HTTP/1.1\r\nHost : example.com\r\n\r\n"));
+if ("error" in bad) console.log(bad.error.status, bad.error.code);
+// → 400 SPACE_BEFORE_COLON
