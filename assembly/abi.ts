@@ -12,6 +12,8 @@ export const R_METHOD_OFF: i32 = 0;
 export const R_METHOD_LEN: i32 = 1;
 export const R_TARGET_OFF: i32 = 2;
 export const R_TARGET_LEN: i32 = 3;
+export const R_REASON_OFF: i32 = 2;
+export const R_REASON_LEN: i32 = 3;
 export const R_VERSION: i32 = 4;
 export const R_HEADER_COUNT: i32 = 5;
 export const R_FRAMING: i32 = 6;
@@ -20,6 +22,7 @@ export const R_ERROR_OFFSET: i32 = 8;
 export const R_METHOD_ID: i32 = 9;
 export const R_CONSUMED: i32 = 10;
 export const R_DATA_LEN: i32 = 11;
+export const R_STATUS: i32 = 14;
 export const R_CONTENT_LENGTH_F64: i32 = 6;
 export const R_FIELDS: i32 = 16;
 export const R_SIZE: i32 = 1040;
@@ -48,6 +51,8 @@ export const PHASE_DONE: i32 = 4;
 export const FRAMING_NONE: i32 = 0;
 export const FRAMING_LENGTH: i32 = 1;
 export const FRAMING_CHUNKED: i32 = 2;
+export const FRAMING_UNTIL_CLOSE: i32 = 3;
+export const FRAMING_TUNNEL: i32 = 4;
 
 // Request flags
 export const FLAG_KEEP_ALIVE: i32 = 1;
@@ -144,6 +149,9 @@ export const E_CHUNK_EXTENSION_TOO_LARGE: i32 = -30;
 export const E_BAD_TRAILER: i32 = -31;
 export const E_TRAILERS_TOO_LARGE: i32 = -32;
 export const E_METHOD_TOO_LONG: i32 = -33;
+export const E_BAD_STATUS_CODE: i32 = -34;
+export const E_BAD_REASON: i32 = -35;
+export const E_TRUNCATED: i32 = -36;
 export const E_BAD_STATUS: i32 = -40;
 export const E_BAD_RESPONSE_HEADER_NAME: i32 = -41;
 export const E_BAD_RESPONSE_HEADER_VALUE: i32 = -42;
@@ -159,4 +167,4 @@ export const E_WS_UNMASKED: i32 = -64;
 export const E_WS_LENGTH_TOO_LARGE: i32 = -65;
 
 /** The host compares this with its own hash of parser/src/abi.ts when it instantiates the module. */
-export const ABI_HASH: i32 = 1544667502;
+export const ABI_HASH: i32 = -441063683;

@@ -7,6 +7,7 @@ import { configureRequestLimits } from "./request";
 import { configureChunkLimits, validChunkLimits } from "./chunked";
 
 export { parseRequest } from "./request";
+export { parseResponse } from "./response-head";
 export { decodeChunked, resetChunked } from "./chunked";
 export { serializeHead, beginHead, addFields, endHead, writeChunkHeader } from "./response";
 export { parseFrameHeader, unmaskPayload, writeFrameHeader } from "./websocket";

@@ -64,7 +64,7 @@ export function parseRequest(ptr: i32, len: i32, prevLen: i32): i32 {
 }
 
 /** Whether [from, end) holds an LF followed by CRLF or LF: the earliest a head can end. */
-function headEndIn(p: usize, from: i32, end: i32): bool {
+export function headEndIn(p: usize, from: i32, end: i32): bool {
   let i = scanLf(p, from, end);
   while (i < end) {
     if (i + 1 < end) {
@@ -302,16 +302,16 @@ function interpretHeaders(p: usize, http11: bool): i32 {
   return 0;
 }
 
-const OPTION_CLOSE = 1;
-const OPTION_KEEP_ALIVE = 2;
-const OPTION_UPGRADE = 4;
+export const OPTION_CLOSE = 1;
+export const OPTION_KEEP_ALIVE = 2;
+export const OPTION_UPGRADE = 4;
 
 /**
  * The Connection options that matter here, from a comma-separated list
  * (RFC 9110 §7.6.1, §5.6.1). An element counts only when it is the whole
  * option: "keep-alive x" is one unknown element, not keep-alive.
  */
-function connectionOptions(v: usize, n: i32): i32 {
+export function connectionOptions(v: usize, n: i32): i32 {
   let options = 0;
   let k = 0;
   while (k <= n) {
@@ -330,7 +330,7 @@ function connectionOptions(v: usize, n: i32): i32 {
 }
 
 /** 1*DIGIT up to 2^53 - 1, or -1. Lists ("5, 5") and signs are malformed. */
-function parseLength(v: usize, n: i32): f64 {
+export function parseLength(v: usize, n: i32): f64 {
   if (n == 0) return -1;
   let value: f64 = 0;
   for (let k = 0; k < n; k++) {
@@ -343,16 +343,21 @@ function parseLength(v: usize, n: i32): f64 {
   return value;
 }
 
+/** scanTransferCoding's result bits: chunked is the last coding; a coding other than chunked is listed. */
+export const TE_CHUNKED_LAST = 1;
+export const TE_OTHER = 2;
+
 /**
- * Transfer-Encoding must end in exactly one "chunked" (RFC 9112 §6.1, §7);
- * a coding we do not implement before it is 501 (RFC 9112 §6.1).
+ * Transfer-Encoding's list of codings (RFC 9112 §6.1, §7): tokens with
+ * parameters, chunked at most once and with none. Returns
+ * BAD_TRANSFER_ENCODING, or TE_* bits saying what the list holds.
  */
-function checkTransferCoding(v: usize, n: i32): i32 {
+export function scanTransferCoding(v: usize, n: i32): i32 {
   let k = 0;
   let codings = 0;
   let chunkedSeen = false;
   let lastIsChunked = false;
-  let unsupported = false;
+  let other = false;
   while (k < n) {
     while (k < n && (isOws(<u32>load<u8>(v + <usize>k)) || load<u8>(v + <usize>k) == 0x2c)) k++;
     if (k >= n) break;
@@ -369,12 +374,23 @@ function checkTransferCoding(v: usize, n: i32): i32 {
     }
     if (isChunked && chunkedSeen) return E_BAD_TRANSFER_ENCODING;
     chunkedSeen = chunkedSeen || isChunked;
-    if (!isChunked) unsupported = true;
+    if (!isChunked) other = true;
     lastIsChunked = isChunked;
     codings++;
   }
-  if (codings == 0 || !lastIsChunked) return E_BAD_TRANSFER_ENCODING;
-  return unsupported ? E_UNSUPPORTED_TRANSFER_CODING : 0;
+  if (codings == 0) return E_BAD_TRANSFER_ENCODING;
+  return (lastIsChunked ? TE_CHUNKED_LAST : 0) | (other ? TE_OTHER : 0);
+}
+
+/**
+ * A request's Transfer-Encoding must end in exactly one "chunked" (RFC 9112 §6.1, §7);
+ * a coding we do not implement before it is 501 (RFC 9112 §6.1).
+ */
+function checkTransferCoding(v: usize, n: i32): i32 {
+  const r = scanTransferCoding(v, n);
+  if (r < 0) return r;
+  if ((r & TE_CHUNKED_LAST) == 0) return E_BAD_TRANSFER_ENCODING;
+  return (r & TE_OTHER) != 0 ? E_UNSUPPORTED_TRANSFER_CODING : 0;
 }
 
 /** Host = uri-host [ ":" port ] (RFC 9110 §7.2). Returns the offset of the fault, or -1. */

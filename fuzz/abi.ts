@@ -61,7 +61,7 @@ export class AbiTarget {
     };
     const float = (): number => FLOATS[byte() % FLOATS.length] ?? int();
     for (let step = 0; step < 24 && at < input.length; step++) {
-      const op = byte() % 17;
+      const op = byte() % 18;
       const problem = this.step(op, int, float, byte);
       if (problem !== null) return `step ${step}, ${problem}`;
     }
@@ -110,6 +110,11 @@ export class AbiTarget {
       case 15: {
         const [p, fin, opcode, rsv, length] = [int(), byte() & 1, (byte() % 18) - 1, (byte() % 10) - 1, float()];
         return this.call(`writeFrameHeader(${p}, ${fin}, ${opcode}, ${rsv}, ${length})`, () => x.writeFrameHeader(p, fin, opcode, rsv, length), [inside([p, p + 10], this.out)]);
+      }
+      case 16: {
+        // The request method id: mostly a valid one, sometimes any i32.
+        const [p, n, prev, method] = [int(), int(), int(), byte() & 1 ? int() : (byte() % 12) - 1];
+        return this.call(`parseResponse(${p}, ${n}, ${prev}, ${method})`, () => x.parseResponse(p, n, prev, method), [this.result]);
       }
       default: {
         const args = [int(), int(), int(), int(), float(), int(), int()] as const;

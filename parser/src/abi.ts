@@ -18,12 +18,15 @@ export const REGIONS = {
   PAD: 64,
 } as const;
 
-/** Result table: i32 slots written by parseRequest and decodeChunked. */
+/** Result table: i32 slots written by parseRequest, parseResponse and decodeChunked. */
 export const RESULT = {
   METHOD_OFF: 0,
   METHOD_LEN: 1,
   TARGET_OFF: 2,
   TARGET_LEN: 3,
+  /** parseResponse: the reason phrase's span, in the slots a request's target takes (a status line has no target). */
+  REASON_OFF: 2,
+  REASON_LEN: 3,
   /** Minor version: 0 or 1. */
   VERSION: 4,
   HEADER_COUNT: 5,
@@ -39,6 +42,8 @@ export const RESULT = {
   CONSUMED: 10,
   /** decodeChunked: decoded bytes now at the start of the input. */
   DATA_LEN: 11,
+  /** parseResponse: the status code, 100-999. */
+  STATUS: 14,
   /** f64 slot 6 (bytes 48-55): Content-Length, 0 when there is none, -1 when chunked. */
   CONTENT_LENGTH_F64: 6,
   /** First field span: [nameOff, nameLen, valueOff, valueLen] x HEADER_COUNT, offsets relative to the input. */
@@ -119,10 +124,14 @@ export const WEBSOCKET = {
 /** validateUtf8: the input is not UTF-8, and no continuation can make it so. */
 export const UTF8_INVALID = -1;
 
-/** How a message's body is framed (request result table; serializeHead's argument). */
-export const FRAMING = { NONE: 0, LENGTH: 1, CHUNKED: 2 } as const;
+/**
+ * How a message's body is framed (the result table; NONE, LENGTH and CHUNKED are serializeHead's argument).
+ * Responses only: UNTIL_CLOSE, the body is what arrives until the connection closes (RFC 9112 §6.3 items 4 and 8);
+ * TUNNEL, no body and the connection stops being HTTP after the head (101, or a 2xx to CONNECT).
+ */
+export const FRAMING = { NONE: 0, LENGTH: 1, CHUNKED: 2, UNTIL_CLOSE: 3, TUNNEL: 4 } as const;
 
-/** Request flags (RESULT.FLAGS). */
+/** Message flags (RESULT.FLAGS); a response gets KEEP_ALIVE and UPGRADE only. */
 export const FLAG = { KEEP_ALIVE: 1, EXPECT_CONTINUE: 2, EXPECT_OTHER: 4, UPGRADE: 8 } as const;
 
 /** serializeHead / endHead flags. */
@@ -135,7 +144,7 @@ export const HEAD = {
   KEEP_ALIVE: 4,
 } as const;
 
-/** Method ids (RESULT.METHOD_ID); OTHER: read the method's span. */
+/** Method ids (RESULT.METHOD_ID; parseResponse's requestMethod argument); OTHER: read the method's span. */
 export const METHOD = {
   OTHER: 0, GET: 1, HEAD: 2, POST: 3, PUT: 4, DELETE: 5, OPTIONS: 6, CONNECT: 7, PATCH: 8, TRACE: 9,
 } as const;
@@ -181,6 +190,12 @@ export const ERRORS = [
   [-31, "BAD_TRAILER", 400, "Invalid trailer"],
   [-32, "TRAILERS_TOO_LARGE", 431, "Trailer section too large"],
   [-33, "METHOD_TOO_LONG", 501, "Method not implemented"],
+  // Responses (parseResponse); a response's other faults have the request codes above. A client or
+  // proxy answers a bad response with 502, whatever the status column says (ResponseStream reports 502).
+  [-34, "BAD_STATUS_CODE", 502, "Invalid status code"],
+  [-35, "BAD_REASON", 502, "Invalid character in reason phrase"],
+  // The host's, never the module's: the connection ended inside a message (ResponseStream.endOfInput).
+  [-36, "TRUNCATED", 502, "Connection closed before the message ended"],
   // The serializer's refusals: the application's fault, so 500.
   [-40, "BAD_STATUS", 500, "Invalid response status"],
   [-41, "BAD_RESPONSE_HEADER_NAME", 500, "Invalid response header name"],

@@ -2,7 +2,10 @@
 // synchronously from the package's .wasm files, with Node's native latin1
 // decoder for head text.
 import { readFileSync } from "node:fs";
-import { ParserInstance, parseRequestWith, wasmUrl, type Build, type ParseResult, type ParserLimits } from "./parser.js";
+import {
+  ParserInstance, parseRequestWith, parseResponseWith, wasmUrl, type Build, type ParseResult, type ParserLimits,
+  type ResponseOptions, type ResponseParseResult,
+} from "./parser.js";
 
 export * from "./parser.js";
 
@@ -36,4 +39,10 @@ let shared: ParserInstance | null = null;
 export function parseRequest(input: Uint8Array): ParseResult {
   shared ??= createParser();
   return parseRequestWith(shared, input);
+}
+
+/** One-shot parse of a response with the shared instance (see parseResponseWith). */
+export function parseResponse(input: Uint8Array, options: ResponseOptions & { endOfInput?: boolean } = {}): ResponseParseResult {
+  shared ??= createParser();
+  return parseResponseWith(shared, input, options);
 }

@@ -11,6 +11,7 @@ import { Fields, latin1 } from "./fields.js";
 export interface HttpExports {
   memory: WebAssembly.Memory;
   parseRequest(ptr: number, len: number, prevLen: number): number;
+  parseResponse(ptr: number, len: number, prevLen: number, requestMethod: number): number;
   decodeChunked(ptr: number, len: number): number;
   resetChunked(): void;
   serializeHead(
@@ -142,6 +143,58 @@ export class RequestHead {
   }
 }
 
+/** The parsed head of one response: spans over its text. */
+export class ResponseHead {
+  constructor(
+    /** The head, one character per byte. */
+    readonly text: string,
+    readonly status: number,
+    private readonly reasonStart: number,
+    private readonly reasonEnd: number,
+    /** 0 or 1 */
+    readonly minorVersion: number,
+    readonly flags: number,
+    /** A FRAMING value: NONE, LENGTH, CHUNKED, UNTIL_CLOSE or TUNNEL. */
+    readonly framing: number,
+    /** Content-Length, 0 when there is none or the framing is not LENGTH, -1 when chunked. */
+    readonly contentLength: number,
+    readonly headers: Fields,
+  ) {}
+
+  get reason(): string {
+    return this.text.slice(this.reasonStart, this.reasonEnd);
+  }
+  get version(): "1.0" | "1.1" {
+    return this.minorVersion === 1 ? "1.1" : "1.0";
+  }
+  /** The connection may carry another response after this one. */
+  get keepAlive(): boolean {
+    return (this.flags & FLAG.KEEP_ALIVE) !== 0;
+  }
+  /** Upgrade with Connection: upgrade. */
+  get upgrade(): boolean {
+    return (this.flags & FLAG.UPGRADE) !== 0;
+  }
+  /** A 1xx other than 101: an interim response, the final one follows (RFC 9110 §15.2). */
+  get interim(): boolean {
+    return this.status < 200 && this.status !== 101;
+  }
+  /** A 101, or a 2xx to CONNECT: what follows the head is not HTTP. */
+  get tunnel(): boolean {
+    return this.framing === FRAMING.TUNNEL;
+  }
+  /** The body is every byte until the connection closes. */
+  get untilClose(): boolean {
+    return this.framing === FRAMING.UNTIL_CLOSE;
+  }
+}
+
+/** A METHOD id for parseResponse's requestMethod: the method's name as sent (methods are case-sensitive), OTHER for any other. */
+export function methodId(method: string | undefined): number {
+  if (method === undefined || method === "OTHER" || !Object.hasOwn(METHOD, method)) return METHOD.OTHER;
+  return METHOD[method as keyof typeof METHOD];
+}
+
 /** A response field the serializer refused, or a head that does not fit: the message names the field or the limit. */
 export class HeadError extends TypeError {
   override name = "HeadError";
@@ -259,6 +312,28 @@ export class ParserInstance {
       text, method, method + i32[r + RESULT.METHOD_LEN], target, target + i32[r + RESULT.TARGET_LEN],
       i32[r + RESULT.METHOD_ID], i32[r + RESULT.VERSION], i32[r + RESULT.FLAGS], i32[r + RESULT.FRAMING],
       this.f64[(r >> 1) + RESULT.CONTENT_LENGTH_F64], new Fields(text, this.fieldSpans(count), count),
+    );
+  }
+
+  /**
+   * Parses a response head at [ptr, ptr+len) of the receive region, answering
+   * a request whose METHOD id is `requestMethod`: its length, INCOMPLETE (-1),
+   * or an error code.
+   */
+  parseResponseHead(ptr: number, len: number, prevLen: number, requestMethod: number): number {
+    return this.x.parseResponse(ptr, len, prevLen, requestMethod);
+  }
+
+  /** After parseResponseHead returned n > 0: the head, copied out of linear memory. */
+  takeResponseHead(ptr: number, n: number): ResponseHead {
+    const r = this.result;
+    const i32 = this.i32;
+    const count = i32[r + RESULT.HEADER_COUNT];
+    const text = this.text(ptr, ptr + n);
+    const reason = i32[r + RESULT.REASON_OFF];
+    return new ResponseHead(
+      text, i32[r + RESULT.STATUS], reason, reason + i32[r + RESULT.REASON_LEN], i32[r + RESULT.VERSION], i32[r + RESULT.FLAGS],
+      i32[r + RESULT.FRAMING], this.f64[(r >> 1) + RESULT.CONTENT_LENGTH_F64], new Fields(text, this.fieldSpans(count), count),
     );
   }
 
@@ -472,3 +547,7 @@ export async function instantiate(
 }
 
 export { RequestStream, parseRequestWith, concat, type StreamHandlers, type ParsedRequest, type ParseResult } from "./request-stream.js";
+export {
+  ResponseStream, parseResponseWith, type ResponseHandlers, type ResponseOptions, type ParsedResponse, type ResponseParseResult,
+  type InterimResponse, type ResponseFraming,
+} from "./response-stream.js";
