@@ -1,6 +1,6 @@
 // deno add npm:simplenet-parser (or npm install it beside a package.json), then:
 // deno run --allow-read parse.ts
-import { instantiate, parseRequestWith, wasmUrl } from "simplenet-parser";
+import { instantiate, parseRequestWith, parseResponseWith, wasmUrl } from "simplenet-parser";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (body: Uint8Array) => new TextDecoder().decode(body);
@@ -14,6 +14,16 @@ const request = parseRequestWith(parser, bytes(
 if (!("method" in request)) throw new Error(JSON.stringify(request));
 console.log(request.method, request.target, JSON.stringify(request.headers), text(request.body));
 // → POST /submit?x=1 [["Host","example.com"],["Transfer-Encoding","chunked"]] hello
+
+const response = parseResponseWith(parser, bytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi"));
+if (!("status" in response)) throw new Error(JSON.stringify(response));
+console.log(response.status, response.reason, JSON.stringify(response.headers), text(response.body));
+// → 200 OK [["Content-Type","text/plain"],["Content-Length","2"]] hi
+
+// A response to HEAD has no body, whatever its Content-Length says: name the request's method.
+const head = parseResponseWith(parser, bytes("HTTP/1.1 200 OK\r\nContent-Length: 1024\r\n\r\n"), { requestMethod: "HEAD" });
+if ("status" in head) console.log(head.status, head.body.length, head.keepAlive);
+// → 200 0 true
 
 const bad = parseRequestWith(parser, bytes("GET / HTTP/1.1\r\nHost : example.com\r\n\r\n"));
 if ("error" in bad) console.log(bad.error.status, bad.error.code);

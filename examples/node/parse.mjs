@@ -1,6 +1,6 @@
 // npm install simplenet-parser, then: node parse.mjs
 import { readFile } from "node:fs/promises";
-import { parseRequest, instantiate, parseRequestWith, wasmUrl } from "simplenet-parser";
+import { parseRequest, parseResponse, instantiate, parseRequestWith, wasmUrl } from "simplenet-parser";
 
 const bytes = (text) => new TextEncoder().encode(text);
 const text = (body) => new TextDecoder().decode(body);
@@ -12,6 +12,16 @@ const request = parseRequest(bytes(
 if (!("method" in request)) throw new Error(JSON.stringify(request));
 console.log(request.method, request.target, JSON.stringify(request.headers), text(request.body));
 // → POST /submit?x=1 [["Host","example.com"],["Transfer-Encoding","chunked"]] hello
+
+const response = parseResponse(bytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi"));
+if (!("status" in response)) throw new Error(JSON.stringify(response));
+console.log(response.status, response.reason, JSON.stringify(response.headers), text(response.body));
+// → 200 OK [["Content-Type","text/plain"],["Content-Length","2"]] hi
+
+// A response to HEAD has no body, whatever its Content-Length says: name the request's method.
+const head = parseResponse(bytes("HTTP/1.1 200 OK\r\nContent-Length: 1024\r\n\r\n"), { requestMethod: "HEAD" });
+if ("status" in head) console.log(head.status, head.body.length, head.keepAlive);
+// → 200 0 true
 
 // An instance of your own, with limits: Node's fetch() cannot read a file: URL, so read the bytes.
 const parser = await instantiate(await readFile(wasmUrl()), { maxHeaders: 50 });
