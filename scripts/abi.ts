@@ -1,11 +1,11 @@
-// Writes the module's and the shim's copies of the ABI, and the README's ABI
-// tables, from the one source: parser/src/abi.ts.
+// Writes the module's, the shim's and the C example's copies of the ABI, and
+// the README's ABI section, from the one source: parser/src/abi.ts.
 //   node --import tsx scripts/abi.ts           write them
 //   node --import tsx scripts/abi.ts --check   exit 1 if any is out of date
 import { readFileSync, writeFileSync } from "node:fs";
 import {
-  ABI, CHUNK, CHUNK_PHASE, CLOSE, ERRORS, FLAG, FRAME, FRAMING, HEAD, LIMITS, MAX_IOVECS, METHOD, OPCODE, REGIONS, RESULT, RSV, SPAN,
-  WEBSOCKET, abiHash,
+  ABI, CHUNK, CHUNK_PHASE, CLOSE, ERRORS, EXPORTS, FLAG, FRAME, FRAMING, HEAD, LIMITS, MAX_IOVECS, MEANING, METHOD, OPCODE, REGIONS,
+  RESULT, RSV, SPAN, WEBSOCKET, abiHash, type ExportDoc,
 } from "../parser/src/abi.ts";
 
 const root = new URL("../", import.meta.url);
@@ -60,30 +60,57 @@ export function shimAbi(): string {
   ].join("\n");
 }
 
-/** The README's ABI tables: layout, codes and values, as a reader of the C example needs them. */
+/** The README's ABI tables: every export, table, value and code, as a reader of the C example needs them. */
 export function readmeAbi(): string {
   const table = (head: string, rows: (string | number)[][]): string =>
     [`| ${head.split(",").join(" | ")} |`, `|${head.split(",").map(() => " --- ").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
   const values = (group: Group): string => Object.entries(group).map(([k, v]) => `\`${k}\` = ${v}`).join(", ");
+  const meanings = (group: Group, meaning: Readonly<Record<string, string>>): string =>
+    table("value,name,meaning", Object.entries(group).map(([k, v]) => [v, `\`${k}\``, meaning[k] ?? ""]));
+  const signature = (e: ExportDoc): string => `\`${e.name}(${e.params})${e.result ? ` -> ${e.result}` : ""}\``;
   return [
     `<!-- ${GENERATED} -->`,
+    "",
+    `Exports (besides \`memory\`; pointers are byte addresses in it, i32; \`${ABI.INCOMPLETE}\` is \`INCOMPLETE\`, ` +
+      "codes below it are the errors at the end of this section):",
+    "",
+    table("export,does,writes", EXPORTS.map((e) => [signature(e), e.does.replaceAll("|", "\\|"), e.writes])),
     "",
     `Regions (bytes; each followed by ${REGIONS.PAD} bytes of padding that nothing writes): ` +
       `receive ${REGIONS.RECV_CAPACITY}, output ${REGIONS.OUT_CAPACITY}, staging ${REGIONS.STAGE_CAPACITY}; ` +
       `${REGIONS.MAX_FIELDS} field spans in the result table and in the staging table.`,
     "",
-    "Result table, i32 slots (`resultTable()` gives its address): " +
-      Object.entries(RESULT).filter(([k]) => !k.endsWith("F64") && k !== "SIZE" && k !== "FIELDS").map(([k, v]) => `${v} \`${k}\``).join(", ") +
-      `; the f64 at byte ${RESULT.CONTENT_LENGTH_F64 * 8} is \`CONTENT_LENGTH\`; from slot ${RESULT.FIELDS}, ` +
-      "four slots per field: name offset, name length, value offset, value length (offsets relative to the input).",
+    `Result table (\`resultTable()\`, ${RESULT.SIZE} i32 slots; slot k is at byte 4k, an f64 slot k at byte 8k). ` +
+      "Each call writes the slots it names and leaves the others as they were:",
     "",
-    `Staging table (\`stageTable()\`): ${SPAN.SLOTS} i32 per field, ` +
-      "name offset, name length, value offset, value length, relative to the staging region; the reason phrase is staged at offset 0.",
+    table("slot,name,meaning", Object.entries(RESULT).map(([k, v]) => [v, `\`${k}\``, MEANING.RESULT[k as keyof typeof RESULT] ?? ""])),
     "",
-    `Chunk state (\`chunkState()\`, ${CHUNK.SIZE} bytes): i32 phase at byte 0 (${values(CHUNK_PHASE)}), ` +
-      "f64 bytes left in the chunk at byte 8, f64 decoded bytes so far at byte 16.",
+    `A field span is ${SPAN.SLOTS} i32 slots: ${values(SPAN)} (slot within the span). In the result table, field k's span ` +
+      `starts at slot ${RESULT.FIELDS} + ${SPAN.SLOTS}k and its offsets count from the start of the parsed input (for trailers, ` +
+      "from `decodeChunked`'s `ptr`); names and values are as received, without the surrounding whitespace.",
     "",
-    `Framing: ${values(FRAMING)}. Request flags: ${values(FLAG)}. serializeHead flags: ${values(HEAD)}.`,
+    `Staging table (\`stageTable()\`, ${REGIONS.MAX_FIELDS} spans of ${SPAN.SLOTS} i32): the response fields ` +
+      "`serializeHead` and `addFields` write, field k's span at byte 16k, its offsets counting from `stageBuffer()`. Copy a " +
+      "field's name and value bytes anywhere in the staging region and point its span at them; the reason phrase is the first " +
+      "`reasonLen` bytes of the staging region, so put fields after it. Names must be tokens and values visible characters, " +
+      "space or tab (else `BAD_RESPONSE_HEADER_NAME` / `BAD_RESPONSE_HEADER_VALUE`, the field's index in `ERROR_OFFSET`).",
+    "",
+    `Chunk state (\`chunkState()\`, ${CHUNK.SIZE} bytes): i32 phase at byte ${CHUNK.PHASE * 4}, ` +
+      `f64 bytes left in the current chunk at byte ${CHUNK.REMAINING_F64 * 8}, f64 decoded bytes so far at byte ${CHUNK.TOTAL_F64 * 8}. Phases:`,
+    "",
+    meanings(CHUNK_PHASE, MEANING.CHUNK_PHASE),
+    "",
+    "Framing (`RESULT.FRAMING`; `serializeHead`'s `framing`):",
+    "",
+    meanings(FRAMING, MEANING.FRAMING),
+    "",
+    "Request flags (bits of `RESULT.FLAGS`):",
+    "",
+    meanings(FLAG, MEANING.FLAG),
+    "",
+    "Head flags (bits of `serializeHead`'s and `endHead`'s `flags`):",
+    "",
+    meanings(HEAD, MEANING.HEAD),
     "",
     `Method ids: ${values(METHOD)}.`,
     "",
@@ -92,14 +119,44 @@ export function readmeAbi(): string {
     `WebSocket frame table (\`frameTable()\`, ${FRAME.SIZE} bytes, written by a successful \`parseFrameHeader\`): ` +
       Object.entries(FRAME).filter(([k]) => !k.endsWith("F64") && k !== "SIZE").map(([k, v]) => `i32 \`${k}\` at byte ${v * 4}`).join(", ") +
       `, f64 payload \`LENGTH\` at byte ${FRAME.LENGTH_F64 * 8}. Opcodes: ${values(OPCODE)}. RSV bits: ${values(RSV)}. ` +
-      `Limits: ${values(WEBSOCKET)}. \`validateUtf8\` returns \`${ABI.UTF8_INVALID}\` for invalid UTF-8.`,
+      `Limits: ${values(WEBSOCKET)}. \`validateUtf8\` returns \`${ABI.UTF8_INVALID}\` (\`UTF8_INVALID\`) for invalid UTF-8.`,
     "",
     `Close codes: ${values(CLOSE)}.`,
     "",
-    `\`${ABI.INCOMPLETE}\` means incomplete. Errors (for \`WS_\` errors the status is the WebSocket close code):`,
+    `\`${ABI.INCOMPLETE}\` means incomplete. Errors (also \`ERRORS\` in \`simplenet-parser/abi\`, as ` +
+      "`[code, name, status, reason]`; for `WS_` errors the status is the WebSocket close code):",
     "",
     table("code,name,status,reason", ERRORS.map(([code, name, status, reason]) => [code, `\`${name}\``, status, reason])),
   ].join("\n");
+}
+
+/** The C example's header: every constant, named as the module names them, with a SIMPLENET_ prefix, and the error table. */
+export function cAbi(): string {
+  const groups: [prefix: string, group: Group][] = [
+    ["", REGIONS], ["R_", RESULT], ["SPAN_", SPAN], ["C_", CHUNK], ["PHASE_", CHUNK_PHASE], ["FRAMING_", FRAMING],
+    ["FLAG_", FLAG], ["HEAD_", HEAD], ["METHOD_", METHOD], ["LIMIT_", LIMITS], ["F_", FRAME], ["OP_", OPCODE],
+    ["RSV_", RSV], ["WS_", WEBSOCKET], ["CLOSE_", CLOSE],
+  ];
+  const define = (name: string, value: number): string =>
+    `#define SIMPLENET_${name} ${value < 0 ? `(${value})` : Number.isSafeInteger(value) && value > 0x7fffffff ? `${value}LL` : value}`;
+  const lines = [`// ${GENERATED}`, "// The wasm ABI of simplenet-parser for C hosts (the README's ABI section, as constants).", "#pragma once", ""];
+  for (const [prefix, group] of groups) {
+    for (const [name, value] of Object.entries(group)) lines.push(define(prefix + name, value));
+    lines.push("");
+  }
+  lines.push(define("INCOMPLETE", ABI.INCOMPLETE), define("UTF8_INVALID", ABI.UTF8_INVALID));
+  for (const [code, name] of ERRORS) lines.push(define(`E_${name}`, code));
+  lines.push(
+    "",
+    "/** Every error code: its name, the HTTP status (the close code for WS_ errors) and the reason. */",
+    "struct simplenet_error { int code; const char *name; int status; const char *reason; };",
+    "static const struct simplenet_error SIMPLENET_ERRORS[] = {",
+    ...ERRORS.map(([code, name, status, reason]) => `  {${code}, ${JSON.stringify(name)}, ${status}, ${JSON.stringify(reason)}},`),
+    "};",
+    `#define SIMPLENET_ERROR_COUNT ${ERRORS.length}`,
+    "",
+  );
+  return lines.join("\n");
 }
 
 const BEGIN = "<!-- abi:begin -->";
@@ -119,6 +176,7 @@ export function expectedFiles(): [path: string, text: string][] {
     ["assembly/abi.ts", assemblyAbi()],
     ["shim/abi.h", shimAbi()],
     ["README.md", withReadmeAbi(readme)],
+    ["examples/c/simplenet_abi.h", cAbi()],
   ];
 }
 
