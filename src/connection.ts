@@ -276,8 +276,8 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   head(head: RequestHead): void {
     this.headStartedAt = 0;
     this.requests++;
-    const res = new Response(this, head, { startedAt: this.lastActivity, closeAfter: head.expectUnsupported });
-    const body = head.hasBody ? new BodyStream(() => this.onBodyRead(res), () => this.resumeReading()) : BodyStream.empty();
+    const res = new Response(this, head, this.lastActivity, head.expectUnsupported);
+    const body = head.hasBody ? new BodyStream(() => this.onBodyRead(res), () => this.resumeReading()) : null;
     const req = new Request(head, body, this);
     this.responses.push(res);
     this.current = req;
@@ -313,7 +313,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   end(trailers: Fields | null): void {
     const req = this.current!;
     req.trailers = trailers;
-    req.body.end();
+    req.openBody?.end();
     this.current = null;
     this.currentResponse = null;
     if (this.closeWhenDone) this.stream.stop();
@@ -328,13 +328,13 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   /** StreamHandlers: the bytes are not HTTP; answer the error and close. */
   error(error: ParseErrorInfo): void {
     const inBody = this.currentResponse;
-    this.current?.body.fail(new BodyError(error.reason));
+    this.current?.openBody?.fail(new BodyError(error.reason));
     this.stopReadingRequests();
     // The fault is in the body of a request the handler has: the error
     // answers that request, and whatever the handler does next is ignored.
     let res = inBody;
     if (res === null || res.headersSent || res.finished) {
-      res = new Response(this, RequestHead.unparsed(), { closeAfter: true });
+      res = new Response(this, RequestHead.unparsed(), Date.now(), true);
       this.responses.push(res);
     }
     res.fail(error.status, `${error.reason}\n`);
@@ -355,7 +355,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     if (res !== null && !res.headersSent && !res.finished && !this.current!.body.complete) {
       res.fail(400, "Request body cut short\n");
     }
-    this.current?.body.fail(new BodyError("connection ended before the end of the request body"));
+    this.current?.openBody?.fail(new BodyError("connection ended before the end of the request body"));
     this.stopReadingRequests();
     this.updateInterest();
   }
@@ -476,12 +476,12 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   private timeOut(): void {
     const oldest = this.responses.oldest;
     if (oldest !== undefined && oldest.headersSent) return this.destroy();
-    this.current?.body.fail(new BodyError("request timed out"));
+    this.current?.openBody?.fail(new BodyError("request timed out"));
     this.headStartedAt = 0;
     this.stopReadingRequests();
     // Answer 408 in the oldest unanswered slot; later ones are dropped.
     this.responses.discardAll();
-    const res = new Response(this, RequestHead.unparsed(), { closeAfter: true });
+    const res = new Response(this, RequestHead.unparsed(), Date.now(), true);
     this.responses.push(res);
     res.fail(408, "Request Timeout\n");
   }
@@ -493,7 +493,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     this.host.loop.remove(this.fd);
     close(this.fd);
     this.stream.stop();
-    this.current?.body.fail(new BodyError("connection closed"));
+    this.current?.openBody?.fail(new BodyError("connection closed"));
     this.responses.discardAll();
     this.outbox.close();
     this.early = null;

@@ -28,10 +28,15 @@ interface Waiter {
   fail: (error: Error) => void;
 }
 
+/** The empty queue and waiter list every outbox starts with and shares: an idle connection owns no arrays. */
+const NO_PARTS: OutputPart[] = [];
+const NO_WAITERS: Waiter[] = [];
+
 export class Outbox implements CorkOwner {
-  /** What the kernel has not taken yet, in order; byte parts here are copies. */
-  private queue: OutputPart[] = [];
-  private waiters: Waiter[] = [];
+  /** What the kernel has not taken yet, in order; byte parts here are copies. NO_PARTS while empty. */
+  private queue: OutputPart[] = NO_PARTS;
+  /** NO_WAITERS while empty. */
+  private waiters: Waiter[] = NO_WAITERS;
   private closed = false;
   /** Bytes to send at the end of this turn of the loop (sendSoon), in order, before anything sent after them. */
   private soon: Uint8Array[] | null = null;
@@ -138,6 +143,7 @@ export class Outbox implements CorkOwner {
       }
       n = 0;
     }
+    this.queue = [];
     for (const part of bytes) {
       if (n >= part.length) {
         n -= part.length;
@@ -152,6 +158,7 @@ export class Outbox implements CorkOwner {
 
   /** The queue is empty: send through it, then keep copies of the bytes it still holds. */
   private sendWithFiles(parts: OutputPart[]): boolean {
+    if (this.queue === NO_PARTS) this.queue = [];
     for (const part of parts) if (part instanceof FileRegion || part.length > 0) this.queue.push(part);
     this.flush();
     const queue = this.queue;
@@ -200,6 +207,7 @@ export class Outbox implements CorkOwner {
       if (done < batch.length) return; // the kernel's buffer is full again
     }
     if (this.closed) return;
+    this.queue = NO_PARTS; // drained: a connection at rest keeps no grown array
     this.host.updateInterest();
     this.wake();
     this.host.drainedAll();
@@ -209,6 +217,7 @@ export class Outbox implements CorkOwner {
   whenDrained(ready: () => boolean): Promise<void> {
     if (this.closed) return Promise.reject(new Error("connection closed"));
     if (this.queue.length === 0 && ready()) return Promise.resolve();
+    if (this.waiters === NO_WAITERS) this.waiters = [];
     return new Promise((wake, fail) => this.waiters.push({ ready, wake, fail }));
   }
 
@@ -216,10 +225,10 @@ export class Outbox implements CorkOwner {
   wake(): void {
     if (this.queue.length > 0 || this.waiters.length === 0) return;
     const waiting = this.waiters;
-    this.waiters = [];
+    this.waiters = NO_WAITERS;
     for (const waiter of waiting) {
       if (waiter.ready()) waiter.wake();
-      else this.waiters.push(waiter);
+      else (this.waiters === NO_WAITERS ? (this.waiters = []) : this.waiters).push(waiter);
     }
   }
 
@@ -230,9 +239,9 @@ export class Outbox implements CorkOwner {
     this.cork.abandon(this);
     this.takeSoon();
     dropFiles(this.queue);
-    this.queue = [];
+    this.queue = NO_PARTS;
     const waiters = this.waiters;
-    this.waiters = [];
+    this.waiters = NO_WAITERS;
     for (const waiter of waiters) waiter.fail(new Error("connection closed"));
   }
 }

@@ -1,11 +1,10 @@
 // What a handler receives. Strings are made from the head's bytes only when
 // a property is read.
-import type { BodyStream } from "./body.js";
+import { BodyStream } from "./body.js";
 import type { Fields, RequestHead } from "simplenet-parser";
 
 export class Request implements AsyncIterable<Uint8Array> {
-  /** Path parameters filled in by the Router. */
-  params: Record<string, string> = {};
+  private paramValues: Record<string, string> | null = null;
   /** Trailer fields of a chunked body, once the body has been read. */
   trailers: Fields | null = null;
   private methodText: string | undefined;
@@ -13,11 +12,32 @@ export class Request implements AsyncIterable<Uint8Array> {
   /** Where the query begins in the target: -1 none, undefined not looked for yet. */
   private queryIndex: number | undefined;
 
+  /**
+   * bodyStream: the body's stream, or null for a request without a body (an
+   * empty one is made if the handler asks for it).
+   */
   constructor(
     readonly head: RequestHead,
-    readonly body: BodyStream,
+    private bodyStream: BodyStream | null,
     private readonly client: { readonly remote: { address: string; port: number } },
   ) {}
+
+  /** Path parameters filled in by the Router. */
+  get params(): Record<string, string> {
+    return (this.paramValues ??= {});
+  }
+  set params(params: Record<string, string>) {
+    this.paramValues = params;
+  }
+
+  get body(): BodyStream {
+    return (this.bodyStream ??= BodyStream.empty());
+  }
+
+  /** @internal The body's stream if the request has one (or one was asked for), else null. */
+  get openBody(): BodyStream | null {
+    return this.bodyStream;
+  }
 
   /** The client's address and port (from the PROXY header when the listener expects one). */
   get remote(): { address: string; port: number } {

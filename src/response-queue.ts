@@ -1,15 +1,10 @@
 // The responses of one connection, in request order (RFC 9112 §9.3): only the
 // oldest one writes; a later one keeps copies of its output until every
-// response before it has ended.
+// response before it has ended. The queue is a list threaded through the
+// responses themselves (their queue* fields): a request costs it no object,
+// and an idle connection's queue holds nothing.
 import { FileRegion, dropFiles, type OutputPart, type Response } from "./response.js";
 import { copy } from "./outbox.js";
-
-interface Entry {
-  res: Response;
-  /** Output given before the earlier responses ended: copies, and file regions this entry owns. */
-  pending: OutputPart[];
-  ended: boolean;
-}
 
 export interface QueueHost {
   /** Sends the oldest response's bytes; false when not all went out now. */
@@ -21,72 +16,94 @@ export interface QueueHost {
 }
 
 export class ResponseQueue {
-  private entries: Entry[] = [];
+  private first: Response | null = null;
+  private last: Response | null = null;
+  length = 0;
 
   constructor(private readonly host: QueueHost) {}
 
-  get length(): number {
-    return this.entries.length;
-  }
-
   get oldest(): Response | undefined {
-    return this.entries[0]?.res;
+    return this.first ?? undefined;
   }
 
   push(res: Response): void {
-    this.entries.push({ res, pending: [], ended: false });
+    res.queueNext = null;
+    res.queuePending = null;
+    res.queueEnded = false;
+    res.queued = true;
+    if (this.last === null) this.first = res;
+    else this.last.queueNext = res;
+    this.last = res;
+    this.length++;
   }
 
   /** Output for `res`: sent if it is the oldest, else kept until it is. */
   output(res: Response, parts: OutputPart[], last: boolean): boolean {
-    const first = this.entries[0];
-    if (first === undefined || first.res !== res) {
-      const entry = this.entries.find((e) => e.res === res);
-      if (entry === undefined) {
+    const first = this.first;
+    if (first !== res) {
+      if (!res.queued) {
         dropFiles(parts); // given up on already
         return false;
       }
-      for (const part of parts) if (part instanceof FileRegion || part.length > 0) entry.pending.push(copy(part));
-      if (last) entry.ended = true;
+      for (const part of parts) if (part instanceof FileRegion || part.length > 0) (res.queuePending ??= []).push(copy(part));
+      if (last) res.queueEnded = true;
       return false;
     }
     const sent = this.host.send(parts);
-    if (last && this.entries[0] === first) this.finishOldest(); // a failed send has emptied the queue already
+    if (last && this.first === first) this.finishOldest(); // a failed send has emptied the queue already
     return sent;
   }
 
   /** Second in line: a 100 Continue for it waits behind the oldest response. */
   sendInOrder(res: Response, bytes: Uint8Array): void {
-    if (this.entries[0]?.res === res) this.host.send([bytes]);
-    else this.entries.find((e) => e.res === res)?.pending.push(bytes);
+    if (this.first === res) this.host.send([bytes]);
+    else if (res.queued) (res.queuePending ??= []).push(bytes);
+  }
+
+  private shift(): Response {
+    const res = this.first!;
+    this.first = res.queueNext;
+    if (this.first === null) this.last = null;
+    res.queueNext = null;
+    res.queued = false;
+    this.length--;
+    return res;
   }
 
   /** The oldest response has ended: let the next ones' kept output go. */
   private finishOldest(): void {
-    let done = this.entries.shift()!;
+    let done = this.shift();
     while (true) {
-      if (done.res.closesConnection) {
+      if (done.closesConnection) {
         this.host.closingResponseSent();
         break;
       }
-      const next = this.entries[0];
-      if (next === undefined) break;
-      if (next.pending.length > 0) this.host.send(next.pending.splice(0));
-      if (!next.ended || this.entries[0] !== next) break;
-      done = this.entries.shift()!;
+      const next = this.first;
+      if (next === null) break;
+      const pending = next.queuePending;
+      if (pending !== null) {
+        next.queuePending = null;
+        this.host.send(pending);
+      }
+      if (!next.queueEnded || this.first !== next) break;
+      done = this.shift();
     }
-    // A fresh array for the next request: an idle connection keeps no grown one.
-    if (this.entries.length === 0) this.entries = [];
     this.host.responseEnded();
   }
 
   /** Gives up on every response in the queue: their kept output is never sent. */
   discardAll(): void {
-    const entries = this.entries;
-    this.entries = [];
-    for (const entry of entries) {
-      dropFiles(entry.pending);
-      entry.res.drop();
+    let res = this.first;
+    this.first = this.last = null;
+    this.length = 0;
+    while (res !== null) {
+      const next = res.queueNext;
+      res.queueNext = null;
+      res.queued = false;
+      if (res.queuePending !== null) dropFiles(res.queuePending);
+      res.queuePending = null;
+      res.drop();
+      res = next;
     }
   }
 }

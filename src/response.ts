@@ -58,13 +58,6 @@ export interface ResponseSink {
   switchProtocols(res: Response): Tunnel;
 }
 
-/** How a connection starts a response. */
-export interface ResponseStart {
-  /** When the request arrived (ms). */
-  startedAt?: number;
-  /** The connection closes after this response whatever the handler does (Expect failures, errors, timeouts). */
-  closeAfter?: boolean;
-}
 
 const encoder = new TextEncoder();
 const CRLF = new Uint8Array([13, 10]);
@@ -95,10 +88,23 @@ export class Response {
   private framing: number = FRAMING.NONE;
   private bodyless = false;
   private closes: boolean;
+  /** @internal The connection's response queue (response-queue.ts): the next response in it. */
+  queueNext: Response | null = null;
+  /** @internal Output kept while earlier responses are unfinished: copies, and file regions it owns. */
+  queuePending: OutputPart[] | null = null;
+  /** @internal Whether end() came while earlier responses were unfinished. */
+  queueEnded = false;
+  /** @internal Whether the response is in its connection's queue. */
+  queued = false;
 
-  constructor(private readonly sink: ResponseSink, readonly request: RequestHead, start: ResponseStart = {}) {
-    this.closes = start.closeAfter === true || !request.keepAlive;
-    this.startedAt = start.startedAt ?? Date.now();
+  /**
+   * startedAt: when the request arrived (ms); closeAfter: the connection
+   * closes after this response whatever the handler does (Expect failures,
+   * errors, timeouts).
+   */
+  constructor(private readonly sink: ResponseSink, readonly request: RequestHead, startedAt = Date.now(), closeAfter = false) {
+    this.closes = closeAfter || !request.keepAlive;
+    this.startedAt = startedAt;
   }
 
   /** Whether the connection closes once this response is sent. */
@@ -116,8 +122,15 @@ export class Response {
 
   /** Replaces the field's values. Throws a TypeError naming the field when its name or a value cannot be sent. */
   setHeader(name: string, value: HeaderValue): this {
+    if (typeof value === "string") {
+      // The common case, without the list: one checked string.
+      checkField(name, value);
+      if (this.headers.length > 0) this.removeHeader(name);
+      this.headers.push([name, value]);
+      return this;
+    }
     const values = fieldValues(name, value);
-    this.removeHeader(name);
+    if (this.headers.length > 0) this.removeHeader(name);
     for (const v of values) this.headers.push([name, v]);
     return this;
   }
@@ -334,20 +347,26 @@ export class Response {
     this.bodyless = status < 200 || status === 204 || status === 304 || this.request.isHead;
     let flags: number = HEAD.DATE;
     let declaredLength = -1;
-    const fields: [string, string][] = [];
-    for (const field of this.headers) {
-      // Only names beginning with c, t or d can be one of the four we look at.
-      const initial = field[0].charCodeAt(0) | 0x20;
-      const lower = initial === 0x63 || initial === 0x74 || initial === 0x64 ? field[0].toLowerCase() : "";
+    const headers = this.headers;
+    // The fields as given, unless one of them is ours to drop: then a filtered copy.
+    let fields: [string, string][] | null = null;
+    for (let i = 0; i < headers.length; i++) {
+      const field = headers[i];
+      const name = field[0];
+      // Only names as long as one of the four we look at can be one of them.
+      const n = name.length;
+      const lower = n === 4 || n === 10 || n === 14 || n === 17 ? name.toLowerCase() : "";
+      let keep = true;
       if (lower === "content-length") declaredLength = Number(field[1]);
-      else if (lower === "transfer-encoding") continue; // framing is ours to choose
+      else if (lower === "transfer-encoding") keep = false; // framing is ours to choose
       else if (lower === "connection") {
-        if (status === 101) fields.push(field);
-        else if (/(^|[\s,])close($|[\s,])/i.test(field[1])) this.closes = true;
-      } else {
-        if (lower === "date") flags &= ~HEAD.DATE;
-        fields.push(field);
-      }
+        if (status !== 101) {
+          keep = false;
+          if (/(^|[\s,])close($|[\s,])/i.test(field[1])) this.closes = true;
+        }
+      } else if (lower === "date") flags &= ~HEAD.DATE;
+      if (!keep) fields ??= headers.slice(0, i);
+      else if (fields !== null) fields.push(field);
     }
     let framing: number = FRAMING.NONE;
     let length = 0;
@@ -367,7 +386,7 @@ export class Response {
     if (this.sink.closing && status !== 101) this.closes = true;
     if (this.closes) flags |= HEAD.CLOSE;
     else if (this.request.minorVersion === 0) flags |= HEAD.KEEP_ALIVE;
-    const n = this.sink.serializeHead(status, this.statusMessage, fields, framing, length, flags);
+    const n = this.sink.serializeHead(status, this.statusMessage, fields ?? headers, framing, length, flags);
     this.framing = framing;
     this.headersSent = true;
     return n;
@@ -380,6 +399,22 @@ export type OutgoingFields = Record<string, HeaderValue> | readonly (readonly [s
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Field-value characters (RFC 9110 §5.5): visible ASCII, obs-text, SP and HTAB, one byte each. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** The last name and value found valid: a handler sets the same ones on every response. */
+let validName: string | null = null;
+let validValue: string | null = null;
+
+/** Throws a TypeError naming the field when its name or value cannot be sent. */
+function checkField(name: string, value: string): void {
+  if (name !== validName) {
+    if (typeof name !== "string" || !TOKEN.test(name)) throw new TypeError(`Invalid header name: ${JSON.stringify(name)}`);
+    validName = name;
+  }
+  if (value !== validValue) {
+    if (!FIELD_VALUE.test(value)) throw new TypeError(`Invalid value for header ${JSON.stringify(name)}: ${JSON.stringify(value)}`);
+    validValue = value;
+  }
+}
 
 function fieldValues(name: string, value: HeaderValue): string[] {
   if (typeof name !== "string" || !TOKEN.test(name)) throw new TypeError(`Invalid header name: ${JSON.stringify(name)}`);
