@@ -1,8 +1,9 @@
 // Benchmark servers as child processes pinned to a core, and what /proc says
 // about them: CPU time and resident memory.
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 
 /** Seconds per clock tick of /proc/<pid>/stat: USER_HZ is 100 on Linux. */
 const TICK_S = 0.01;
@@ -19,18 +20,25 @@ export interface ServerProcess {
 
 export class Unsupported extends Error {}
 
+/** simplenet runs from dist/, as users run it: compile the current sources first (the package's own build:ts script). */
+export function buildSimplenet(): void {
+  execFileSync("npm", ["run", "--silent", "build:ts"], { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: "inherit" });
+}
+
 /**
- * Starts bench/servers/<name>.ts on `cpu` with its descriptor limit raised to
- * 65536, or to the hard limit where that is lower (`ulimit` cannot be raised
- * from inside Node), and waits until it listens.
+ * Starts bench/servers/<name>.ts on `cpu` (a core, or a list such as "0,1")
+ * with its descriptor limit raised to 65536, or to the hard limit where that
+ * is lower (`ulimit` cannot be raised from inside Node), and waits until it
+ * listens. The file runs under Node with tsx, unless `runtime` gives the
+ * command to run it with instead (its path is appended, e.g. `bun`).
  * Throws Unsupported when the server says it cannot run here.
  */
 export function startServer(
-  name: string, cpu: number, env: Record<string, string> = {}, nodeFlags: string[] = [],
+  name: string, cpu: number | string, env: Record<string, string> = {}, nodeFlags: string[] = [], runtime?: string[],
 ): Promise<ServerProcess> {
   const file = new URL(`./servers/${name}.ts`, import.meta.url).pathname;
   const raise = `(ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)")`;
-  const argv = [process.execPath, ...nodeFlags, "--import", "tsx", file];
+  const argv = runtime !== undefined ? [...runtime, file] : [process.execPath, ...nodeFlags, "--import", "tsx", file];
   const child = spawn("bash", ["-c", `${raise} && exec taskset -c ${cpu} "$@"`, "bash", ...argv], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -69,11 +77,75 @@ function stop(child: ChildProcess): Promise<void> {
 
 /** User plus system CPU seconds the process (all its threads) has used. */
 export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuSplit(pid);
+  return user + system;
+}
+
+/** User and system CPU seconds of a process (all its threads), from /proc/<pid>/stat (fields 14 and 15). */
+export function cpuSplit(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * TICK_S;
+  return { user: Number(fields[11]) * TICK_S, system: Number(fields[12]) * TICK_S };
 }
+
+/** The process and its descendants (a server that starts others, as nginx's master starts its workers). */
+export function processTree(pid: number): number[] {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${all[i]}/task`)) {
+        const children = readFileSync(`/proc/${all[i]}/task/${task}/children`, "utf8").trim();
+        if (children !== "") all.push(...children.split(" ").map(Number));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return all;
+}
+
+/** User and system CPU seconds of a process and its descendants; one that has gone counts nothing. */
+export function treeCpuSplit(pid: number): { user: number; system: number } {
+  const sum = { user: 0, system: 0 };
+  for (const p of processTree(pid)) {
+    try {
+      const { user, system } = cpuSplit(p);
+      sum.user += user;
+      sum.system += system;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return sum;
+}
+
+/** One core's time from /proc/stat, in clock ticks (1/100 s). */
+export interface CoreTicks {
+  user: number; nice: number; system: number; idle: number; iowait: number; irq: number; softirq: number; steal: number;
+}
+
+/** The time of each of `cpus` so far, from /proc/stat. */
+export function coreTicks(cpus: number[]): CoreTicks[] {
+  const lines = readFileSync("/proc/stat", "utf8").split("\n");
+  return cpus.map((cpu) => {
+    const line = lines.find((l) => l.startsWith(`cpu${cpu} `));
+    if (line === undefined) throw new Error(`no cpu${cpu} in /proc/stat`);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return { user, nice, system, idle, iowait, irq, softirq, steal: steal ?? 0 };
+  });
+}
+
+/** Busy ticks: everything but idle and iowait (softirq, where the kernel runs much of the loopback TCP path, included). */
+export const busyTicks = (t: CoreTicks) => t.user + t.nice + t.system + t.irq + t.softirq + t.steal;
+export const totalTicks = (t: CoreTicks) => busyTicks(t) + t.idle + t.iowait;
+/** `after` − `before`, field by field. */
+export function ticksBetween(before: CoreTicks, after: CoreTicks): CoreTicks {
+  const out = { ...after };
+  for (const key of Object.keys(out) as (keyof CoreTicks)[]) out[key] -= before[key];
+  return out;
+}
+export const TICK_SECONDS = TICK_S;
 
 /** A line of /proc/<pid>/status in KiB, e.g. "VmRSS" or "VmHWM". */
 export function memoryKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
@@ -81,20 +153,25 @@ export function memoryKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
   return match === null ? 0 : Number(match[1]);
 }
 
-/** Samples VmRSS every `everyMs` until stopped; keeps the peak. */
+/** Samples VmRSS every `everyMs` until stopped; keeps the peak. With `tree`, of the process and its descendants together. */
 export class RssSampler {
-  peakKiB: number;
+  peakKiB = 0;
   private readonly timer: ReturnType<typeof setInterval>;
-  constructor(private readonly pid: number, everyMs = 100) {
-    this.peakKiB = memoryKiB(pid, "VmRSS");
+  constructor(private readonly pid: number, everyMs = 100, private readonly tree = false) {
+    this.sample();
     this.timer = setInterval(() => this.sample(), everyMs);
   }
   private sample(): void {
-    try {
-      this.peakKiB = Math.max(this.peakKiB, memoryKiB(this.pid, "VmRSS"));
-    } catch {
-      // the process is gone; its last sample stands
+    let kib = 0;
+    for (const p of this.tree ? processTree(this.pid) : [this.pid]) {
+      try {
+        kib += memoryKiB(p, "VmRSS");
+      } catch {
+        // the process is gone; its last sample stands
+        if (p === this.pid) return;
+      }
     }
+    this.peakKiB = Math.max(this.peakKiB, kib);
   }
   stop(): number {
     clearInterval(this.timer);

@@ -4,19 +4,17 @@
 // the load comes from bench/ws-client.c pinned to core 1, which reports its
 // own CPU use. Writes the "ws" section of bench/RESULTS.md.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { RssSampler, Unsupported, cpuSeconds, memoryKiB, startServer, type ServerProcess } from "./process.js";
+import { RssSampler, Unsupported, buildSimplenet, cpuSeconds, memoryKiB, startServer, type ServerProcess } from "./process.js";
+import { PEER_DIR, ensurePeers, installedVersion } from "./peers.js";
 import { command, machine, writeSection } from "./results.js";
 import { pick } from "./args.ts";
 
-/** The peers, installed by this benchmark into bench/.peers (never dependencies of the package). */
-const PEERS = { ws: "8.23.0", "@trufflesuite/uws-js-unofficial": "20.30.0-unofficial.0" };
-const PEER_DIR = fileURLToPath(new URL("./.peers/", import.meta.url));
 const CLIENT_SOURCE = fileURLToPath(new URL("./ws-client.c", import.meta.url));
 const CLIENT = join(PEER_DIR, "ws-client");
 const SERVER_CPU = 0;
@@ -82,34 +80,10 @@ const servers = pick(SERVERS, args.servers, "server");
 
 // ---- setup ----------------------------------------------------------------
 
-function installedVersion(name: string): string | null {
-  try {
-    return (JSON.parse(readFileSync(join(PEER_DIR, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
-  } catch {
-    return null;
-  }
-}
-
-/** Installs the peers into bench/.peers with npm (not saved anywhere), and keeps that folder out of git. */
-function ensurePeers(): void {
-  mkdirSync(PEER_DIR, { recursive: true });
-  writeFileSync(join(PEER_DIR, ".gitignore"), "# installed and built by npm run bench:ws\n*\n");
-  const missing = Object.entries(PEERS).filter(([name, version]) => installedVersion(name) !== version);
-  if (missing.length === 0) return;
-  console.log(`installing ${missing.map(([n, v]) => `${n}@${v}`).join(", ")} into bench/.peers ...`);
-  const specs = Object.entries(PEERS).map(([n, v]) => `${n}@${v}`);
-  execFileSync("npm", ["install", "--prefix", PEER_DIR, "--no-save", "--no-package-lock", "--no-audit", "--no-fund", ...specs], { stdio: "inherit" });
-}
-
 /** Compiles the load generator when it is missing or older than its source. */
 function ensureClient(): void {
   if (existsSync(CLIENT) && statSync(CLIENT).mtimeMs >= statSync(CLIENT_SOURCE).mtimeMs) return;
   execFileSync("cc", ["-O2", "-Wall", "-o", CLIENT, CLIENT_SOURCE], { stdio: "inherit" });
-}
-
-/** simplenet runs from dist/, as users run it: compile the current sources first. */
-function buildSimplenet(): void {
-  execFileSync(process.execPath, [fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url)), "-p", fileURLToPath(new URL("../tsconfig.json", import.meta.url))], { stdio: "inherit" });
 }
 
 // ---- measuring -------------------------------------------------------------

@@ -1,6 +1,7 @@
 // What every benchmark server shares: the routes' payloads, its settings
 // (from the environment the harness sets) and how it tells the harness it is up.
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 
 export const HOST = "127.0.0.1";
@@ -9,6 +10,11 @@ export const STATIC_ROOT = process.env.BENCH_STATIC_ROOT ?? "";
 export const STATIC_PATH = "/static/64k.bin";
 /** Idle keep-alive timeout, ms: long for the idle benchmark, the servers' usual default otherwise. */
 export const KEEP_ALIVE_MS = Number(process.env.BENCH_KEEPALIVE_MS ?? 5000);
+/** Worker threads (or processes) for the multi-core scenario; 1 otherwise. */
+export const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
+
+/** Loads a peer from bench/.peers, where the benchmarks install it (bench/peers.ts), never from the package's own dependencies. */
+export const peerRequire = createRequire(new URL("../.peers/node_modules/", import.meta.url));
 
 /** A 1 KiB JSON document, serialized afresh per request as a real handler would. */
 export const PAYLOAD = {

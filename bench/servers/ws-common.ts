@@ -5,18 +5,13 @@
 //   /sub   is subscribed to the topic "bench" when it opens;
 //   /pub   publishes every message it sends to "bench";
 //   anything else (/idle) is only held open.
-import { createRequire } from "node:module";
-
-export { HOST, listening, note, unsupported } from "./common.js";
+export { HOST, listening, note, peerRequire, unsupported } from "./common.js";
 
 export const TOPIC = "bench";
 /** Largest message each server accepts: far above what the benchmark sends. */
 export const MAX_PAYLOAD = 16 * 1024 * 1024;
 /** Seconds without traffic before a server closes a socket (and half of it before it pings): longer than any run. */
 export const IDLE_TIMEOUT_S = 900;
-
-/** Loads a peer from bench/.peers, where `npm run bench:ws` installs it (never from the package's own dependencies). */
-export const peerRequire = createRequire(new URL("../.peers/node_modules/", import.meta.url));
 
 // Under --expose-gc, SIGUSR2 runs a full garbage collection: the idle
 // scenario reads RSS both before and after one, to tell live memory from garbage.
