@@ -1,10 +1,14 @@
 // simplenet with a plain handler: the routes every peer serves, from the
 // compiled build (dist/) that users run.
+// With BENCH_WORKERS=N (the multi-core scenario) it is serve({ workers: N }):
+// N worker threads run this file, each with its own SO_REUSEPORT listener.
+import { isMainThread } from "node:worker_threads";
 import { serve, serveStatic, type Handler } from "../../dist/index.js";
-import { HOST, KEEP_ALIVE_MS, PAYLOAD, STATIC_PATH, STATIC_ROOT, listening, note } from "./common.js";
+import { HOST, KEEP_ALIVE_MS, PAYLOAD, STATIC_PATH, STATIC_ROOT, WORKERS, listening, note } from "./common.js";
 
+if (isMainThread) process.env.BENCH_WORKER_ENTRY = import.meta.url;
 const staticHandler = serveStatic(STATIC_ROOT);
-note("static-64k: simplenet serves the file with serveStatic() (sendfile from the file on every request)");
+if (isMainThread) note("static-64k: simplenet serves the file with serveStatic() (sendfile from the file on every request)");
 
 const handler: Handler = async (req, res) => {
   const path = req.path;
@@ -29,5 +33,11 @@ const server = await serve({
   handler,
   limits: { maxConnections: 100_000 },
   timeouts: { keepAlive: KEEP_ALIVE_MS },
+  // The workers run this file too, through tsx-worker.mjs (Node 20 does not pass `--import tsx` on to worker threads).
+  ...(WORKERS > 1 ? { workers: WORKERS, entry: new URL("./tsx-worker.mjs", import.meta.url) } : {}),
 });
-listening(server.port);
+// A worker's serve() resolves too: only the main thread speaks for the pool.
+if (isMainThread) {
+  if (WORKERS > 1) note(`simplenet with workers: serve({ workers: ${WORKERS} }), worker threads with a SO_REUSEPORT listener each`);
+  listening(server.port);
+}
