@@ -7,7 +7,7 @@ export interface Bar {
   value: number;
 }
 
-const COLORS = ["#2f6fde", "#e07b24", "#3a9d5d", "#b04fc4", "#c9384a"];
+const COLORS = ["#2f6fde", "#e07b24", "#3a9d5d", "#b04fc4", "#c9384a", "#1b9aaa", "#8c6d31", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79"];
 const LABEL_W = 150, PLOT_W = 470, RIGHT = 60, BAR_H = 14, GAP = 3, GROUP_GAP = 14, AXIS_H = 28;
 const LEGEND_Y = 26, LEGEND_LINE = 16;
 /** Rough width of 11px sans-serif text, enough to lay out the legend. */

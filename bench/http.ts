@@ -1,28 +1,69 @@
-// npm run bench [-- --duration 10 --scenario plaintext-50,json-1k --servers simplenet,fastify]
-// Starts each server alone, pinned to core 0, drives it with wrk pinned to
-// core 1, and writes bench/RESULTS.md and bench/ratios.svg.
-import { execFileSync, spawn } from "node:child_process";
+// npm run bench [-- --duration 5 --repeat 3 --scenario plaintext-50,json-1k --servers simplenet,uws]
+// HTTP servers under load: simplenet against node:http, fastify, uWebSockets.js,
+// Bun.serve, Deno.serve, nginx (multi-core), and the same Hono app on
+// @hono/node-server, Bun, Deno and simplenet's serve({ fetch }). Each server
+// runs alone in a fresh process pinned to core 0, wrk pinned to core 1; the
+// multi-core scenario puts both on both cores. Writes the "http" section of
+// bench/RESULTS.md and bench/ratios.svg; with --profile, only the
+// "http-profile" section (bench/http-profile.ts).
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import { ratioChart } from "./chart.js";
-import { RssSampler, Unsupported, cpuSeconds, startServer } from "./process.js";
+import {
+  RssSampler, Unsupported, buildSimplenet, busyTicks, coreTicks, startServer, ticksBetween, totalTicks, treeCpuSplit, TICK_SECONDS,
+  type ServerProcess,
+} from "./process.js";
+import { PEER_DIR, binaryVersion, bunBinary, denoBinary, ensurePeers, installedVersion } from "./peers.js";
 import { command, machine, writeSection } from "./results.js";
+import { ensureWrk, parseWrk, runWrk, wrkLine, wrkVersion, type Load } from "./wrk.js";
+import { profileScenarios } from "./http-profile.js";
 import { pick } from "./args.ts";
 
-interface Scenario {
+export interface Scenario {
   name: string;
   what: string;
   path: string;
   connections: number;
   script?: string;
   headers?: string[];
+  /** Server and wrk both on cores 0 and 1, the servers with workers. */
+  multi?: boolean;
 }
 
-const SCENARIOS: Scenario[] = [
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
+
+// `--profile DIR` (the older form) is `--profile --profile-dir DIR`.
+const argv = process.argv.slice(2);
+const profileAt = argv.indexOf("--profile");
+if (profileAt >= 0 && argv[profileAt + 1] !== undefined && !argv[profileAt + 1].startsWith("--")) argv.splice(profileAt + 1, 0, "--profile-dir");
+
+const { values: args } = parseArgs({
+  args: argv,
+  options: {
+    duration: { type: "string", default: "5" },
+    warmup: { type: "string", default: "1" },
+    repeat: { type: "string", default: "3" },
+    scenario: { type: "string" },
+    servers: { type: "string" },
+    /** Workers (threads or processes) of each server in the multi-core scenario. */
+    workers: { type: "string", default: "2" },
+    /** Profile simplenet in each scenario instead of comparing servers: writes RESULTS.md's http-profile section. */
+    profile: { type: "boolean", default: false },
+    /** With --profile: keep the raw profiles (perf.data, .cpuprofile) under this folder. */
+    "profile-dir": { type: "string" },
+  },
+});
+const duration = Number(args.duration);
+const warmup = Number(args.warmup);
+const repeat = Math.max(1, Number(args.repeat));
+const workers = Number(args.workers);
+
+export const SCENARIOS: Scenario[] = [
   { name: "plaintext-50", what: "GET /hi, keep-alive, 50 connections", path: "/hi", connections: 50 },
   { name: "plaintext-256", what: "GET /hi, keep-alive, 256 connections", path: "/hi", connections: 256 },
   { name: "pipelined-16", what: "GET /hi, 16 requests pipelined per connection, 50 connections", path: "/hi", connections: 50, script: "pipeline.lua" },
@@ -30,220 +71,400 @@ const SCENARIOS: Scenario[] = [
   { name: "post-4k", what: "POST /upload with a 4 KiB body the handler reads, 50 connections", path: "/upload", connections: 50, script: "post.lua" },
   { name: "static-64k", what: "GET a 64 KiB file, 50 connections", path: "/static/64k.bin", connections: 50 },
   { name: "close", what: "GET /hi with Connection: close (a new connection per request), 50 connections", path: "/hi", connections: 50, headers: ["Connection: close"] },
+  {
+    name: "workers-256",
+    what: `GET /hi, keep-alive, 256 connections; each server with ${workers} workers on cores 0 and 1, and wrk (2 threads) on the same two cores`,
+    path: "/hi", connections: 256, multi: true,
+  },
 ];
 
 const BASELINE = "node-http";
-/** The fetch-path servers serve only the Hono app's routes. */
+/** The fetch-path servers serve only the Hono app's routes; nginx only /hi. */
 const FETCH_ROUTES = ["/hi", "/json"];
 const STATIC_ROUTES = ["/static/64k.bin"];
-/** `static`: how the server sends static-64k's file, shown beside its name in that scenario. */
-const SERVERS: { name: string; label: string; routes?: string[]; static?: string }[] = [
-  { name: "node-http", label: "node:http", static: "a Buffer read once" },
-  { name: "node-http-stream", label: "node:http (stream)", routes: STATIC_ROUTES, static: "fs.createReadStream per request" },
-  { name: "simplenet", label: "simplenet", static: "serveStatic: sendfile per request" },
-  { name: "fastify", label: "fastify", static: "a Buffer read once" },
-  { name: "hono-node", label: "hono on @hono/node-server", routes: FETCH_ROUTES },
-  { name: "simplenet-fetch", label: "hono on simplenet (fetch)", routes: FETCH_ROUTES },
-];
+const HI_ROUTE = ["/hi"];
 
-interface Row {
-  server: string;
-  scenario: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  cpu: number;
-  rssMiB: number;
-  errors: number;
+type Runtime = "node" | "bun" | "deno";
+/** Servers are compared within their group: each group's first-named simplenet server against every other one in it. */
+type Group = "own" | "fetch" | "multi";
+export interface ServerDef {
+  name: string;
+  label: string;
+  /** The name in a ratio's column heading ("vs uWS.js"). */
+  short?: string;
+  /** bench/servers/<file>.ts */
+  file: string;
+  runtime: Runtime;
+  group: Group;
+  routes?: string[];
+  /** How the server sends static-64k's file, shown beside its name in that scenario. */
+  static?: string;
+  env?: Record<string, string>;
 }
 
-const { values: args } = parseArgs({
-  options: {
-    duration: { type: "string", default: "10" },
-    warmup: { type: "string" },
-    scenario: { type: "string" },
-    servers: { type: "string" },
-    /** A directory: servers run under node --cpu-prof and leave their profiles in <dir>/<server>/<scenario>/. */
-    profile: { type: "string" },
-  },
-});
-const duration = Number(args.duration);
-const warmup = args.warmup !== undefined ? Number(args.warmup) : Math.max(1, Math.round(duration / 5));
+export const SERVERS: ServerDef[] = [
+  { name: "node-http", label: "node:http", file: "node-http", runtime: "node", group: "own", static: "a Buffer read once" },
+  { name: "node-http-stream", label: "node:http (stream)", short: "node:http (stream)", file: "node-http-stream", runtime: "node", group: "own", routes: STATIC_ROUTES, static: "fs.createReadStream per request" },
+  { name: "simplenet", label: "simplenet", file: "simplenet", runtime: "node", group: "own", static: "serveStatic: sendfile per request" },
+  { name: "fastify", label: "fastify", short: "fastify", file: "fastify", runtime: "node", group: "own", static: "a Buffer read once" },
+  { name: "uws", label: "uWS.js", short: "uWS.js", file: "uws", runtime: "node", group: "own", static: "a Buffer read once" },
+  { name: "bun", label: "Bun.serve", short: "Bun", file: "bun", runtime: "bun", group: "own", static: "Bun.file: sendfile per request" },
+  { name: "deno", label: "Deno.serve", short: "Deno", file: "deno", runtime: "deno", group: "own", static: "bytes read once" },
+  { name: "hono-node", label: "hono on @hono/node-server", short: "@hono/node-server", file: "hono-node", runtime: "node", group: "fetch", routes: FETCH_ROUTES },
+  { name: "hono-bun", label: "hono on Bun.serve", short: "Bun", file: "hono-bun", runtime: "bun", group: "fetch", routes: FETCH_ROUTES },
+  { name: "hono-deno", label: "hono on Deno.serve", short: "Deno", file: "hono-deno", runtime: "deno", group: "fetch", routes: FETCH_ROUTES },
+  { name: "simplenet-fetch", label: "hono on simplenet (fetch)", file: "simplenet-fetch", runtime: "node", group: "fetch", routes: FETCH_ROUTES },
+  { name: "simplenet-workers", label: `simplenet, ${workers} workers`, file: "simplenet", runtime: "node", group: "multi", routes: HI_ROUTE, env: { BENCH_WORKERS: String(workers) } },
+  { name: "uws-workers", label: `uWS.js, ${workers} workers`, short: "uWS.js", file: "uws", runtime: "node", group: "multi", routes: HI_ROUTE, env: { BENCH_WORKERS: String(workers) } },
+  { name: "nginx", label: "nginx (worker_processes auto)", short: "nginx", file: "nginx", runtime: "node", group: "multi", routes: HI_ROUTE },
+];
+
+/** The server each group's ratios are for. */
+const MINE: Record<Group, string> = { own: "simplenet", fetch: "simplenet-fetch", multi: "simplenet-workers" };
+const GROUP_TITLE: Record<Group, string> = {
+  own: "Each server's own API, one core",
+  fetch: "The same Hono app (fetch handlers), one core",
+  multi: `${workers} workers on both cores, wrk sharing them`,
+};
+
 const scenarios = pick(SCENARIOS, args.scenario, "scenario");
 const servers = pick(SERVERS, args.servers, "server");
 const notes: string[] = [];
-if (!servers.some((s) => s.name === BASELINE)) {
+if (!args.profile && scenarios.some((s) => !s.multi) && !servers.some((s) => s.name === BASELINE)) {
   servers.unshift(SERVERS[0]);
-  notes.push("node:http was added to the servers asked for: every ratio is against it, measured in the same run.");
+  notes.push("node:http was added to the servers asked for: the chart's ratios are against it, measured in the same run.");
 }
 
+const runsIn = (server: ServerDef, scenario: Scenario) =>
+  server.group === "multi" ? scenario.multi === true : scenario.multi !== true && (server.routes === undefined || server.routes.includes(scenario.path));
 
-function ensureWrk(): void {
+export function loadOf(scenario: Scenario): Load {
+  return scenario.multi
+    ? { path: scenario.path, connections: scenario.connections, script: scenario.script, headers: scenario.headers, threads: 2, cpus: `${SERVER_CPU},${LOAD_CPU}` }
+    : { path: scenario.path, connections: scenario.connections, script: scenario.script, headers: scenario.headers, threads: 1, cpus: String(LOAD_CPU) };
+}
+
+// ---- starting servers ------------------------------------------------------
+
+/** Deno reads hono from the project's node_modules through this import map: nothing is fetched (--no-remote, --no-npm). */
+function denoImportMap(): string {
+  let hono: string;
   try {
-    execFileSync("wrk", ["--version"], { stdio: "ignore" });
-  } catch (error) {
-    // wrk --version exits 1 after printing its usage: it is there.
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") return;
-    console.log("installing wrk (apt-get)...");
-    execFileSync("bash", ["-c", "apt-get update && apt-get install -y wrk"], { stdio: "inherit" });
+    hono = import.meta.resolve("hono");
+  } catch {
+    hono = pathToFileURL(fileURLToPath(new URL("../node_modules/hono/dist/index.js", import.meta.url))).href;
   }
+  const file = join(PEER_DIR, "deno-import-map.json");
+  writeFileSync(file, JSON.stringify({ imports: { hono } }, null, 2) + "\n");
+  return file;
 }
 
-/** Runs wrk on core 1 and returns its report. */
-function wrk(scenario: Scenario, port: number, seconds: number): Promise<string> {
-  const argv = ["-c", "1", "wrk", "-t1", `-c${scenario.connections}`, `-d${seconds}s`, "--latency", "--timeout", "5s"];
-  if (scenario.script !== undefined) argv.push("-s", new URL(scenario.script, import.meta.url).pathname);
-  for (const header of scenario.headers ?? []) argv.push("-H", header);
-  argv.push(`http://127.0.0.1:${port}${scenario.path}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn("taskset", argv, { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk));
-    child.once("error", reject);
-    child.once("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited ${code}:\n${out}`))));
-  });
-}
-
-function milliseconds(value: string, unit: string): number {
-  return Number(value) * (unit === "us" ? 0.001 : unit === "s" ? 1000 : 1);
-}
-
-function parseWrk(report: string): Pick<Row, "rps" | "p50" | "p99" | "errors"> {
-  const percentile = (p: string) => {
-    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, "m").exec(report);
-    const ms = m === null ? NaN : milliseconds(m[1], m[2]);
-    // wrk now and then prints 0.00us for a percentile it failed to compute.
-    return ms > 0 ? ms : NaN;
+/** The command a server file runs with, and the environment it needs; null when the runtime is not installed. */
+function runtimeCommand(runtime: Runtime): { argv?: string[]; env: Record<string, string> } | null {
+  if (runtime === "node") return { env: {} };
+  if (runtime === "bun") {
+    const bun = bunBinary();
+    // --no-install: never fetch a package (hono resolves from node_modules); DO_NOT_TRACK: no crash reports or telemetry.
+    return bun === null ? null : { argv: [bun, "--no-install"], env: { DO_NOT_TRACK: "1" } };
+  }
+  const deno = denoBinary();
+  if (deno === null) return null;
+  return {
+    argv: [
+      deno, "run", "--no-remote", "--no-npm", "--no-config", "--no-lock", "--no-prompt", "--sloppy-imports",
+      `--import-map=${denoImportMap()}`, "--allow-net=127.0.0.1", "--allow-read", "--allow-env",
+    ],
+    env: { DENO_DIR: join(PEER_DIR, "deno-dir"), DENO_NO_UPDATE_CHECK: "1", DENO_NO_PACKAGE_JSON: "1", NO_COLOR: "1" },
   };
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(report);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(report);
-  const errors = (socket === null ? 0 : socket.slice(1).reduce((sum, n) => sum + Number(n), 0)) + (non2xx === null ? 0 : Number(non2xx[1]));
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(report)?.[1] ?? NaN), p50: percentile("50"), p99: percentile("99"), errors };
 }
 
-function staticRoot(): string {
+/** Starts a server for a scenario: pinned to core 0, or to cores 0 and 1 in the multi-core scenario. */
+export function launch(server: ServerDef, scenario: Scenario, root: string, nodeFlags: string[] = []): Promise<ServerProcess> {
+  const run = runtimeCommand(server.runtime);
+  if (run === null) return Promise.reject(new Unsupported(`${server.runtime} is not installed in bench/.peers`));
+  const cpus = scenario.multi ? `${SERVER_CPU},${LOAD_CPU}` : SERVER_CPU;
+  return startServer(server.file, cpus, { BENCH_STATIC_ROOT: root, ...run.env, ...server.env }, nodeFlags, run.argv);
+}
+
+export function staticRoot(): string {
   const root = mkdtempSync(join(tmpdir(), "simplenet-bench-"));
   mkdirSync(join(root, "static"));
   writeFileSync(join(root, "static", "64k.bin"), randomBytes(65536));
   return root;
 }
 
-async function measure(serverName: string, scenario: Scenario, pid: number, port: number): Promise<Row> {
-  if (warmup > 0) await wrk(scenario, port, warmup);
-  const sampler = new RssSampler(pid);
-  const cpuBefore = cpuSeconds(pid);
-  const started = performance.now();
-  const report = await wrk(scenario, port, duration);
-  const wall = (performance.now() - started) / 1000;
-  const cpu = (cpuSeconds(pid) - cpuBefore) / wall;
-  const rssMiB = sampler.stop() / 1024;
-  return { server: serverName, scenario: scenario.name, ...parseWrk(report), cpu, rssMiB };
+// ---- measuring -------------------------------------------------------------
+
+export interface Run {
+  server: string;
+  scenario: string;
+  rep: number;
+  rps: number;
+  requests: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  /** Busy µs of the server's core per request (multi-core: of both cores, wrk's share included). */
+  coreUs: number;
+  /** Busy share of core 0 (the server's) and core 1 (wrk's), 1 = all the time. */
+  core0: number;
+  core1: number;
+  /** The server process's (and its children's) user+system time over the run, 1 = one core. */
+  cpu: number;
+  /** The same time per request, µs: the server's own share of coreUs (without softirq and without other processes on its core). */
+  procUs: number;
+  rssMiB: number;
 }
 
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "–");
+async function measure(server: ServerDef, scenario: Scenario, proc: ServerProcess, rep: number): Promise<Run> {
+  const load = loadOf(scenario);
+  if (warmup > 0) await runWrk(load, proc.port, warmup);
+  const sampler = new RssSampler(proc.pid, 100, true);
+  const cpuBefore = treeCpuSplit(proc.pid);
+  const [c0, c1] = coreTicks([SERVER_CPU, LOAD_CPU]);
+  const started = performance.now();
+  const report = await runWrk(load, proc.port, duration);
+  const wall = (performance.now() - started) / 1000;
+  const [d0, d1] = coreTicks([SERVER_CPU, LOAD_CPU]).map((t, i) => ticksBetween([c0, c1][i], t));
+  const cpuAfter = treeCpuSplit(proc.pid);
+  const rssMiB = sampler.stop() / 1024;
+  const w = parseWrk(report);
+  const busy = scenario.multi ? busyTicks(d0) + busyTicks(d1) : busyTicks(d0);
+  return {
+    server: server.name, scenario: scenario.name, rep, ...w,
+    coreUs: (busy * TICK_SECONDS * 1e6) / w.requests,
+    core0: busyTicks(d0) / Math.max(1, totalTicks(d0)),
+    core1: busyTicks(d1) / Math.max(1, totalTicks(d1)),
+    cpu: (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / wall,
+    procUs: ((cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) * 1e6) / w.requests,
+    rssMiB,
+  };
+}
+
+const skipped = new Set<string>();
+const label = (name: string) => SERVERS.find((s) => s.name === name)?.label ?? name;
+const fmt = (n: number | undefined, digits = 0) => (n !== undefined && Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "–");
+const addNote = (text: string) => {
+  if (!notes.includes(text)) notes.push(text);
+};
 
 /** One scenario on one server, in a fresh process: a scenario's RSS is its own, and neighbours in time share the machine's load. */
-async function runOne(server: (typeof SERVERS)[number], scenario: Scenario, root: string): Promise<Row | null> {
-  const flags = args.profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${join(args.profile, server.name, scenario.name)}`];
-  let proc;
+async function runOne(server: ServerDef, scenario: Scenario, root: string, rep: number): Promise<Run | null> {
+  let proc: ServerProcess;
   try {
-    proc = await startServer(server.name, 0, { BENCH_STATIC_ROOT: root }, flags);
+    proc = await launch(server, scenario, root);
   } catch (error) {
-    if (!(error instanceof Unsupported)) throw error;
-    skipped.add(server.name);
-    notes.push(`${server.label}: skipped, ${error.message}.`);
-    console.log(`${server.label}: skipped (${error.message})`);
+    if (error instanceof Unsupported) {
+      skipped.add(server.name);
+      addNote(`${server.label}: skipped, ${error.message}.`);
+      console.log(`${server.label}: skipped (${error.message})`);
+    } else {
+      addNote(`${server.label} failed to start in ${scenario.name} (run ${rep}): ${(error as Error).message.split("\n")[0]}`);
+      console.log(`${server.label}: failed to start in ${scenario.name}: ${(error as Error).message}`);
+    }
     return null;
   }
   try {
-    return await measure(server.name, scenario, proc.pid, proc.port);
+    return await measure(server, scenario, proc, rep);
+  } catch (error) {
+    addNote(`${server.label} in ${scenario.name} (run ${rep}): ${(error as Error).message.split("\n")[0]}`);
+    console.log(`${server.label} in ${scenario.name}: ${(error as Error).message}`);
+    return null;
   } finally {
-    for (const note of proc.notes) if (!notes.includes(note)) notes.push(note);
+    for (const note of proc.notes) addNote(note);
     await proc.stop();
   }
 }
 
-const skipped = new Set<string>();
+// ---- statistics ------------------------------------------------------------
 
-async function main(): Promise<void> {
-  ensureWrk();
-  // simplenet runs from dist/, as users run it: compile the current sources first.
-  execFileSync(process.execPath, [fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url)), "-p", fileURLToPath(new URL("../tsconfig.json", import.meta.url))], { stdio: "inherit" });
-  const root = staticRoot();
-  const rows: Row[] = [];
-  try {
-    // Scenario by scenario, so that each ratio compares runs close together in time.
-    for (const scenario of scenarios) {
-      for (const server of servers) {
-        if (skipped.has(server.name) || (server.routes !== undefined && !server.routes.includes(scenario.path))) continue;
-        const row = await runOne(server, scenario, root);
-        if (row === null) continue;
-        rows.push(row);
-        const how = scenario.name === "static-64k" && server.static !== undefined ? ` (${server.static})` : "";
-        console.log(
-          `${scenario.name.padEnd(14)} ${(server.label + how).padEnd(28)} ${fmt(row.rps).padStart(9)} req/s  p50 ${fmt(row.p50, 2)} ms  p99 ${fmt(row.p99, 2)} ms  cpu ${fmt(row.cpu * 100)}%  rss ${fmt(row.rssMiB, 1)} MiB${row.errors > 0 ? `  errors ${row.errors}` : ""}`,
-        );
-      }
-    }
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-  report(rows);
+function median(values: number[]): number {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 }
 
-function report(rows: Row[]): void {
-  const baseline = (scenario: string) => rows.find((r) => r.server === BASELINE && r.scenario === scenario)?.rps ?? NaN;
-  const label = (name: string) => SERVERS.find((s) => s.name === name)!.label;
-  const measured = servers.filter((s) => rows.some((r) => r.server === s.name));
-  const others = measured.filter((s) => s.name !== BASELINE);
+interface Stat { median: number; min: number; max: number; n: number }
+function stat(runs: Run[], key: keyof Run): Stat {
+  const values = runs.map((r) => r[key] as number).filter(Number.isFinite);
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values), n: values.length };
+}
+const of = (runs: Run[], server: string, scenario: string) => runs.filter((r) => r.server === server && r.scenario === scenario);
+
+/** "78,812 ±6%": the median, and half the range (max − min) as a share of it. */
+function withSpread(s: Stat, digits: number): string {
+  if (s.n === 0) return "";
+  if (s.n === 1) return fmt(s.median, digits);
+  return `${fmt(s.median, digits)} ±${fmt((50 * (s.max - s.min)) / s.median)}%`;
+}
+
+interface Measure { key: keyof Run; what: string; higher: boolean; digits: number; ratio: boolean }
+function measures(scenario: Scenario): Measure[] {
+  return [
+    { key: "rps", what: "req/s", higher: true, digits: 0, ratio: true },
+    { key: "coreUs", what: scenario.multi ? "busy µs per request, both cores (wrk's included)" : "server-core µs per request", higher: false, digits: 1, ratio: true },
+    { key: "procUs", what: "server process CPU µs per request", higher: false, digits: 1, ratio: true },
+    { key: "p99", what: "p99 ms", higher: false, digits: 2, ratio: true },
+    scenario.multi
+      ? { key: "core0", what: "core 0 busy (server and wrk)", higher: false, digits: 0, ratio: false }
+      : { key: "core1", what: "wrk's core busy", higher: false, digits: 0, ratio: false },
+  ];
+}
+
+/** "How many times better" mine is than theirs (> 1: mine wins), from medians. */
+function ratio(runs: Run[], scenario: string, mine: string, theirs: string, m: Measure): number {
+  const a = stat(of(runs, mine, scenario), m.key).median;
+  const b = stat(of(runs, theirs, scenario), m.key).median;
+  return m.higher ? a / b : b / a;
+}
+
+// ---- reporting -------------------------------------------------------------
+
+function groupTable(runs: Run[], group: Group): string[] {
+  const members = servers.filter((s) => s.group === group && runs.some((r) => r.server === s.name));
+  if (members.length === 0) return [];
+  const mine = MINE[group];
+  const hasMine = members.some((s) => s.name === mine);
+  const peers = hasMine ? members.filter((s) => s.name !== mine) : [];
+  const lines = [
+    `### ${GROUP_TITLE[group]}`,
+    "",
+    ...(peers.length > 0 ? [`Ratios: ${label(mine)} against each.`, ""] : []),
+    `| scenario | measure | ${members.map((s) => s.label).join(" | ")} |${peers.map((p) => ` vs ${p.short ?? p.label} |`).join("")}`,
+    `| --- | --- |${members.map(() => " ---: |").join("")}${peers.map(() => " ---: |").join("")}`,
+  ];
+  for (const scenario of scenarios) {
+    if (!members.some((s) => of(runs, s.name, scenario.name).length > 0)) continue;
+    for (const m of measures(scenario)) {
+      const cells = members.map((s) => {
+        const st = stat(of(runs, s.name, scenario.name), m.key);
+        if (m.key === "core0" || m.key === "core1") return st.n === 0 ? "" : `${fmt(st.median * 100)}%`;
+        return withSpread(st, m.digits);
+      });
+      const ratios = peers.map((p) => {
+        if (!m.ratio) return "";
+        const r = ratio(runs, scenario.name, mine, p.name, m);
+        return Number.isFinite(r) ? `${fmt(r, 2)}×` : "";
+      });
+      lines.push(`| ${scenario.name} | ${m.what} | ${cells.join(" | ")} |${ratios.map((r) => ` ${r} |`).join("")}`);
+    }
+  }
+  return lines;
+}
+
+function detailTables(runs: Run[]): string[] {
+  const lines: string[] = [];
+  for (const scenario of scenarios) {
+    const mine = runs.filter((r) => r.scenario === scenario.name);
+    if (mine.length === 0) continue;
+    const coreCols = scenario.multi ? "µs per request, both cores | core 0 busy | core 1 busy" : "server-core µs per request | core 0 busy (server) | core 1 busy (wrk)";
+    lines.push(
+      "", `### ${scenario.name}: ${scenario.what}`, "",
+      `| server | run | req/s | p50 ms | p99 ms | ${coreCols} | server CPU | server CPU µs per request | peak RSS MiB | errors |`,
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
+    const order = servers.map((s) => s.name);
+    mine.sort((a, b) => order.indexOf(a.server) - order.indexOf(b.server) || a.rep - b.rep);
+    for (const r of mine) {
+      const how = scenario.name === "static-64k" ? SERVERS.find((s) => s.name === r.server)!.static : undefined;
+      lines.push(`| ${label(r.server)}${how === undefined ? "" : ` (${how})`} | ${r.rep} | ${fmt(r.rps)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.coreUs, 2)} | ${fmt(r.core0 * 100)}% | ${fmt(r.core1 * 100)}% | ${fmt(r.cpu * 100)}% | ${fmt(r.procUs, 2)} | ${fmt(r.rssMiB, 1)} | ${r.errors} |`);
+    }
+  }
+  return lines;
+}
+
+function peerVersions(): string {
+  const uws = installedVersion("@trufflesuite/uws-js-unofficial");
+  return `uWS.js from @trufflesuite/uws-js-unofficial ${uws ?? "?"}, bun ${binaryVersion(bunBinary())} (@oven/bun-linux-x64-baseline), deno ${binaryVersion(denoBinary())} (deno on npm), installed by the benchmark into bench/.peers; nginx from the system`;
+}
+
+function report(runs: Run[]): void {
+  const single = scenarios.filter((s) => !s.multi).map((s) => s.name);
+  const baseline = (scenario: string) => stat(of(runs, BASELINE, scenario), "rps").median;
+  for (const r of runs) {
+    if (r.scenario === "close" && r.errors > 0 && r.errors <= r.requests * 1.01) {
+      addNote(`close: ${label(r.server)}'s errors (about one per request) are wrk counting the server's close of each connection, after a complete response, as a read error: not failed requests. (uWS.js, for one, closes without a \`Connection: close\` header in its response.)`);
+    }
+  }
+  // Servers that serve only some routes: say which scenarios they sat out.
+  for (const server of servers) {
+    const out = scenarios.filter((s) => !runsIn(server, s) && (server.group === "multi") === (s.multi === true)).map((s) => s.name);
+    if (out.length > 0 && out.length < scenarios.filter((s) => (server.group === "multi") === (s.multi === true)).length) {
+      addNote(`${server.label} serves only ${server.routes!.join(" and ")}: not run in ${out.join(", ")}.`);
+    }
+  }
+  const tables = (["own", "fetch", "multi"] as Group[]).flatMap((g) => {
+    const t = groupTable(runs, g);
+    return t.length === 0 ? [] : ["", ...t];
+  });
   const lines: string[] = [
     "## HTTP servers (`npm run bench`)",
     "",
     machine(command("bench"), [
-      `- wrk ${wrkVersion()}: \`wrk -t1 -cN -d${duration}s --latency\` pinned to core 1, after a ${warmup} s warm-up; each server alone, in a fresh process per scenario, pinned to core 0`,
+      `- Peers: ${peerVersions()}`,
+      `- wrk ${wrkVersion()}: \`${wrkLine({ cpus: String(LOAD_CPU), threads: 1, connections: 50 }, duration)}\` (N connections per scenario), after a ${warmup} s warm-up; each server alone, in a fresh process per run, pinned to core ${SERVER_CPU}; the multi-core scenario: server and \`wrk -t2\` both on cores ${SERVER_CPU},${LOAD_CPU}`,
+      `- ${repeat} run${repeat === 1 ? "" : "s"} per server and scenario, the servers taking turns within each repetition (the order rotates from one repetition to the next)`,
     ]),
     "",
     "![throughput against node:http](ratios.svg)",
+    "",
+    `Median of the runs; ± is half the range (max − min) as a share of the median. The ratios compare medians and read "how many times better simplenet is" (> 1× means simplenet wins): for req/s simplenet ÷ peer, for µs per request and p99 peer ÷ simplenet. **server-core µs per request** is the busy time of core ${SERVER_CPU} (everything in /proc/stat but idle and iowait: the server's user and system time and the softirq time of the loopback TCP path) divided by the requests completed; **wrk's core busy** near 100% means the load generator, not the server, set req/s, and µs per request is then the number that tells servers apart.`,
+    ...tables,
+    ...detailTables(runs),
+    "",
+    "Notes:",
+    "",
+    ...notes.map((n) => `- ${n}`),
   ];
-  const summary = (intro: string, value: (r: Row) => number) => {
-    lines.push("", intro, "", `| scenario | ${measured.map((s) => s.label).join(" | ")} |`, `| --- |${measured.map(() => " ---: |").join("")}`);
-    for (const scenario of scenarios) {
-      const base = rows.find((r) => r.server === BASELINE && r.scenario === scenario.name);
-      const cells = measured.map((s) => {
-        const row = rows.find((r) => r.server === s.name && r.scenario === scenario.name);
-        if (row === undefined) return "";
-        return s.name === BASELINE ? fmt(value(row)) : `${fmt(value(row))} (${base === undefined ? "–" : fmt(value(row) / value(base), 2)}×)`;
-      });
-      lines.push(`| ${scenario.name} | ${cells.join(" | ")} |`);
-    }
-  };
-  summary("Requests per second, and in brackets the ratio against node:http in the same run:", (r) => r.rps);
-  summary("Requests per CPU-second of the server (req/s ÷ its CPU share), steadier than req/s when the machine is shared or a server is not saturated:", (r) => r.rps / r.cpu);
-  for (const scenario of scenarios) {
-    const mine = rows.filter((r) => r.scenario === scenario.name);
-    if (mine.length === 0) continue;
-    lines.push("", `### ${scenario.name}: ${scenario.what}`, "", "| server | req/s | vs node:http | p50 ms | p99 ms | server CPU | req per CPU-second | peak RSS MiB | errors |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (const r of mine) {
-      const how = scenario.name === "static-64k" ? SERVERS.find((s) => s.name === r.server)!.static : undefined;
-      lines.push(`| ${label(r.server)}${how === undefined ? "" : ` (${how})`} | ${fmt(r.rps)} | ${fmt(r.rps / baseline(r.scenario), 2)}× | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpu * 100)}% | ${fmt(r.rps / r.cpu)} | ${fmt(r.rssMiB, 1)} | ${r.errors} |`);
-    }
-  }
-  lines.push("", "Notes:", "", ...notes.map((n) => `- ${n}`));
   writeSection("http", lines.join("\n"));
-  const bars = rows
-    .filter((r) => r.server !== BASELINE && Number.isFinite(r.rps / baseline(r.scenario)))
-    .map((r) => ({ group: r.scenario, series: label(r.server), value: r.rps / baseline(r.scenario) }));
-  if (others.length > 0) writeFileSync(new URL("./ratios.svg", import.meta.url), ratioChart("Requests/s against node:http (1.0×), same run", bars));
-  console.log("wrote bench/RESULTS.md and bench/ratios.svg");
+  const bars = servers
+    .filter((s) => s.name !== BASELINE && s.group !== "multi")
+    .flatMap((s) => single.map((scenario) => ({ group: scenario, series: s.label, value: stat(of(runs, s.name, scenario), "rps").median / baseline(scenario) })))
+    .filter((b) => Number.isFinite(b.value));
+  if (bars.length > 0) writeFileSync(new URL("./ratios.svg", import.meta.url), ratioChart("Requests/s against node:http (1.0×), medians of the same run", bars));
+  console.log("");
+  console.log(tables.join("\n"));
+  console.log("\nwrote bench/RESULTS.md and bench/ratios.svg");
 }
 
-function wrkVersion(): string {
+async function main(): Promise<void> {
+  ensureWrk();
+  ensurePeers();
+  buildSimplenet();
+  const root = staticRoot();
   try {
-    execFileSync("wrk", ["--version"], { encoding: "utf8", stdio: "pipe" });
-    return "";
-  } catch (error) {
-    // wrk prints its version and usage, then exits 1.
-    return /wrk (\S+)/.exec(String((error as { stdout?: string }).stdout ?? ""))?.[1] ?? "";
+    if (args.profile) {
+      await profileScenarios({ scenarios: scenarios.filter((s) => !s.multi), servers: args.servers === undefined ? SERVERS.filter((s) => s.name === "simplenet" || s.name === "simplenet-fetch") : servers, root, duration, warmup, dir: args["profile-dir"], runsIn, launch, loadOf });
+      return;
+    }
+    const runs: Run[] = [];
+    const started = Date.now();
+    const total = scenarios.reduce((n, scenario) => n + servers.filter((s) => runsIn(s, scenario)).length, 0) * repeat;
+    console.log(`${total} runs of ${warmup} + ${duration} s (about ${Math.ceil((total * (warmup + duration + 1.5)) / 60)} minutes)`);
+    // Scenario by scenario, each repetition running every server once, in an order that rotates: the runs a ratio compares lie close together in time.
+    for (const scenario of scenarios) {
+      const here = servers.filter((s) => runsIn(s, scenario));
+      for (let rep = 1; rep <= repeat; rep++) {
+        const shift = (rep - 1) % Math.max(1, here.length);
+        for (const server of [...here.slice(shift), ...here.slice(0, shift)]) {
+          if (skipped.has(server.name)) continue;
+          const run = await runOne(server, scenario, root, rep);
+          if (run === null) continue;
+          runs.push(run);
+          const how = scenario.name === "static-64k" && server.static !== undefined ? ` (${server.static})` : "";
+          const coreText = scenario.multi
+            ? `${fmt(run.coreUs, 1)} µs/req on both cores (busy ${fmt(run.core0 * 100)}% ${fmt(run.core1 * 100)}%)`
+            : `core0 ${fmt(run.coreUs, 1)} µs/req (busy ${fmt(run.core0 * 100)}%)  wrk core ${fmt(run.core1 * 100)}%`;
+          console.log(
+            `${scenario.name.padEnd(13)} #${rep} ${(server.label + how).padEnd(30)} ${fmt(run.rps).padStart(9)} req/s  p99 ${fmt(run.p99, 2)} ms  ${coreText}  server cpu ${fmt(run.cpu * 100)}% ${fmt(run.procUs, 1)} µs/req  rss ${fmt(run.rssMiB, 1)} MiB${run.errors > 0 ? `  errors ${run.errors}` : ""}`,
+          );
+        }
+      }
+    }
+    report(runs);
+    console.log(`${runs.length} runs in ${((Date.now() - started) / 60_000).toFixed(1)} minutes`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 }
 
