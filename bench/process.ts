@@ -25,6 +25,8 @@ export function buildSimplenet(): void {
   execFileSync("npm", ["run", "--silent", "build:ts"], { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: "inherit" });
 }
 
+const BUILD_TSCONFIG = fileURLToPath(new URL("../tsconfig.build.json", import.meta.url));
+
 /**
  * Starts bench/servers/<name>.ts on `cpu` (a core, or a list such as "0,1")
  * with its descriptor limit raised to 65536, or to the hard limit where that
@@ -40,7 +42,8 @@ export function startServer(
   const raise = `(ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)")`;
   const argv = runtime !== undefined ? [...runtime, file] : [process.execPath, ...nodeFlags, "--import", "tsx", file];
   const child = spawn("bash", ["-c", `${raise} && exec taskset -c ${cpu} "$@"`, "bash", ...argv], {
-    env: { ...process.env, ...env },
+    // tsconfig.build.json has no paths: dist/ imports the built simplenet-parser, not its sources through tsx.
+    env: { ...process.env, TSX_TSCONFIG_PATH: BUILD_TSCONFIG, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
