@@ -124,10 +124,22 @@ export function readmeAbi(): string {
     `Close codes: ${values(CLOSE)}.`,
     "",
     `\`${ABI.INCOMPLETE}\` means incomplete. Errors (also \`ERRORS\` in \`simplenet-parser/abi\`, as ` +
-      "`[code, name, status, reason]`; for `WS_` errors the status is the WebSocket close code):",
+      "`[code, name, status, reason]`). The status is what a server answers a bad request with; for `WS_` errors it is " +
+      "the WebSocket close code; a client or proxy answers any error in a response (from `parseResponse`, or from " +
+      "`decodeChunked` on a response's body) with 502, whatever the column says. `TRUNCATED` is never returned by the " +
+      "module: a host reports it when the connection closes inside a head or a body that is not read until the close.",
     "",
     table("code,name,status,reason", ERRORS.map(([code, name, status, reason]) => [code, `\`${name}\``, status, reason])),
   ].join("\n");
+}
+
+/** A group's names as a C initializer, indexed by value (the values must be 0 to n - 1). */
+function byValue(group: Group): string {
+  const names = Object.entries(group).sort(([, a], [, b]) => a - b);
+  names.forEach(([name, value], k) => {
+    if (value !== k) throw new Error(`${name} = ${value}: a C name table needs the values 0 to n - 1`);
+  });
+  return names.map(([name]) => JSON.stringify(name)).join(", ");
 }
 
 /** The C example's header: every constant, named as the module names them, with a SIMPLENET_ prefix, and the error table. */
@@ -154,6 +166,12 @@ export function cAbi(): string {
     ...ERRORS.map(([code, name, status, reason]) => `  {${code}, ${JSON.stringify(name)}, ${status}, ${JSON.stringify(reason)}},`),
     "};",
     `#define SIMPLENET_ERROR_COUNT ${ERRORS.length}`,
+    "",
+    "/** Names by value: METHOD ids (parseResponse's requestMethod) and FRAMING values. */",
+    `static const char *const SIMPLENET_METHOD_NAMES[] = {${byValue(METHOD)}};`,
+    `#define SIMPLENET_METHOD_COUNT ${Object.keys(METHOD).length}`,
+    `static const char *const SIMPLENET_FRAMING_NAMES[] = {${byValue(FRAMING)}};`,
+    `#define SIMPLENET_FRAMING_COUNT ${Object.keys(FRAMING).length}`,
     "",
   );
   return lines.join("\n");

@@ -3,13 +3,17 @@
 // (its constants generated into simplenet_abi.h) and nothing else.
 //
 //   ./parse request [FILE]        parse the request in FILE (or stdin)
+//   ./parse response METHOD [FILE]
+//                                 parse the response (to a METHOD request) in
+//                                 FILE (or stdin), its interim 1xx ones first
 //   ./parse head STATUS REASON LENGTH NOW [NAME VALUE]...
 //                                 serialize a response head: Content-Length
 //                                 LENGTH, Date from NOW (Unix seconds), close
 //
 // Parsed parts print one per line ("method GET", "header Host: a", ...),
 // bytes outside printable ASCII and "\" as \xNN; an error prints its code,
-// name, status, reason and offset. Build with make (see Makefile).
+// name, status, reason and offset in the message. The input is the whole
+// stream, as if the connection closed after it. Build with make (Makefile).
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,11 +75,12 @@ static void put_fields(const char *what, const int32_t *table, uint32_t base) {
 }
 
 /** The error table's line for a code the module returned, and the fault's offset in the message. */
-static int put_error(int32_t code, int32_t offset) {
+static int put_error(int32_t code, int32_t offset, int response) {
   for (int k = 0; k < SIMPLENET_ERROR_COUNT; k++) {
     const struct simplenet_error *e = &SIMPLENET_ERRORS[k];
     if (e->code == code) {
-      printf("error %d %s %d %s at %d\n", e->code, e->name, e->status, e->reason, offset);
+      // A client answers any fault in a response with 502, whatever the table's status (README).
+      printf("error %d %s %d %s at %d\n", e->code, e->name, response ? 502 : e->status, e->reason, offset);
       return 1;
     }
   }
@@ -104,7 +109,7 @@ static int parse_request(const char *path) {
 
   int32_t head = (int32_t)X(parseRequest)(&module, recv, len, 0);
   if (head == SIMPLENET_INCOMPLETE) return puts("incomplete"), 1;
-  if (head < 0) return put_error(head, slot(SIMPLENET_R_ERROR_OFFSET));
+  if (head < 0) return put_error(head, slot(SIMPLENET_R_ERROR_OFFSET), 0);
 
   // decodeChunked writes the result table too: keep the head's part of it.
   static int32_t head_table[SIMPLENET_R_SIZE];
@@ -122,7 +127,7 @@ static int parse_request(const char *path) {
     // would keep the unconsumed bytes and call again with more.
     X(resetChunked)(&module);
     int32_t r = (int32_t)X(decodeChunked)(&module, body, rest);
-    if (r < 0) return put_error(r, head + slot(SIMPLENET_R_ERROR_OFFSET));
+    if (r < 0) return put_error(r, head + slot(SIMPLENET_R_ERROR_OFFSET), 0);
     if (r == 0) return puts("incomplete"), 1;
     body_len = slot(SIMPLENET_R_DATA_LEN);
     consumed += slot(SIMPLENET_R_CONSUMED);
@@ -143,6 +148,85 @@ static int parse_request(const char *path) {
     put_fields("trailer", trailer_table, body);
   }
   printf("consumed %d\nkeep-alive %d\n", consumed, (head_table[SIMPLENET_R_FLAGS] & SIMPLENET_FLAG_KEEP_ALIVE) != 0);
+  return 0;
+}
+
+/** The METHOD id of a method name (methods are case-sensitive); OTHER for a method with none. */
+static uint32_t method_id(const char *name) {
+  for (int k = 0; k < SIMPLENET_METHOD_COUNT; k++) {
+    if (k != SIMPLENET_METHOD_OTHER && strcmp(SIMPLENET_METHOD_NAMES[k], name) == 0) return (uint32_t)k;
+  }
+  return SIMPLENET_METHOD_OTHER;
+}
+
+/** Whether a status is a 1xx other than 101: an interim response, the final one follows. */
+static int interim(int32_t status) { return status < 200 && status != 101; }
+
+/**
+ * One response to a request of the given METHOD id: its interim (1xx) heads,
+ * its head, then its body as the framing says (the rest of the input for
+ * UNTIL_CLOSE, none for NONE and TUNNEL), then its trailers.
+ */
+static int parse_response(uint32_t method, const char *path) {
+  uint32_t recv = X(recvBuffer)(&module);
+  int32_t len = read_input(path, recv);
+  if (len < 0) return fprintf(stderr, "input larger than the receive region\n"), 2;
+
+  // The heads: interim ones until the final one. Offsets count from each message's start.
+  int32_t start = 0, head;
+  for (;;) {
+    head = (int32_t)X(parseResponse)(&module, recv + (uint32_t)start, len - start, 0, method);
+    if (head == SIMPLENET_INCOMPLETE) return puts("incomplete"), 1;
+    if (head < 0) return put_error(head, slot(SIMPLENET_R_ERROR_OFFSET), 1);
+    if (!interim(slot(SIMPLENET_R_STATUS))) break;
+    start += head;
+  }
+  static int32_t head_table[SIMPLENET_R_SIZE];
+  memcpy(head_table, memory + result, sizeof head_table);
+  uint32_t message = recv + (uint32_t)start, body = message + (uint32_t)head;
+  int32_t rest = len - start - head, body_len = 0, consumed = start + head;
+  static int32_t trailer_table[SIMPLENET_R_SIZE];
+  int framing = head_table[SIMPLENET_R_FRAMING];
+  if (framing == SIMPLENET_FRAMING_LENGTH) {
+    double length = f64_slot(SIMPLENET_R_CONTENT_LENGTH_F64);
+    if (length > rest) return puts("incomplete"), 1;
+    body_len = (int32_t)length;
+    consumed += body_len;
+  } else if (framing == SIMPLENET_FRAMING_CHUNKED) {
+    X(resetChunked)(&module);
+    int32_t r = (int32_t)X(decodeChunked)(&module, body, rest);
+    if (r < 0) return put_error(r, head + slot(SIMPLENET_R_ERROR_OFFSET), 1);
+    if (r == 0) return puts("incomplete"), 1;
+    body_len = slot(SIMPLENET_R_DATA_LEN);
+    consumed += slot(SIMPLENET_R_CONSUMED);
+    memcpy(trailer_table, memory + result, sizeof trailer_table);
+  } else if (framing == SIMPLENET_FRAMING_UNTIL_CLOSE) {
+    body_len = rest; // the connection closed after the input
+    consumed += body_len;
+  }
+
+  // Parsing the interim heads again to print them: parseResponse keeps no state, and
+  // nothing above moved their bytes (decodeChunked works after the final head).
+  for (int32_t at = 0; at < start;) {
+    int32_t n = (int32_t)X(parseResponse)(&module, recv + (uint32_t)at, len - at, 0, method);
+    printf("interim %d ", slot(SIMPLENET_R_STATUS));
+    put_bytes(memory + recv + at + slot(SIMPLENET_R_REASON_OFF), slot(SIMPLENET_R_REASON_LEN));
+    putchar('\n');
+    static int32_t interim_table[SIMPLENET_R_SIZE];
+    memcpy(interim_table, memory + result, sizeof interim_table);
+    put_fields("interim-header", interim_table, recv + (uint32_t)at);
+    at += n;
+  }
+  printf("status %d\nreason ", head_table[SIMPLENET_R_STATUS]);
+  put_bytes(memory + message + head_table[SIMPLENET_R_REASON_OFF], head_table[SIMPLENET_R_REASON_LEN]);
+  printf("\nversion 1.%d\n", head_table[SIMPLENET_R_VERSION]);
+  put_fields("header", head_table, message);
+  printf("framing %s\nbody %d ", SIMPLENET_FRAMING_NAMES[framing], body_len);
+  put_bytes(memory + body, body_len);
+  putchar('\n');
+  if (framing == SIMPLENET_FRAMING_CHUNKED) put_fields("trailer", trailer_table, body);
+  printf("consumed %d\nkeep-alive %d\nupgrade %d\n", consumed, (head_table[SIMPLENET_R_FLAGS] & SIMPLENET_FLAG_KEEP_ALIVE) != 0,
+         (head_table[SIMPLENET_R_FLAGS] & SIMPLENET_FLAG_UPGRADE) != 0);
   return 0;
 }
 
@@ -179,7 +263,7 @@ static int serialize_head(int argc, char **argv) {
   int32_t n = (int32_t)X(serializeHead)(&module, (uint32_t)atoi(argv[0]), (uint32_t)reason_len, (uint32_t)count,
                                         SIMPLENET_FRAMING_LENGTH, strtod(argv[2], NULL),
                                         SIMPLENET_HEAD_DATE | SIMPLENET_HEAD_CLOSE, strtod(argv[3], NULL), 0);
-  if (n < 0) return put_error(n, slot(SIMPLENET_R_ERROR_OFFSET));
+  if (n < 0) return put_error(n, slot(SIMPLENET_R_ERROR_OFFSET), 0);
   fwrite(memory + X(outBuffer)(&module), 1, (size_t)n, stdout);
   return 0;
 }
@@ -192,8 +276,9 @@ int main(int argc, char **argv) {
 
   int status = 2;
   if (argc >= 2 && strcmp(argv[1], "request") == 0 && argc <= 3) status = parse_request(argc == 3 ? argv[2] : NULL);
+  else if (argc >= 3 && strcmp(argv[1], "response") == 0 && argc <= 4) status = parse_response(method_id(argv[2]), argc == 4 ? argv[3] : NULL);
   else if (argc >= 2 && strcmp(argv[1], "head") == 0) status = serialize_head(argc - 2, argv + 2);
-  else fprintf(stderr, "usage: parse request [FILE] | parse head STATUS REASON LENGTH NOW [NAME VALUE]...\n");
+  else fprintf(stderr, "usage: parse request [FILE] | parse response METHOD [FILE] | parse head STATUS REASON LENGTH NOW [NAME VALUE]...\n");
 
   release();
   wasm_rt_free();

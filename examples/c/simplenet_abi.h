@@ -221,3 +221,9 @@ static const struct simplenet_error SIMPLENET_ERRORS[] = {
   {-65, "WS_LENGTH_TOO_LARGE", 1009, "Payload length over 2^53 - 1"},
 };
 #define SIMPLENET_ERROR_COUNT 48
+
+/** Names by value: METHOD ids (parseResponse's requestMethod) and FRAMING values. */
+static const char *const SIMPLENET_METHOD_NAMES[] = {"OTHER", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE"};
+#define SIMPLENET_METHOD_COUNT 10
+static const char *const SIMPLENET_FRAMING_NAMES[] = {"NONE", "LENGTH", "CHUNKED", "UNTIL_CLOSE", "TUNNEL"};
+#define SIMPLENET_FRAMING_COUNT 5
