@@ -2,7 +2,7 @@
 // Every case runs against both builds (SIMD and scalar), fed whole and split
 // at every byte.
 import { suite, assert } from "./support/uvu.ts";
-import { createParser, parseRequestWith, type Build, type ParseResult, type ParsedRequest } from "../parser/src/parser-node.ts";
+import { createParser, parseRequestWith, RequestStream, type Build, type ParseResult, type ParsedRequest } from "../parser/src/parser-node.ts";
 import { driveStream, runKey } from "./support/stream.ts";
 import { HeadError } from "../parser/src/parser.ts";
 import { FRAMING, HEAD, REGIONS } from "../parser/src/abi.ts";
@@ -189,6 +189,40 @@ for (const build of ["simd", "scalar"] as Build[]) {
   test("an unsupported version is refused before its line ends", () => {
     const r = parseRequestWith(parser, bytes("GET / HTTP/5.6"));
     assert.is("error" in r && r.error.code, "VERSION_NOT_SUPPORTED");
+  });
+
+  test("one-shot: a message within the receive region and one past it give what the stream gives", () => {
+    for (const size of [10, REGIONS.RECV_CAPACITY + 1000]) {
+      const body = "b".repeat(size);
+      const chunked = `${size.toString(16)}\r\n${body}\r\n0\r\nT: 1\r\n\r\n`;
+      for (const input of [
+        `POST /l HTTP/1.1\r\nHost: a\r\nContent-Length: ${size}\r\n\r\n${body}GET /next HTTP/1.1\r\n\r\n`,
+        `POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunked}`,
+      ]) {
+        const r = parseRequestWith(parser, bytes(input));
+        if (!isRequest(r)) assert.unreachable(`rejected: ${JSON.stringify(r)}`);
+        const req = r as ParsedRequest;
+        const streamed = driveStream(parser, [bytes(input)]).messages[0];
+        assert.ok(req.body.length === size && req.body.every((b) => b === 0x62), "the body");
+        assert.is(req.consumed, input.indexOf("GET /next") >= 0 ? input.indexOf("GET /next") : input.length);
+        assert.equal(req.headers, streamed.headers);
+        assert.equal(req.trailers, input.includes("T: 1") ? [["T", "1"]] : []);
+        assert.is(req.keepAlive, !input.includes("close"));
+      }
+    }
+    // A parse of the receive region is running (the stream is in its head callback): the one-shot refuses to write over it.
+    let refused = "";
+    new RequestStream(parser, {
+      head() {
+        try {
+          parseRequestWith(parser, bytes("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+        } catch (error) {
+          refused = (error as Error).message;
+        }
+      },
+      data() {}, end() {}, error() {},
+    }).push(bytes("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+    assert.match(refused, /being parsed/);
   });
 
   test("pipelined messages: consumed marks where the next begins", () => {
