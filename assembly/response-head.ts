@@ -192,7 +192,8 @@ function interpretResponse(p: usize, http11: bool, status: i32, requestMethod: i
   // A body that runs until the close, or a tunnel, leaves no connection to keep for HTTP.
   const reusable = framing != FRAMING_UNTIL_CLOSE && framing != FRAMING_TUNNEL;
   if (reusable && (http11 ? !close : keepAlive && !close)) flags |= FLAG_KEEP_ALIVE;
-  if (upgrade && connectionUpgrade) flags |= FLAG_UPGRADE;
+  // Only a 101 upgrades; Upgrade in any other response advertises what the server supports (RFC 9110 §7.8).
+  if (status == 101 && upgrade && connectionUpgrade) flags |= FLAG_UPGRADE;
   setResult(R_FLAGS, flags);
   setResult(R_FRAMING, framing);
   store<f64>(RESULT + (<usize>R_CONTENT_LENGTH_F64 << 3), contentLength);

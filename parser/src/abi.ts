@@ -426,7 +426,7 @@ export const MEANING = {
     KEEP_ALIVE: "the connection stays open after this message",
     EXPECT_CONTINUE: "`Expect: 100-continue`",
     EXPECT_OTHER: "an `Expect` other than 100-continue (a server answers 417)",
-    UPGRADE: "an `Upgrade` field with `Connection: upgrade`",
+    UPGRADE: "`Upgrade` with `Connection: upgrade`: a request that asks to switch, or a 101 that switches (elsewhere a response's Upgrade only advertises)",
   },
   HEAD: {
     DATE: "add a `Date` field from `nowSeconds`",

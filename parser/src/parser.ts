@@ -171,7 +171,7 @@ export class ResponseHead {
   get keepAlive(): boolean {
     return (this.flags & FLAG.KEEP_ALIVE) !== 0;
   }
-  /** Upgrade with Connection: upgrade. */
+  /** A 101 with Upgrade and Connection: upgrade (in another response, Upgrade only advertises, RFC 9110 §7.8). */
   get upgrade(): boolean {
     return (this.flags & FLAG.UPGRADE) !== 0;
   }

@@ -266,7 +266,7 @@ export interface ParsedResponse {
   consumed: number;
   /** The connection may carry another response: false after a body that ran until the close, and for a tunnel. */
   keepAlive: boolean;
-  /** Upgrade with Connection: upgrade. */
+  /** A 101 with Upgrade and Connection: upgrade. */
   upgrade: boolean;
   /** "until-close": the body was the rest of the input; "tunnel": a 101 or a 2xx to CONNECT, whose bytes follow at `consumed`. */
   framing: ResponseFraming;

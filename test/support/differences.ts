@@ -12,9 +12,10 @@
 // checks the bytes that make it so.
 import { LIMITS } from "../../parser/src/abi.ts";
 import type { ParserInstance } from "../../parser/src/parser.ts";
-import { LLHTTP_METHODS, llhttpParse, type LlhttpRun } from "./llhttp.ts";
+import { LLHTTP_METHODS, LlhttpResponses, llhttpParse, type LlhttpResponseRun, type LlhttpRun } from "./llhttp.ts";
 import { driveStream, endsConnection, type Message, type StreamRun } from "./stream.ts";
-import type { Projection } from "./llhttp-corpus.ts";
+import type { Projection, ResponseProjection } from "./llhttp-corpus.ts";
+import type { ResponseMessage, ResponseRun } from "./response-stream.ts";
 
 /** A message as both parsers are compared on: the stream driver's, keepAlive and upgrade where the reading knows them. */
 export type Msg = Omit<Message, "keepAlive" | "upgrade" | "end"> & Partial<Pick<Message, "keepAlive" | "upgrade">>;
@@ -525,3 +526,289 @@ export function projectionReading(p: Projection): Reading {
     stopped: p.outcome === "upgrade" ? "upgrade" : p.outcome === "closed" && p.code === undefined ? "closed" : null,
   };
 }
+
+// ---- responses ------------------------------------------------------------------
+// The same kind of table for responses (test/response-conformance.test.ts,
+// test/response-differential.test.ts, the fuzzer's response-head target):
+// where our response parser and llhttp in response mode part, and why.
+
+/** A response as both parsers are compared on: keepAlive and upgrade where the reading knows them. */
+export type ResponseMsg = Omit<ResponseMessage, "keepAlive" | "upgrade" | "end" | "framing"> & Partial<Pick<ResponseMessage, "keepAlive" | "upgrade">>;
+
+export type ResponseReading = Omit<Reading, "messages" | "partial"> & { messages: readonly ResponseMsg[]; partial: ResponseMsg | null };
+export type ResponseSide = Omit<Side, "message"> & { message: ResponseMsg | null };
+
+export interface ResponseParting {
+  input: Uint8Array;
+  start: number;
+  previous: ResponseMsg | null;
+  ours: ResponseSide;
+  theirs: ResponseSide;
+  parser: ParserInstance;
+  /** The method of the request the responses answer (undefined: any other than HEAD and CONNECT). */
+  requestMethod: string | undefined;
+}
+
+export interface ResponseDifference {
+  id: string;
+  reason: string;
+  applies(p: ResponseParting): boolean;
+  corpus?: readonly string[];
+}
+
+const responseTexts = new WeakMap<ResponseParting, string>();
+function responseText(p: ResponseParting): string {
+  let t = responseTexts.get(p);
+  if (t === undefined) responseTexts.set(p, (t = latin1(p.input, p.start, Math.min(p.input.length, p.start + LIMITS.MAX_HEAD_BYTES + 2048))));
+  return t;
+}
+
+/** The status line of the parting response (after the CRLFs skipped before it), so far. */
+function statusLine(p: ResponseParting): string {
+  const rest = responseText(p).replace(/^(\r\n)+/, "");
+  return rest.slice(0, rest.search(/\r?\n|\r|$/));
+}
+
+/** Its field lines, so far. */
+function responseHeadLines(p: ResponseParting): string[] {
+  const rest = responseText(p).replace(/^(\r\n)+/, "");
+  const end = rest.indexOf("\r\n\r\n");
+  return (end < 0 ? rest.replace(/\r$/, "") : rest.slice(0, end)).split("\r\n").slice(1).filter((l) => l !== "");
+}
+
+const responseFields = (p: ResponseParting, name: string): string[] =>
+  responseHeadLines(p).filter((l) => l.slice(0, l.indexOf(":")).toLowerCase() === name)
+    .map((l) => l.slice(l.indexOf(":") + 1).replace(/^[ \t]+|[ \t]+$/g, ""));
+
+/** The parting response's status code as its line has it (NaN when it has none). */
+const statusOf = (p: ResponseParting): number => Number(/^HTTP\/\d\.\d (\d{3})(?: |$)/.exec(statusLine(p))?.[1] ?? NaN);
+
+/** RFC 9112 §6.3 item 1 (and item 2, for a tunnel): the response has no body whatever its framing fields say. */
+const bodiless = (p: ResponseParting): boolean => {
+  const status = statusOf(p);
+  return p.requestMethod === "HEAD" || (status >= 100 && status < 200) || status === 204 || status === 304 ||
+    (p.requestMethod === "CONNECT" && status >= 200 && status < 300);
+};
+
+/** Whether, after CRLF pairs, the bytes from `start` begin with a lone CR or LF. */
+function strayLineEndAt(input: Uint8Array, start: number): boolean {
+  let i = start;
+  while (input[i] === 0x0d && input[i + 1] === 0x0a) i += 2;
+  return input[i] === 0x0d || input[i] === 0x0a;
+}
+
+/** RFC 9112 §6.1: a list of transfer codings (tokens with parameters), chunked at most once and without parameters. */
+function responseCodingsValid(value: string): boolean {
+  const codings = value.split(",").map((c) => c.trim()).filter((c) => c !== "");
+  const coding = new RegExp(`^${TOKEN_CHARS}(?:${OWS};${OWS}${TOKEN_CHARS}${OWS}=${OWS}(?:${TOKEN_CHARS}|${QUOTED}))*$`);
+  const chunked = codings.filter((c) => /^chunked\b/i.test(c));
+  return codings.length > 0 && codings.every((c) => coding.test(c)) && chunked.length <= 1 && chunked.every((c) => /^chunked$/i.test(c));
+}
+
+const takesResponse = (s: ResponseSide): boolean => s.error === null && s.stopped === null && (s.message !== null || s.pending);
+
+export const RESPONSE_DIFFERENCES: readonly ResponseDifference[] = [
+  {
+    id: "response-protocol",
+    reason: "RFC 9112 §2.3, §4: a status line begins with HTTP-version, \"HTTP/\" DIGIT \".\" DIGIT; llhttp also reads RTSP/ and ICE/ status lines",
+    applies: (p) => {
+      const line = statusLine(p);
+      return p.ours.error === "BAD_VERSION" && line !== "" && (/^(RTSP|ICE)\//.test(line) || "RTSP/".startsWith(line) || "ICE/".startsWith(line));
+    },
+    corpus: ["sample.md: RTSP response", "sample.md: ICE response"],
+  },
+  {
+    id: "response-version",
+    reason: "RFC 9112 §2.3, §2.5: a client reads HTTP/1.0 and HTTP/1.1 (HTTP/0.9 has no status line; another major version is another protocol); llhttp takes any digit.digit",
+    applies: (p) => p.ours.error === "VERSION_NOT_SUPPORTED" && /^HTTP\/\d\.\d( |$)/.test(statusLine(p)) && !/^HTTP\/1\.[01]/.test(statusLine(p)),
+    corpus: ["sample.md: HTTP version 0.9"],
+  },
+  {
+    id: "status-sp",
+    reason: "RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ], and a server MUST send the SP after the code even when the reason is empty; llhttp takes a line that ends after the code",
+    applies: (p) => p.ours.error === "BAD_STATUS_CODE" && /^HTTP\/1\.[01] \d{3}[\r\n]/.test(responseText(p).replace(/^(\r\n)+/, "")),
+    corpus: ["sample.md: No reason phrase"],
+  },
+  {
+    id: "status-class",
+    reason: "RFC 9110 §15: a status code's first digit is its class (a client reads an unknown code as the x00 of its class, and one past 599 as a 5xx); a code below 100 has none, and is refused; llhttp takes any three digits",
+    applies: (p) => p.ours.error === "BAD_STATUS_CODE" && /^HTTP\/1\.[01] 0\d\d /.test(statusLine(p) + " "),
+  },
+  {
+    id: "response-te-lines",
+    reason: "RFC 9112 §6.1, §11.2: Transfer-Encoding must be one field line; split over lines it is refused, as in a request (a response-splitting vector); llhttp combines the lines",
+    applies: (p) => p.ours.error === "BAD_TRANSFER_ENCODING" && responseFields(p, "transfer-encoding").length > 1,
+    corpus: ["transfer-encoding.md: multiple transfer-encoding where chunked is not the last one"],
+  },
+  {
+    id: "reason",
+    reason: "RFC 9112 §4: reason-phrase = *( HTAB / SP / VCHAR / obs-text ): no other control byte, no DEL; llhttp takes any byte but CR and LF",
+    applies: (p) => p.ours.error === "BAD_REASON" && p.ours.errorAt >= 0 && /^[\0-\x08\x0a-\x1f\x7f]$/.test(latin1(p.input, p.ours.errorAt, p.ours.errorAt + 1)),
+  },
+  {
+    id: "bodiless-framing",
+    reason: "RFC 9112 §6.3 item 1: a response to HEAD, a 1xx, 204 or 304 ends at its empty line \"regardless of the header fields present\" (and a 2xx to CONNECT at the tunnel, item 2), so its Content-Length and Transfer-Encoding frame nothing and are not judged; llhttp refuses one it cannot parse",
+    applies: (p) => bodiless(p) && (p.ours.complete || takesResponse(p.ours)) && /CONTENT_LENGTH|TRANSFER_ENCODING/.test(p.theirs.error ?? "") &&
+      responseHeadLines(p).some((l) => /^(content-length|transfer-encoding):/i.test(l)),
+  },
+  {
+    id: "interim-close",
+    reason: "RFC 9110 §15.2: a 1xx response is interim: the final response follows it on the connection, whatever the 1xx's own Connection or version says; llhttp takes a 1xx that does not keep alive as the connection's last response and refuses what follows",
+    applies: (p) => p.previous !== null && p.previous.status >= 100 && p.previous.status < 200 && p.previous.status !== 101 &&
+      p.previous.keepAlive === false && p.theirs.error === "HPE_CLOSED_CONNECTION",
+  },
+  {
+    id: "response-empty-lines",
+    reason: "RFC 9112 §2.2: empty lines (CRLF) before a start line may be skipped, as we do before a status line too; a lone CR or LF is not one (bare CR is invalid, RFC 9112 §2.2), and llhttp skips those too",
+    applies: (p) => /^(BARE_CR|BARE_LF|BAD_VERSION)$/.test(p.ours.error ?? "") && strayLineEndAt(p.input, p.start),
+  },
+  {
+    id: "response-te-value",
+    reason: "RFC 9112 §6.1, §6.3: a response's Transfer-Encoding must list transfer codings (tokens, with parameters), chunked at most once and without parameters, else its body's length cannot be known and a client must not guess; llhttp reads such a body until the close, or as chunked when the value ends in chunked",
+    applies: (p) => p.ours.error === "BAD_TRANSFER_ENCODING" && responseFields(p, "transfer-encoding").length === 1 &&
+      !responseCodingsValid(responseFields(p, "transfer-encoding")[0]),
+  },
+  {
+    id: "head-keep-alive",
+    reason: "RFC 9112 §6.3 item 1, §9.3: a response to HEAD ends at its empty line, so without Connection: close it keeps the connection; Node's binding reports llhttp's keep-alive from before the client says the response has no body, as if the body ran until the close",
+    applies: (p) => {
+      const o = p.ours.message, t = p.theirs.message;
+      if (p.requestMethod !== "HEAD" || o === null || t === null || !p.ours.complete || !p.theirs.complete) return false;
+      // llhttp's view: a body runs until the close unless Content-Length or Transfer-Encoding ending in chunked frames it.
+      const length = o.headers.some(([name]) => /^content-length$/i.test(name));
+      const codings = o.headers.filter(([name]) => /^transfer-encoding$/i.test(name)).map(([, v]) => v).join(",").split(",")
+        .map((c) => c.trim()).filter((c) => c !== "");
+      const chunked = codings.length > 0 && codings.at(-1)!.toLowerCase() === "chunked";
+      return o.keepAlive === true && t.keepAlive === false && !length && !chunked && o.status >= 200 && o.status !== 204 && o.status !== 304 &&
+        responseMessageDifference(o, { ...t, keepAlive: true }) === null;
+    },
+  },
+  {
+    id: "response-close-wins",
+    reason: "RFC 9112 §9.3, §9.6: the \"close\" connection option ends the connection after the response, whatever else Connection lists; in HTTP/1.0 llhttp lets keep-alive win",
+    applies: (p) => {
+      const o = p.ours.message, t = p.theirs.message;
+      return o !== null && t !== null && p.ours.complete && p.theirs.complete && o.keepAlive === false && t.keepAlive === true &&
+        o.headers.some(([name, value]) => /^connection$/i.test(name) && CLOSE.test(value)) &&
+        responseMessageDifference(o, { ...t, keepAlive: false }) === null;
+    },
+  },
+];
+
+export function explainResponse(p: ResponseParting): ResponseDifference | null {
+  return RESPONSE_DIFFERENCES.find((d) => d.applies(p)) ?? null;
+}
+
+function responseSideAt(r: ResponseReading, i: number): ResponseSide {
+  const message = r.messages[i];
+  if (message !== undefined) return { message, complete: true, error: null, errorAt: -1, pending: false, stopped: null };
+  if (r.stopped !== null) return { message: r.partial, complete: false, error: null, errorAt: -1, pending: false, stopped: r.stopped };
+  return { message: r.partial, complete: false, error: r.error, errorAt: r.errorAt, pending: r.pending, stopped: null };
+}
+
+export function responsePartingAt(
+  input: Uint8Array, i: number, ours: ResponseReading, ends: readonly number[], theirs: ResponseReading, parser: ParserInstance,
+  requestMethod: string | undefined,
+): ResponseParting {
+  return {
+    input, start: i === 0 ? 0 : ends[i - 1], previous: i === 0 ? null : ours.messages[i - 1],
+    ours: responseSideAt(ours, i), theirs: responseSideAt(theirs, i), parser, requestMethod,
+  };
+}
+
+/** A response projection (test/support/llhttp-corpus.ts) as a reading. */
+export function responseProjectionReading(p: ResponseProjection): ResponseReading {
+  return {
+    messages: p.messages, partial: p.partial ?? null,
+    error: p.outcome === "error" ? p.code ?? "" : p.outcome === "closed" && p.code !== undefined ? p.code : null,
+    errorAt: p.errorAt ?? -1, pending: p.outcome === "incomplete",
+    stopped: p.outcome === "upgrade" ? "upgrade" : p.outcome === "closed" && p.code === undefined ? "closed" : null,
+  };
+}
+
+/** What of two responses differs (keepAlive and upgrade where both readings know them), or null. */
+export function responseMessageDifference(o: ResponseMsg, t: ResponseMsg): string | null {
+  for (const key of ["status", "reason", "version", "body", "keepAlive", "upgrade"] as const) {
+    if (o[key] !== undefined && t[key] !== undefined && o[key] !== t[key]) return `${key} ${JSON.stringify(o[key])} vs llhttp ${JSON.stringify(t[key])}`;
+  }
+  for (const key of ["headers", "trailers"] as const) {
+    const a = JSON.stringify(o[key]), b = JSON.stringify(t[key]);
+    if (a !== b) return `${key} ${a} vs llhttp ${b}`;
+  }
+  return null;
+}
+
+/** The response is the connection's last HTTP message: a final one that does not keep it, or one that switches protocols. */
+const endsResponses = (m: ResponseMsg, tunnel: boolean): boolean => tunnel || (m.status >= 200 && m.keepAlive === false);
+
+/**
+ * Compares two readings of a response stream message by message, as
+ * compareReadings does requests': responses both complete must agree;
+ * where they part, the response table must explain it.
+ */
+export function compareResponseReadings(
+  input: Uint8Array, ours: ResponseReading, ends: readonly number[], theirs: ResponseReading, parser: ParserInstance,
+  requestMethod: string | undefined,
+): { agree: true } | { difference: ResponseDifference } | { unexplained: string } {
+  const explainAt = (i: number, what: string) => {
+    const p = responsePartingAt(input, i, ours, ends, theirs, parser, requestMethod);
+    const d = explainResponse(p);
+    return d !== null ? { difference: d } : { unexplained: `response ${i} (at ${p.start}): ${what}` };
+  };
+  for (let i = 0; ; i++) {
+    const o = ours.messages[i];
+    const t = theirs.messages[i];
+    if (o !== undefined && t !== undefined) {
+      const difference = responseMessageDifference(o, t);
+      if (difference !== null) return explainAt(i, difference);
+      const tunnel = (ours.stopped === "upgrade" || theirs.stopped === "upgrade") && (i === ours.messages.length - 1 || i === theirs.messages.length - 1);
+      if (endsResponses(o, tunnel) || endsResponses(t, tunnel)) return { agree: true };
+      continue;
+    }
+    const a = responseSideAt(ours, i), b = responseSideAt(theirs, i);
+    if ((a.error !== null && b.error !== null) || (a.stopped !== null && b.stopped !== null)) return { agree: true };
+    if (a.stopped === "closed" && b.error === "HPE_CLOSED_CONNECTION") return { agree: true };
+    if (!(a.complete || a.error !== null) && !(b.complete || b.error !== null)) {
+      if (a.stopped === null && b.stopped === null) return { agree: true };
+      if (!hasRequestBytes(input, i === 0 ? 0 : ends[i - 1])) return { agree: true };
+    }
+    const describeSide = (s: ResponseSide): string =>
+      s.error !== null ? `rejected it (${s.error})` : s.complete ? "read it" : s.stopped !== null ? `had stopped (${s.stopped})` :
+      s.pending ? (s.message !== null ? "took its head, waiting for the body" : "waiting for the rest of its head") : "saw no response";
+    return explainAt(i, `ours ${describeSide(a)}; llhttp ${describeSide(b)}`);
+  }
+}
+
+/** Our response driver's run as a reading: a tunnel's keep-alive is not compared (no HTTP follows it either way). */
+export function ourResponseReading(run: ResponseRun): ResponseReading {
+  const last = run.messages.at(-1);
+  const tunnel = last?.framing === "tunnel";
+  return {
+    messages: run.messages.map((m) => (m.framing === "tunnel" ? { ...m, keepAlive: undefined } : m)),
+    partial: run.partial, error: run.error?.code ?? null, errorAt: run.error?.at ?? -1, pending: run.pending,
+    stopped: tunnel ? "upgrade" : null,
+  };
+}
+
+export function llhttpResponseReading(run: LlhttpResponseRun): ResponseReading {
+  return {
+    messages: run.messages, partial: run.partial, error: run.error?.code ?? null, errorAt: -1, pending: run.pending,
+    stopped: run.upgraded ? "upgrade" : null,
+  };
+}
+
+const llhttpResponses = new LlhttpResponses();
+
+/** Our run of a whole response stream against llhttp's reading of it (both told whether the connection closed after it). */
+export function compareResponsesWithLlhttp(
+  input: Uint8Array, run: ResponseRun, parser: ParserInstance, requestMethod: string | undefined, endOfInput = false,
+) {
+  return compareResponseReadings(
+    input, ourResponseReading(run), run.messages.map((m) => m.end), llhttpResponseReading(llhttpResponses.parse(input, requestMethod, endOfInput)),
+    parser, requestMethod,
+  );
+}
+
+/** llhttp's reading, for a report. */
+export const llhttpResponsesParse = (input: Uint8Array, requestMethod: string | undefined, endOfInput = false): LlhttpResponseRun =>
+  llhttpResponses.parse(input, requestMethod, endOfInput);

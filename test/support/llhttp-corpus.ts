@@ -10,12 +10,15 @@ import { pathToFileURL } from "node:url";
 import { runInNewContext } from "node:vm";
 import { concat, type ParserInstance } from "../../parser/src/parser.ts";
 import { driveStream, type Message as StreamMessage } from "./stream.ts";
+import { driveResponses, type ResponseMessage } from "./response-stream.ts";
 
 export interface CorpusCase {
   /** "file.md: heading", made unique within the corpus. */
   name: string;
   type: string;
   noScan: boolean;
+  /** llhttp's runner is told there is no body (its skipBody): what a response to HEAD is. */
+  skipBody: boolean;
   input: Uint8Array;
   log: string[];
 }
@@ -51,11 +54,20 @@ export const corpusDir = process.env.SIMPLENET_LLHTTP_TESTS
 
 /** Every case of the request files, in file order. */
 export function loadRequestCases(dir: URL = corpusDir): CorpusCase[] {
-  const requestDir = new URL("request/", dir);
+  return loadCases("request", dir);
+}
+
+/** Every case of the response files, in file order. */
+export function loadResponseCases(dir: URL = corpusDir): CorpusCase[] {
+  return loadCases("response", dir);
+}
+
+function loadCases(kind: "request" | "response", dir: URL): CorpusCase[] {
+  const kindDir = new URL(`${kind}/`, dir);
   const cases: CorpusCase[] = [];
   const seen = new Map<string, number>();
-  for (const file of readdirSync(requestDir).filter((f) => f.endsWith(".md")).sort()) {
-    for (const c of parseMarkdown(file, readFileSync(new URL(file, requestDir), "utf8"))) {
+  for (const file of readdirSync(kindDir).filter((f) => f.endsWith(".md")).sort()) {
+    for (const c of parseMarkdown(file, readFileSync(new URL(file, kindDir), "utf8"))) {
       const n = (seen.get(c.name) ?? 0) + 1;
       seen.set(c.name, n);
       cases.push(n === 1 ? c : { ...c, name: `${c.name} #${n}` });
@@ -68,7 +80,7 @@ function parseMarkdown(file: string, text: string): CorpusCase[] {
   const lines = text.split("\n");
   const cases: CorpusCase[] = [];
   let heading = "";
-  let meta: { type?: string; noScan?: boolean } | null = null;
+  let meta: { type?: string; noScan?: boolean; skipBody?: boolean } | null = null;
   let input: string | null = null;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
@@ -91,7 +103,7 @@ function parseMarkdown(file: string, text: string): CorpusCase[] {
       input = body;
     } else if (fence[1] === "log" && input !== null) {
       cases.push({
-        name: `${file}: ${heading}`, type: meta.type ?? "", noScan: meta.noScan === true,
+        name: `${file}: ${heading}`, type: meta.type ?? "", noScan: meta.noScan === true, skipBody: meta.skipBody === true,
         input: decodeInput(input), log: body.split("\n").filter((l) => l !== ""),
       });
       meta = null;
@@ -204,4 +216,94 @@ export function projectStream(parser: ParserInstance, pieces: readonly Uint8Arra
 
 const project = (m: StreamMessage): Message => ({
   method: m.method, target: m.target, version: m.version, headers: m.headers, body: m.body, trailers: m.trailers,
+});
+
+// ---- responses --------------------------------------------------------------
+
+/** A completed response as both parsers are compared on: the response driver's record, less what llhttp's log does not show. */
+export type ResponseMsg = Pick<ResponseMessage, "status" | "reason" | "version" | "headers" | "body" | "trailers">;
+
+/** As Projection, for responses. */
+export interface ResponseProjection {
+  messages: ResponseMsg[];
+  outcome: Outcome;
+  code?: string;
+  ends?: number[];
+  partial?: ResponseMsg | null;
+  errorAt?: number;
+}
+
+/**
+ * The projection of an expected llhttp response trace. `finish=1` (a
+ * response-finish case: llhttp_finish completed the message at the end of
+ * input) ends the message being read.
+ */
+export function projectResponseLog(log: readonly string[]): ResponseProjection {
+  const messages: ResponseMsg[] = [];
+  let current: ResponseMsg | null = null;
+  let inTrailers = false;
+  let field = "";
+  let value = "";
+  const spans: Record<string, string> = {};
+  for (const line of log) {
+    const entry = line.replace(/^off=\S+\s+/, "");
+    const span = /^len=\d+ span\[(\w+)\]="(.*)"$/s.exec(entry);
+    const headers = /^headers complete status=(\d+)/.exec(entry);
+    if (entry === "message begin") {
+      current = { status: 0, reason: "", version: "", headers: [], body: "", trailers: [] };
+      inTrailers = false;
+      for (const k of Object.keys(spans)) delete spans[k];
+    } else if (span) {
+      const kind = span[1];
+      const text = spanText(span[2]);
+      if (kind === "body") current!.body += text;
+      else if (kind === "header_field") field += text;
+      else if (kind === "header_value") value += text;
+      else spans[kind] = (spans[kind] ?? "") + text;
+    } else if (/^len=\d+ span\[body\]=(cr|lf)$/.test(entry)) {
+      current!.body += entry.endsWith("cr") ? "\r" : "\n";
+    } else if (entry === "version complete") current!.version = spans.version ?? "";
+    else if (entry === "status complete") current!.reason = spans.status ?? "";
+    else if (entry === "header_value complete") {
+      (inTrailers ? current!.trailers : current!.headers).push([field, value.replace(/[ \t]+$/, "")]);
+      field = value = "";
+    } else if (headers) {
+      current!.status = Number(headers[1]);
+      inTrailers = true;
+    } else if (entry === "message complete" || (entry === "finish=1" && current !== null)) {
+      messages.push(current!);
+      current = null;
+    } else if (entry.startsWith("error")) {
+      const number = /code=(\d+)/.exec(entry)?.[1] ?? "";
+      const code = LLHTTP_ERRORS.get(number) ?? `code ${number}`;
+      const outcome: Outcome = UPGRADE_PAUSES.has(code) ? "upgrade" : code === DATA_AFTER_CLOSE ? "closed" : "error";
+      return { messages, outcome, code };
+    }
+  }
+  return { messages, outcome: current !== null ? "incomplete" : "end" };
+}
+
+/**
+ * Our response parser's projection of the same input, fed in the given
+ * pieces: it stops as a client does, after a response that closes the
+ * connection and after a tunnel's head (a 101, or a 2xx to CONNECT).
+ */
+export function projectResponseStream(
+  parser: ParserInstance, pieces: readonly Uint8Array[], options: { requestMethod?: string; endOfInput?: boolean } = {},
+): ResponseProjection {
+  const run = driveResponses(parser, pieces, { ...options, stopAtClose: true });
+  const messages = run.messages.map(projectResponse);
+  const ends = run.messages.map((m) => m.end);
+  const partial = run.partial === null ? null : projectResponse(run.partial);
+  if (run.error !== null) return { messages, outcome: "error", code: run.error.code, ends, partial, errorAt: run.error.at };
+  if (run.partial !== null && !options.endOfInput) return { messages, outcome: "incomplete", ends, partial };
+  const last = run.messages.at(-1);
+  if (last?.framing === "tunnel") return { messages, outcome: "upgrade", ends };
+  const begun = concat(pieces).subarray(run.position).some((b) => b !== 0x0d && b !== 0x0a);
+  if (run.stopped && !options.endOfInput) return { messages, outcome: begun ? "closed" : "end", ends };
+  return { messages, outcome: begun ? "incomplete" : "end", ends };
+}
+
+const projectResponse = (m: ResponseMessage): ResponseMsg => ({
+  status: m.status, reason: m.reason, version: m.version, headers: m.headers, body: m.body, trailers: m.trailers,
 });

@@ -9,11 +9,13 @@ interface NodeParser {
   [callback: number]: (...args: never[]) => unknown;
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
   execute(data: Uint8Array): number | (Error & { code: string; reason: string; bytesParsed: number });
+  finish(): number | undefined | (Error & { code: string; reason: string; bytesParsed: number });
 }
 interface Binding {
   HTTPParser: {
     new (): NodeParser;
     REQUEST: number;
+    RESPONSE: number;
     kOnMessageBegin: number; kOnHeaders: number; kOnHeadersComplete: number; kOnBody: number;
     kOnMessageComplete: number; kOnExecute: number; kLenientNone: number;
   };
@@ -183,4 +185,112 @@ export function llhttpParse(input: Uint8Array): LlhttpRun {
   if (partial !== null) partial.body = run.body.join("");
   const upgraded = error === null && typeof r === "number" && r < input.length;
   return { messages: run.messages, partial, error, pending: error === null && !upgraded && run.begun, upgraded };
+}
+
+// ---- responses ------------------------------------------------------------------
+
+/** A response as llhttp reads it (the stream driver's ResponseMessage, less what llhttp does not report). */
+export interface LlhttpResponse {
+  status: number;
+  reason: string;
+  version: string;
+  headers: [string, string][];
+  body: string;
+  trailers: [string, string][];
+  keepAlive: boolean;
+  upgrade: boolean;
+}
+
+export interface LlhttpResponseRun {
+  messages: LlhttpResponse[];
+  partial: LlhttpResponse | null;
+  error: LlhttpError | null;
+  pending: boolean;
+  /** It stopped at a response that switches protocols (a 101 with Upgrade, or a 2xx to CONNECT). */
+  upgraded: boolean;
+}
+
+/**
+ * llhttp in response mode, driven as node:http's client drives it: the head
+ * callback answers 1 (no body) for a response to HEAD and 2 (no body, then
+ * the connection is no longer HTTP) for a 2xx to CONNECT, as
+ * parserOnIncomingClient does. `finish()` is llhttp_finish: the connection
+ * closed, which ends a body read until the close.
+ */
+export class LlhttpResponses {
+  private readonly parser = new HTTPParser();
+  private fields: string[] = [];
+  private inHead = false;
+  private run!: { messages: LlhttpResponse[]; current: LlhttpResponse | null; body: string[]; begun: boolean };
+  requestMethod: string | undefined;
+
+  constructor() {
+    const p = this.parser;
+    p[HTTPParser.kOnMessageBegin] = () => {
+      this.fields = [];
+      this.inHead = true;
+      this.run.begun = true;
+    };
+    p[HTTPParser.kOnHeaders] = ((headers: string[]) => {
+      for (const h of headers) this.fields.push(h);
+    }) as never;
+    p[HTTPParser.kOnHeadersComplete] = ((
+      major: number, minor: number, headers: string[] | undefined, _method: unknown, _url: unknown,
+      status: number, reason: string | undefined, upgrade: boolean, keepAlive: boolean,
+    ) => {
+      const flushed = this.fields;
+      this.fields = [];
+      this.inHead = false;
+      this.run.current = {
+        status, reason: reason ?? "", version: `${major}.${minor}`,
+        headers: pairs(headers === undefined ? flushed : flushed.length === 0 ? headers : flushed.concat(headers)), body: "",
+        trailers: [], keepAlive, upgrade,
+      };
+      this.run.body = [];
+      if (this.requestMethod === "HEAD") return 1;
+      if (this.requestMethod === "CONNECT" && status >= 200 && status < 300) return 2;
+      return 0;
+    }) as never;
+    p[HTTPParser.kOnBody] = ((chunk: Buffer) => {
+      this.run.body.push(latin1(chunk, 0, chunk.length));
+    }) as never;
+    p[HTTPParser.kOnMessageComplete] = () => {
+      const m = this.run.current!;
+      m.body = this.run.body.join("");
+      m.trailers = pairs(this.fields);
+      this.fields = [];
+      this.run.messages.push(m);
+      this.run.current = null;
+      this.run.begun = false;
+    };
+    p[HTTPParser.kOnExecute] = () => {};
+  }
+
+  /** llhttp's reading of a whole input on a fresh connection; `endOfInput`: then the connection closed. */
+  parse(input: Uint8Array, requestMethod: string | undefined, endOfInput = false): LlhttpResponseRun {
+    this.requestMethod = requestMethod;
+    this.run = { messages: [], current: null, body: [], begun: false };
+    this.parser.initialize(HTTPParser.RESPONSE, {}, 0, HTTPParser.kLenientNone);
+    this.fields = [];
+    this.inHead = false;
+    let error: LlhttpError | null = null;
+    let upgraded = false;
+    if (input.length > 0) {
+      const r = this.parser.execute(Buffer.from(input.buffer, input.byteOffset, input.length));
+      if (typeof r !== "number") error = { code: r.code, reason: r.reason, offset: r.bytesParsed };
+      else upgraded = r < input.length;
+    }
+    // An upgrade that used the whole input: the last message switched protocols, with nothing after it.
+    const last = this.run.messages.at(-1);
+    if (error === null && !upgraded && last !== undefined && this.run.current === null && !this.run.begun) {
+      upgraded = (last.upgrade && last.status === 101) || (requestMethod === "CONNECT" && last.status >= 200 && last.status < 300);
+    }
+    if (endOfInput && error === null && !upgraded) {
+      const r = this.parser.finish();
+      if (r !== undefined && typeof r !== "number") error = { code: r.code, reason: r.reason, offset: r.bytesParsed };
+    }
+    const partial = this.run.current;
+    if (partial !== null) partial.body = this.run.body.join("");
+    return { messages: this.run.messages, partial, error, pending: error === null && !upgraded && this.run.begun, upgraded };
+  }
 }
