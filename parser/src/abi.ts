@@ -393,8 +393,11 @@ export const EXPORTS: readonly ExportDoc[] = [
   { name: "simd", params: "", result: "i32", does: "1 when this build scans with v128 (the SIMD build), 0 for the scalar one", writes: "nothing" },
 ];
 
+/** The groups whose values MEANING explains. */
+export type MeaningGroup = "RESULT" | "FRAMING" | "FLAG" | "HEAD" | "CHUNK_PHASE";
+
 /** What each value of a group above means: the README's tables say it, and a test checks that none is missing. */
-export const MEANING = {
+export const MEANING: { readonly [G in MeaningGroup]: Readonly<Record<string, string>> } = {
   RESULT: {
     METHOD_OFF: "requests: the method's offset",
     METHOD_LEN: "requests: the method's length",
@@ -440,4 +443,4 @@ export const MEANING = {
     TRAILERS: "after the last chunk, in the trailer section",
     DONE: "the body is complete",
   },
-} as const;
+};
