@@ -12,8 +12,17 @@ const TOKEN: u8 = 1; // tchar, RFC 9110 §5.6.2
 const TARGET: u8 = 2; // VCHAR: what a request-target may hold
 const VALUE: u8 = 4; // field-vchar / obs-text / SP / HTAB, RFC 9110 §5.5
 const HEX: u8 = 8;
+const REG_NAME: u8 = 16; // unreserved / pct-encoded / sub-delims, RFC 3986 §3.2.2
 
 const CLASS = memory.data(256);
+/**
+ * tchar as two 16-byte tables for the vector scan: bit h of TOKEN_LOW[l] is
+ * set when byte (h << 4 | l) is a tchar; TOKEN_HIGH[h] is 1 << h for the
+ * ASCII rows (h < 8) and 0 above, so a byte is a tchar when
+ * TOKEN_LOW[c & 15] & TOKEN_HIGH[c >> 4] is not 0.
+ */
+const TOKEN_LOW = memory.data(16, 16);
+const TOKEN_HIGH = memory.data(16, 16);
 
 function initClasses(): void {
   for (let c: u32 = 0; c < 256; c++) {
@@ -24,8 +33,15 @@ function initClasses(): void {
     if (c >= 0x21 && c <= 0x7e) bits |= TARGET;
     if (c == HTAB || (c >= 0x20 && c != 0x7f)) bits |= VALUE;
     if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)) bits |= HEX;
+    if (alnum || c == 0x2d || c == 0x2e || c == 0x5f || c == 0x7e || c == 0x25 || c == 0x21 || c == 0x24 ||
+        (c >= 0x26 && c <= 0x2c) || c == 0x3b || c == 0x3d) bits |= REG_NAME;
     store<u8>(CLASS + c, bits);
+    if ((bits & TOKEN) != 0) {
+      const at = TOKEN_LOW + <usize>(c & 15);
+      store<u8>(at, <u8>(<u32>load<u8>(at) | (<u32>1 << (c >> 4))));
+    }
   }
+  for (let h: u32 = 0; h < 8; h++) store<u8>(TOKEN_HIGH + <usize>h, <u8>(<u32>1 << h));
 }
 initClasses();
 
@@ -37,6 +53,10 @@ initClasses();
 }
 @inline export function isValueChar(c: u32): bool {
   return (load<u8>(CLASS + c) & VALUE) != 0;
+}
+/** unreserved / pct-encoded / sub-delims (RFC 3986 §3.2.2): what a reg-name may hold. */
+@inline export function isRegNameChar(c: u32): bool {
+  return (load<u8>(CLASS + c) & REG_NAME) != 0;
 }
 @inline export function isHex(c: u32): bool {
   return (load<u8>(CLASS + c) & HEX) != 0;
@@ -58,6 +78,28 @@ initClasses();
  */
 @inline function lastVectorAt(p: usize): i32 {
   return <i32>((<usize>memory.size() << 16) - p) - 16;
+}
+
+/** Index of the first byte in [i, end) that is not a tchar (RFC 9110 §5.6.2), or end. */
+export function scanToken(p: usize, i: i32, end: i32): i32 {
+  if (ASC_FEATURE_SIMD) {
+    const low = v128.load(TOKEN_LOW);
+    const high = v128.load(TOKEN_HIGH);
+    const nibble = i8x16.splat(0x0f);
+    const zero = i8x16.splat(0);
+    const last = lastVectorAt(p);
+    while (i < end && i <= last) {
+      const v = v128.load(p + <usize>i);
+      const rows = i8x16.swizzle(high, i8x16.shr_u(v, 4));
+      const cols = i8x16.swizzle(low, v128.and(v, nibble));
+      const bad = i8x16.bitmask(i8x16.eq(v128.and(rows, cols), zero));
+      if (bad != 0) return min(i + ctz(bad), end);
+      i += 16;
+    }
+    if (i >= end) return end;
+  }
+  while (i < end && isToken(byteAt(p, i))) i++;
+  return i;
 }
 
 /** Index of the first byte in [i, end) that may not appear in a request-target. */

@@ -1,7 +1,7 @@
 // Field lines (RFC 9112 §5): the header section of a request and the trailer
 // section of a chunked body share this parser. It records spans and checks
 // syntax; what a field means is decided by the caller.
-import { byteAt, isToken, isOws, scanValue, CR, LF, SP, HTAB, COLON } from "./chars";
+import { byteAt, isOws, scanToken, scanValue, CR, LF, SP, HTAB, COLON } from "./chars";
 import { RESULT, setResult } from "./layout";
 import {
   R_FIELDS, R_HEADER_COUNT, SPAN_SLOTS, SPAN_NAME_OFF, SPAN_NAME_LEN, SPAN_VALUE_OFF, SPAN_VALUE_LEN, INCOMPLETE, E_BARE_CR, E_BARE_LF, E_OBS_FOLD, E_BAD_HEADER_NAME, E_SPACE_BEFORE_COLON,
@@ -30,7 +30,7 @@ export function parseFields(p: usize, i: i32, end: i32, maxCount: i32, maxLine: 
 
     const lineStart = i;
     const lineLimit = min(end, lineStart + maxLine + 1); // +1: room for the CR of a line exactly maxLine long
-    while (i < lineLimit && isToken(byteAt(p, i))) i++;
+    i = scanToken(p, i, lineLimit);
     if (i >= lineLimit) return lineLimit < end ? fail(E_HEADER_LINE_TOO_LONG, lineStart + maxLine) : INCOMPLETE;
     c = byteAt(p, i);
     if (c != COLON) return fail(isOws(c) && i > lineStart ? E_SPACE_BEFORE_COLON : E_BAD_HEADER_NAME, i);

@@ -3,7 +3,7 @@
 // more bytes after INCOMPLETE. `prevLen` (bytes seen by the last attempt) lets
 // a retry skip the full parse until the empty line that ends the head arrives.
 import {
-  byteAt, isToken, isDigit, isOws, scanTarget, scanLf, equalsLower, CR, LF, SP, COLON,
+  byteAt, isToken, isDigit, isOws, isRegNameChar, scanTarget, scanLf, equalsLower, CR, LF, SP, COLON,
 } from "./chars";
 import { setResult, RESULT, RECV, inRegion, isByteCount } from "./layout";
 import {
@@ -415,15 +415,3 @@ function checkHost(v: usize, n: i32): i32 {
   return -1;
 }
 
-/** unreserved / pct-encoded / sub-delims (RFC 3986 §3.2.2). */
-function isRegNameChar(c: u32): bool {
-  if (isAlpha(c) || isDigit(c)) return true;
-  switch (c) {
-    case 0x2d: case 0x2e: case 0x5f: case 0x7e: // - . _ ~
-    case 0x25: // %
-    case 0x21: case 0x24: case 0x26: case 0x27: case 0x28: case 0x29: // ! $ & ' ( )
-    case 0x2a: case 0x2b: case 0x2c: case 0x3b: case 0x3d: // * + , ; =
-      return true;
-  }
-  return false;
-}
