@@ -29,6 +29,8 @@ export interface ConnectionHost {
   /** An application callback threw where no response can take the blame. */
   reportError(error: unknown): void;
   forget(conn: Connection): void;
+  /** The request streams connections borrow while they read. */
+  readonly streams: StreamPool;
 }
 
 const EAGAIN = -Errno.EAGAIN;
@@ -44,53 +46,111 @@ const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 /** Tunnel reads land this far into the receive region: the bytes before are the tunnel's, to put a carried frame head in front. */
 export const TUNNEL_HEADROOM = 16;
 
-export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueHost, OutboxHost, TunnelHost {
-  readonly parser: ParserInstance;
-  /** Last time bytes came in or a response finished (ms). */
-  lastActivity = Date.now();
-  /** When the head now arriving began (ms), or 0. */
-  headStartedAt = 0;
-  /** When the lingering close began (ms), or 0. */
+/**
+ * Connection times are milliseconds since CLOCK_BASE: small integers, which
+ * V8 keeps in the object itself, where a Date.now() would be a boxed double.
+ * Never 0, which stands for "not set".
+ */
+const CLOCK_BASE = Date.now() - 1;
+const clock = (): number => Date.now() - CLOCK_BASE;
+
+// Connection.flags
+const READ_PAUSED = 1;
+const PEER_ENDED = 2;
+/** No more requests are read: close once the responses in flight are sent. */
+const CLOSE_WHEN_DONE = 4;
+const CLOSED = 8;
+/** Reading the requests of one read: output is corked, and the read's time stands for now. */
+const BATCHING = 16;
+/** A request has been read on this connection. */
+const SERVED = 32;
+/** Requests are no longer parsed (the stream is stopped). */
+const STOPPED = 64;
+
+/** Most request streams a pool keeps at rest. */
+const MAX_FREE_STREAMS = 1024;
+
+/**
+ * Request streams at rest, lent to connections while they read: a stream
+ * between messages holds nothing of its connection, so an idle connection
+ * holds none. The pool is every stream's handler and passes each event to
+ * the connection whose bytes are being parsed (one at a time: the receive
+ * region has one owner).
+ */
+export class StreamPool implements StreamHandlers {
+  private readonly free: RequestStream[] = [];
+  /** The connection being parsed now. */
+  reader: Connection | null = null;
+
+  constructor(private readonly parser: ParserInstance) {}
+
+  take(): RequestStream {
+    return this.free.pop() ?? new RequestStream(this.parser, this);
+  }
+
+  give(stream: RequestStream): void {
+    if (this.free.length < MAX_FREE_STREAMS) this.free.push(stream);
+  }
+
+  head(head: RequestHead): void {
+    this.reader!.head(head);
+  }
+  data(chunk: Uint8Array): void {
+    this.reader!.data(chunk);
+  }
+  end(trailers: Fields | null): void {
+    this.reader!.end(trailers);
+  }
+  error(error: ParseErrorInfo): void {
+    this.reader!.error(error);
+  }
+}
+
+/** What only some connections need (PROXY headers, upgrades, lingering close, shutdown, the peer's address), made when first needed. */
+class Rare {
+  /** When the lingering close began (clock()), or 0. */
   lingeringSince = 0;
-  private readonly stream: RequestStream;
+  /** Who the client is, once asked (see remote). */
+  peer: { address: string; port: number } | null = null;
+  /** The bytes of a PROXY protocol header received so far, while one is awaited. */
+  proxyHeader: Uint8Array | null = null;
+  /** At shutdown, when an idle connection that has not sent a request yet is closed (clock()), or 0. */
+  graceUntil = 0;
+  /** The response to a request that asked to switch protocols, while the upgrade hook decides. */
+  upgrading: Response | null = null;
+  /** The bytes that followed that request's head: the new protocol's, if the switch happens. */
+  early: Uint8Array | null = null;
+  /** Tunnel bytes written before the 101 left (it waits behind earlier responses). */
+  tunnelBacklog: Uint8Array[] = [];
+  tunnelBacklogBytes = 0;
+}
+
+export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueHost, OutboxHost, TunnelHost {
+  // An idle connection is this object, its response queue and its outbox,
+  // with few fields each: rarely needed state lives in `rare`, flags in one
+  // integer, times as small integers, and the request stream is borrowed.
+  /** Last time bytes came in or a response finished (clock()). */
+  private lastActivity = clock();
+  /** When the head now arriving began (clock()), or 0. */
+  private headStartedAt = 0;
+  /** Borrowed from the pool while a message is being read. */
+  private stream: RequestStream | null = null;
   private readonly responses: ResponseQueue;
   private readonly outbox: Outbox;
   private current: Request | null = null;
   private currentResponse: Response | null = null;
   private interest = READABLE;
-  private readPaused = false;
-  private peerEnded = false;
-  /** No more requests are read: close once the responses in flight are sent. */
-  private closeWhenDone = false;
-  private closed = false;
-  /** Reading the requests of one read: output is corked, and the read's time stands for now. */
-  private batching = false;
-  private requests = 0;
-  /** Who the client is, once asked (see remote). */
-  private peer: { address: string; port: number } | null = null;
-  /** The bytes of a PROXY protocol header received so far, while one is awaited. */
-  private proxyHeader: Uint8Array | null;
-  /** At shutdown, when an idle connection that has not sent a request yet is closed (ms), or 0. */
-  private graceUntil = 0;
-  /** The response to a request that asked to switch protocols, while the upgrade hook decides. */
-  private upgrading: Response | null = null;
-  /** The bytes that followed that request's head: the new protocol's, if the switch happens. */
-  private early: Uint8Array | null = null;
+  private flags = 0;
+  private rare: Rare | null = null;
   /** After a 101: the connection carries another protocol's bytes. */
   private tunnel: Tunnel | null = null;
-  /** Tunnel bytes written before the 101 left (it waits behind earlier responses). */
-  private tunnelBacklog: Uint8Array[] = [];
-  private tunnelBacklogBytes = 0;
 
   /** Watches fd; if the loop refuses it, fd is closed and the error thrown. */
   constructor(
     private readonly host: ConnectionHost,
     readonly fd: number,
   ) {
-    this.parser = host.parser;
-    this.proxyHeader = host.proxyProtocol ? new Uint8Array(0) : null;
-    // The connection is the stream's handler itself: an idle connection should cost little.
-    this.stream = new RequestStream(this.parser, this);
+    if (host.proxyProtocol) this.proxyHeader = new Uint8Array(0);
     this.responses = new ResponseQueue(this);
     this.outbox = new Outbox(this, host.cork);
     try {
@@ -99,6 +159,110 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
       close(fd);
       throw error;
     }
+  }
+
+  get parser(): ParserInstance {
+    return this.host.parser;
+  }
+
+  private flag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+  private get readPaused(): boolean {
+    return (this.flags & READ_PAUSED) !== 0;
+  }
+  private set readPaused(on: boolean) {
+    this.flag(READ_PAUSED, on);
+  }
+  private get peerEnded(): boolean {
+    return (this.flags & PEER_ENDED) !== 0;
+  }
+  private set peerEnded(on: boolean) {
+    this.flag(PEER_ENDED, on);
+  }
+  /** No more requests are read: close once the responses in flight are sent. */
+  private get closeWhenDone(): boolean {
+    return (this.flags & CLOSE_WHEN_DONE) !== 0;
+  }
+  private set closeWhenDone(on: boolean) {
+    this.flag(CLOSE_WHEN_DONE, on);
+  }
+  private get closed(): boolean {
+    return (this.flags & CLOSED) !== 0;
+  }
+  private set closed(on: boolean) {
+    this.flag(CLOSED, on);
+  }
+  /** Reading the requests of one read: output is corked, and the read's time stands for now. */
+  private get batching(): boolean {
+    return (this.flags & BATCHING) !== 0;
+  }
+  private set batching(on: boolean) {
+    this.flag(BATCHING, on);
+  }
+
+  private get lingeringSince(): number {
+    return this.rare === null ? 0 : this.rare.lingeringSince;
+  }
+  private set lingeringSince(t: number) {
+    if (t !== 0 || this.rare !== null) (this.rare ??= new Rare()).lingeringSince = t;
+  }
+  private get peer(): { address: string; port: number } | null {
+    return this.rare === null ? null : this.rare.peer;
+  }
+  private set peer(peer: { address: string; port: number } | null) {
+    if (peer !== null || this.rare !== null) (this.rare ??= new Rare()).peer = peer;
+  }
+  private get proxyHeader(): Uint8Array | null {
+    return this.rare === null ? null : this.rare.proxyHeader;
+  }
+  private set proxyHeader(bytes: Uint8Array | null) {
+    if (bytes !== null || this.rare !== null) (this.rare ??= new Rare()).proxyHeader = bytes;
+  }
+  private get graceUntil(): number {
+    return this.rare === null ? 0 : this.rare.graceUntil;
+  }
+  private set graceUntil(t: number) {
+    if (t !== 0 || this.rare !== null) (this.rare ??= new Rare()).graceUntil = t;
+  }
+  private get upgrading(): Response | null {
+    return this.rare === null ? null : this.rare.upgrading;
+  }
+  private set upgrading(res: Response | null) {
+    if (res !== null || this.rare !== null) (this.rare ??= new Rare()).upgrading = res;
+  }
+  private get early(): Uint8Array | null {
+    return this.rare === null ? null : this.rare.early;
+  }
+  private set early(bytes: Uint8Array | null) {
+    if (bytes !== null || this.rare !== null) (this.rare ??= new Rare()).early = bytes;
+  }
+
+  /** Whether a request's head or body is partly read. */
+  private get inMessage(): boolean {
+    return this.stream !== null && this.stream.inMessage;
+  }
+
+  /** The stream this connection parses with: borrowed from the pool (stopped at once if requests are no longer read). */
+  private borrowStream(): RequestStream {
+    const stream = this.host.streams.take();
+    if (this.flags & STOPPED) stream.stop();
+    this.stream = stream;
+    return stream;
+  }
+
+  /** Between messages the stream goes back to the pool; a stopped one is kept (it parses nothing more). */
+  private returnStream(): void {
+    const stream = this.stream;
+    if (stream === null || stream.inMessage || stream.stopped) return;
+    this.stream = null;
+    this.host.streams.give(stream);
+  }
+
+  /** No more requests are parsed on this connection. */
+  private stopStream(): void {
+    this.flags |= STOPPED;
+    this.stream?.stop();
   }
 
   /** The client: who a PROXY header said it is, or the socket's peer (looked up when first asked). */
@@ -116,7 +280,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   /** Idle: nothing in flight, nothing half-read, nothing left to send. */
   get idle(): boolean {
-    return this.responses.length === 0 && !this.stream.inMessage && !this.outbox.pending;
+    return this.responses.length === 0 && !this.inMessage && !this.outbox.pending;
   }
 
   ready(events: number): void {
@@ -133,29 +297,32 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     // the receive region holds that batch, so read once its parse returns.
     if (this.parser.parsing) return queueMicrotask(() => this.closed || this.onReadable());
     if (this.tunnel !== null) return this.onTunnelReadable(this.tunnel);
-    const stream = this.stream;
+    const stream = this.stream ?? this.borrowStream();
     const room = stream.prepare();
     const n = read(this.fd, this.parser.bytes, stream.writeAt, room);
-    if (n < 0) {
+    if (n <= 0) {
+      this.returnStream();
+      if (n === 0) return this.onPeerEnd();
       if (n !== EAGAIN) this.destroy();
       return;
     }
-    if (n === 0) return this.onPeerEnd();
-    this.lastActivity = Date.now();
+    this.lastActivity = clock();
     if (this.lingeringSince !== 0) return; // discarding what arrives after our close
     if (!stream.inMessage && this.headStartedAt === 0) this.headStartedAt = this.lastActivity;
     const cork = this.host.cork;
     cork.take(this.outbox);
-    this.batching = true;
+    this.flags |= BATCHING;
+    this.host.streams.reader = this;
     try {
       if (this.proxyHeader !== null) this.onProxyBytes(this.parser.bytes.subarray(stream.writeAt, stream.writeAt + n));
       else stream.commit(n);
     } finally {
-      this.batching = false;
+      this.flags &= ~BATCHING;
       cork.release(this.outbox);
     }
+    this.returnStream();
     this.maybeClose();
-    if (!stream.inMessage && this.responses.length === 0) this.headStartedAt = 0;
+    if (!this.inMessage && this.responses.length === 0) this.headStartedAt = 0;
   }
 
   /** After a 101: the bytes go to the tunnel, as a view of the receive region valid during the call. */
@@ -168,7 +335,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
       return;
     }
     if (n === 0) return this.onPeerEnd();
-    this.lastActivity = Date.now();
+    this.lastActivity = clock();
     if (this.lingeringSince !== 0) return;
     parser.beginParse();
     this.batching = true;
@@ -201,6 +368,9 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     }
     this.upgrading = null;
     this.closeWhenDone = false; // the tunnel decides when the connection ends
+    // Its request stream (stopped by takeRest) is done with.
+    this.flags |= STOPPED;
+    this.stream = null;
     // The handshake's request and response are done with: an idle socket keeps neither.
     this.current = null;
     this.currentResponse = null;
@@ -220,9 +390,10 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   tunnelSend(parts: Uint8Array[]): boolean {
     if (this.closed) return false;
     if (this.responses.length > 0) {
+      const rare = (this.rare ??= new Rare());
       for (const part of parts) {
-        this.tunnelBacklog.push(part.slice());
-        this.tunnelBacklogBytes += part.length;
+        rare.tunnelBacklog.push(part.slice());
+        rare.tunnelBacklogBytes += part.length;
       }
       return false;
     }
@@ -239,7 +410,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   }
 
   get bufferedAmount(): number {
-    return this.outbox.queuedBytes + this.tunnelBacklogBytes;
+    return this.outbox.queuedBytes + (this.rare === null ? 0 : this.rare.tunnelBacklogBytes);
   }
 
   endTunnel(): void {
@@ -269,14 +440,14 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     if (result instanceof Error) return this.destroy();
     this.proxyHeader = null;
     if (result.source !== null) this.peer = result.source;
-    if (result.consumed < bytes.length) this.stream.push(bytes.subarray(result.consumed));
+    if (result.consumed < bytes.length) this.stream!.push(bytes.subarray(result.consumed));
   }
 
   /** StreamHandlers: a request head has arrived. */
   head(head: RequestHead): void {
     this.headStartedAt = 0;
-    this.requests++;
-    const res = new Response(this, head, this.lastActivity, head.expectUnsupported);
+    this.flags |= SERVED;
+    const res = new Response(this, head, this.lastActivity + CLOCK_BASE, head.expectUnsupported);
     const body = head.hasBody ? new BodyStream(() => this.onBodyRead(res), () => this.resumeReading()) : null;
     const req = new Request(head, body, this);
     this.responses.push(res);
@@ -294,7 +465,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     // switches. Without a hook, Upgrade is ignored and the request served.
     if (head.upgrade && this.host.upgrades && head.minorVersion === 1 && !head.hasBody && !this.closeWhenDone) {
       this.upgrading = res;
-      this.early = this.stream.takeRest();
+      this.early = this.stream!.takeRest();
       this.closeWhenDone = true; // declined: the response is the last
       return this.host.dispatch(req, res, true);
     }
@@ -316,7 +487,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     req.openBody?.end();
     this.current = null;
     this.currentResponse = null;
-    if (this.closeWhenDone) this.stream.stop();
+    if (this.closeWhenDone) this.stopStream();
   }
 
   private onBodyRead(res: Response): void {
@@ -362,7 +533,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   private stopReadingRequests(): void {
     this.closeWhenDone = true;
-    this.stream.stop();
+    this.stopStream();
   }
 
   private pauseReading(): void {
@@ -389,7 +560,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     contentLength: number, flags: number,
   ): number {
     // One clock reading per batch: the read's time stands for now.
-    const now = this.batching ? this.lastActivity : Date.now();
+    const now = this.batching ? this.lastActivity + CLOCK_BASE : Date.now();
     return this.host.cork.serializeHead(status, reason, fields, framing, contentLength, flags, Math.floor(now / 1000));
   }
 
@@ -416,10 +587,11 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   }
 
   responseEnded(): void {
-    this.lastActivity = Date.now();
-    if (this.tunnel !== null && this.responses.length === 0 && this.tunnelBacklog.length > 0) {
-      this.tunnelBacklogBytes = 0;
-      this.outbox.send(this.tunnelBacklog.splice(0));
+    this.lastActivity = clock();
+    const rare = this.rare;
+    if (this.tunnel !== null && this.responses.length === 0 && rare !== null && rare.tunnelBacklog.length > 0) {
+      rare.tunnelBacklogBytes = 0;
+      this.outbox.send(rare.tunnelBacklog.splice(0));
     }
     this.outbox.wake();
     this.resumeReading();
@@ -441,7 +613,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     // Lingering close (RFC 9112 §9.6): stop sending, then read and drop what
     // the client still sends, so it gets our response rather than a reset.
     shutdown(this.fd, K.SHUT_WR);
-    this.lingeringSince = Date.now();
+    this.lingeringSince = clock();
     this.readPaused = false;
     this.updateInterest();
   }
@@ -459,14 +631,15 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   // ---- timeouts and closing ------------------------------------------------
 
   /** Called once a second by the server with its timeouts. */
-  sweep(now: number, timeouts: { headers: number; request: number; keepAlive: number }): void {
+  sweep(time: number, timeouts: { headers: number; request: number; keepAlive: number }): void {
+    const now = time - CLOCK_BASE;
     const oldest = this.responses.oldest;
     if (this.tunnel !== null && this.lingeringSince === 0) return; // the tunnel's protocol keeps its own time
     if (this.lingeringSince !== 0) {
       if (now - this.lingeringSince > LINGER_MS) this.destroy();
     } else if (this.headStartedAt !== 0 && now - this.headStartedAt > timeouts.headers) {
       this.timeOut();
-    } else if (oldest !== undefined && now - oldest.startedAt > timeouts.request) {
+    } else if (oldest !== undefined && time - oldest.startedAt > timeouts.request) {
       this.timeOut();
     } else if (this.idle && (now - this.lastActivity > timeouts.keepAlive || (this.graceUntil !== 0 && now > this.graceUntil))) {
       this.destroy();
@@ -492,13 +665,15 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     this.closed = true;
     this.host.loop.remove(this.fd);
     close(this.fd);
-    this.stream.stop();
+    this.stopStream();
     this.current?.openBody?.fail(new BodyError("connection closed"));
     this.responses.discardAll();
     this.outbox.close();
     this.early = null;
-    this.tunnelBacklog = [];
-    this.tunnelBacklogBytes = 0;
+    if (this.rare !== null) {
+      this.rare.tunnelBacklog = [];
+      this.rare.tunnelBacklogBytes = 0;
+    }
     const tunnel = this.tunnel;
     if (tunnel !== null) this.tunnelCall(() => tunnel.markClosed());
     this.host.forget(this);
@@ -518,10 +693,10 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     if (this.closed) return;
     if (!this.idle) {
       this.closeWhenDone = true;
-      if (!this.stream.inMessage) this.stream.stop(); // a request still arriving is read to its end
+      if (!this.inMessage) this.stopStream(); // a request still arriving is read to its end
       return this.maybeClose();
     }
-    if (this.requests > 0) return this.destroy();
-    this.graceUntil = Date.now() + SHUTDOWN_GRACE_MS;
+    if (this.flags & SERVED) return this.destroy();
+    this.graceUntil = clock() + SHUTDOWN_GRACE_MS;
   }
 }

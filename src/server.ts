@@ -1,7 +1,7 @@
 // serve(): a listening socket, its connections and their timeouts, on one
 // event loop with one wasm parser instance.
 import { BodyError } from "./body.js";
-import { Connection, type ConnectionHost } from "./connection.js";
+import { Connection, StreamPool, type ConnectionHost } from "./connection.js";
 import { Cork } from "./cork.js";
 import { Origin, type OriginOptions } from "./origin.js";
 import { WebSocketHub, type UpgradeAnswer, type WebSocketOptions } from "./websocket.js";
@@ -87,6 +87,7 @@ export class Server implements ConnectionHost {
   readonly loop: EventLoop;
   readonly parser: ParserInstance;
   readonly cork: Cork;
+  readonly streams: StreamPool;
   host = "";
   port = 0;
   /** The Unix socket path, when listening on one. */
@@ -116,6 +117,7 @@ export class Server implements ConnectionHost {
     // The parser first: if it cannot be made (bad limits, a stale build), no loop handle is left open.
     this.parser = createParser(options.limits);
     this.cork = new Cork(this.parser);
+    this.streams = new StreamPool(this.parser);
     if (options.trace) {
       const log = options.trace;
       setTrace(typeof log === "function" ? log : (line) => process.stderr.write(`${line}\n`));
