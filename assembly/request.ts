@@ -238,6 +238,39 @@ function checkAuthority(t: usize, start: i32, n: i32): i32 {
   return (c | 0x20) - 0x61 < 26;
 }
 
+const FIELD_CONTENT_LENGTH = 1;
+const FIELD_TRANSFER_ENCODING = 2;
+const FIELD_HOST = 3;
+const FIELD_CONNECTION = 4;
+const FIELD_EXPECT = 5;
+const FIELD_UPGRADE = 6;
+
+/**
+ * Which of the fields that matter here a name is (ASCII case-insensitive),
+ * or 0: by its length, then a word or two at a time. The name's bytes are
+ * tchars, of which `| 0x20` changes only the upper-case letters, so a masked
+ * word equals a lower-case name's word exactly when the bytes match ignoring case.
+ */
+function fieldKind(name: usize, n: i32): i32 {
+  switch (n) {
+    case 4: return (load<u32>(name) | 0x20202020) == 0x74736f68 ? FIELD_HOST : 0; // "host"
+    case 6: // "expe" "ct"
+      return (load<u32>(name) | 0x20202020) == 0x65707865 && (<u32>load<u16>(name, 4) | 0x2020) == 0x7463 ? FIELD_EXPECT : 0;
+    case 7: // "upgr" "rade"
+      return (load<u32>(name) | 0x20202020) == 0x72677075 && (load<u32>(name, 3) | 0x20202020) == 0x65646172 ? FIELD_UPGRADE : 0;
+    case 10: // "connecti" "on"
+      return (load<u64>(name) | 0x2020202020202020) == 0x697463656e6e6f63 && (<u32>load<u16>(name, 8) | 0x2020) == 0x6e6f
+        ? FIELD_CONNECTION : 0;
+    case 14: // "content-" "t-length"
+      return (load<u64>(name) | 0x2020202020202020) == 0x2d746e65746e6f63 && (load<u64>(name, 6) | 0x2020202020202020) == 0x6874676e656c2d74
+        ? FIELD_CONTENT_LENGTH : 0;
+    case 17: // "transfer" "-encodin" "g"
+      return (load<u64>(name) | 0x2020202020202020) == 0x726566736e617274 && (load<u64>(name, 8) | 0x2020202020202020) == 0x6e69646f636e652d &&
+        (<u32>load<u8>(name, 16) | 0x20) == 0x67 ? FIELD_TRANSFER_ENCODING : 0;
+  }
+  return 0;
+}
+
 /** What the headers mean for framing and the connection (RFC 9112 §6, §9; RFC 9110 §7.2, §10.1.1). */
 function interpretHeaders(p: usize, http11: bool): i32 {
   const count = load<i32>(RESULT + (<usize>R_HEADER_COUNT << 2));
@@ -257,29 +290,30 @@ function interpretHeaders(p: usize, http11: bool): i32 {
     const valueLen = fieldSlot(h, SPAN_VALUE_LEN);
     const name = p + <usize>nameOff;
     const value = p + <usize>valueOff;
-    const first = <u32>load<u8>(name) | 0x20;
-    if (first == 0x63 && equalsLower(name, nameLen, "content-length")) {
+    const kind = fieldKind(name, nameLen);
+    if (kind == 0) continue;
+    if (kind == FIELD_CONTENT_LENGTH) {
       if (lengthAt >= 0) return fail(E_DUPLICATE_CONTENT_LENGTH, nameOff);
       contentLength = parseLength(value, valueLen);
       if (contentLength < 0) return fail(E_BAD_CONTENT_LENGTH, valueOff);
       lengthAt = valueOff;
-    } else if (first == 0x74 && equalsLower(name, nameLen, "transfer-encoding")) {
+    } else if (kind == FIELD_TRANSFER_ENCODING) {
       if (chunkedAt >= 0) return fail(E_BAD_TRANSFER_ENCODING, nameOff);
       const r = checkTransferCoding(value, valueLen);
       if (r < 0) return fail(r, valueOff);
       chunkedAt = valueOff;
-    } else if (first == 0x68 && equalsLower(name, nameLen, "host")) {
+    } else if (kind == FIELD_HOST) {
       if (++hosts > 1) return fail(E_DUPLICATE_HOST, nameOff);
       const bad = checkHost(value, valueLen);
       if (bad >= 0) return fail(E_BAD_HOST, valueOff + bad);
-    } else if (first == 0x63 && equalsLower(name, nameLen, "connection")) {
+    } else if (kind == FIELD_CONNECTION) {
       const options = connectionOptions(value, valueLen);
       close = close || (options & OPTION_CLOSE) != 0;
       keepAlive = keepAlive || (options & OPTION_KEEP_ALIVE) != 0;
       connectionUpgrade = connectionUpgrade || (options & OPTION_UPGRADE) != 0;
-    } else if (first == 0x65 && equalsLower(name, nameLen, "expect")) {
+    } else if (kind == FIELD_EXPECT) {
       flags |= equalsLower(value, valueLen, "100-continue") ? FLAG_EXPECT_CONTINUE : FLAG_EXPECT_OTHER;
-    } else if (first == 0x75 && equalsLower(name, nameLen, "upgrade")) {
+    } else {
       upgrade = true;
     }
   }

@@ -4,7 +4,7 @@
 import { suite, assert } from "./support/uvu.ts";
 import { createParser, parseRequestWith, RequestStream, type Build, type ParseResult, type ParsedRequest } from "../parser/src/parser-node.ts";
 import { driveStream, runKey } from "./support/stream.ts";
-import { HeadError } from "../parser/src/parser.ts";
+import { HeadError, type RequestHead } from "../parser/src/parser.ts";
 import { FRAMING, HEAD, REGIONS } from "../parser/src/abi.ts";
 
 const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -134,6 +134,36 @@ function isRequest(r: ParseResult): r is ParsedRequest {
           const a = parseRequestWith(simd, bytes(input)), b = parseRequestWith(scalar, bytes(input));
           assert.equal(a, b, JSON.stringify(input));
         }
+      }
+    }
+  });
+  test("the fields that matter are known by name in any case, and a name one tchar off is another field", () => {
+    const tchars = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const cases: [string, (n: string) => string, (h: RequestHead | null) => boolean][] = [
+      ["Host", (n) => `GET / HTTP/1.1\r\n${n}: a\r\n\r\n`, (h) => h !== null],
+      ["Content-Length", (n) => `POST / HTTP/1.1\r\nHost: a\r\n${n}: 3\r\n\r\n`, (h) => h!.contentLength === 3],
+      ["Transfer-Encoding", (n) => `POST / HTTP/1.1\r\nHost: a\r\n${n}: chunked\r\n\r\n`, (h) => h!.framing === FRAMING.CHUNKED],
+      ["Connection", (n) => `GET / HTTP/1.1\r\nHost: a\r\n${n}: close\r\n\r\n`, (h) => !h!.keepAlive],
+      ["Expect", (n) => `GET / HTTP/1.1\r\nHost: a\r\n${n}: 100-continue\r\n\r\n`, (h) => h!.expectContinue],
+      ["Upgrade", (n) => `GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n${n}: websocket\r\n\r\n`, (h) => h!.upgrade],
+    ];
+    for (const build of ["simd", "scalar"] as Build[]) {
+      const parser = createParser({}, build);
+      const head = (input: string): RequestHead | null => {
+        const b = bytes(input);
+        parser.bytes.set(b, parser.recv);
+        const n = parser.parseHead(parser.recv, b.length, 0);
+        return n > 0 ? parser.takeHead(parser.recv, n) : null;
+      };
+      for (const [name, message, known] of cases) {
+        for (let k = 0; k < name.length; k++) {
+          for (const t of tchars) {
+            const variant = name.slice(0, k) + t + name.slice(k + 1);
+            const same = t.toLowerCase() === name[k].toLowerCase();
+            assert.is(known(head(message(same ? variant.toUpperCase() : variant))), same, `${build}: ${variant}`);
+          }
+        }
+        assert.not.ok(known(head(message(name + "x"))), `${build}: ${name}x`);
       }
     }
   });
