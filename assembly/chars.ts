@@ -23,6 +23,8 @@ const CLASS = memory.data(256);
  */
 const TOKEN_LOW = memory.data(16, 16);
 const TOKEN_HIGH = memory.data(16, 16);
+/** The same for reg-name characters (REG_NAME); the row table is shared. */
+const REG_NAME_LOW = memory.data(16, 16);
 
 function initClasses(): void {
   for (let c: u32 = 0; c < 256; c++) {
@@ -38,6 +40,10 @@ function initClasses(): void {
     store<u8>(CLASS + c, bits);
     if ((bits & TOKEN) != 0) {
       const at = TOKEN_LOW + <usize>(c & 15);
+      store<u8>(at, <u8>(<u32>load<u8>(at) | (<u32>1 << (c >> 4))));
+    }
+    if ((bits & REG_NAME) != 0) {
+      const at = REG_NAME_LOW + <usize>(c & 15);
       store<u8>(at, <u8>(<u32>load<u8>(at) | (<u32>1 << (c >> 4))));
     }
   }
@@ -80,25 +86,44 @@ initClasses();
   return <i32>((<usize>memory.size() << 16) - p) - 16;
 }
 
+/**
+ * Index of the first byte in [i, end) outside the class whose column table
+ * is `columns` (TOKEN_LOW or REG_NAME_LOW), or end: 16 bytes a step.
+ */
+@inline function scanClass(p: usize, i: i32, end: i32, columns: usize): i32 {
+  const low = v128.load(columns);
+  const high = v128.load(TOKEN_HIGH);
+  const nibble = i8x16.splat(0x0f);
+  const zero = i8x16.splat(0);
+  const last = lastVectorAt(p);
+  while (i < end && i <= last) {
+    const v = v128.load(p + <usize>i);
+    const rows = i8x16.swizzle(high, i8x16.shr_u(v, 4));
+    const cols = i8x16.swizzle(low, v128.and(v, nibble));
+    const bad = i8x16.bitmask(i8x16.eq(v128.and(rows, cols), zero));
+    if (bad != 0) return min(i + ctz(bad), end);
+    i += 16;
+  }
+  return i;
+}
+
 /** Index of the first byte in [i, end) that is not a tchar (RFC 9110 §5.6.2), or end. */
 export function scanToken(p: usize, i: i32, end: i32): i32 {
   if (ASC_FEATURE_SIMD) {
-    const low = v128.load(TOKEN_LOW);
-    const high = v128.load(TOKEN_HIGH);
-    const nibble = i8x16.splat(0x0f);
-    const zero = i8x16.splat(0);
-    const last = lastVectorAt(p);
-    while (i < end && i <= last) {
-      const v = v128.load(p + <usize>i);
-      const rows = i8x16.swizzle(high, i8x16.shr_u(v, 4));
-      const cols = i8x16.swizzle(low, v128.and(v, nibble));
-      const bad = i8x16.bitmask(i8x16.eq(v128.and(rows, cols), zero));
-      if (bad != 0) return min(i + ctz(bad), end);
-      i += 16;
-    }
+    i = scanClass(p, i, end, TOKEN_LOW);
     if (i >= end) return end;
   }
   while (i < end && isToken(byteAt(p, i))) i++;
+  return i;
+}
+
+/** Index of the first byte in [i, end) that may not appear in a reg-name (RFC 3986 §3.2.2), or end. */
+export function scanRegName(p: usize, i: i32, end: i32): i32 {
+  if (ASC_FEATURE_SIMD) {
+    i = scanClass(p, i, end, REG_NAME_LOW);
+    if (i >= end) return end;
+  }
+  while (i < end && isRegNameChar(byteAt(p, i))) i++;
   return i;
 }
 
@@ -129,8 +154,9 @@ export function scanValue(p: usize, i: i32, end: i32): i32 {
     const last = lastVectorAt(p);
     while (i < end && i <= last) {
       const v = v128.load(p + <usize>i);
-      const control = v128.and(i8x16.lt_u(v, space), v128.not(i8x16.eq(v, tab)));
-      const bad = i8x16.bitmask(v128.or(control, i8x16.eq(v, del)));
+      let bad = i8x16.bitmask(v128.or(i8x16.lt_u(v, space), i8x16.eq(v, del)));
+      // HTAB is the one control byte a value may hold: looked for only in a step with a control byte in it.
+      if (bad != 0) bad &= ~i8x16.bitmask(i8x16.eq(v, tab));
       if (bad != 0) return min(i + ctz(bad), end);
       i += 16;
     }

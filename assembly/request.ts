@@ -3,7 +3,7 @@
 // more bytes after INCOMPLETE. `prevLen` (bytes seen by the last attempt) lets
 // a retry skip the full parse until the empty line that ends the head arrives.
 import {
-  byteAt, isToken, isDigit, isOws, isRegNameChar, scanTarget, scanLf, equalsLower, CR, LF, SP, COLON,
+  byteAt, isToken, isDigit, isOws, isRegNameChar, scanRegName, scanTarget, scanLf, equalsLower, CR, LF, SP, COLON,
 } from "./chars";
 import { setResult, RESULT, RECV, inRegion, isByteCount } from "./layout";
 import {
@@ -341,6 +341,24 @@ export const OPTION_KEEP_ALIVE = 2;
 export const OPTION_UPGRADE = 4;
 
 /**
+ * Which option the `n` bytes at `o` are, ignoring ASCII case, or 0: by length,
+ * then masked words. A value holds no CR, and `| 0x20` makes a letter or "-"
+ * only of that letter in either case or of "-".
+ */
+function connectionOption(o: usize, n: i32): i32 {
+  if (n == 5) { // "clos" "e"
+    return (load<u32>(o) | 0x20202020) == 0x736f6c63 && (<u32>load<u8>(o, 4) | 0x20) == 0x65 ? OPTION_CLOSE : 0;
+  }
+  if (n == 10) { // "keep-ali" "ve"
+    return (load<u64>(o) | 0x2020202020202020) == 0x696c612d7065656b && (<u32>load<u16>(o, 8) | 0x2020) == 0x6576 ? OPTION_KEEP_ALIVE : 0;
+  }
+  if (n == 7) { // "upgr" "rade"
+    return (load<u32>(o) | 0x20202020) == 0x72677075 && (load<u32>(o, 3) | 0x20202020) == 0x65646172 ? OPTION_UPGRADE : 0;
+  }
+  return 0;
+}
+
+/**
  * The Connection options that matter here, from a comma-separated list
  * (RFC 9110 §7.6.1, §5.6.1). An element counts only when it is the whole
  * option: "keep-alive x" is one unknown element, not keep-alive.
@@ -354,10 +372,7 @@ export function connectionOptions(v: usize, n: i32): i32 {
     let stop = k;
     while (start < stop && isOws(<u32>load<u8>(v + <usize>start))) start++;
     while (stop > start && isOws(<u32>load<u8>(v + <usize>(stop - 1)))) stop--;
-    const option = v + <usize>start;
-    if (equalsLower(option, stop - start, "close")) options |= OPTION_CLOSE;
-    else if (equalsLower(option, stop - start, "keep-alive")) options |= OPTION_KEEP_ALIVE;
-    else if (equalsLower(option, stop - start, "upgrade")) options |= OPTION_UPGRADE;
+    options |= connectionOption(v + <usize>start, stop - start);
     k++;
   }
   return options;
@@ -441,7 +456,7 @@ function checkHost(v: usize, n: i32): i32 {
     if (k >= n) return n - 1;
     k++;
   } else {
-    while (k < n && isRegNameChar(<u32>load<u8>(v + <usize>k))) k++;
+    k = scanRegName(v, 0, n);
   }
   if (k == n) return -1;
   if (load<u8>(v + <usize>k) != COLON) return k;

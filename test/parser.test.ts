@@ -165,6 +165,25 @@ function isRequest(r: ParseResult): r is ParsedRequest {
         }
         assert.not.ok(known(head(message(name + "x"))), `${build}: ${name}x`);
       }
+      // Connection options, whose bytes may be any a value holds: one byte off (every value byte) is another option.
+      const options: [string, (h: RequestHead) => boolean][] = [
+        ["close", (h) => !h.keepAlive], ["keep-alive", (h) => h.keepAlive], ["upgrade", (h) => h.upgrade],
+      ];
+      for (const [option, known] of options) {
+        // HTTP/1.1 keeps the connection open unless told to close; HTTP/1.0 closes it unless told to keep it.
+        const version = option === "close" ? "1.1" : "1.0";
+        const message = (o: string) => `GET / HTTP/${version}\r\nHost: a\r\nUpgrade: x\r\nConnection: a, ${o}\r\n\r\n`;
+        assert.ok(known(head(message(option.toUpperCase()))!), `${build}: ${option.toUpperCase()}`);
+        for (let k = 0; k < option.length; k++) {
+          for (let c = 0x20; c < 0x100; c++) {
+            if (c === 0x7f || c === 0x2c || String.fromCharCode(c).toLowerCase() === option[k]) continue;
+            const variant = option.slice(0, k) + String.fromCharCode(c) + option.slice(k + 1);
+            if (variant.trim() !== variant) continue;
+            const h = head(message(variant));
+            assert.ok(h !== null && !known(h), `${build}: ${JSON.stringify(variant)}`);
+          }
+        }
+      }
     }
   });
   test.run();
