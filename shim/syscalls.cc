@@ -26,18 +26,32 @@ Napi::Number Result(Napi::Env env, long rc) {
   return Napi::Number::New(env, static_cast<double>(rc < 0 ? -errno : rc));
 }
 
-// Bytes of a TypedArray or ArrayBuffer argument, and their count.
+// Bytes of a TypedArray or ArrayBuffer argument, and their count: one
+// napi_get_typedarray_info for a typed array (it gives the data pointer with
+// the view's offset applied), rather than node-addon-api's several calls.
 bool Bytes(const Napi::Value& value, uint8_t** data, size_t* length) {
-  if (value.IsTypedArray()) {
-    Napi::TypedArray array = value.As<Napi::TypedArray>();
-    *data = static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-    *length = array.ByteLength();
+  napi_env env = value.Env();
+  bool is;
+  if (napi_is_typedarray(env, value, &is) == napi_ok && is) {
+    napi_typedarray_type type;
+    size_t count;
+    void* at;
+    if (napi_get_typedarray_info(env, value, &type, &count, &at, nullptr, nullptr) != napi_ok) return false;
+    size_t width = 1;
+    switch (type) {
+      case napi_int8_array: case napi_uint8_array: case napi_uint8_clamped_array: width = 1; break;
+      case napi_int16_array: case napi_uint16_array: width = 2; break;
+      case napi_int32_array: case napi_uint32_array: case napi_float32_array: width = 4; break;
+      default: width = 8; break;
+    }
+    *data = static_cast<uint8_t*>(at);
+    *length = count * width;
     return true;
   }
-  if (value.IsArrayBuffer()) {
-    Napi::ArrayBuffer buffer = value.As<Napi::ArrayBuffer>();
-    *data = static_cast<uint8_t*>(buffer.Data());
-    *length = buffer.ByteLength();
+  if (napi_is_arraybuffer(env, value, &is) == napi_ok && is) {
+    void* at;
+    if (napi_get_arraybuffer_info(env, value, &at, length) != napi_ok) return false;
+    *data = static_cast<uint8_t*>(at);
     return true;
   }
   return false;
