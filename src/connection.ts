@@ -572,6 +572,19 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     return this.responses.output(res, parts, last);
   }
 
+  outputRegion(res: Response, start: number, end: number, last: boolean): boolean {
+    if (this.closed) return false;
+    return this.responses.outputRegion(res, start, end, last);
+  }
+
+  sendRegion(start: number, end: number): boolean {
+    return this.outbox.sendRegion(start, end);
+  }
+
+  get regionBytes(): Uint8Array {
+    return this.host.parser.bytes;
+  }
+
   /** Resolves once `res` is first in line (or finished) and nothing is queued; rejects if the connection closes first. */
   drained(res: Response): Promise<void> {
     return this.outbox.whenDrained(() => this.responses.oldest === res || res.finished);

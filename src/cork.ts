@@ -14,6 +14,8 @@ const MAX_BATCH_PARTS = MAX_IOVECS - 4;
 export interface CorkOwner {
   /** Sends a batch (views into the output region among them) now, or copies what the kernel refuses. */
   sendBatch(parts: Uint8Array[]): void;
+  /** Sends parser.bytes[start, end) (in the output region) now, or copies what the kernel refuses. */
+  sendRange(start: number, end: number): void;
   /** Sends what it gathered to send at the end of the turn (see later()). */
   sendLater(): void;
 }
@@ -23,6 +25,13 @@ export class Cork {
   private used = 0;
   private owner: CorkOwner | null = null;
   private parts: Uint8Array[] = [];
+  /**
+   * The batch's last bytes, when they are output-region bytes given by
+   * addRange: parser.bytes[rangeStart, rangeEnd), no view made for them yet
+   * (rangeEnd 0: none). Back-to-back responses only move rangeEnd.
+   */
+  private rangeStart = 0;
+  private rangeEnd = 0;
   /** Where the last serialized head starts (an index into parser.bytes). */
   headAt = 0;
   /** Connections with bytes to send at the end of this turn, in the order they asked. */
@@ -65,6 +74,7 @@ export class Cork {
   abandon(owner: CorkOwner): void {
     if (this.owner !== owner) return;
     this.parts = [];
+    this.rangeEnd = 0;
     this.used = 0;
     this.owner = null;
   }
@@ -75,7 +85,8 @@ export class Cork {
    * and sends them itself.
    */
   add(parts: Uint8Array[]): boolean {
-    if (this.parts.length + parts.length > MAX_BATCH_PARTS) return false;
+    if (this.parts.length + parts.length + 1 > MAX_BATCH_PARTS) return false;
+    this.closeRange();
     const { parser } = this;
     for (const part of parts) {
       if (part.length === 0) continue;
@@ -90,12 +101,43 @@ export class Cork {
     return true;
   }
 
+  /**
+   * Adds parser.bytes[start, end), bytes of the output region after those the
+   * batch keeps, without a view: right behind the batch's last range, it
+   * only grows that range. False when the batch cannot take them.
+   */
+  addRange(start: number, end: number): boolean {
+    if (this.rangeEnd !== start || this.rangeEnd === 0) {
+      if (this.parts.length + 2 > MAX_BATCH_PARTS) return false;
+      this.closeRange();
+      this.rangeStart = start;
+    }
+    this.rangeEnd = end;
+    this.used = Math.max(this.used, end - this.parser.out);
+    if (this.used > this.parser.outCapacity >> 1) this.flush();
+    return true;
+  }
+
+  /** The open range becomes a view among the parts, for parts that follow it. */
+  private closeRange(): void {
+    if (this.rangeEnd === 0) return;
+    this.parts.push(this.parser.bytes.subarray(this.rangeStart, this.rangeEnd));
+    this.rangeEnd = 0;
+  }
+
   /** Sends the owner's batch now; the owner keeps the cork. */
   flush(): void {
     const parts = this.parts;
-    this.parts = [];
+    const { rangeStart, rangeEnd } = this;
     this.used = 0;
-    if (parts.length > 0) this.owner!.sendBatch(coalesce(parts));
+    this.rangeEnd = 0;
+    if (parts.length === 0) {
+      if (rangeEnd !== 0) this.owner!.sendRange(rangeStart, rangeEnd);
+      return;
+    }
+    this.parts = [];
+    if (rangeEnd !== 0) parts.push(this.parser.bytes.subarray(rangeStart, rangeEnd));
+    this.owner!.sendBatch(coalesce(parts));
   }
 
   /**

@@ -83,6 +83,17 @@ export class Outbox implements CorkOwner {
   }
 
   /**
+   * send() for parser.bytes[start, end), bytes of the output region valid
+   * during the call: while this connection is corked, they join the batch
+   * without a view being made for them.
+   */
+  sendRegion(start: number, end: number): boolean {
+    const cork = this.cork;
+    if (!this.closed && this.soon === null && this.queue.length === 0 && cork.owns(this) && cork.addRange(start, end)) return true;
+    return this.send([cork.parser.bytes.subarray(start, end)]);
+  }
+
+  /**
    * Sends `bytes` (which must stay unchanged: a prepared frame) at the end of
    * this turn of the loop, with whatever else this connection is given that
    * way meanwhile: a publish to many sockets costs each one write per turn,
@@ -118,6 +129,24 @@ export class Outbox implements CorkOwner {
   /** CorkOwner: the batch of this connection's output leaves. */
   sendBatch(parts: Uint8Array[]): void {
     this.sendNow(parts);
+  }
+
+  /** CorkOwner: the batch, one range of the output region, leaves: written from the region itself, no view made unless the kernel refuses some. */
+  sendRange(start: number, end: number): void {
+    if (this.closed) return;
+    const bytes = this.cork.parser.bytes;
+    if (this.queue.length > 0) {
+      this.queue.push(bytes.slice(start, end));
+      return;
+    }
+    let n = write(this.host.fd, bytes, start, end - start);
+    if (n === end - start) return;
+    if (n < 0) {
+      if (n !== EAGAIN) return this.host.destroy();
+      n = 0;
+    }
+    this.queue = [bytes.slice(start + n, end)];
+    this.host.updateInterest();
   }
 
   private sendNow(parts: OutputPart[]): boolean {

@@ -9,6 +9,10 @@ import { copy } from "./outbox.js";
 export interface QueueHost {
   /** Sends the oldest response's bytes; false when not all went out now. */
   send(parts: OutputPart[]): boolean;
+  /** send() for parser.bytes[start, end), bytes of the output region valid during the call. */
+  sendRegion(start: number, end: number): boolean;
+  /** The bytes the output region's offsets index. */
+  readonly regionBytes: Uint8Array;
   /** A response that closes the connection was sent: it is the last (RFC 9112 §9.6). */
   closingResponseSent(): void;
   /** A response ended and the next may write. */
@@ -50,6 +54,15 @@ export class ResponseQueue {
       return false;
     }
     const sent = this.host.send(parts);
+    if (last && this.first === first) this.finishOldest(); // a failed send has emptied the queue already
+    return sent;
+  }
+
+  /** output() of regionBytes[start, end), bytes of the output region valid during the call. */
+  outputRegion(res: Response, start: number, end: number, last: boolean): boolean {
+    const first = this.first;
+    if (first !== res) return this.output(res, [this.host.regionBytes.subarray(start, end)], last);
+    const sent = this.host.sendRegion(start, end);
     if (last && this.first === first) this.finishOldest(); // a failed send has emptied the queue already
     return sent;
   }

@@ -50,6 +50,8 @@ export interface ResponseSink {
    * Returns false when not all went out now.
    */
   output(res: Response, parts: OutputPart[], last: boolean): boolean;
+  /** output() of parser.bytes[start, end), bytes of the output region: no view needs making for them. */
+  outputRegion(res: Response, start: number, end: number, last: boolean): boolean;
   /** Resolves when the bytes queued so far have been handed to the kernel. */
   drained(res: Response): Promise<void>;
   /** Closes the connection at once: the response cannot be completed. */
@@ -213,22 +215,22 @@ export class Response {
       const headLength = this.serialize(length);
       const out = this.sink.headAt;
       const room = parser.out + parser.outCapacity - out;
-      let parts: Uint8Array[];
+      // The whole response in the output region when it fits: head and body leave as one range of it.
+      let end = -1;
       if (this.bodyless || length === 0) {
-        parts = [parser.bytes.subarray(out, out + headLength)];
+        end = out + headLength;
       } else if (ascii && headLength + length <= room) {
         const bytes = parser.bytes;
         for (let k = 0, at = out + headLength; k < length; k++) bytes[at + k] = body.charCodeAt(k);
-        parts = [bytes.subarray(out, out + headLength + length)];
+        end = out + headLength + length;
       } else if (isString && headLength + length <= room) {
         encoder.encodeInto(body, parser.bytes.subarray(out + headLength, out + room));
-        parts = [parser.bytes.subarray(out, out + headLength + length)];
-      } else {
-        parts = [parser.bytes.subarray(out, out + headLength), isString ? encoder.encode(body) : body!];
+        end = out + headLength + length;
       }
       if (!this.bodyless) this.bytesWritten = length;
       this.finished = true;
-      this.sink.output(this, parts, true);
+      if (end >= 0) this.sink.outputRegion(this, out, end, true);
+      else this.sink.output(this, [parser.bytes.subarray(out, out + headLength), isString ? encoder.encode(body) : body!], true);
       return this.notifyFinish();
     }
     if (body !== undefined) this.write(body);
