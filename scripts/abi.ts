@@ -104,7 +104,7 @@ export function readmeAbi(): string {
     "",
     meanings(FRAMING, MEANING.FRAMING),
     "",
-    "Request flags (bits of `RESULT.FLAGS`):",
+    "Flags (bits of `RESULT.FLAGS`; a response has only `KEEP_ALIVE` and `UPGRADE`):",
     "",
     meanings(FLAG, MEANING.FLAG),
     "",

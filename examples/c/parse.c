@@ -22,8 +22,9 @@
 #include "simplenet.h"     // made by wasm2c --module-name simplenet
 #include "simplenet_abi.h" // the ABI's constants
 
-// wasm2c names things one way up to wabt 1.0.32 (Debian 12) and another from
-// 1.0.33 on; the Makefile defines SIMPLENET_W2C_NEW for the later names.
+// wasm2c names things one way up to wabt 1.0.32 (Debian 12's, which the test
+// builds with) and another from 1.0.33 on (w2c_simplenet_parseRequest, ...);
+// the Makefile defines SIMPLENET_W2C_NEW when the generated header has those.
 #ifdef SIMPLENET_W2C_NEW
 static w2c_simplenet module;
 #define X(name) w2c_simplenet_##name

@@ -414,7 +414,7 @@ export const MEANING: { readonly [G in MeaningGroup]: Readonly<Record<string, st
     CONSUMED: "`decodeChunked`: input bytes used",
     DATA_LEN: "`decodeChunked`: decoded bytes now at the start of its input",
     STATUS: "responses: the status code, 100-999",
-    CONTENT_LENGTH_F64: "an f64 slot (byte offset 8 x this): Content-Length, 0 when there is none, -1 when chunked",
+    CONTENT_LENGTH_F64: "an f64 slot (byte offset 8 x this): the Content-Length when `FRAMING` is `LENGTH`, -1 when `CHUNKED`, else 0",
     FIELDS: "the first field span: `SPAN.SLOTS` slots per field, `HEADER_COUNT` fields, offsets from the parsed input's start",
     SIZE: "i32 slots in all",
   },
