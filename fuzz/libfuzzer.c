@@ -8,13 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "parser.h"
-
-enum { R_METHOD_OFF, R_METHOD_LEN, R_TARGET_OFF, R_TARGET_LEN, R_HEADER_COUNT = 5, R_FRAMING = 6, R_CONSUMED = 10, R_DATA_LEN = 11, R_HEADERS = 16 };
-enum { FRAMING_CHUNKED = 2 };
+#include "simplenet_abi.h" /* generated from parser/src/abi.ts, as examples/c uses it */
 
 static Z_parser_instance_t instance;
 static uint8_t *memory;
-static uint32_t recv_at, recv_capacity, table_at, chunk_state_at;
+static uint32_t recv_at, table_at, chunk_state_at;
 
 static int32_t slot(int k) {
   int32_t v;
@@ -33,34 +31,33 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   Z_parser_instantiate(&instance);
   memory = Z_parserZ_memory(&instance)->data;
   recv_at = Z_parserZ_recvBuffer(&instance);
-  recv_capacity = Z_parserZ_recvCapacity(&instance);
   table_at = Z_parserZ_resultTable(&instance);
   chunk_state_at = Z_parserZ_chunkState(&instance);
   return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (size > recv_capacity / 2) return 0;
+  if (size > SIMPLENET_RECV_CAPACITY / 2) return 0;
   memcpy(memory + recv_at, data, size);
   int32_t off = 0, len = (int32_t)size;
   while (off < len) {
     int32_t r = (int32_t)Z_parserZ_parseRequest(&instance, recv_at + off, len - off, 0);
     if (r < 0) return 0; // incomplete or rejected
     if (r > len - off) abort();
-    inside(slot(R_METHOD_OFF), slot(R_METHOD_LEN), r);
-    inside(slot(R_TARGET_OFF), slot(R_TARGET_LEN), r);
-    for (int h = 0; h < slot(R_HEADER_COUNT); h++) {
-      inside(slot(R_HEADERS + 4 * h), slot(R_HEADERS + 4 * h + 1), r);
-      inside(slot(R_HEADERS + 4 * h + 2), slot(R_HEADERS + 4 * h + 3), r);
+    inside(slot(SIMPLENET_R_METHOD_OFF), slot(SIMPLENET_R_METHOD_LEN), r);
+    inside(slot(SIMPLENET_R_TARGET_OFF), slot(SIMPLENET_R_TARGET_LEN), r);
+    for (int h = 0; h < slot(SIMPLENET_R_HEADER_COUNT); h++) {
+      inside(slot(SIMPLENET_R_FIELDS + SIMPLENET_SPAN_SLOTS * h + SIMPLENET_SPAN_NAME_OFF), slot(SIMPLENET_R_FIELDS + SIMPLENET_SPAN_SLOTS * h + SIMPLENET_SPAN_NAME_LEN), r);
+      inside(slot(SIMPLENET_R_FIELDS + SIMPLENET_SPAN_SLOTS * h + SIMPLENET_SPAN_VALUE_OFF), slot(SIMPLENET_R_FIELDS + SIMPLENET_SPAN_SLOTS * h + SIMPLENET_SPAN_VALUE_LEN), r);
     }
     double content_length;
-    memcpy(&content_length, memory + table_at + 48, 8);
-    int framing = slot(R_FRAMING);
+    memcpy(&content_length, memory + table_at + 8 * SIMPLENET_R_CONTENT_LENGTH_F64, 8);
+    int framing = slot(SIMPLENET_R_FRAMING);
     off += r;
-    if (framing == FRAMING_CHUNKED) {
-      memset(memory + chunk_state_at, 0, 24);
+    if (framing == SIMPLENET_FRAMING_CHUNKED) {
+      memset(memory + chunk_state_at, 0, SIMPLENET_C_SIZE);
       int32_t done = (int32_t)Z_parserZ_decodeChunked(&instance, recv_at + off, len - off);
-      int32_t consumed = slot(R_CONSUMED), decoded = slot(R_DATA_LEN);
+      int32_t consumed = slot(SIMPLENET_R_CONSUMED), decoded = slot(SIMPLENET_R_DATA_LEN);
       if (consumed < 0 || consumed > len - off || decoded < 0 || decoded > consumed) abort();
       if (done != 1) return 0;
       off += consumed;

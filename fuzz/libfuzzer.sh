@@ -17,7 +17,7 @@ fi
 mkdir -p "$out/corpus"
 wasm2c --module-name parser parser/wasm/simplenet-scalar.wasm -o "$out/parser.c"
 runtime=$(dirname "$(dpkg -L wabt | grep 'wasm2c/wasm-rt-impl.c$' | head -n1)")
-clang -O1 -g -fsanitize=fuzzer,address -I "$out" -I "$runtime" \
+clang -O1 -g -fsanitize=fuzzer,address -I "$out" -I examples/c -I "$runtime" \
   fuzz/libfuzzer.c "$out/parser.c" "$runtime/wasm-rt-impl.c" -lm -o "$out/fuzz-parser"
 
 # Seeds: the saved request corpus; libFuzzer adds what it finds to $out/corpus.
