@@ -130,11 +130,11 @@ requires(test, npmMissing, "npm pack: the tarball holds only the build, within i
   const { tarball } = await installedParser();
   const dir = mkdtempSync(join(tmpdir(), "simplenet-parser-offline-"));
   try {
-    // What the tarball holds: package.json, dist's modules and their types, the two release builds.
+    // What the tarball holds: its LICENSE, README and package.json, dist's modules and their types, the two release builds.
     const listed = spawnSync("tar", ["-tzf", tarball], { encoding: "utf8" });
     assert.is(listed.status, 0, listed.stderr);
     const files = listed.stdout.trim().split("\n").map((f) => f.replace(/^package\//, "")).sort();
-    assert.equal(files.filter((f) => !/^dist\/[\w-]+\.(js|d\.ts)$/.test(f)), ["package.json", "wasm/simplenet-scalar.wasm", "wasm/simplenet.wasm"]);
+    assert.equal(files.filter((f) => !/^dist\/[\w-]+\.(js|d\.ts)$/.test(f)), ["LICENSE", "README.md", "package.json", "wasm/simplenet-scalar.wasm", "wasm/simplenet.wasm"]);
     for (const entry of ["parser", "parser-node", "abi", "frames"]) {
       assert.ok(files.includes(`dist/${entry}.js`) && files.includes(`dist/${entry}.d.ts`), `dist/${entry}.js and its types`);
     }
