@@ -47,12 +47,16 @@ const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 export const TUNNEL_HEADROOM = 16;
 
 /**
- * Connection times are milliseconds since CLOCK_BASE: small integers, which
- * V8 keeps in the object itself, where a Date.now() would be a boxed double.
- * Never 0, which stands for "not set".
+ * Connection times are milliseconds since CLOCK_BASE as 32-bit integers
+ * (small integers, which V8 keeps in the object itself, where a Date.now()
+ * would be a boxed double). They wrap after 24.8 days, so they are only ever
+ * compared as differences, with since(). Never 0, which stands for "not set".
  */
-const CLOCK_BASE = Date.now() - 1;
-const clock = (): number => Date.now() - CLOCK_BASE;
+const CLOCK_BASE = Date.now();
+const clockAt = (ms: number): number => (ms - CLOCK_BASE) | 0 || 1;
+const clock = (): number => clockAt(Date.now());
+/** Milliseconds from clock time `then` to `now`. */
+const since = (now: number, then: number): number => (now - then) | 0;
 
 // Connection.flags
 const READ_PAUSED = 1;
@@ -81,6 +85,8 @@ export class StreamPool implements StreamHandlers {
   private readonly free: RequestStream[] = [];
   /** The connection being parsed now. */
   reader: Connection | null = null;
+  /** When the bytes being parsed were read (ms): the time of every response to them. */
+  readAt = 0;
 
   constructor(private readonly parser: ParserInstance) {}
 
@@ -306,13 +312,16 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
       if (n !== EAGAIN) this.destroy();
       return;
     }
-    this.lastActivity = clock();
+    const now = Date.now();
+    this.lastActivity = clockAt(now);
     if (this.lingeringSince !== 0) return; // discarding what arrives after our close
     if (!stream.inMessage && this.headStartedAt === 0) this.headStartedAt = this.lastActivity;
     const cork = this.host.cork;
     cork.take(this.outbox);
     this.flags |= BATCHING;
-    this.host.streams.reader = this;
+    const streams = this.host.streams;
+    streams.reader = this;
+    streams.readAt = now;
     try {
       if (this.proxyHeader !== null) this.onProxyBytes(this.parser.bytes.subarray(stream.writeAt, stream.writeAt + n));
       else stream.commit(n);
@@ -335,7 +344,9 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
       return;
     }
     if (n === 0) return this.onPeerEnd();
-    this.lastActivity = clock();
+    const now = Date.now();
+    this.lastActivity = clockAt(now);
+    this.host.streams.readAt = now;
     if (this.lingeringSince !== 0) return;
     parser.beginParse();
     this.batching = true;
@@ -447,7 +458,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   head(head: RequestHead): void {
     this.headStartedAt = 0;
     this.flags |= SERVED;
-    const res = new Response(this, head, this.lastActivity + CLOCK_BASE, head.expectUnsupported);
+    const res = new Response(this, head, this.host.streams.readAt, head.expectUnsupported);
     const body = head.hasBody ? new BodyStream(() => this.onBodyRead(res), () => this.resumeReading()) : null;
     const req = new Request(head, body, this);
     this.responses.push(res);
@@ -560,7 +571,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     contentLength: number, flags: number,
   ): number {
     // One clock reading per batch: the read's time stands for now.
-    const now = this.batching ? this.lastActivity + CLOCK_BASE : Date.now();
+    const now = this.batching ? this.host.streams.readAt : Date.now();
     return this.host.cork.serializeHead(status, reason, fields, framing, contentLength, flags, Math.floor(now / 1000));
   }
 
@@ -600,7 +611,8 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   }
 
   responseEnded(): void {
-    this.lastActivity = clock();
+    // While the requests of a read are handled, that read's time stands for now.
+    if (!this.batching) this.lastActivity = clock();
     const rare = this.rare;
     if (this.tunnel !== null && this.responses.length === 0 && rare !== null && rare.tunnelBacklog.length > 0) {
       rare.tunnelBacklogBytes = 0;
@@ -645,16 +657,16 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   /** Called once a second by the server with its timeouts. */
   sweep(time: number, timeouts: { headers: number; request: number; keepAlive: number }): void {
-    const now = time - CLOCK_BASE;
+    const now = clockAt(time);
     const oldest = this.responses.oldest;
     if (this.tunnel !== null && this.lingeringSince === 0) return; // the tunnel's protocol keeps its own time
     if (this.lingeringSince !== 0) {
-      if (now - this.lingeringSince > LINGER_MS) this.destroy();
-    } else if (this.headStartedAt !== 0 && now - this.headStartedAt > timeouts.headers) {
+      if (since(now, this.lingeringSince) > LINGER_MS) this.destroy();
+    } else if (this.headStartedAt !== 0 && since(now, this.headStartedAt) > timeouts.headers) {
       this.timeOut();
     } else if (oldest !== undefined && time - oldest.startedAt > timeouts.request) {
       this.timeOut();
-    } else if (this.idle && (now - this.lastActivity > timeouts.keepAlive || (this.graceUntil !== 0 && now > this.graceUntil))) {
+    } else if (this.idle && (since(now, this.lastActivity) > timeouts.keepAlive || (this.graceUntil !== 0 && since(now, this.graceUntil) > 0))) {
       this.destroy();
     }
   }
@@ -710,6 +722,6 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
       return this.maybeClose();
     }
     if (this.flags & SERVED) return this.destroy();
-    this.graceUntil = clock() + SHUTDOWN_GRACE_MS;
+    this.graceUntil = clockAt(Date.now() + SHUTDOWN_GRACE_MS);
   }
 }
