@@ -145,7 +145,8 @@ function interpretResponse(p: usize, http11: bool, status: i32, requestMethod: i
       keepAlive = keepAlive || (options & OPTION_KEEP_ALIVE) != 0;
       connectionUpgrade = connectionUpgrade || (options & OPTION_UPGRADE) != 0;
     } else if (first == 0x75 && equalsLower(name, nameLen, "upgrade")) {
-      upgrade = true;
+      // Upgrade = #protocol: an empty one names no protocol to switch to (RFC 9110 §7.8).
+      upgrade = upgrade || fieldSlot(h, SPAN_VALUE_LEN) > 0;
     }
   }
 

@@ -1,12 +1,14 @@
 // Seed inputs: the committed seeds (fuzz/corpus/<target>/), the working
 // corpus a previous run left in the cache folder, and for the request
-// targets the input blocks of llhttp's request tests, read from the shared
-// folder at fuzz time (never copied into the repository).
+// targets the input blocks of llhttp's request tests (for response-head, of
+// its response tests), read from the shared folder at fuzz time (never
+// copied into the repository).
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 
 const root = new URL("../", import.meta.url);
 export const llhttpTests = new URL("../shared/llhttp-tests/request/", root);
+const llhttpResponseTests = new URL("../shared/llhttp-tests/response/", root);
 
 /** The committed seeds of a target: rewritten only by `npm run fuzz:minimize`. */
 export function seedDir(target: string): URL {
@@ -40,14 +42,15 @@ export function writeCorpus(dir: URL, entries: readonly Uint8Array[], exclude: R
   return written;
 }
 
-/** The request inputs of llhttp's markdown tests, decoded as its runner does. */
-export function llhttpInputs(): Uint8Array[] {
-  if (!existsSync(llhttpTests)) return [];
+/** The request (or response) inputs of llhttp's markdown tests, decoded as its runner does. */
+export function llhttpInputs(kind: "request" | "response" = "request"): Uint8Array[] {
+  const dir = kind === "request" ? llhttpTests : llhttpResponseTests;
+  if (!existsSync(dir)) return [];
   const inputs: Uint8Array[] = [];
-  for (const file of readdirSync(llhttpTests).filter((f) => f.endsWith(".md")).sort()) {
-    const text = readFileSync(new URL(file, llhttpTests), "latin1");
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".md")).sort()) {
+    const text = readFileSync(new URL(file, dir), "latin1");
     for (const block of text.matchAll(/<!-- meta=(\{.*?\}) -->\s*```http\n([\s\S]*?)```/g)) {
-      if (!/"type":\s*"request/.test(block[1])) continue;
+      if (!new RegExp(`"type":\\s*"${kind}`).test(block[1])) continue;
       inputs.push(decodeBlock(block[2]));
     }
   }

@@ -1,11 +1,14 @@
 // The fuzz targets: what one execution does for each, and its oracles.
 // request: the input is a byte stream of requests. chunked: the input is the
-// body of a chunked request (a fixed head goes in front). response: the input
-// is decoded into serializeHead's arguments. A target is one entry of TARGETS.
+// body of a chunked request (a fixed head goes in front). response-head: a
+// mode byte (the request's method, whether the connection closes after the
+// input), then a byte stream of responses. response: the input is decoded
+// into serializeHead's arguments. A target is one entry of TARGETS.
 import { ParserInstance, createParser, type HeadError } from "../parser/src/parser-node.ts";
 import type { ParserBuild } from "./build.ts";
 import { deferredHeadFault, driveStream, runKey, type SpanCheck } from "../test/support/stream.ts";
-import { compareWithLlhttp } from "../test/support/differences.ts";
+import { compareResponsesWithLlhttp, compareWithLlhttp } from "../test/support/differences.ts";
+import { deferredResponseFault, driveResponses, responseRunKey } from "../test/support/response-stream.ts";
 import type { Random } from "./mutate.ts";
 import { AbiTarget } from "./abi.ts";
 import { chunkedBodies, llhttpInputs } from "./seeds.ts";
@@ -22,6 +25,7 @@ export interface Target {
 export const TARGETS: readonly Target[] = [
   { name: "request", seeds: llhttpInputs, execute: (b, r, input) => checkRequests(b, r, input) },
   { name: "chunked", seeds: () => chunkedBodies(llhttpInputs()), execute: (b, r, input) => checkRequests(b, r, join(CHUNKED_HEAD, input)) },
+  { name: "response-head", seeds: () => llhttpInputs("response").map((r) => join(Uint8Array.of(0), r)), execute: (b, r, input) => checkResponses(b, r, input) },
   { name: "response", execute: (b, _r, input) => checkResponse(b, input) },
   { name: "abi", execute: (b, _r, input) => b.abi.run(input) },
   { name: "websocket", seeds: webSocketSeeds, execute: (b, r, input) => checkWebSocket(b, r, input) },
@@ -77,6 +81,41 @@ function checkRequests(builds: Builds, random: Random, input: Uint8Array): strin
   const scalarKey = runKey(driveStream(builds.scalar, [input], { problems }));
   if (scalarKey !== simdKey) problems.push(`scalar build differs from SIMD: ${scalarKey} vs ${simdKey}`);
   const verdict = compareWithLlhttp(input, simd, builds.simd);
+  if ("unexplained" in verdict) problems.push(`llhttp disagrees: ${verdict.unexplained}`);
+  return problems.length > 0 ? problems.join("; ") : null;
+}
+
+// ---- parsing responses ----------------------------------------------------
+
+/** response-head's mode byte: bits 0-1 the method of the request the responses answer, bit 2 the connection closes after the input. */
+const RESPONSE_METHODS = [undefined, "HEAD", "CONNECT", "GET"] as const;
+
+/**
+ * The response parser's oracles, as checkRequests' for requests: no trap,
+ * consumed bytes and spans inside the input, whole and split alike, the
+ * three builds alike, and llhttp in response mode agreeing but for the
+ * response table of test/support/differences.ts.
+ */
+function checkResponses(builds: Builds, random: Random, input: Uint8Array): string | null {
+  const mode = input.length > 0 ? input[0] : 0;
+  const options = { requestMethod: RESPONSE_METHODS[mode & 3], endOfInput: (mode & 4) !== 0 };
+  const stream = input.subarray(1);
+  const problems: string[] = [];
+  const checks = { ...options, problems, spans: builds.spans };
+  const whole = driveResponses(builds.instrumented, [stream], checks);
+  const at = random.below(stream.length + 1);
+  const pieces = [stream.subarray(0, at), stream.subarray(at)];
+  const split = driveResponses(builds.instrumented, pieces, checks);
+  const wholeKey = responseRunKey(whole), splitKey = responseRunKey(split);
+  if (splitKey !== wholeKey && !deferredResponseFault(builds.simd, pieces, whole, split, options)) {
+    problems.push(`split at ${at} differs: ${splitKey} vs whole ${wholeKey}`);
+  }
+  const simd = driveResponses(builds.simd, [stream], { ...options, problems });
+  const simdKey = responseRunKey(simd);
+  if (simdKey !== wholeKey) problems.push(`parser/wasm/simplenet.wasm differs: ${simdKey} vs fuzz build ${wholeKey}`);
+  const scalarKey = responseRunKey(driveResponses(builds.scalar, [stream], { ...options, problems }));
+  if (scalarKey !== simdKey) problems.push(`scalar build differs from SIMD: ${scalarKey} vs ${simdKey}`);
+  const verdict = compareResponsesWithLlhttp(stream, simd, builds.simd, options.requestMethod, options.endOfInput);
   if ("unexplained" in verdict) problems.push(`llhttp disagrees: ${verdict.unexplained}`);
   return problems.length > 0 ? problems.join("; ") : null;
 }

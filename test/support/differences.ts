@@ -15,7 +15,7 @@ import type { ParserInstance } from "../../parser/src/parser.ts";
 import { LLHTTP_METHODS, LlhttpResponses, llhttpParse, type LlhttpResponseRun, type LlhttpRun } from "./llhttp.ts";
 import { driveStream, endsConnection, type Message, type StreamRun } from "./stream.ts";
 import type { Projection, ResponseProjection } from "./llhttp-corpus.ts";
-import type { ResponseMessage, ResponseRun } from "./response-stream.ts";
+import { driveResponses, type ResponseMessage, type ResponseRun } from "./response-stream.ts";
 
 /** A message as both parsers are compared on: the stream driver's, keepAlive and upgrade where the reading knows them. */
 export type Msg = Omit<Message, "keepAlive" | "upgrade" | "end"> & Partial<Pick<Message, "keepAlive" | "upgrade">>;
@@ -383,7 +383,11 @@ export const DIFFERENCES: readonly Difference[] = [
 
 /** The lines of the parting message's trailer section, so far: its chunked body walked chunk by chunk. */
 function trailerSection(p: Parting): string[] {
-  const body = bodyText(p);
+  return trailerLinesOf(bodyText(p));
+}
+
+/** The trailer section's lines of a chunked body (so far). */
+function trailerLinesOf(body: string): string[] {
   for (let i = 0; ;) {
     const eol = body.indexOf("\r\n", i);
     const size = /^[0-9A-Fa-f]+/.exec(body.slice(i, eol < 0 ? body.length : eol));
@@ -599,10 +603,33 @@ function strayLineEndAt(input: Uint8Array, start: number): boolean {
 
 /** RFC 9112 §6.1: a list of transfer codings (tokens with parameters), chunked at most once and without parameters. */
 function responseCodingsValid(value: string): boolean {
-  const codings = value.split(",").map((c) => c.trim()).filter((c) => c !== "");
+  // OWS is SP and HTAB only: String.prototype.trim would take NBSP (obs-text) too.
+  const codings = value.split(",").map((c) => c.replace(/^[ \t]+|[ \t]+$/g, "")).filter((c) => c !== "");
   const coding = new RegExp(`^${TOKEN_CHARS}(?:${OWS};${OWS}${TOKEN_CHARS}${OWS}=${OWS}(?:${TOKEN_CHARS}|${QUOTED}))*$`);
   const chunked = codings.filter((c) => /^chunked\b/i.test(c));
   return codings.length > 0 && codings.every((c) => coding.test(c)) && chunked.length <= 1 && chunked.every((c) => /^chunked$/i.test(c));
+}
+
+/** The body bytes after the parting response's head, so far. */
+function responseBodyText(p: ResponseParting): string {
+  const t = responseText(p);
+  const end = t.indexOf("\r\n\r\n");
+  return end < 0 ? "" : t.slice(end + 4);
+}
+
+/** We refused the parting response for a fault in its body (after its head's empty line). */
+function errorInBody(p: ResponseParting): boolean {
+  const end = responseText(p).indexOf("\r\n\r\n");
+  return p.ours.error !== null && end >= 0 && p.ours.errorAt >= p.start + end + 4;
+}
+
+/** Our verdict on the parting response's head if it ended where the input ends: the error's name, or null. */
+function oursResponseAtHeadEnd(p: ResponseParting): string | null {
+  let head = responseText(p);
+  if (head.endsWith("\r")) head += "\n";
+  else if (!head.endsWith("\r\n")) head += "\r\n";
+  const input = Uint8Array.from(head + "\r\n", (c) => c.charCodeAt(0));
+  return driveResponses(p.parser, [input], { requestMethod: p.requestMethod }).error?.code ?? null;
 }
 
 const takesResponse = (s: ResponseSide): boolean => s.error === null && s.stopped === null && (s.message !== null || s.pending);
@@ -667,6 +694,95 @@ export const RESPONSE_DIFFERENCES: readonly ResponseDifference[] = [
     reason: "RFC 9112 §6.1, §6.3: a response's Transfer-Encoding must list transfer codings (tokens, with parameters), chunked at most once and without parameters, else its body's length cannot be known and a client must not guess; llhttp reads such a body until the close, or as chunked when the value ends in chunked",
     applies: (p) => p.ours.error === "BAD_TRANSFER_ENCODING" && responseFields(p, "transfer-encoding").length === 1 &&
       !responseCodingsValid(responseFields(p, "transfer-encoding")[0]),
+  },
+  {
+    id: "response-te-http10",
+    reason: "RFC 9112 §6.1: a Transfer-Encoding in an HTTP/1.0 message means its framing is faulty, and it is refused as in a request; llhttp reads the chunked body",
+    applies: (p) => p.ours.error === "BAD_TRANSFER_ENCODING" && /^HTTP\/1\.0 /.test(statusLine(p)) && responseFields(p, "transfer-encoding").length > 0,
+  },
+  {
+    id: "response-ows",
+    reason: "RFC 9110 §5.5, RFC 9112 §5: whitespace around a field value is not part of it, Content-Length's and Transfer-Encoding's too; Node's llhttp refuses whitespace after those values, or reads \"chunked\\t\" as another coding (the body until the close)",
+    applies: (p) => (takesResponse(p.ours) && /^HPE_INVALID_(CONTENT_LENGTH|TRANSFER_ENCODING)$/.test(p.theirs.error ?? "") &&
+        responseHeadLines(p).some((l) => /^(content-length|transfer-encoding):.*[ \t]$/i.test(l))) ||
+      ((p.ours.complete || takesResponse(p.ours) || errorInBody(p)) && (p.theirs.complete || takesResponse(p.theirs)) &&
+        responseHeadLines(p).some((l) => /^transfer-encoding:.*chunked[ \t]+$/i.test(l))),
+  },
+  {
+    id: "bare-cr",
+    reason: "RFC 9112 §2.2: a CR not followed by LF is invalid, and we refuse it wherever it is, as in a request; Node's llhttp takes one after the status line",
+    applies: (p) => p.ours.error === "BARE_CR" && p.ours.errorAt >= 0 && p.input[p.ours.errorAt] === 0x0d && p.input[p.ours.errorAt + 1] !== 0x0a &&
+      (p.theirs.complete || takesResponse(p.theirs)),
+  },
+  {
+    id: "response-judged-at-head-end",
+    reason: "RFC 9112 §2.2, §6.3: a head is judged when it is complete, and we refuse this one once it ends (as a request's, judged-at-head-end); llhttp refuses at the first byte or field it cannot take",
+    applies: (p) => p.ours.pending && p.ours.message === null && p.theirs.error !== null && oursResponseAtHeadEnd(p) !== null,
+  },
+  {
+    id: "proxy-connection",
+    reason: "RFC 9110 §7.6.1: connection options come from Connection; Proxy-Connection was never standard (RFC 7230 §A.1.2) and means nothing to a client; llhttp reads \"close\" in it as Connection's",
+    applies: (p) => {
+      const o = p.ours.message, t = p.theirs.message;
+      return o !== null && t !== null && p.ours.complete && p.theirs.complete && o.keepAlive === true && t.keepAlive === false &&
+        o.headers.some(([name, value]) => /^proxy-connection$/i.test(name) && CLOSE.test(value)) &&
+        responseMessageDifference(o, { ...t, keepAlive: true }) === null;
+    },
+  },
+  {
+    id: "response-chunk-ext-bws",
+    reason: "RFC 9112 §7.1.1: whitespace (BWS) around \";\" and \"=\" of a chunk extension is allowed, in a response's chunked body as in a request's; strict llhttp refuses it",
+    applies: (p) => takesResponse(p.ours) && /^HPE_(STRICT|INVALID_CHUNK_SIZE)$/.test(p.theirs.error ?? "") &&
+      responseBodyText(p).replace(/\r$/, "").split("\r\n").some((l) => /[ \t]/.test(l) && chunkLineSoFar(l)),
+  },
+  {
+    id: "response-chunk-ext-grammar",
+    reason: "RFC 9112 §7.1.1: a chunk extension is \";\" name [\"=\" value], the name a token and the value a token or quoted-string; llhttp lets \";;\", \"a=\" and the like through",
+    applies: (p) => p.ours.error === "BAD_CHUNK_EXTENSION" && p.ours.errorAt >= 0 && (p.theirs.complete || takesResponse(p.theirs)) &&
+      /^[0-9A-Fa-f]+;/.test(lineAt(p.input, p.ours.errorAt)) && !CHUNK_LINE.test(lineAt(p.input, p.ours.errorAt)),
+  },
+  {
+    id: "response-limits",
+    reason: "RFC 9110 §5.4, §8.6, RFC 9112 §7.1: a recipient refuses fields beyond its limits, and lengths it cannot represent; ours (abi.ts LIMITS; Content-Length and chunk sizes up to 2^53 - 1) are not llhttp's",
+    applies: (p) => {
+      switch (p.ours.error) {
+        case "TOO_MANY_HEADERS": return responseHeadLines(p).length > LIMITS.MAX_HEADERS;
+        case "HEAD_TOO_LARGE": return p.ours.errorAt - p.start >= LIMITS.MAX_HEAD_BYTES;
+        case "HEADER_LINE_TOO_LONG": return lineAt(p.input, p.ours.errorAt).length > LIMITS.MAX_HEADER_LINE;
+        case "BAD_CONTENT_LENGTH": return responseFields(p, "content-length").some((v) => /^\d+$/.test(v) && Number(v) > Number.MAX_SAFE_INTEGER);
+        case "CHUNK_SIZE_OVERFLOW": return parseInt(/^[0-9A-Fa-f]*/.exec(lineAt(p.input, p.ours.errorAt))![0] || "0", 16) > Number.MAX_SAFE_INTEGER;
+        default: return false;
+      }
+    },
+  },
+  {
+    id: "bodiless-body",
+    reason: "RFC 9112 §6.3 item 1: a 1xx response ends at its empty line whatever its fields say; llhttp reads the body a 1xx's Content-Length or Transfer-Encoding announces",
+    applies: (p) => {
+      const status = statusOf(p), o = p.ours.message, t = p.theirs.message;
+      return status >= 100 && status < 200 && status !== 101 && o !== null && t !== null && p.ours.complete && o.body === "" &&
+        (!p.theirs.complete || t.body !== "") && o.status === t.status && JSON.stringify(o.headers) === JSON.stringify(t.headers) &&
+        o.headers.some(([name]) => /^(content-length|transfer-encoding)$/i.test(name));
+    },
+  },
+  {
+    id: "response-trailer-framing",
+    reason: "RFC 9110 §6.5.1, RFC 9112 §7.1.2: framing fields are not processed from trailers, in a response as in a request; llhttp applies its header rules to them and refuses the message",
+    applies: (p) => (p.ours.complete || takesResponse(p.ours)) && /CONTENT_LENGTH|TRANSFER_ENCODING/.test(p.theirs.error ?? "") &&
+      trailerLinesOf(responseBodyText(p)).some((l) => FRAMING_FIELD.test(l.slice(0, l.indexOf(":")))),
+  },
+  {
+    id: "response-empty-list-elements",
+    reason: "RFC 9110 §5.6.1: a recipient ignores empty elements of a list, so \"chunked,\" ends in chunked; llhttp reads it as another coding, and the body as running until the close",
+    applies: (p) => (p.ours.complete || takesResponse(p.ours) || errorInBody(p)) && (p.theirs.complete || takesResponse(p.theirs)) &&
+      responseFields(p, "transfer-encoding").some((v) => v.split(",").some((c) => c.replace(/^[ \t]+|[ \t]+$/g, "") === "")),
+  },
+  {
+    id: "response-trailer-connection",
+    reason: "RFC 9110 §6.5.1, §7.6.1: connection control is not taken from trailers, in a response as in a request; llhttp takes \"Connection: close\" in trailers as closing and refuses the next response",
+    applies: (p) => p.theirs.error === "HPE_CLOSED_CONNECTION" && p.previous !== null &&
+      p.previous.trailers.some(([name, value]) => /^connection$/i.test(name) && CLOSE.test(value)) &&
+      !p.previous.headers.some(([name, value]) => /^connection$/i.test(name) && CLOSE.test(value)),
   },
   {
     id: "head-keep-alive",
