@@ -14,6 +14,18 @@ export type FetchHandler = (
 ) => globalThis.Response | undefined | Promise<globalThis.Response | undefined>;
 
 let materialize: (request: LazyRequest) => globalThis.Request;
+/** The response being ended by the fetch handler's answer, so its request's signal is not aborted by that end. */
+let ending: Response | null = null;
+
+/** Ends `res` as the answer: whatever end() does, the request's signal stays as it is. */
+function answer(res: Response, body?: Uint8Array): void {
+  ending = res;
+  try {
+    res.end(body);
+  } finally {
+    ending = null;
+  }
+}
 let origin: (request: unknown) => { req: Request; res: Response } | undefined;
 
 /** The server's request and response behind a fetch handler's Request, for server.upgrade(). */
@@ -32,6 +44,7 @@ class LazyRequest {
   #url: string | undefined = undefined;
   #headers: Headers | undefined = undefined;
   #real: globalThis.Request | undefined = undefined;
+  #signal: AbortSignal | undefined = undefined;
 
   constructor(req: Request, res: Response) {
     this.#req = req;
@@ -50,12 +63,27 @@ class LazyRequest {
     return (this.#headers ??= new Headers(this.#req.headers.toArray()));
   }
 
+  /** Aborted when the response ends other than by the handler's answer: the client went away, or the handler failed. */
+  get signal(): AbortSignal {
+    if (this.#signal === undefined) {
+      const controller = new AbortController();
+      const res = this.#res;
+      this.#signal = controller.signal;
+      res.onFinish(() => {
+        if (ending !== res) controller.abort();
+      });
+    }
+    return this.#signal;
+  }
+
   static {
     materialize = (request) => {
       if (request.#real === undefined) {
         const req = request.#req;
         const body = req.head.hasBody ? streamFrom(req.body) : null;
-        request.#real = new globalThis.Request(request.url, { method: req.method, headers: request.headers, body, duplex: "half" } as RequestInit);
+        request.#real = new globalThis.Request(request.url, {
+          method: req.method, headers: request.headers, body, duplex: "half", signal: request.signal,
+        } as RequestInit);
       }
       return request.#real;
     };
@@ -135,7 +163,12 @@ function reply(response: globalThis.Response | undefined, res: Response): Promis
     if (res.headersSent) return;
     throw new TypeError("the fetch handler returned no Response");
   }
-  if (sendLight(response, res)) return;
+  ending = res;
+  try {
+    if (sendLight(response, res)) return;
+  } finally {
+    ending = null;
+  }
   return send(response, res);
 }
 
@@ -143,21 +176,21 @@ async function send(response: globalThis.Response, res: Response): Promise<void>
   res.status = response.status;
   if (response.statusText !== "") res.statusMessage = response.statusText;
   for (const [name, value] of response.headers) res.appendHeader(name, value);
-  if (response.body === null) return res.end();
+  if (response.body === null) return answer(res);
 
   const reader = response.body.getReader();
   try {
     const first = await reader.read();
-    if (first.done) return res.end();
+    if (first.done) return answer(res);
     let next = await reader.read();
     // One chunk in all (a string or bytes body): one write, with Content-Length.
-    if (next.done) return res.end(first.value);
+    if (next.done) return answer(res, first.value);
     res.write(first.value);
     while (!next.done) {
       if (!res.write(next.value)) await res.drained();
       next = await reader.read();
     }
-    res.end();
+    answer(res);
   } catch (error) {
     await reader.cancel(error).catch(() => {});
     throw error;

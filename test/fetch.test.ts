@@ -3,6 +3,7 @@ import { suite, assert } from "./support/uvu.ts";
 import { Hono } from "hono";
 import { stream } from "hono/streaming";
 import { serve } from "../src/index.ts";
+import { connect } from "node:net";
 import { exchange, parseResponses } from "./helpers.ts";
 
 const test = suite("fetch handlers");
@@ -248,6 +249,43 @@ test("every kind of body, status text, Set-Cookie fields, HEAD, and the native c
   } finally {
     await server.close();
     await honoServer.close();
+  }
+});
+
+test("request.signal: aborted when the response ends other than by the handler's answer (here the request timed out), not after an answer", async () => {
+  let kept: AbortSignal | null = null;
+  let abortedWhileWaiting: Promise<string> | null = null;
+  const server = await serve({
+    host: "127.0.0.1", port: 0, onError: () => {}, timeouts: { request: 300 },
+    fetch: async (request) => {
+      const path = new URL(request.url).pathname;
+      if (path === "/keep") {
+        kept = request.signal;
+        return new Response("kept");
+      }
+      if (path === "/kept") return new Response(String(kept?.aborted));
+      if (path === "/wait") {
+        const signal = request.signal;
+        abortedWhileWaiting = new Promise((resolve) => signal.addEventListener("abort", () => resolve((signal.reason as Error).name)));
+        await abortedWhileWaiting;
+        return new Response("late");
+      }
+      return new Response("?", { status: 404 });
+    },
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  try {
+    assert.is(await (await fetch(`${base}/keep`)).text(), "kept");
+    assert.is(await (await fetch(`${base}/kept`)).text(), "false");
+
+    const socket = connect(server.port, "127.0.0.1");
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write("GET /wait HTTP/1.1\r\nHost: a\r\n\r\n");
+    while (abortedWhileWaiting === null) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.is(await abortedWhileWaiting, "AbortError");
+    socket.destroy();
+  } finally {
+    await server.close();
   }
 });
 
