@@ -29,8 +29,8 @@ export interface ConnectionHost {
   /** An application callback threw where no response can take the blame. */
   reportError(error: unknown): void;
   forget(conn: Connection): void;
-  /** The request streams connections borrow while they read. */
-  readonly streams: StreamPool;
+  /** The request streams and active state connections borrow while busy. */
+  readonly pool: StatePool;
 }
 
 const EAGAIN = -Errno.EAGAIN;
@@ -71,31 +71,63 @@ const SERVED = 32;
 /** Requests are no longer parsed (the stream is stopped). */
 const STOPPED = 64;
 
-/** Most request streams a pool keeps at rest. */
-const MAX_FREE_STREAMS = 1024;
+/** Most request streams, and most active states, a pool keeps at rest. */
+const MAX_FREE = 1024;
 
 /**
- * Request streams at rest, lent to connections while they read: a stream
- * between messages holds nothing of its connection, so an idle connection
- * holds none. The pool is every stream's handler and passes each event to
- * the connection whose bytes are being parsed (one at a time: the receive
- * region has one owner).
+ * What a connection has only while it is busy — reading a request, with
+ * responses in flight or bytes to send: its request stream, response queue,
+ * outbox and current request. At rest, a connection gives it back to the
+ * server's pool, so an idle connection is one small object.
  */
-export class StreamPool implements StreamHandlers {
+class Active {
+  /** Borrowed from the pool while a message is being read. */
+  stream: RequestStream | null = null;
+  current: Request | null = null;
+  currentResponse: Response | null = null;
+  /** When the head now arriving began (clock()), or 0. */
+  headStartedAt = 0;
+  /** After a 101: the connection carries another protocol's bytes (and is never at rest again). */
+  tunnel: Tunnel | null = null;
+
+  constructor(readonly responses: ResponseQueue, readonly outbox: Outbox) {}
+}
+
+/**
+ * A server's request streams and connections' active states at rest, lent
+ * to connections while they are busy. A stream between messages holds
+ * nothing of its connection; the pool is every stream's handler and passes
+ * each event to the connection whose bytes are being parsed (one at a time:
+ * the receive region has one owner).
+ */
+export class StatePool implements StreamHandlers {
   private readonly free: RequestStream[] = [];
+  private readonly actives: Active[] = [];
   /** The connection being parsed now. */
   reader: Connection | null = null;
   /** When the bytes being parsed were read (ms): the time of every response to them. */
   readAt = 0;
 
-  constructor(private readonly parser: ParserInstance) {}
+  constructor(private readonly parser: ParserInstance, private readonly cork: Cork) {}
 
   take(): RequestStream {
     return this.free.pop() ?? new RequestStream(this.parser, this);
   }
 
   give(stream: RequestStream): void {
-    if (this.free.length < MAX_FREE_STREAMS) this.free.push(stream);
+    if (this.free.length < MAX_FREE) this.free.push(stream);
+  }
+
+  takeActive(conn: Connection): Active {
+    const active = this.actives.pop();
+    if (active === undefined) return new Active(new ResponseQueue(conn), new Outbox(conn, this.cork));
+    active.responses.attach(conn);
+    active.outbox.attach(conn);
+    return active;
+  }
+
+  giveActive(active: Active): void {
+    if (this.actives.length < MAX_FREE) this.actives.push(active);
   }
 
   head(head: RequestHead): void {
@@ -132,24 +164,15 @@ class Rare {
 }
 
 export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueHost, OutboxHost, TunnelHost {
-  // An idle connection is this object, its response queue and its outbox,
-  // with few fields each: rarely needed state lives in `rare`, flags in one
-  // integer, times as small integers, and the request stream is borrowed.
+  // An idle connection is this one small object: what it needs while busy
+  // is borrowed from the server's pool (Active), rarely needed state lives in
+  // `rare`, flags in one integer, times as small integers.
   /** Last time bytes came in or a response finished (clock()). */
   private lastActivity = clock();
-  /** When the head now arriving began (clock()), or 0. */
-  private headStartedAt = 0;
-  /** Borrowed from the pool while a message is being read. */
-  private stream: RequestStream | null = null;
-  private readonly responses: ResponseQueue;
-  private readonly outbox: Outbox;
-  private current: Request | null = null;
-  private currentResponse: Response | null = null;
   private interest = READABLE;
   private flags = 0;
+  private active: Active | null = null;
   private rare: Rare | null = null;
-  /** After a 101: the connection carries another protocol's bytes. */
-  private tunnel: Tunnel | null = null;
 
   /** Watches fd; if the loop refuses it, fd is closed and the error thrown. */
   constructor(
@@ -157,14 +180,74 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     readonly fd: number,
   ) {
     if (host.proxyProtocol) this.proxyHeader = new Uint8Array(0);
-    this.responses = new ResponseQueue(this);
-    this.outbox = new Outbox(this, host.cork);
     try {
       host.loop.add(fd, READABLE, this);
     } catch (error) {
       close(fd);
       throw error;
     }
+  }
+
+  /** The active state, borrowed now if the connection was at rest. */
+  private get busy(): Active {
+    return this.active ?? (this.active = this.host.pool.takeActive(this));
+  }
+
+  /** At rest (nothing in flight, half-read, queued or awaited, and not closing): the active state goes back to the pool. */
+  private rest(): void {
+    const a = this.active;
+    if (a === null || this.flags & (CLOSED | CLOSE_WHEN_DONE | BATCHING | STOPPED)) return;
+    if (a.tunnel !== null || a.stream !== null || a.current !== null || a.currentResponse !== null || a.headStartedAt !== 0) return;
+    if (a.responses.length !== 0 || !a.outbox.atRest) return;
+    this.active = null;
+    this.host.pool.giveActive(a);
+  }
+
+  private get responses(): ResponseQueue {
+    return this.busy.responses;
+  }
+  private get outbox(): Outbox {
+    return this.busy.outbox;
+  }
+  /** Responses in flight. */
+  private get inFlight(): number {
+    return this.active === null ? 0 : this.active.responses.length;
+  }
+  /** Whether bytes wait for EPOLLOUT. */
+  private get sending(): boolean {
+    return this.active !== null && this.active.outbox.pending;
+  }
+  private get stream(): RequestStream | null {
+    return this.active === null ? null : this.active.stream;
+  }
+  private set stream(stream: RequestStream | null) {
+    if (stream !== null || this.active !== null) this.busy.stream = stream;
+  }
+  private get current(): Request | null {
+    return this.active === null ? null : this.active.current;
+  }
+  private set current(req: Request | null) {
+    if (req !== null || this.active !== null) this.busy.current = req;
+  }
+  private get currentResponse(): Response | null {
+    return this.active === null ? null : this.active.currentResponse;
+  }
+  private set currentResponse(res: Response | null) {
+    if (res !== null || this.active !== null) this.busy.currentResponse = res;
+  }
+  /** When the head now arriving began (clock()), or 0. */
+  private get headStartedAt(): number {
+    return this.active === null ? 0 : this.active.headStartedAt;
+  }
+  private set headStartedAt(t: number) {
+    if (t !== 0 || this.active !== null) this.busy.headStartedAt = t;
+  }
+  /** After a 101: the connection carries another protocol's bytes. */
+  private get tunnel(): Tunnel | null {
+    return this.active === null ? null : this.active.tunnel;
+  }
+  private set tunnel(tunnel: Tunnel | null) {
+    if (tunnel !== null || this.active !== null) this.busy.tunnel = tunnel;
   }
 
   get parser(): ParserInstance {
@@ -251,7 +334,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   /** The stream this connection parses with: borrowed from the pool (stopped at once if requests are no longer read). */
   private borrowStream(): RequestStream {
-    const stream = this.host.streams.take();
+    const stream = this.host.pool.take();
     if (this.flags & STOPPED) stream.stop();
     this.stream = stream;
     return stream;
@@ -262,7 +345,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     const stream = this.stream;
     if (stream === null || stream.inMessage || stream.stopped) return;
     this.stream = null;
-    this.host.streams.give(stream);
+    this.host.pool.give(stream);
   }
 
   /** No more requests are parsed on this connection. */
@@ -286,13 +369,13 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   /** Idle: nothing in flight, nothing half-read, nothing left to send. */
   get idle(): boolean {
-    return this.responses.length === 0 && !this.inMessage && !this.outbox.pending;
+    return this.inFlight === 0 && !this.inMessage && !this.sending;
   }
 
   ready(events: number): void {
     // Reset, or both directions shut: nothing more can be sent or received.
     if (events & (K.EPOLLHUP | K.EPOLLERR)) return this.destroy();
-    if (events & K.EPOLLOUT) this.outbox.flush();
+    if (events & K.EPOLLOUT) this.active?.outbox.flush();
     if (!this.closed && events & READABLE) this.onReadable();
   }
 
@@ -309,8 +392,8 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     if (n <= 0) {
       this.returnStream();
       if (n === 0) return this.onPeerEnd();
-      if (n !== EAGAIN) this.destroy();
-      return;
+      if (n !== EAGAIN) return this.destroy();
+      return this.rest();
     }
     const now = Date.now();
     this.lastActivity = clockAt(now);
@@ -319,9 +402,9 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     const cork = this.host.cork;
     cork.take(this.outbox);
     this.flags |= BATCHING;
-    const streams = this.host.streams;
-    streams.reader = this;
-    streams.readAt = now;
+    const pool = this.host.pool;
+    pool.reader = this;
+    pool.readAt = now;
     try {
       if (this.proxyHeader !== null) this.onProxyBytes(this.parser.bytes.subarray(stream.writeAt, stream.writeAt + n));
       else stream.commit(n);
@@ -331,7 +414,8 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     }
     this.returnStream();
     this.maybeClose();
-    if (!this.inMessage && this.responses.length === 0) this.headStartedAt = 0;
+    if (!this.inMessage && this.inFlight === 0) this.headStartedAt = 0;
+    this.rest();
   }
 
   /** After a 101: the bytes go to the tunnel, as a view of the receive region valid during the call. */
@@ -346,7 +430,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     if (n === 0) return this.onPeerEnd();
     const now = Date.now();
     this.lastActivity = clockAt(now);
-    this.host.streams.readAt = now;
+    this.host.pool.readAt = now;
     if (this.lingeringSince !== 0) return;
     parser.beginParse();
     this.batching = true;
@@ -421,7 +505,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   }
 
   get bufferedAmount(): number {
-    return this.outbox.queuedBytes + (this.rare === null ? 0 : this.rare.tunnelBacklogBytes);
+    return (this.active === null ? 0 : this.active.outbox.queuedBytes) + (this.rare === null ? 0 : this.rare.tunnelBacklogBytes);
   }
 
   endTunnel(): void {
@@ -458,7 +542,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   head(head: RequestHead): void {
     this.headStartedAt = 0;
     this.flags |= SERVED;
-    const res = new Response(this, head, this.host.streams.readAt, head.expectUnsupported);
+    const res = new Response(this, head, this.host.pool.readAt, head.expectUnsupported);
     const body = head.hasBody ? new BodyStream(() => this.onBodyRead(res), () => this.resumeReading()) : null;
     const req = new Request(head, body, this);
     this.responses.push(res);
@@ -530,7 +614,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
       this.tunnelCall(() => tunnel.emitEnd());
       return this.maybeClose();
     }
-    if (this.lingeringSince !== 0 || this.responses.length === 0) return this.destroy();
+    if (this.lingeringSince !== 0 || this.inFlight === 0) return this.destroy();
     // The client half-closed: finish the responses it is waiting for, then
     // close. A body cut short is the client's fault: 400, if nothing was sent.
     const res = this.currentResponse;
@@ -554,7 +638,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   private resumeReading(): void {
     if (!this.readPaused || this.closed) return;
-    if (this.responses.length >= MAX_IN_FLIGHT) return;
+    if (this.inFlight >= MAX_IN_FLIGHT) return;
     if (this.current !== null && this.current.body.buffered > BODY_HIGH_WATER) return;
     this.readPaused = false;
     this.updateInterest();
@@ -571,7 +655,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     contentLength: number, flags: number,
   ): number {
     // One clock reading per batch: the read's time stands for now.
-    const now = this.batching ? this.host.streams.readAt : Date.now();
+    const now = this.batching ? this.host.pool.readAt : Date.now();
     return this.host.cork.serializeHead(status, reason, fields, framing, contentLength, flags, Math.floor(now / 1000));
   }
 
@@ -598,6 +682,8 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   /** Resolves once `res` is first in line (or finished) and nothing is queued; rejects if the connection closes first. */
   drained(res: Response): Promise<void> {
+    // At rest: nothing is queued and no response is in flight.
+    if (this.active === null) return this.closed ? Promise.reject(new Error("connection closed")) : Promise.resolve();
     return this.outbox.whenDrained(() => this.responses.oldest === res || res.finished);
   }
 
@@ -621,6 +707,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     this.outbox.wake();
     this.resumeReading();
     this.maybeClose();
+    this.rest();
   }
 
   /** OutboxHost: everything queued went out. */
@@ -628,11 +715,12 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     const tunnel = this.tunnel;
     if (tunnel !== null && !this.closeWhenDone) this.tunnelCall(() => tunnel.emitDrain());
     this.maybeClose();
+    this.rest();
   }
 
   private maybeClose(): void {
     if (this.batching) return; // onReadable comes back here
-    if (this.closed || !this.closeWhenDone || this.responses.length > 0 || this.outbox.pending) return;
+    if (this.closed || !this.closeWhenDone || this.inFlight > 0 || this.sending) return;
     if (this.lingeringSince !== 0) return;
     if (this.peerEnded) return this.destroy();
     // Lingering close (RFC 9112 §9.6): stop sending, then read and drop what
@@ -646,7 +734,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   updateInterest(): void {
     if (this.closed) return;
     let interest = this.readPaused || this.peerEnded ? 0 : READABLE;
-    if (this.outbox.pending) interest |= K.EPOLLOUT;
+    if (this.sending) interest |= K.EPOLLOUT;
     if (interest !== this.interest) {
       this.interest = interest;
       this.host.loop.modify(this.fd, interest);
@@ -658,7 +746,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   /** Called once a second by the server with its timeouts. */
   sweep(time: number, timeouts: { headers: number; request: number; keepAlive: number }): void {
     const now = clockAt(time);
-    const oldest = this.responses.oldest;
+    const oldest = this.active === null ? undefined : this.active.responses.oldest;
     if (this.tunnel !== null && this.lingeringSince === 0) return; // the tunnel's protocol keeps its own time
     if (this.lingeringSince !== 0) {
       if (since(now, this.lingeringSince) > LINGER_MS) this.destroy();
@@ -692,8 +780,8 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     close(this.fd);
     this.stopStream();
     this.current?.openBody?.fail(new BodyError("connection closed"));
-    this.responses.discardAll();
-    this.outbox.close();
+    this.active?.responses.discardAll();
+    this.active?.outbox.close();
     this.early = null;
     if (this.rare !== null) {
       this.rare.tunnelBacklog = [];

@@ -31,6 +31,15 @@ export class EventLoop {
     check("epoll_ctl", epollCtl(this.epfd, K.EPOLL_CTL_MOD, fd, events));
   }
 
+  /** Each watcher, by descriptor (one removed meanwhile is skipped). */
+  forEach(fn: (watcher: Watcher) => void): void {
+    const watchers = this.watchers;
+    for (let fd = 0; fd < watchers.length; fd++) {
+      const watcher = watchers[fd];
+      if (watcher !== undefined) fn(watcher);
+    }
+  }
+
   /** Forgets fd; the caller closes it (closing also removes it from the epoll set). */
   remove(fd: number): void {
     this.watchers[fd] = undefined;

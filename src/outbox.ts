@@ -42,7 +42,17 @@ export class Outbox implements CorkOwner {
   private soon: Uint8Array[] | null = null;
   private soonBytes = 0;
 
-  constructor(private readonly host: OutboxHost, private readonly cork: Cork) {}
+  constructor(private host: OutboxHost, private readonly cork: Cork) {}
+
+  /** Lent to another connection (from a pool): only an outbox at rest is. */
+  attach(host: OutboxHost): void {
+    this.host = host;
+  }
+
+  /** Nothing queued, awaited or gathered, not corked, not closed: it may serve another connection. */
+  get atRest(): boolean {
+    return this.queue.length === 0 && this.waiters.length === 0 && this.soon === null && !this.closed && !this.cork.owns(this);
+  }
 
   /** Whether bytes wait for EPOLLOUT. */
   get pending(): boolean {

@@ -24,7 +24,12 @@ export class ResponseQueue {
   private last: Response | null = null;
   length = 0;
 
-  constructor(private readonly host: QueueHost) {}
+  constructor(private host: QueueHost) {}
+
+  /** Lent to another connection (from a pool): only an empty queue is. */
+  attach(host: QueueHost): void {
+    this.host = host;
+  }
 
   get oldest(): Response | undefined {
     return this.first ?? undefined;

@@ -1,7 +1,7 @@
 // serve(): a listening socket, its connections and their timeouts, on one
 // event loop with one wasm parser instance.
 import { BodyError } from "./body.js";
-import { Connection, StreamPool, type ConnectionHost } from "./connection.js";
+import { Connection, StatePool, type ConnectionHost } from "./connection.js";
 import { Cork } from "./cork.js";
 import { Origin, type OriginOptions } from "./origin.js";
 import { WebSocketHub, type UpgradeAnswer, type WebSocketOptions } from "./websocket.js";
@@ -87,14 +87,15 @@ export class Server implements ConnectionHost {
   readonly loop: EventLoop;
   readonly parser: ParserInstance;
   readonly cork: Cork;
-  readonly streams: StreamPool;
+  readonly pool: StatePool;
   host = "";
   port = 0;
   /** The Unix socket path, when listening on one. */
   path: string | undefined;
   closing = false;
   readonly proxyProtocol: boolean;
-  private readonly connections = new Set<Connection>();
+  /** Open connections: the loop's watchers know them by descriptor (no set of our own, which would cost each one an entry). */
+  private connections = 0;
   private readonly handler: Handler;
   private readonly upgradeHandler: Handler | null;
   /** The server's WebSockets, when serve() was given `websocket`. */
@@ -117,7 +118,7 @@ export class Server implements ConnectionHost {
     // The parser first: if it cannot be made (bad limits, a stale build), no loop handle is left open.
     this.parser = createParser(options.limits);
     this.cork = new Cork(this.parser);
-    this.streams = new StreamPool(this.parser);
+    this.pool = new StatePool(this.parser, this.cork);
     if (options.trace) {
       const log = options.trace;
       setTrace(typeof log === "function" ? log : (line) => process.stderr.write(`${line}\n`));
@@ -173,19 +174,18 @@ export class Server implements ConnectionHost {
         return;
       }
       this.exhaustionReported = false;
-      if (this.connections.size >= this.maxConnections) {
+      if (this.connections >= this.maxConnections) {
         close(fd);
         continue;
       }
       if (this.path === undefined) setsockopt(fd, K.IPPROTO_TCP, K.TCP_NODELAY, 1);
-      let conn: Connection;
       try {
-        conn = new Connection(this, fd); // closes fd if the loop refuses it
+        new Connection(this, fd); // the loop keeps it; closes fd if the loop refuses it
       } catch (error) {
         this.onError(error);
         continue;
       }
-      this.connections.add(conn);
+      this.connections++;
     }
   }
 
@@ -267,18 +267,30 @@ export class Server implements ConnectionHost {
     res.end("Internal Server Error\n");
   }
 
-  forget(conn: Connection): void {
-    this.connections.delete(conn);
-    if (this.connections.size === 0) this.allGone?.();
+  /** A connection has closed. */
+  forget(): void {
+    this.connections--;
+    if (this.connections === 0) this.allGone?.();
   }
 
   private sweep(): void {
     const now = Date.now();
-    for (const conn of this.connections) conn.sweep(now, this.timeouts);
+    const timeouts = this.timeouts;
+    this.loop.forEach((watcher) => {
+      if (watcher instanceof Connection) watcher.sweep(now, timeouts);
+    });
+  }
+
+  private openConnections(): Connection[] {
+    const open: Connection[] = [];
+    this.loop.forEach((watcher) => {
+      if (watcher instanceof Connection) open.push(watcher);
+    });
+    return open;
   }
 
   get connectionCount(): number {
-    return this.connections.size;
+    return this.connections;
   }
 
   /**
@@ -297,10 +309,10 @@ export class Server implements ConnectionHost {
       this.listening = null;
     }
     const gone = new Promise<void>((resolve) => (this.allGone = resolve));
-    for (const conn of [...this.connections]) conn.shutdown();
-    if (this.connections.size === 0) this.allGone!();
+    for (const conn of this.openConnections()) conn.shutdown();
+    if (this.connections === 0) this.allGone!();
     const deadline = setTimeout(() => {
-      for (const conn of [...this.connections]) conn.destroy();
+      for (const conn of this.openConnections()) conn.destroy();
     }, this.timeouts.close);
     this.closed = gone.then(() => {
       clearTimeout(deadline);
