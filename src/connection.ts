@@ -58,18 +58,19 @@ const clock = (): number => clockAt(Date.now());
 /** Milliseconds from clock time `then` to `now`. */
 const since = (now: number, then: number): number => (now - then) | 0;
 
-// Connection.flags
-const READ_PAUSED = 1;
-const PEER_ENDED = 2;
+// Connection.flags: the epoll interest in the low bits, these above them.
+const INTEREST = K.EPOLLIN | K.EPOLLOUT | K.EPOLLRDHUP;
+const READ_PAUSED = 1 << 16;
+const PEER_ENDED = 1 << 17;
 /** No more requests are read: close once the responses in flight are sent. */
-const CLOSE_WHEN_DONE = 4;
-const CLOSED = 8;
+const CLOSE_WHEN_DONE = 1 << 18;
+const CLOSED = 1 << 19;
 /** Reading the requests of one read: output is corked, and the read's time stands for now. */
-const BATCHING = 16;
+const BATCHING = 1 << 20;
 /** A request has been read on this connection. */
-const SERVED = 32;
+const SERVED = 1 << 21;
 /** Requests are no longer parsed (the stream is stopped). */
-const STOPPED = 64;
+const STOPPED = 1 << 22;
 
 /** Most request streams, and most active states, a pool keeps at rest. */
 const MAX_FREE = 1024;
@@ -169,8 +170,8 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   // `rare`, flags in one integer, times as small integers.
   /** Last time bytes came in or a response finished (clock()). */
   private lastActivity = clock();
-  private interest = READABLE;
-  private flags = 0;
+  /** The epoll interest (INTEREST bits) and the flags above. */
+  private flags = READABLE;
   private active: Active | null = null;
   private rare: Rare | null = null;
 
@@ -735,8 +736,8 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     if (this.closed) return;
     let interest = this.readPaused || this.peerEnded ? 0 : READABLE;
     if (this.sending) interest |= K.EPOLLOUT;
-    if (interest !== this.interest) {
-      this.interest = interest;
+    if (interest !== (this.flags & INTEREST)) {
+      this.flags = (this.flags & ~INTEREST) | interest;
       this.host.loop.modify(this.fd, interest);
     }
   }
