@@ -546,7 +546,8 @@ export async function instantiate(
   return new ParserInstance(await WebAssembly.instantiate(module, {}), { limits });
 }
 
-export { RequestStream, parseRequestWith, concat, type StreamHandlers, type ParsedRequest, type ParseResult } from "./request-stream.js";
+export { concat } from "./message-stream.js";
+export { RequestStream, parseRequestWith, type StreamHandlers, type ParsedRequest, type ParseResult } from "./request-stream.js";
 export {
   ResponseStream, parseResponseWith, type ResponseHandlers, type ResponseOptions, type ParsedResponse, type ResponseParseResult,
   type InterimResponse, type ResponseFraming,

@@ -5,17 +5,13 @@
 // response built on it. The body length rules are RFC 9112 §6.3's, decided
 // in the module (assembly/response-head.ts) from the head and the method of
 // the request the response answers.
-import { FRAMING, INCOMPLETE, E } from "./abi.js";
-import type { Fields } from "./fields.js";
+import { FRAMING, E } from "./abi.js";
 import { describeError, methodId, type ParseErrorInfo, type ParserInstance, type ResponseHead } from "./parser.js";
-import { concat } from "./request-stream.js";
+import { MessageStream, concat, AT_HEAD, IN_LENGTH, IN_CHUNKED, UNTIL_CLOSE, type MessageHandlers } from "./message-stream.js";
 
-export interface ResponseHandlers {
+export interface ResponseHandlers extends MessageHandlers<ResponseHead> {
   /** Every head: interim (1xx) ones, each followed by end(null), then the final one. */
   head(head: ResponseHead): void;
-  /** A view into linear memory, valid only during the call: copy what you keep. */
-  data(chunk: Uint8Array): void;
-  end(trailers: Fields | null): void;
   /** The response could not be parsed, or the input ended inside it (TRUNCATED). `status` is 502: a gateway's answer. */
   error(error: ParseErrorInfo): void;
 }
@@ -32,8 +28,6 @@ export interface ResponseOptions {
 /** Every error a response gets is answered by a gateway with 502 (RFC 9110 §15.6.3). */
 const BAD_GATEWAY = 502;
 
-const AT_HEAD = 0, IN_LENGTH = 1, IN_CHUNKED = 2, UNTIL_CLOSE = 3, STOPPED = 4;
-
 /**
  * An incremental response parser for one byte stream. Bytes go into the
  * instance's receive region as with RequestStream (`prepare`, write at
@@ -42,61 +36,28 @@ const AT_HEAD = 0, IN_LENGTH = 1, IN_CHUNKED = 2, UNTIL_CLOSE = 3, STOPPED = 4;
  * connection closes: it ends a body that runs until the close, and reports a
  * response cut short as TRUNCATED. The chunked decoder's state is this
  * stream's own, so request and response streams can share one instance.
+ * After a tunnel's head (a 101, or a 2xx to CONNECT) the stream stops;
+ * `takeRest()` in head() or the end() after it hands over the tunnel's first bytes.
  */
-export class ResponseStream {
+export class ResponseStream extends MessageStream<ResponseHead> {
   /** The method of the request the next response answers (see ResponseOptions); change it between responses. */
   requestMethod: string | undefined;
-  /** Bytes of the current message consumed so far. */
-  private messageOffset = 0;
-  /** Bytes of the stream consumed so far (carried bytes are not consumed yet). */
-  position = 0;
-  private phase = AT_HEAD;
-  private carry: Uint8Array | null = null;
-  private carried = 0;
-  private scanned = 0;
-  private remaining = 0;
-  /** The chunked decoder's state, made for the first chunked body. */
-  private chunkState: Float64Array | null = null;
 
-  constructor(private readonly parser: ParserInstance, private readonly on: ResponseHandlers, options: ResponseOptions = {}) {
+  constructor(parser: ParserInstance, on: ResponseHandlers, options: ResponseOptions = {}) {
+    super(parser, on);
     this.requestMethod = options.requestMethod;
   }
 
-  /** Moves carried bytes to the receive region; returns how many new bytes fit after them. */
-  prepare(): number {
-    this.parser.claimReceiveRegion();
-    this.carried = 0;
-    if (this.carry !== null) {
-      this.parser.bytes.set(this.carry, this.parser.recv);
-      this.carried = this.carry.length;
-    }
-    return this.parser.recvCapacity - this.carried;
+  protected parseHeadAt(ptr: number, len: number, prevLen: number): number {
+    return this.parser.parseResponseHead(ptr, len, prevLen, methodId(this.requestMethod));
   }
 
-  /** Where `prepare`'s caller writes the new bytes. */
-  get writeAt(): number {
-    return this.parser.recv + this.carried;
+  protected takeHeadAt(ptr: number, n: number): ResponseHead {
+    return this.parser.takeResponseHead(ptr, n);
   }
 
-  /** Parses the carried bytes and n new ones. */
-  commit(n: number): void {
-    this.carry = null;
-    this.parser.beginParse();
-    try {
-      this.consume(this.parser.recv, this.carried + n);
-    } finally {
-      this.parser.endParse();
-    }
-  }
-
-  push(input: Uint8Array): void {
-    let i = 0;
-    while (i < input.length && this.phase !== STOPPED) {
-      const n = Math.min(this.prepare(), input.length - i);
-      this.parser.bytes.set(input.subarray(i, i + n), this.writeAt);
-      this.commit(n);
-      i += n;
-    }
+  protected describe(code: number, offset: number): ParseErrorInfo {
+    return responseError(code, offset);
   }
 
   /**
@@ -124,113 +85,9 @@ export class ResponseStream {
     return carry.some((b) => b !== 0x0d && b !== 0x0a) ? carry.length : 0;
   }
 
-  /** Stops parsing: later input is ignored. */
-  stop(): void {
-    this.phase = STOPPED;
-    this.carry = null;
-  }
-
-  get stopped(): boolean {
-    return this.phase === STOPPED;
-  }
-
-  /** Whether a response has begun and not ended. */
-  get inMessage(): boolean {
-    return this.phase === IN_LENGTH || this.phase === IN_CHUNKED || this.phase === UNTIL_CLOSE || this.carry !== null;
-  }
-
   /** Whether the current body runs until the connection closes: only endOfInput() ends it. */
   get readingUntilClose(): boolean {
     return this.phase === UNTIL_CLOSE;
-  }
-
-  /** During a head() or end() callback: where the bytes after that head begin and end in the receive region. */
-  private restFrom = 0;
-  private restTo = 0;
-
-  /**
-   * Only during a head() callback, or the end() right after a tunnel's head:
-   * stops parsing and returns a copy of the bytes that followed that head in
-   * this input (a tunnel's or new protocol's first bytes).
-   */
-  takeRest(): Uint8Array {
-    this.stop();
-    return this.parser.bytes.slice(this.restFrom, this.restTo);
-  }
-
-  private consume(base: number, len: number): void {
-    const p = this.parser;
-    const start = this.position;
-    let off = 0;
-    while (off < len && this.phase !== STOPPED) {
-      if (this.phase === AT_HEAD) {
-        const r = p.parseResponseHead(base + off, len - off, this.scanned, methodId(this.requestMethod));
-        if (r === INCOMPLETE) {
-          this.scanned = len - off;
-          break;
-        }
-        if (r < 0) return this.fail(r, p.errorOffset());
-        this.scanned = 0;
-        const head = p.takeResponseHead(base + off, r);
-        off += r;
-        this.position = start + off;
-        this.messageOffset = r;
-        if (head.framing === FRAMING.CHUNKED) {
-          this.phase = IN_CHUNKED;
-          (this.chunkState ??= new Float64Array(3)).fill(0);
-        } else if (head.framing === FRAMING.LENGTH && head.contentLength > 0) {
-          this.phase = IN_LENGTH;
-          this.remaining = head.contentLength;
-        } else if (head.framing === FRAMING.UNTIL_CLOSE) {
-          this.phase = UNTIL_CLOSE;
-        }
-        this.restFrom = base + off;
-        this.restTo = base + len;
-        this.on.head(head);
-        if (this.phase === AT_HEAD) {
-          this.on.end(null);
-          if (head.framing === FRAMING.TUNNEL) this.stop();
-        }
-      } else if (this.phase === IN_LENGTH) {
-        const n = Math.min(this.remaining, len - off);
-        this.remaining -= n;
-        this.messageOffset += n;
-        off += n;
-        this.position = start + off;
-        if (this.remaining === 0) this.phase = AT_HEAD;
-        this.on.data(p.bytes.subarray(base + off - n, base + off));
-        if (this.remaining === 0 && this.phase === AT_HEAD) this.on.end(null);
-      } else if (this.phase === UNTIL_CLOSE) {
-        const n = len - off;
-        this.messageOffset += n;
-        off = len;
-        this.position = start + off;
-        this.on.data(p.bytes.subarray(base + off - n, base + off));
-      } else {
-        const r = p.decodeChunked(base + off, len - off, this.chunkState!);
-        const consumed = p.chunkConsumed();
-        const dataLength = p.chunkDataLength();
-        if (r < 0) return this.fail(r, p.errorOffset() + this.messageOffset);
-        const at = base + off;
-        off += consumed;
-        this.position = start + off;
-        this.messageOffset += consumed;
-        const trailers = r === 1 ? p.takeTrailers(at, consumed) : null;
-        if (r === 1) this.phase = AT_HEAD;
-        if (dataLength > 0) this.on.data(p.bytes.subarray(at, at + dataLength));
-        if (r === 1) {
-          if (this.phase === AT_HEAD) this.on.end(trailers!.length > 0 ? trailers : null);
-        } else {
-          break;
-        }
-      }
-    }
-    if (off < len && this.phase !== STOPPED) this.carry = p.bytes.slice(base + off, base + len);
-  }
-
-  private fail(code: number, offset: number): void {
-    this.stop();
-    this.on.error(responseError(code, offset));
   }
 }
 
