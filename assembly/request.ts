@@ -2,22 +2,23 @@
 // Stateless: every call parses from the first byte, so a caller retries with
 // more bytes after INCOMPLETE. `prevLen` (bytes seen by the last attempt) lets
 // a retry skip the full parse until the empty line that ends the head arrives.
-import {
-  byteAt, isToken, isDigit, isOws, isRegNameChar, scanRegName, scanTarget, scanLf, equalsLower, CR, LF, SP, COLON,
-} from "./chars";
-import { setResult, RESULT, RECV, inRegion, isByteCount } from "./layout";
+import { byteAt, isToken, isDigit, isOws, isRegNameChar, scanRegName, scanTarget, scanLf, equalsLower, CR, LF, SP, COLON } from "./chars";
+import { setResult, RESULT, isByteCount } from "./layout";
 import {
   R_METHOD_OFF, R_METHOD_LEN, R_TARGET_OFF, R_TARGET_LEN, R_VERSION, R_HEADER_COUNT, R_FRAMING, R_FLAGS, R_METHOD_ID,
   R_CONTENT_LENGTH_F64, FRAMING_NONE, FRAMING_LENGTH, FRAMING_CHUNKED, FLAG_KEEP_ALIVE, FLAG_EXPECT_CONTINUE,
   FLAG_EXPECT_OTHER, FLAG_UPGRADE, MAX_FIELDS, RECV_CAPACITY, METHOD_OTHER, METHOD_GET, METHOD_HEAD, METHOD_POST,
   METHOD_PUT, METHOD_DELETE, METHOD_OPTIONS, METHOD_CONNECT, METHOD_PATCH, METHOD_TRACE, LIMIT_MAX_HEAD_BYTES,
   LIMIT_MAX_HEAD_BYTES_CAP, LIMIT_MAX_HEADERS, LIMIT_MAX_HEADER_LINE, LIMIT_MAX_TARGET_BYTES, LIMIT_MAX_BODY_BYTES, LIMIT_MAX_METHOD_BYTES, E_METHOD_TOO_LONG,
-  INCOMPLETE, E_BAD_METHOD, E_BAD_TARGET, E_BAD_VERSION, E_VERSION_NOT_SUPPORTED, E_HTTP09, E_BARE_CR, E_BARE_LF,
-  E_BAD_CONTENT_LENGTH, E_DUPLICATE_CONTENT_LENGTH, E_LENGTH_AND_CHUNKED, E_BAD_TRANSFER_ENCODING,
-  E_UNSUPPORTED_TRANSFER_CODING, E_MISSING_HOST, E_DUPLICATE_HOST, E_BAD_HOST, E_TARGET_TOO_LONG, E_HEAD_TOO_LARGE,
-  E_BODY_TOO_LARGE, E_BAD_ARGUMENT, SPAN_NAME_OFF, SPAN_NAME_LEN, SPAN_VALUE_OFF, SPAN_VALUE_LEN,
+  INCOMPLETE, E_BAD_METHOD, E_BAD_TARGET, E_BAD_VERSION, E_HTTP09, E_BAD_TRANSFER_ENCODING, E_UNSUPPORTED_TRANSFER_CODING,
+  E_MISSING_HOST, E_DUPLICATE_HOST, E_BAD_HOST, E_TARGET_TOO_LONG, E_BAD_ARGUMENT, SPAN_NAME_OFF, SPAN_NAME_LEN,
+  SPAN_VALUE_OFF, SPAN_VALUE_LEN,
 } from "./abi";
 import { parseFields, fieldSlot } from "./fields";
+import {
+  headLimit, headResult, skipEmptyLines, parseVersion, lineEnd, fieldKind, resetFraming, framingField, checkFraming, codingAt,
+  codings, contentLength, lengthAt, FIELD_TRANSFER_ENCODING, FIELD_HOST, FIELD_CONNECTION, FIELD_EXPECT,
+} from "./head";
 import { fail } from "./errors";
 
 const MAX_SAFE_INTEGER: f64 = 9007199254740991;
@@ -51,16 +52,9 @@ export function configureRequestLimits(head: i32, headers: i32, line: i32, targe
  * Spans in the result table are relative to ptr.
  */
 export function parseRequest(ptr: i32, len: i32, prevLen: i32): i32 {
-  if (!inRegion(ptr, len, RECV, RECV_CAPACITY)) return fail(E_BAD_ARGUMENT, 0);
-  const p = <usize>ptr;
-  prevLen = prevLen < 0 ? 0 : min(prevLen, len);
-  const limit = min(len, maxHeadBytes);
-  if (prevLen > 0 && !headEndIn(p, max(prevLen - 3, 0), limit)) {
-    return len >= maxHeadBytes ? fail(E_HEAD_TOO_LARGE, maxHeadBytes) : INCOMPLETE;
-  }
-  const r = parseHead(p, limit);
-  if (r == INCOMPLETE && len >= maxHeadBytes) return fail(E_HEAD_TOO_LARGE, maxHeadBytes);
-  return r;
+  const limit = headLimit(ptr, len, prevLen);
+  if (limit < 0) return limit;
+  return headResult(parseHead(<usize>ptr, limit), len);
 }
 
 /** Whether [from, end) holds an LF followed by CRLF or LF: the earliest a head can end. */
@@ -77,14 +71,9 @@ export function headEndIn(p: usize, from: i32, end: i32): bool {
 }
 
 function parseHead(p: usize, end: i32): i32 {
-  let i = 0;
   // RFC 9112 §2.2: ignore empty lines before the request line.
-  while (i < end && byteAt(p, i) == CR) {
-    if (i + 1 >= end) return INCOMPLETE;
-    if (byteAt(p, i + 1) != LF) return fail(E_BARE_CR, i);
-    i += 2;
-  }
-  if (i < end && byteAt(p, i) == LF) return fail(E_BARE_LF, i);
+  let i = skipEmptyLines(p, end);
+  if (i < 0) return i;
 
   const methodStart = i;
   const methodLimit = min(end, methodStart + maxMethodBytes + 1);
@@ -109,35 +98,11 @@ function parseHead(p: usize, end: i32): i32 {
   if (formError >= 0) return fail(E_BAD_TARGET, targetStart + formError);
   i++;
 
-  const versionStart = i;
-  const prefix = "HTTP/";
-  for (let k = 0; k < 5; k++, i++) {
-    if (i >= end) return INCOMPLETE;
-    if (byteAt(p, i) != <u32>prefix.charCodeAt(k)) return fail(E_BAD_VERSION, i);
-  }
-  if (i >= end) return INCOMPLETE;
-  const major = byteAt(p, i);
-  if (!isDigit(major)) return fail(E_BAD_VERSION, i);
-  i++;
-  if (i >= end) return INCOMPLETE;
-  if (byteAt(p, i) != 0x2e) return fail(E_BAD_VERSION, i);
-  i++;
-  if (i >= end) return INCOMPLETE;
-  const minor = byteAt(p, i);
-  if (!isDigit(minor)) return fail(E_BAD_VERSION, i);
-  // Known as soon as the digits are in: no need to wait for the line's end.
-  if (major != 0x31 || minor > 0x31) return fail(E_VERSION_NOT_SUPPORTED, versionStart);
-  i++;
-  if (i >= end) return INCOMPLETE;
-  const eol = byteAt(p, i);
-  if (eol == CR) {
-    if (i + 1 >= end) return INCOMPLETE;
-    if (byteAt(p, i + 1) != LF) return fail(E_BARE_CR, i);
-  } else if (eol == LF) {
-    return fail(E_BARE_LF, i);
-  } else {
-    return fail(E_BAD_VERSION, i);
-  }
+  i = parseVersion(p, i, end);
+  if (i < 0) return i;
+  const minor = byteAt(p, i - 1);
+  const eol = lineEnd(p, i, end, E_BAD_VERSION);
+  if (eol < 0) return eol;
   i += 2;
 
   const headEnd = parseFields(p, i, end, maxHeaderCount, maxHeaderLine);
@@ -238,45 +203,10 @@ function checkAuthority(t: usize, start: i32, n: i32): i32 {
   return (c | 0x20) - 0x61 < 26;
 }
 
-const FIELD_CONTENT_LENGTH = 1;
-const FIELD_TRANSFER_ENCODING = 2;
-const FIELD_HOST = 3;
-const FIELD_CONNECTION = 4;
-const FIELD_EXPECT = 5;
-const FIELD_UPGRADE = 6;
-
-/**
- * Which of the fields that matter here a name is (ASCII case-insensitive),
- * or 0: by its length, then a word or two at a time. The name's bytes are
- * tchars, of which `| 0x20` changes only the upper-case letters, so a masked
- * word equals a lower-case name's word exactly when the bytes match ignoring case.
- */
-function fieldKind(name: usize, n: i32): i32 {
-  switch (n) {
-    case 4: return (load<u32>(name) | 0x20202020) == 0x74736f68 ? FIELD_HOST : 0; // "host"
-    case 6: // "expe" "ct"
-      return (load<u32>(name) | 0x20202020) == 0x65707865 && (<u32>load<u16>(name, 4) | 0x2020) == 0x7463 ? FIELD_EXPECT : 0;
-    case 7: // "upgr" "rade"
-      return (load<u32>(name) | 0x20202020) == 0x72677075 && (load<u32>(name, 3) | 0x20202020) == 0x65646172 ? FIELD_UPGRADE : 0;
-    case 10: // "connecti" "on"
-      return (load<u64>(name) | 0x2020202020202020) == 0x697463656e6e6f63 && (<u32>load<u16>(name, 8) | 0x2020) == 0x6e6f
-        ? FIELD_CONNECTION : 0;
-    case 14: // "content-" "t-length"
-      return (load<u64>(name) | 0x2020202020202020) == 0x2d746e65746e6f63 && (load<u64>(name, 6) | 0x2020202020202020) == 0x6874676e656c2d74
-        ? FIELD_CONTENT_LENGTH : 0;
-    case 17: // "transfer" "-encodin" "g"
-      return (load<u64>(name) | 0x2020202020202020) == 0x726566736e617274 && (load<u64>(name, 8) | 0x2020202020202020) == 0x6e69646f636e652d &&
-        (<u32>load<u8>(name, 16) | 0x20) == 0x67 ? FIELD_TRANSFER_ENCODING : 0;
-  }
-  return 0;
-}
-
 /** What the headers mean for framing and the connection (RFC 9112 §6, §9; RFC 9110 §7.2, §10.1.1). */
 function interpretHeaders(p: usize, http11: bool): i32 {
   const count = load<i32>(RESULT + (<usize>R_HEADER_COUNT << 2));
-  let contentLength: f64 = -1;
-  let lengthAt = -1;
-  let chunkedAt = -1;
+  resetFraming();
   let hosts = 0;
   let flags = 0;
   let close = false;
@@ -292,16 +222,13 @@ function interpretHeaders(p: usize, http11: bool): i32 {
     const value = p + <usize>valueOff;
     const kind = fieldKind(name, nameLen);
     if (kind == 0) continue;
-    if (kind == FIELD_CONTENT_LENGTH) {
-      if (lengthAt >= 0) return fail(E_DUPLICATE_CONTENT_LENGTH, nameOff);
-      contentLength = parseLength(value, valueLen);
-      if (contentLength < 0) return fail(E_BAD_CONTENT_LENGTH, valueOff);
-      lengthAt = valueOff;
-    } else if (kind == FIELD_TRANSFER_ENCODING) {
-      if (chunkedAt >= 0) return fail(E_BAD_TRANSFER_ENCODING, nameOff);
-      const r = checkTransferCoding(value, valueLen);
-      if (r < 0) return fail(r, valueOff);
-      chunkedAt = valueOff;
+    if (kind <= FIELD_TRANSFER_ENCODING) {
+      const r = framingField(kind, nameOff, valueOff, value, valueLen);
+      if (r < 0) return r;
+      // A request's Transfer-Encoding must end in exactly one "chunked" (RFC 9112 §6.1, §7);
+      // a coding we do not implement before it is 501 (RFC 9112 §6.1).
+      if (kind == FIELD_TRANSFER_ENCODING && (codings & TE_CHUNKED_LAST) == 0) return fail(E_BAD_TRANSFER_ENCODING, valueOff);
+      if (kind == FIELD_TRANSFER_ENCODING && (codings & TE_OTHER) != 0) return fail(E_UNSUPPORTED_TRANSFER_CODING, valueOff);
     } else if (kind == FIELD_HOST) {
       if (++hosts > 1) return fail(E_DUPLICATE_HOST, nameOff);
       const bad = checkHost(value, valueLen);
@@ -318,15 +245,13 @@ function interpretHeaders(p: usize, http11: bool): i32 {
     }
   }
   if (http11 && hosts == 0) return fail(E_MISSING_HOST, 0);
-  if (chunkedAt >= 0 && lengthAt >= 0) return fail(E_LENGTH_AND_CHUNKED, max(chunkedAt, lengthAt));
-  // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 request means the framing is faulty.
-  if (chunkedAt >= 0 && !http11) return fail(E_BAD_TRANSFER_ENCODING, chunkedAt);
-  if (contentLength > maxBodyBytes) return fail(E_BODY_TOO_LARGE, lengthAt);
+  const framing = checkFraming(http11);
+  if (framing < 0) return framing;
 
   if (http11 ? !close : keepAlive && !close) flags |= FLAG_KEEP_ALIVE;
   if (upgrade && connectionUpgrade) flags |= FLAG_UPGRADE;
   setResult(R_FLAGS, flags);
-  if (chunkedAt >= 0) {
+  if (codingAt >= 0) {
     setResult(R_FRAMING, FRAMING_CHUNKED);
     store<f64>(RESULT + (<usize>R_CONTENT_LENGTH_F64 << 3), -1);
   } else {
@@ -429,17 +354,6 @@ export function scanTransferCoding(v: usize, n: i32): i32 {
   }
   if (codings == 0) return E_BAD_TRANSFER_ENCODING;
   return (lastIsChunked ? TE_CHUNKED_LAST : 0) | (other ? TE_OTHER : 0);
-}
-
-/**
- * A request's Transfer-Encoding must end in exactly one "chunked" (RFC 9112 §6.1, §7);
- * a coding we do not implement before it is 501 (RFC 9112 §6.1).
- */
-function checkTransferCoding(v: usize, n: i32): i32 {
-  const r = scanTransferCoding(v, n);
-  if (r < 0) return r;
-  if ((r & TE_CHUNKED_LAST) == 0) return E_BAD_TRANSFER_ENCODING;
-  return (r & TE_OTHER) != 0 ? E_UNSUPPORTED_TRANSFER_CODING : 0;
 }
 
 /** Host = uri-host [ ":" port ] (RFC 9110 §7.2). Returns the offset of the fault, or -1. */

@@ -3,22 +3,21 @@
 // in their order. Stateless and resumable like parseRequest: every call
 // parses from the first byte, and `prevLen` lets a retry skip the full parse
 // until the empty line that ends the head has arrived. The field rules are
-// the request's (fields.ts), and so are the framing fields' (request.ts).
-import { byteAt, isDigit, scanValue, equalsLower, CR, LF, SP } from "./chars";
-import { setResult, RESULT, RECV, inRegion } from "./layout";
+// the request's (fields.ts), and so are the framing fields' (head.ts).
+import { byteAt, isDigit, scanValue, SP } from "./chars";
+import { setResult, RESULT } from "./layout";
 import {
   R_REASON_OFF, R_REASON_LEN, R_VERSION, R_HEADER_COUNT, R_FRAMING, R_FLAGS, R_STATUS, R_CONTENT_LENGTH_F64,
   FRAMING_NONE, FRAMING_LENGTH, FRAMING_CHUNKED, FRAMING_UNTIL_CLOSE, FRAMING_TUNNEL, FLAG_KEEP_ALIVE, FLAG_UPGRADE,
-  RECV_CAPACITY, METHOD_OTHER, METHOD_HEAD, METHOD_CONNECT, METHOD_TRACE, SPAN_NAME_OFF, SPAN_NAME_LEN, SPAN_VALUE_OFF,
-  SPAN_VALUE_LEN, INCOMPLETE, E_BAD_VERSION, E_VERSION_NOT_SUPPORTED, E_BARE_CR, E_BARE_LF, E_BAD_STATUS_CODE, E_BAD_REASON,
-  E_BAD_CONTENT_LENGTH, E_DUPLICATE_CONTENT_LENGTH, E_LENGTH_AND_CHUNKED, E_BAD_TRANSFER_ENCODING, E_HEAD_TOO_LARGE,
-  E_BODY_TOO_LARGE, E_BAD_ARGUMENT,
+  METHOD_OTHER, METHOD_HEAD, METHOD_CONNECT, METHOD_TRACE, SPAN_NAME_OFF, SPAN_NAME_LEN, SPAN_VALUE_OFF, SPAN_VALUE_LEN,
+  INCOMPLETE, E_BAD_VERSION, E_BAD_STATUS_CODE, E_BAD_REASON, E_BAD_ARGUMENT,
 } from "./abi";
 import { parseFields, fieldSlot } from "./fields";
 import {
-  maxHeadBytes, maxHeaderCount, maxHeaderLine, maxBodyBytes, headEndIn, parseLength, scanTransferCoding, connectionOptions,
-  TE_CHUNKED_LAST, OPTION_CLOSE, OPTION_KEEP_ALIVE, OPTION_UPGRADE,
-} from "./request";
+  headLimit, headResult, skipEmptyLines, parseVersion, lineEnd, fieldKind, resetFraming, framingField, checkFraming, codingAt,
+  codings, contentLength, lengthAt, FIELD_TRANSFER_ENCODING, FIELD_CONNECTION, FIELD_UPGRADE,
+} from "./head";
+import { maxHeaderCount, maxHeaderLine, connectionOptions, TE_CHUNKED_LAST, OPTION_CLOSE, OPTION_KEEP_ALIVE, OPTION_UPGRADE } from "./request";
 import { fail } from "./errors";
 
 /**
@@ -29,49 +28,22 @@ import { fail } from "./errors";
  * result table are relative to ptr.
  */
 export function parseResponse(ptr: i32, len: i32, prevLen: i32, requestMethod: i32): i32 {
-  if (!inRegion(ptr, len, RECV, RECV_CAPACITY)) return fail(E_BAD_ARGUMENT, 0);
   // METHOD_TRACE is the last METHOD id.
   if (requestMethod < METHOD_OTHER || requestMethod > METHOD_TRACE) return fail(E_BAD_ARGUMENT, 0);
-  const p = <usize>ptr;
-  prevLen = prevLen < 0 ? 0 : min(prevLen, len);
-  const limit = min(len, maxHeadBytes);
-  if (prevLen > 0 && !headEndIn(p, max(prevLen - 3, 0), limit)) {
-    return len >= maxHeadBytes ? fail(E_HEAD_TOO_LARGE, maxHeadBytes) : INCOMPLETE;
-  }
-  const r = parseHead(p, limit, requestMethod);
-  if (r == INCOMPLETE && len >= maxHeadBytes) return fail(E_HEAD_TOO_LARGE, maxHeadBytes);
-  return r;
+  const limit = headLimit(ptr, len, prevLen);
+  if (limit < 0) return limit;
+  return headResult(parseHead(<usize>ptr, limit, requestMethod), len);
 }
 
 function parseHead(p: usize, end: i32, requestMethod: i32): i32 {
-  let i = 0;
   // Empty lines (CRLF) before a status line are skipped, as before a request line (RFC 9112 §2.2).
-  while (i < end && byteAt(p, i) == CR) {
-    if (i + 1 >= end) return INCOMPLETE;
-    if (byteAt(p, i + 1) != LF) return fail(E_BARE_CR, i);
-    i += 2;
-  }
-  if (i < end && byteAt(p, i) == LF) return fail(E_BARE_LF, i);
+  let i = skipEmptyLines(p, end);
+  if (i < 0) return i;
 
   // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4)
-  const versionStart = i;
-  const prefix = "HTTP/";
-  for (let k = 0; k < 5; k++, i++) {
-    if (i >= end) return INCOMPLETE;
-    if (byteAt(p, i) != <u32>prefix.charCodeAt(k)) return fail(E_BAD_VERSION, i);
-  }
-  if (i >= end) return INCOMPLETE;
-  const major = byteAt(p, i);
-  if (!isDigit(major)) return fail(E_BAD_VERSION, i);
-  i++;
-  if (i >= end) return INCOMPLETE;
-  if (byteAt(p, i) != 0x2e) return fail(E_BAD_VERSION, i);
-  i++;
-  if (i >= end) return INCOMPLETE;
-  const minor = byteAt(p, i);
-  if (!isDigit(minor)) return fail(E_BAD_VERSION, i);
-  if (major != 0x31 || minor > 0x31) return fail(E_VERSION_NOT_SUPPORTED, versionStart);
-  i++;
+  i = parseVersion(p, i, end);
+  if (i < 0) return i;
+  const minor = byteAt(p, i - 1);
   if (i >= end) return INCOMPLETE;
   if (byteAt(p, i) != SP) return fail(E_BAD_VERSION, i);
   i++;
@@ -94,16 +66,8 @@ function parseHead(p: usize, end: i32, requestMethod: i32): i32 {
   // reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ): the bytes a field value may hold.
   const reasonStart = i;
   i = scanValue(p, i, end);
-  if (i >= end) return INCOMPLETE;
-  const eol = byteAt(p, i);
-  if (eol == CR) {
-    if (i + 1 >= end) return INCOMPLETE;
-    if (byteAt(p, i + 1) != LF) return fail(E_BARE_CR, i);
-  } else if (eol == LF) {
-    return fail(E_BARE_LF, i);
-  } else {
-    return fail(E_BAD_REASON, i);
-  }
+  const eol = lineEnd(p, i, end, E_BAD_REASON);
+  if (eol < 0) return eol;
   const reasonLen = i - reasonStart;
   i += 2;
 
@@ -131,61 +95,47 @@ function parseHead(p: usize, end: i32, requestMethod: i32): i32 {
  */
 function interpretResponse(p: usize, http11: bool, status: i32, requestMethod: i32): i32 {
   const count = load<i32>(RESULT + (<usize>R_HEADER_COUNT << 2));
+  const tunnel = status == 101 || (requestMethod == METHOD_CONNECT && status >= 200 && status < 300);
+  const bodiless = requestMethod == METHOD_HEAD || status < 200 || status == 204 || status == 304;
+  // Rules 1 and 2 come first: the framing fields count only for a response that has a body.
+  const framed = !tunnel && !bodiless;
+  let framing = tunnel ? FRAMING_TUNNEL : FRAMING_NONE;
+  resetFraming();
   let close = false;
   let keepAlive = false;
   let connectionUpgrade = false;
   let upgrade = false;
   for (let h = 0; h < count; h++) {
-    const nameLen = fieldSlot(h, SPAN_NAME_LEN);
-    const name = p + <usize>fieldSlot(h, SPAN_NAME_OFF);
-    const first = <u32>load<u8>(name) | 0x20;
-    if (first == 0x63 && equalsLower(name, nameLen, "connection")) {
-      const options = connectionOptions(p + <usize>fieldSlot(h, SPAN_VALUE_OFF), fieldSlot(h, SPAN_VALUE_LEN));
+    const nameOff = fieldSlot(h, SPAN_NAME_OFF);
+    const kind = fieldKind(p + <usize>nameOff, fieldSlot(h, SPAN_NAME_LEN));
+    if (kind == 0) continue;
+    const valueOff = fieldSlot(h, SPAN_VALUE_OFF);
+    const valueLen = fieldSlot(h, SPAN_VALUE_LEN);
+    if (kind <= FIELD_TRANSFER_ENCODING) {
+      if (!framed) continue;
+      const r = framingField(kind, nameOff, valueOff, p + <usize>valueOff, valueLen);
+      if (r < 0) return r;
+    } else if (kind == FIELD_CONNECTION) {
+      const options = connectionOptions(p + <usize>valueOff, valueLen);
       close = close || (options & OPTION_CLOSE) != 0;
       keepAlive = keepAlive || (options & OPTION_KEEP_ALIVE) != 0;
       connectionUpgrade = connectionUpgrade || (options & OPTION_UPGRADE) != 0;
-    } else if (first == 0x75 && equalsLower(name, nameLen, "upgrade")) {
+    } else if (kind == FIELD_UPGRADE) {
       // Upgrade = #protocol: an empty one names no protocol to switch to (RFC 9110 §7.8).
-      upgrade = upgrade || fieldSlot(h, SPAN_VALUE_LEN) > 0;
+      upgrade = upgrade || valueLen > 0;
     }
   }
 
-  let framing = FRAMING_NONE;
-  let contentLength: f64 = 0;
-  if (status == 101 || (requestMethod == METHOD_CONNECT && status >= 200 && status < 300)) {
-    framing = FRAMING_TUNNEL;
-  } else if (requestMethod == METHOD_HEAD || status < 200 || status == 204 || status == 304) {
-    framing = FRAMING_NONE;
-  } else {
-    let lengthAt = -1;
-    let codingAt = -1;
-    let codings = 0;
-    for (let h = 0; h < count; h++) {
-      const nameOff = fieldSlot(h, SPAN_NAME_OFF);
-      const nameLen = fieldSlot(h, SPAN_NAME_LEN);
-      const valueOff = fieldSlot(h, SPAN_VALUE_OFF);
-      const name = p + <usize>nameOff;
-      const first = <u32>load<u8>(name) | 0x20;
-      if (first == 0x63 && equalsLower(name, nameLen, "content-length")) {
-        if (lengthAt >= 0) return fail(E_DUPLICATE_CONTENT_LENGTH, nameOff);
-        contentLength = parseLength(p + <usize>valueOff, fieldSlot(h, SPAN_VALUE_LEN));
-        if (contentLength < 0) return fail(E_BAD_CONTENT_LENGTH, valueOff);
-        lengthAt = valueOff;
-      } else if (first == 0x74 && equalsLower(name, nameLen, "transfer-encoding")) {
-        if (codingAt >= 0) return fail(E_BAD_TRANSFER_ENCODING, nameOff);
-        codings = scanTransferCoding(p + <usize>valueOff, fieldSlot(h, SPAN_VALUE_LEN));
-        if (codings < 0) return fail(codings, valueOff);
-        codingAt = valueOff;
-      }
-    }
-    if (codingAt >= 0 && lengthAt >= 0) return fail(E_LENGTH_AND_CHUNKED, max(codingAt, lengthAt));
-    if (codingAt >= 0 && !http11) return fail(E_BAD_TRANSFER_ENCODING, codingAt);
-    if (contentLength > maxBodyBytes) return fail(E_BODY_TOO_LARGE, lengthAt);
+  let contentLengthOut: f64 = 0;
+  if (framed) {
+    const bad = checkFraming(http11);
+    if (bad < 0) return bad;
     if (codingAt >= 0) {
       framing = (codings & TE_CHUNKED_LAST) != 0 ? FRAMING_CHUNKED : FRAMING_UNTIL_CLOSE;
-      contentLength = (codings & TE_CHUNKED_LAST) != 0 ? -1 : 0;
+      contentLengthOut = (codings & TE_CHUNKED_LAST) != 0 ? -1 : 0;
     } else {
       framing = lengthAt >= 0 ? FRAMING_LENGTH : FRAMING_UNTIL_CLOSE;
+      contentLengthOut = contentLength;
     }
   }
 
@@ -197,6 +147,6 @@ function interpretResponse(p: usize, http11: bool, status: i32, requestMethod: i
   if (status == 101 && upgrade && connectionUpgrade) flags |= FLAG_UPGRADE;
   setResult(R_FLAGS, flags);
   setResult(R_FRAMING, framing);
-  store<f64>(RESULT + (<usize>R_CONTENT_LENGTH_F64 << 3), contentLength);
+  store<f64>(RESULT + (<usize>R_CONTENT_LENGTH_F64 << 3), contentLengthOut);
   return 0;
 }
