@@ -1,6 +1,6 @@
 // What a request head (request.ts) and a response head (response-head.ts)
 // share: the checks and the size limit around a head's parse, the empty lines
-// before its first line, the HTTP-version, a line's CRLF, the names of the
+// before its first line, the HTTP-version, the first line's CRLF and the field lines after it, the names of the
 // fields that decide framing and the connection, and the framing fields
 // themselves — Content-Length and Transfer-Encoding, recorded as the field
 // lines go by and judged together at the end (RFC 9112 §6).
@@ -11,7 +11,8 @@ import {
   E_DUPLICATE_CONTENT_LENGTH, E_LENGTH_AND_CHUNKED, E_BAD_TRANSFER_ENCODING, E_HEAD_TOO_LARGE, E_BODY_TOO_LARGE,
   E_BAD_ARGUMENT,
 } from "./abi";
-import { maxHeadBytes, maxBodyBytes, headEndIn, parseLength, scanTransferCoding } from "./request";
+import { parseFields } from "./fields";
+import { maxHeadBytes, maxHeaderCount, maxHeaderLine, maxBodyBytes, headEndIn, parseLength, scanTransferCoding } from "./request";
 import { fail } from "./errors";
 
 /**
@@ -73,16 +74,21 @@ export function parseVersion(p: usize, i: i32, end: i32): i32 {
   return i + 1;
 }
 
-/** The CRLF that ends a line at i: 0, INCOMPLETE, BARE_CR, BARE_LF, or `otherwise` for any other byte. */
-export function lineEnd(p: usize, i: i32, end: i32, otherwise: i32): i32 {
+/**
+ * The CRLF that ends the first line at i (BARE_CR, BARE_LF, or `otherwise`
+ * for any other byte), then the header section's field lines: the index
+ * after the head, INCOMPLETE or an error.
+ */
+export function fieldSection(p: usize, i: i32, end: i32, otherwise: i32): i32 {
   if (i >= end) return INCOMPLETE;
   const eol = byteAt(p, i);
   if (eol == CR) {
     if (i + 1 >= end) return INCOMPLETE;
     if (byteAt(p, i + 1) != LF) return fail(E_BARE_CR, i);
-    return 0;
+  } else {
+    return eol == LF ? fail(E_BARE_LF, i) : fail(otherwise, i);
   }
-  return eol == LF ? fail(E_BARE_LF, i) : fail(otherwise, i);
+  return parseFields(p, i + 2, end, maxHeaderCount, maxHeaderLine);
 }
 
 export const FIELD_CONTENT_LENGTH = 1;

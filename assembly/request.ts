@@ -14,9 +14,9 @@ import {
   E_MISSING_HOST, E_DUPLICATE_HOST, E_BAD_HOST, E_TARGET_TOO_LONG, E_BAD_ARGUMENT, SPAN_NAME_OFF, SPAN_NAME_LEN,
   SPAN_VALUE_OFF, SPAN_VALUE_LEN,
 } from "./abi";
-import { parseFields, fieldSlot } from "./fields";
+import { fieldSlot } from "./fields";
 import {
-  headLimit, headResult, skipEmptyLines, parseVersion, lineEnd, fieldKind, resetFraming, framingField, checkFraming, codingAt,
+  headLimit, headResult, skipEmptyLines, parseVersion, fieldSection, fieldKind, resetFraming, framingField, checkFraming, codingAt,
   codings, contentLength, lengthAt, FIELD_TRANSFER_ENCODING, FIELD_HOST, FIELD_CONNECTION, FIELD_EXPECT,
 } from "./head";
 import { fail } from "./errors";
@@ -101,11 +101,7 @@ function parseHead(p: usize, end: i32): i32 {
   i = parseVersion(p, i, end);
   if (i < 0) return i;
   const minor = byteAt(p, i - 1);
-  const eol = lineEnd(p, i, end, E_BAD_VERSION);
-  if (eol < 0) return eol;
-  i += 2;
-
-  const headEnd = parseFields(p, i, end, maxHeaderCount, maxHeaderLine);
+  const headEnd = fieldSection(p, i, end, E_BAD_VERSION);
   if (headEnd < 0) return headEnd;
 
   setResult(R_METHOD_OFF, methodStart);

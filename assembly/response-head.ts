@@ -12,12 +12,12 @@ import {
   METHOD_OTHER, METHOD_HEAD, METHOD_CONNECT, METHOD_TRACE, SPAN_NAME_OFF, SPAN_NAME_LEN, SPAN_VALUE_OFF, SPAN_VALUE_LEN,
   INCOMPLETE, E_BAD_VERSION, E_BAD_STATUS_CODE, E_BAD_REASON, E_BAD_ARGUMENT,
 } from "./abi";
-import { parseFields, fieldSlot } from "./fields";
+import { fieldSlot } from "./fields";
 import {
-  headLimit, headResult, skipEmptyLines, parseVersion, lineEnd, fieldKind, resetFraming, framingField, checkFraming, codingAt,
+  headLimit, headResult, skipEmptyLines, parseVersion, fieldSection, fieldKind, resetFraming, framingField, checkFraming, codingAt,
   codings, contentLength, lengthAt, FIELD_TRANSFER_ENCODING, FIELD_CONNECTION, FIELD_UPGRADE,
 } from "./head";
-import { maxHeaderCount, maxHeaderLine, connectionOptions, TE_CHUNKED_LAST, OPTION_CLOSE, OPTION_KEEP_ALIVE, OPTION_UPGRADE } from "./request";
+import { connectionOptions, TE_CHUNKED_LAST, OPTION_CLOSE, OPTION_KEEP_ALIVE, OPTION_UPGRADE } from "./request";
 import { fail } from "./errors";
 
 /**
@@ -66,12 +66,8 @@ function parseHead(p: usize, end: i32, requestMethod: i32): i32 {
   // reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ): the bytes a field value may hold.
   const reasonStart = i;
   i = scanValue(p, i, end);
-  const eol = lineEnd(p, i, end, E_BAD_REASON);
-  if (eol < 0) return eol;
   const reasonLen = i - reasonStart;
-  i += 2;
-
-  const headEnd = parseFields(p, i, end, maxHeaderCount, maxHeaderLine);
+  const headEnd = fieldSection(p, i, end, E_BAD_REASON);
   if (headEnd < 0) return headEnd;
 
   setResult(R_STATUS, status);
