@@ -1,10 +1,12 @@
-// The one driver of RequestStream (parser/src/parser.ts) for the tests and the
+// The one driver of RequestStream and ResponseStream (parser/src/parser.ts;
+// responses through test/support/response-stream.ts) for the tests and the
 // fuzzer: feeds a byte stream in the given pieces and records what came out
 // as plain data, so that two runs compare as JSON. On the way it can check
 // the invariants that hold for any input: consumed bytes never exceed the
 // input, and every span the module wrote lies inside the bytes it was given.
-import { RequestStream, type ParserInstance } from "../../parser/src/parser.ts";
-import { latin1 } from "../../parser/src/fields.ts";
+import { RequestStream, type ParserInstance, type RequestHead } from "../../parser/src/parser.ts";
+import { latin1, type Fields } from "../../parser/src/fields.ts";
+import type { MessageHandlers } from "../../parser/src/message-stream.ts";
 import { RESULT, SPAN } from "../../parser/src/abi.ts";
 
 export interface Message {
@@ -20,20 +22,23 @@ export interface Message {
   end: number;
 }
 
-export interface StreamRun {
+/** What a driver records of a run, requests or responses alike. */
+export interface Run<M> {
   /** The messages that ended. */
-  messages: Message[];
+  messages: M[];
   /** A message whose head was taken and whose body had not ended when the input ended or was rejected. */
-  partial: Message | null;
-  /** The rejection: `offset` from the start of the failing message, as RequestStream reports it; `at` from the start of the input. */
+  partial: M | null;
+  /** The rejection: `offset` from the start of the failing message, as the stream reports it; `at` from the start of the input. */
   error: { code: string; offset: number; at: number } | null;
   /** The input ended inside a message (bytes of a head, or a body, wait for more). */
   pending: boolean;
   /** Bytes consumed. */
   position: number;
-  /** Parsing stopped after a message that closes the connection or switches protocols (`stopAtClose`). */
+  /** Parsing stopped: after a message that ends the connection (`stopAtClose`), or (responses) a tunnel's head or the end of input. */
   stopped: boolean;
 }
+
+export type StreamRun = Run<Message>;
 
 /** Where to read the module's result table: head spans are checked there. */
 export interface SpanCheck {
@@ -61,27 +66,66 @@ export const endsConnection = (m: Pick<Message, "keepAlive" | "upgrade" | "metho
 
 /** Feeds `pieces`, one push each. */
 export function driveStream(parser: ParserInstance, pieces: readonly Uint8Array[], options: DriveOptions = {}): StreamRun {
+  return driveMessages<RequestHead, Message>(pieces, options, (on) => new RequestStream(parser, on), {
+    message: (head) => ({
+      method: head.method, target: head.target, version: head.version, headers: head.headers.toArray(), body: "",
+      trailers: [], keepAlive: head.keepAlive, upgrade: head.upgrade, end: -1,
+    }),
+    lineSpans: [["method", RESULT.METHOD_OFF, RESULT.METHOD_LEN], ["target", RESULT.TARGET_OFF, RESULT.TARGET_LEN]],
+    endsConnection,
+  });
+}
+
+/** The stream a driver feeds: RequestStream or ResponseStream. */
+export interface DrivenStream {
+  readonly position: number;
+  readonly inMessage: boolean;
+  readonly stopped: boolean;
+  push(input: Uint8Array): void;
+  stop(): void;
+  endOfInput?(): void;
+}
+
+/** What a driver needs to know of its kind of message. */
+export interface MessageKind<Head, M> {
+  /** The record of a head, its body and trailers still empty and `end` -1. */
+  message(head: Head): M;
+  /** The result-table slots of the first line's spans: [what, offset slot, length slot]. */
+  lineSpans: readonly (readonly [string, number, number])[];
+  /** With `stopAtClose`: whether parsing stops after this message. */
+  endsConnection(m: M): boolean;
+}
+
+type Recorded = { headers: [string, string][]; body: string; trailers: [string, string][]; end: number };
+type DrivenHead = { readonly text: string; readonly headers: Fields };
+
+/**
+ * The one driver: feeds `pieces` to the stream `open` makes with the
+ * driver's handlers, one push each (then endOfInput() if asked), recording
+ * messages as `kind` says and checking the invariants on the way.
+ */
+export function driveMessages<Head extends DrivenHead, M extends Recorded>(
+  pieces: readonly Uint8Array[], options: DriveOptions & { endOfInput?: boolean },
+  open: (on: MessageHandlers<Head>) => DrivenStream, kind: MessageKind<Head, M>,
+): Run<M> {
   const { stopAtClose = false, problems, spans } = options;
   const total = pieces.reduce((n, p) => n + p.length, 0);
-  const messages: Message[] = [];
-  let error: StreamRun["error"] = null;
-  let current: Message | null = null;
+  const messages: M[] = [];
+  let error: Run<M>["error"] = null;
+  let current: M | null = null;
   let messageStart = 0;
   let body: string[] = [];
   let bodyBytes = 0;
-  const stream: RequestStream = new RequestStream(parser, {
+  const stream: DrivenStream = open({
     head(head) {
       const n = head.text.length;
       messageStart = stream.position - n;
       if (problems) {
         if (messageStart < 0 || stream.position > total) problems.push(`head of ${n} bytes ends at ${stream.position}, past the input (${total})`);
-        if (spans) checkHeadSpans(spans, n, problems);
+        if (spans) checkHeadSpans(spans, n, kind.lineSpans, problems);
         checkFieldSpans(head.headers.spans, head.headers.length, n, "header", problems);
       }
-      current = {
-        method: head.method, target: head.target, version: head.version, headers: head.headers.toArray(), body: "",
-        trailers: [], keepAlive: head.keepAlive, upgrade: head.upgrade, end: -1,
-      };
+      current = kind.message(head);
       body = [];
     },
     data(chunk) {
@@ -100,7 +144,7 @@ export function driveStream(parser: ParserInstance, pieces: readonly Uint8Array[
       messages.push(message);
       messageStart = stream.position;
       current = null;
-      if (stopAtClose && endsConnection(message)) stream.stop();
+      if (stopAtClose && kind.endsConnection(message)) stream.stop();
     },
     error(e) {
       error = { code: e.code, offset: e.offset, at: messageStart + e.offset };
@@ -113,20 +157,23 @@ export function driveStream(parser: ParserInstance, pieces: readonly Uint8Array[
     stream.push(piece);
     if (problems && stream.position > total) problems.push(`consumed ${stream.position} of ${total} bytes`);
   }
-  const partial = current as Message | null;
+  const pending = error === null && stream.inMessage;
+  if (options.endOfInput) stream.endOfInput!();
+  const partial = current as M | null;
   if (partial !== null) partial.body = body.join("");
   return {
-    messages, partial, error, pending: error === null && stream.inMessage, position: stream.position,
+    messages, partial, error, pending: error === null && !options.endOfInput && pending, position: stream.position,
     stopped: error === null && stream.stopped,
   };
 }
 
-function checkHeadSpans({ i32, table }: SpanCheck, n: number, problems: string[]): void {
+function checkHeadSpans(
+  { i32, table }: SpanCheck, n: number, lineSpans: MessageKind<unknown, unknown>["lineSpans"], problems: string[],
+): void {
   const inside = (what: string, off: number, len: number): void => {
     if (off < 0 || len < 0 || off + len > n) problems.push(`${what} span [${off}, +${len}) outside the head (${n} bytes)`);
   };
-  inside("method", i32[table + RESULT.METHOD_OFF], i32[table + RESULT.METHOD_LEN]);
-  inside("target", i32[table + RESULT.TARGET_OFF], i32[table + RESULT.TARGET_LEN]);
+  for (const [what, off, len] of lineSpans) inside(what, i32[table + off], i32[table + len]);
   const count = i32[table + RESULT.HEADER_COUNT];
   for (let h = 0; h < count; h++) {
     const s = table + RESULT.FIELDS + h * SPAN.SLOTS;
@@ -154,12 +201,21 @@ function checkFieldSpans(spans: ArrayLike<number>, count: number, n: number, wha
  */
 export function deferredHeadFault(parser: ParserInstance, pieces: readonly Uint8Array[], whole: StreamRun, split: StreamRun): boolean {
   if (whole.error === null || split.error !== null || !split.pending || split.partial !== null) return false;
-  if (JSON.stringify(split.messages) !== JSON.stringify(whole.messages)) return false;
-  const ended = driveStream(parser, [...pieces, HEAD_END]);
-  return ended.error !== null && ended.error.code === whole.error.code && ended.error.at === whole.error.at;
+  return headEndBringsError(whole, split, driveStream(parser, [...pieces, HEAD_END]));
 }
 
-const HEAD_END = Uint8Array.of(0x0d, 0x0a, 0x0d, 0x0a);
+/**
+ * The rest of deferredHeadFault's test, for requests and responses alike:
+ * the split run ended the same messages, and `ended` (it, fed a head's end
+ * next) fails with the whole run's error at the same place.
+ */
+export function headEndBringsError<M>(whole: Run<M>, split: Run<M>, ended: Run<M>): boolean {
+  if (JSON.stringify(split.messages) !== JSON.stringify(whole.messages)) return false;
+  return whole.error !== null && ended.error !== null && ended.error.code === whole.error.code && ended.error.at === whole.error.at;
+}
+
+/** The end of a head: fed after a split run's pieces by the deferred-fault checks. */
+export const HEAD_END = Uint8Array.of(0x0d, 0x0a, 0x0d, 0x0a);
 
 /** The run as compared between feeds and builds: what a connection would act on. */
 export function runKey(run: StreamRun): string {
