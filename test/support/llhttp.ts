@@ -4,6 +4,7 @@
 // oracle and the parser benchmark all go through `Llhttp`.
 import { latin1 } from "../../parser/src/fields.ts";
 import type { Message } from "./stream.ts";
+import type { ResponseMessage } from "./response-stream.ts";
 
 interface NodeParser {
   [callback: number]: (...args: never[]) => unknown;
@@ -129,20 +130,24 @@ export class Llhttp {
   }
 }
 
-export interface LlhttpRun {
-  messages: Message[];
+/** What llhttp made of an input: requests or responses. */
+export interface LlhttpRunOf<M> {
+  messages: M[];
   /** A message whose head was taken and which had not ended. */
-  partial: Message | null;
+  partial: M | null;
   error: LlhttpError | null;
   /** The input ended inside a message. */
   pending: boolean;
   /**
-   * It stopped at a request that switches protocols (CONNECT, Upgrade): what
-   * follows is not HTTP to it. Node's binding reports no error after such a
-   * head either: a fault in its body ends the parse the same way.
+   * It stopped at a message that switches protocols (a request with CONNECT
+   * or Upgrade; a 101 with Upgrade, or a 2xx to CONNECT): what follows is
+   * not HTTP to it. Node's binding reports no error after such a head
+   * either: a fault in its body ends the parse the same way.
    */
   upgraded: boolean;
 }
+
+export type LlhttpRun = LlhttpRunOf<Message>;
 
 const pairs = (flat: readonly string[]): [string, string][] => {
   const out: [string, string][] = [];
@@ -150,65 +155,77 @@ const pairs = (flat: readonly string[]): [string, string][] => {
   return out;
 };
 
-let run: { messages: Message[]; current: Message | null; body: string[]; begun: boolean };
+/** The messages of one llhttp run as its callbacks report them, requests or responses. */
+class Recording<M extends { body: string; trailers: [string, string][] }> {
+  messages: M[] = [];
+  current: M | null = null;
+  private body: string[] = [];
+  /** A message has begun and not completed. */
+  begun = false;
+
+  begin(): void {
+    this.begun = true;
+  }
+
+  head(m: M): void {
+    this.current = m;
+    this.body = [];
+  }
+
+  data(chunk: Buffer): void {
+    this.body.push(latin1(chunk, 0, chunk.length));
+  }
+
+  end(trailers: readonly string[]): void {
+    const m = this.current!;
+    m.body = this.body.join("");
+    m.trailers = pairs(trailers);
+    this.messages.push(m);
+    this.current = null;
+    this.begun = false;
+  }
+
+  result(error: LlhttpError | null, upgraded: boolean): LlhttpRunOf<M> {
+    const partial = this.current;
+    if (partial !== null) partial.body = this.body.join("");
+    return { messages: this.messages, partial, error, pending: error === null && !upgraded && this.begun, upgraded };
+  }
+}
+
+let run = new Recording<Message>();
 const recorder = new Llhttp({
   begin() {
-    run.begun = true;
+    run.begin();
   },
   head(h) {
-    run.current = {
+    run.head({
       method: h.method, target: h.target, version: `${h.major}.${h.minor}`, headers: pairs(h.headers), body: "",
       trailers: [], keepAlive: h.keepAlive, upgrade: h.upgrade, end: -1,
-    };
-    run.body = [];
+    });
   },
   body(chunk) {
-    run.body.push(latin1(chunk, 0, chunk.length));
+    run.data(chunk);
   },
   end(trailers) {
-    const m = run.current!;
-    m.body = run.body.join("");
-    m.trailers = pairs(trailers);
-    run.messages.push(m);
-    run.current = null;
-    run.begun = false;
+    run.end(trailers);
   },
 });
 
 /** llhttp's reading of a whole input, on a fresh connection. (Its messages' `end` is not known: -1.) */
 export function llhttpParse(input: Uint8Array): LlhttpRun {
-  run = { messages: [], current: null, body: [], begun: false };
+  run = new Recording<Message>();
   recorder.reset();
   const r = recorder.execute(Buffer.from(input.buffer, input.byteOffset, input.length));
   const error = typeof r === "number" ? null : r;
-  const partial = run.current as Message | null;
-  if (partial !== null) partial.body = run.body.join("");
-  const upgraded = error === null && typeof r === "number" && r < input.length;
-  return { messages: run.messages, partial, error, pending: error === null && !upgraded && run.begun, upgraded };
+  return run.result(error, error === null && typeof r === "number" && r < input.length);
 }
 
 // ---- responses ------------------------------------------------------------------
 
-/** A response as llhttp reads it (the stream driver's ResponseMessage, less what llhttp does not report). */
-export interface LlhttpResponse {
-  status: number;
-  reason: string;
-  version: string;
-  headers: [string, string][];
-  body: string;
-  trailers: [string, string][];
-  keepAlive: boolean;
-  upgrade: boolean;
-}
+/** A response as llhttp reads it: the stream driver's ResponseMessage, less what llhttp does not report. */
+export type LlhttpResponse = Omit<ResponseMessage, "framing" | "end">;
 
-export interface LlhttpResponseRun {
-  messages: LlhttpResponse[];
-  partial: LlhttpResponse | null;
-  error: LlhttpError | null;
-  pending: boolean;
-  /** It stopped at a response that switches protocols (a 101 with Upgrade, or a 2xx to CONNECT). */
-  upgraded: boolean;
-}
+export type LlhttpResponseRun = LlhttpRunOf<LlhttpResponse>;
 
 /**
  * llhttp in response mode, driven as node:http's client drives it: the head
@@ -221,7 +238,7 @@ export class LlhttpResponses {
   private readonly parser = new HTTPParser();
   private fields: string[] = [];
   private inHead = false;
-  private run!: { messages: LlhttpResponse[]; current: LlhttpResponse | null; body: string[]; begun: boolean };
+  private run = new Recording<LlhttpResponse>();
   requestMethod: string | undefined;
 
   constructor() {
@@ -229,7 +246,7 @@ export class LlhttpResponses {
     p[HTTPParser.kOnMessageBegin] = () => {
       this.fields = [];
       this.inHead = true;
-      this.run.begun = true;
+      this.run.begin();
     };
     p[HTTPParser.kOnHeaders] = ((headers: string[]) => {
       for (const h of headers) this.fields.push(h);
@@ -241,27 +258,21 @@ export class LlhttpResponses {
       const flushed = this.fields;
       this.fields = [];
       this.inHead = false;
-      this.run.current = {
+      this.run.head({
         status, reason: reason ?? "", version: `${major}.${minor}`,
         headers: pairs(headers === undefined ? flushed : flushed.length === 0 ? headers : flushed.concat(headers)), body: "",
         trailers: [], keepAlive, upgrade,
-      };
-      this.run.body = [];
+      });
       if (this.requestMethod === "HEAD") return 1;
       if (this.requestMethod === "CONNECT" && status >= 200 && status < 300) return 2;
       return 0;
     }) as never;
     p[HTTPParser.kOnBody] = ((chunk: Buffer) => {
-      this.run.body.push(latin1(chunk, 0, chunk.length));
+      this.run.data(chunk);
     }) as never;
     p[HTTPParser.kOnMessageComplete] = () => {
-      const m = this.run.current!;
-      m.body = this.run.body.join("");
-      m.trailers = pairs(this.fields);
+      this.run.end(this.fields);
       this.fields = [];
-      this.run.messages.push(m);
-      this.run.current = null;
-      this.run.begun = false;
     };
     p[HTTPParser.kOnExecute] = () => {};
   }
@@ -269,7 +280,7 @@ export class LlhttpResponses {
   /** llhttp's reading of a whole input on a fresh connection; `endOfInput`: then the connection closed. */
   parse(input: Uint8Array, requestMethod: string | undefined, endOfInput = false): LlhttpResponseRun {
     this.requestMethod = requestMethod;
-    this.run = { messages: [], current: null, body: [], begun: false };
+    this.run = new Recording<LlhttpResponse>();
     this.parser.initialize(HTTPParser.RESPONSE, {}, 0, HTTPParser.kLenientNone);
     this.fields = [];
     this.inHead = false;
@@ -289,8 +300,6 @@ export class LlhttpResponses {
       const r = this.parser.finish();
       if (r !== undefined && typeof r !== "number") error = { code: r.code, reason: r.reason, offset: r.bytesParsed };
     }
-    const partial = this.run.current;
-    if (partial !== null) partial.body = this.run.body.join("");
-    return { messages: this.run.messages, partial, error, pending: error === null && !upgraded && this.run.begun, upgraded };
+    return this.run.result(error, upgraded);
   }
 }
