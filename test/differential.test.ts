@@ -10,42 +10,14 @@ import { createParser, type ParserInstance } from "../parser/src/parser-node.ts"
 import { compareWithLlhttp } from "./support/differences.ts";
 import { llhttpParse } from "./support/llhttp.ts";
 import { deferredHeadFault, driveStream, runKey } from "./support/stream.ts";
+import { random } from "./support/random.ts";
+import { Gen, bytes, cutInTwo, mutate, pushFieldLines } from "./support/generate.ts";
 
 const SEED = 0x5eed;
 // Every input, every run: no time budget, which would test fewer of them on a slower machine.
 const INPUTS = 10000;
 
 // ---- inputs ---------------------------------------------------------------
-
-/** mulberry32: small, seeded, good enough to pick test inputs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Gen {
-  constructor(readonly random: () => number) {}
-  int(n: number): number {
-    return Math.floor(this.random() * n);
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)];
-  }
-  chance(p: number): boolean {
-    return this.random() < p;
-  }
-  text(n: number, alphabet = "abcdefghijklmnopqrstuvwxyz0123456789 -_.\r\n\0\xff"): string {
-    let s = "";
-    for (let i = 0; i < n; i++) s += alphabet[this.int(alphabet.length)];
-    return s;
-  }
-}
 
 const METHODS = ["GET", "GET", "POST", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "M-SEARCH", "PROPFIND", "BREW"];
 const TARGETS = ["/", "/a/b?c=d&e=f", "/%20x", "/p;q=1", "/~u/x.y", "http://h.example/x?y", "/a#frag", "/\"q\"", "/a|b"];
@@ -61,10 +33,7 @@ function message(g: Gen): string {
   const target = method === "OPTIONS" && g.chance(0.3) ? "*" : g.pick(TARGETS);
   const lines = [`${method} ${target} HTTP/${version}`];
   if (version === "1.1" || g.chance(0.5)) lines.push(`Host: ${g.pick(["h.example", "h.example:8080", "[::1]:80", "127.0.0.1"])}`);
-  for (let n = g.int(4); n > 0; n--) {
-    const [name, value] = g.pick(FIELDS);
-    lines.push(`${name}:${g.pick(["", " ", "  ", "\t"])}${value}${g.pick(["", "", " "])}`);
-  }
+  pushFieldLines(g, FIELDS, lines);
   let body = "";
   const framing = method === "GET" || method === "HEAD" ? g.int(4) === 0 ? 1 : 0 : g.int(3);
   if (framing === 1) {
@@ -84,32 +53,8 @@ function message(g: Gen): string {
   return lines.join("\r\n") + "\r\n\r\n" + body;
 }
 
-const INSERTS = ["\r", "\n", " ", "\0", ":", "0", "9", "\t", "\r\n", "a", "\x7f", ";", "\""];
-
-function mutate(g: Gen, s: string): string {
-  const at = g.int(s.length + 1);
-  switch (g.int(5)) {
-    case 0: // flip a byte
-      return s.slice(0, at) + String.fromCharCode(g.int(256)) + s.slice(at + 1);
-    case 1:
-      return s.slice(0, at) + g.pick(INSERTS) + s.slice(at);
-    case 2:
-      return s.slice(0, at) + s.slice(at + 1 + g.int(3));
-    case 3: { // duplicate a header line
-      const lines = s.split("\r\n");
-      const head = lines.indexOf("");
-      if (head < 2) return s;
-      const k = 1 + g.int(head - 1);
-      lines.splice(k, 0, lines[k]);
-      return lines.join("\r\n");
-    }
-    default: // a byte from the edges of the classes
-      return s.slice(0, at) + g.pick(["\x01", "\x1f", "\x80", "(", "@", "[", "{", "/", "?", "#", "%", "\\"]) + s.slice(at + 1);
-  }
-}
-
 function* inputs(seed: number, count: number): Generator<string> {
-  const g = new Gen(prng(seed));
+  const g = new Gen(random(seed));
   for (let i = 0; i < count; i++) {
     let s = message(g);
     if (g.chance(0.2)) s += (g.chance(0.3) ? "\r\n" : "") + message(g);
@@ -121,8 +66,6 @@ function* inputs(seed: number, count: number): Generator<string> {
 
 // ---- comparison -----------------------------------------------------------
 
-const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
-
 const test = suite("differential: our parser and Node's llhttp");
 
 test("generated and mutated requests: both-accept agree, disagreements are accepted differences", () => {
@@ -133,13 +76,12 @@ test("generated and mutated requests: both-accept agree, disagreements are accep
   let bothAccept = 0;
   let agreeing = 0;
   let unfinishedHeads = 0;
-  const pick = prng(SEED + 1);
+  const pick = random(SEED + 1);
   for (const input of inputs(SEED, INPUTS)) {
     inputs_++;
     const data = bytes(input);
     const whole = driveStream(parser, [data]);
-    const cut = 1 + Math.floor(pick() * (data.length - 1));
-    const pieces = [data.subarray(0, cut), data.subarray(cut)];
+    const [cut, pieces] = cutInTwo(data, pick);
     const split = driveStream(parser, pieces);
     if (runKey(split) !== runKey(whole)) {
       // A fault in a head that has not ended is found once it ends (test/support/stream.ts).

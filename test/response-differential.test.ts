@@ -13,27 +13,10 @@ import { createParser } from "../parser/src/parser-node.ts";
 import { compareResponsesWithLlhttp, llhttpResponsesParse } from "./support/differences.ts";
 import { deferredResponseFault, driveResponses, responseRunKey } from "./support/response-stream.ts";
 import { random } from "./support/random.ts";
+import { Gen, bytes, cutInTwo, mutate, pushFieldLines } from "./support/generate.ts";
 
 const SEED = 0x5eed + 17;
 const INPUTS = 10000;
-
-class Gen {
-  constructor(readonly next: () => number) {}
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)];
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  text(n: number, alphabet = "abcdefghijklmnopqrstuvwxyz0123456789 -_.\r\n\0\xff"): string {
-    let s = "";
-    for (let i = 0; i < n; i++) s += alphabet[this.int(alphabet.length)];
-    return s;
-  }
-}
 
 const STATUSES: [number, string][] = [
   [200, "OK"], [200, "OK"], [201, "Created"], [204, "No Content"], [206, "Partial Content"], [301, "Moved Permanently"],
@@ -51,10 +34,7 @@ function response(g: Gen, interim = false): string {
   const [status, reason] = interim ? g.pick(STATUSES.filter(([s]) => s === 100 || s === 103)) : g.pick(STATUSES.filter(([s]) => s !== 100 && s !== 103));
   const version = g.chance(0.85) ? "1.1" : "1.0";
   const lines = [`HTTP/${version} ${status} ${g.chance(0.1) ? "" : reason}`];
-  for (let n = g.int(4); n > 0; n--) {
-    const [name, value] = g.pick(FIELDS);
-    lines.push(`${name}:${g.pick(["", " ", "  ", "\t"])}${value}${g.pick(["", "", " "])}`);
-  }
+  pushFieldLines(g, FIELDS, lines);
   let body = "";
   const framing = g.int(5);
   if (framing === 1 || framing === 2) {
@@ -75,30 +55,6 @@ function response(g: Gen, interim = false): string {
   return lines.join("\r\n") + "\r\n\r\n" + body;
 }
 
-const INSERTS = ["\r", "\n", " ", "\0", ":", "0", "9", "\t", "\r\n", "a", "\x7f", ";", "\""];
-
-function mutate(g: Gen, s: string): string {
-  const at = g.int(s.length + 1);
-  switch (g.int(5)) {
-    case 0:
-      return s.slice(0, at) + String.fromCharCode(g.int(256)) + s.slice(at + 1);
-    case 1:
-      return s.slice(0, at) + g.pick(INSERTS) + s.slice(at);
-    case 2:
-      return s.slice(0, at) + s.slice(at + 1 + g.int(3));
-    case 3: {
-      const lines = s.split("\r\n");
-      const head = lines.indexOf("");
-      if (head < 2) return s;
-      const k = 1 + g.int(head - 1);
-      lines.splice(k, 0, lines[k]);
-      return lines.join("\r\n");
-    }
-    default:
-      return s.slice(0, at) + g.pick(["\x01", "\x1f", "\x80", "(", "@", "[", "{", "/", "?", "#", "%", "\\"]) + s.slice(at + 1);
-  }
-}
-
 function* inputs(seed: number, count: number): Generator<[string, string | undefined, boolean]> {
   const g = new Gen(random(seed));
   for (let i = 0; i < count; i++) {
@@ -110,8 +66,6 @@ function* inputs(seed: number, count: number): Generator<[string, string | undef
     yield [s, g.pick(METHODS), g.chance(0.5)];
   }
 }
-
-const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
 const test = suite("differential: our response parser and Node's llhttp in response mode");
 
@@ -126,8 +80,7 @@ test("generated and mutated responses: both-accept agree, disagreements are acce
     const data = bytes(input);
     const options = { requestMethod, endOfInput };
     const whole = driveResponses(parser, [data], options);
-    const cut = 1 + Math.floor(pick() * (data.length - 1));
-    const pieces = [data.subarray(0, cut), data.subarray(cut)];
+    const [cut, pieces] = cutInTwo(data, pick);
     const split = driveResponses(parser, pieces, options);
     if (responseRunKey(split) !== responseRunKey(whole)) {
       if (deferredResponseFault(parser, pieces, whole, split, options)) unfinishedHeads++;
