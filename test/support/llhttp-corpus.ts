@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { runInNewContext } from "node:vm";
 import { concat, type ParserInstance } from "../../parser/src/parser.ts";
-import { driveStream, type Message as StreamMessage } from "./stream.ts";
+import { driveStream, type Message as StreamMessage, type Run } from "./stream.ts";
 import { driveResponses, type ResponseMessage } from "./response-stream.ts";
 
 export interface CorpusCase {
@@ -34,15 +34,15 @@ export type Message = Omit<StreamMessage, "keepAlive" | "upgrade" | "end">;
  */
 export type Outcome = "end" | "incomplete" | "error" | "closed" | "upgrade";
 
-export interface Projection {
-  messages: Message[];
+export interface Projection<M = Message> {
+  messages: M[];
   outcome: Outcome;
   /** The error's name when it rejected (ours: abi.ts's; llhttp's: HPE_*); not compared, each parser's codes are its own. */
   code?: string;
   /** Where each completed message ended in the input (ours). */
   ends?: number[];
   /** Ours: a message whose head was taken and whose body had not ended. */
-  partial?: Message | null;
+  partial?: M | null;
   /** Ours: where in the input the fault was found. */
   errorAt?: number;
 }
@@ -149,98 +149,20 @@ const UPGRADE_PAUSES = new Set(["HPE_PAUSED_UPGRADE", "HPE_PAUSED_H2_UPGRADE"]);
 // llhttp's strict mode refuses bytes after a message that closes the connection.
 const DATA_AFTER_CLOSE = "HPE_CLOSED_CONNECTION";
 
-/** The projection of an expected llhttp trace. */
-export function projectLog(log: readonly string[]): Projection {
-  const messages: Message[] = [];
-  let current: Message | null = null;
-  let inTrailers = false;
-  let field = "";
-  let value = "";
-  let outcome: Outcome = "end";
-  const spans: Record<string, string> = {};
-  for (const line of log) {
-    const entry = line.replace(/^off=\S+\s+/, "");
-    const span = /^len=\d+ span\[(\w+)\]="(.*)"$/s.exec(entry);
-    if (entry === "message begin") {
-      current = { method: "", target: "", version: "", headers: [], body: "", trailers: [] };
-      inTrailers = false;
-      for (const k of Object.keys(spans)) delete spans[k];
-    } else if (span) {
-      const kind = span[1];
-      const text = spanText(span[2]);
-      if (kind === "body") current!.body += text;
-      else if (kind === "header_field") field += text;
-      else if (kind === "header_value") value += text;
-      else spans[kind] = (spans[kind] ?? "") + text;
-    } else if (entry === "method complete") current!.method = spans.method ?? "";
-    else if (entry === "url complete") current!.target = spans.url ?? "";
-    else if (entry === "version complete") current!.version = spans.version ?? "";
-    else if (entry === "header_value complete") {
-      // llhttp keeps trailing whitespace in the value; RFC 9112 §5 says it is not part of it.
-      (inTrailers ? current!.trailers : current!.headers).push([field, value.replace(/[ \t]+$/, "")]);
-      field = value = "";
-    } else if (entry.startsWith("headers complete")) {
-      inTrailers = true;
-    } else if (entry === "message complete") {
-      messages.push(current!);
-      current = null;
-    } else if (entry.startsWith("error")) {
-      const number = /code=(\d+)/.exec(entry)?.[1] ?? "";
-      const code = LLHTTP_ERRORS.get(number) ?? `code ${number}`;
-      outcome = UPGRADE_PAUSES.has(code) ? "upgrade" : code === DATA_AFTER_CLOSE ? "closed" : "error";
-      return { messages, outcome, code };
-    }
-  }
-  return { messages, outcome: current !== null ? "incomplete" : outcome };
+/** What one kind of message (request, response) adds to the reading of a trace. */
+interface TraceKind<M extends Message | ResponseMsg> {
+  /** A message's record at "message begin". */
+  begin(): M;
+  /** An entry the shared reading does not know (its first line's "... complete", "headers complete ..."), for the current message. */
+  entry(entry: string, current: M, spans: Record<string, string>): void;
+  /** Whether an entry other than "message complete" completes the current message. */
+  completes?(entry: string): boolean;
 }
 
-/**
- * Our parser's projection of the same input, fed in the given pieces. It
- * stops as our connection does: after a message that closes the connection,
- * and after one that switches protocols (CONNECT, or Upgrade with
- * Connection: upgrade).
- */
-export function projectStream(parser: ParserInstance, pieces: readonly Uint8Array[]): Projection {
-  const run = driveStream(parser, pieces, { stopAtClose: true });
-  const messages: Message[] = run.messages.map(project);
-  const ends = run.messages.map((m) => m.end);
-  const partial = run.partial === null ? null : project(run.partial);
-  if (run.error !== null) return { messages, outcome: "error", code: run.error.code, ends, partial, errorAt: run.error.at };
-  if (run.partial !== null) return { messages, outcome: "incomplete", ends, partial };
-  const last = run.messages.at(-1);
-  if (run.stopped && last !== undefined && (last.upgrade || last.method === "CONNECT")) return { messages, outcome: "upgrade", ends };
-  const begun = concat(pieces).subarray(run.position).some((b) => b !== 0x0d && b !== 0x0a);
-  if (run.stopped) return { messages, outcome: begun ? "closed" : "end", ends };
-  return { messages, outcome: begun ? "incomplete" : "end", ends };
-}
-
-const project = (m: StreamMessage): Message => ({
-  method: m.method, target: m.target, version: m.version, headers: m.headers, body: m.body, trailers: m.trailers,
-});
-
-// ---- responses --------------------------------------------------------------
-
-/** A completed response as both parsers are compared on: the response driver's record, less what llhttp's log does not show. */
-export type ResponseMsg = Pick<ResponseMessage, "status" | "reason" | "version" | "headers" | "body" | "trailers">;
-
-/** As Projection, for responses. */
-export interface ResponseProjection {
-  messages: ResponseMsg[];
-  outcome: Outcome;
-  code?: string;
-  ends?: number[];
-  partial?: ResponseMsg | null;
-  errorAt?: number;
-}
-
-/**
- * The projection of an expected llhttp response trace. `finish=1` (a
- * response-finish case: llhttp_finish completed the message at the end of
- * input) ends the message being read.
- */
-export function projectResponseLog(log: readonly string[]): ResponseProjection {
-  const messages: ResponseMsg[] = [];
-  let current: ResponseMsg | null = null;
+/** The projection of an expected llhttp trace, for either kind. */
+function projectTrace<M extends Message | ResponseMsg>(log: readonly string[], kind: TraceKind<M>): Projection<M> {
+  const messages: M[] = [];
+  let current: M | null = null;
   let inTrailers = false;
   let field = "";
   let value = "";
@@ -248,9 +170,8 @@ export function projectResponseLog(log: readonly string[]): ResponseProjection {
   for (const line of log) {
     const entry = line.replace(/^off=\S+\s+/, "");
     const span = /^len=\d+ span\[(\w+)\]="(.*)"$/s.exec(entry);
-    const headers = /^headers complete status=(\d+)/.exec(entry);
     if (entry === "message begin") {
-      current = { status: 0, reason: "", version: "", headers: [], body: "", trailers: [] };
+      current = kind.begin();
       inTrailers = false;
       for (const k of Object.keys(spans)) delete spans[k];
     } else if (span) {
@@ -261,16 +182,13 @@ export function projectResponseLog(log: readonly string[]): ResponseProjection {
       else if (kind === "header_value") value += text;
       else spans[kind] = (spans[kind] ?? "") + text;
     } else if (/^len=\d+ span\[body\]=(cr|lf)$/.test(entry)) {
+      // A body span of one CR or LF byte is logged by name.
       current!.body += entry.endsWith("cr") ? "\r" : "\n";
-    } else if (entry === "version complete") current!.version = spans.version ?? "";
-    else if (entry === "status complete") current!.reason = spans.status ?? "";
-    else if (entry === "header_value complete") {
+    } else if (entry === "header_value complete") {
+      // llhttp keeps trailing whitespace in the value; RFC 9112 §5 says it is not part of it.
       (inTrailers ? current!.trailers : current!.headers).push([field, value.replace(/[ \t]+$/, "")]);
       field = value = "";
-    } else if (headers) {
-      current!.status = Number(headers[1]);
-      inTrailers = true;
-    } else if (entry === "message complete" || (entry === "finish=1" && current !== null)) {
+    } else if (entry === "message complete" || (current !== null && kind.completes?.(entry))) {
       messages.push(current!);
       current = null;
     } else if (entry.startsWith("error")) {
@@ -278,9 +196,86 @@ export function projectResponseLog(log: readonly string[]): ResponseProjection {
       const code = LLHTTP_ERRORS.get(number) ?? `code ${number}`;
       const outcome: Outcome = UPGRADE_PAUSES.has(code) ? "upgrade" : code === DATA_AFTER_CLOSE ? "closed" : "error";
       return { messages, outcome, code };
+    } else {
+      if (entry.startsWith("headers complete")) inTrailers = true;
+      kind.entry(entry, current!, spans);
     }
   }
   return { messages, outcome: current !== null ? "incomplete" : "end" };
+}
+
+/** The projection of an expected llhttp request trace. */
+export function projectLog(log: readonly string[]): Projection {
+  return projectTrace<Message>(log, {
+    begin: () => ({ method: "", target: "", version: "", headers: [], body: "", trailers: [] }),
+    entry(entry, current, spans) {
+      if (entry === "method complete") current.method = spans.method ?? "";
+      else if (entry === "url complete") current.target = spans.url ?? "";
+      else if (entry === "version complete") current.version = spans.version ?? "";
+    },
+  });
+}
+
+/**
+ * Our parser's projection of the same input, fed in the given pieces. It
+ * stops as our connection does: after a message that closes the connection,
+ * and after one that switches protocols (CONNECT, or Upgrade with
+ * Connection: upgrade).
+ */
+export function projectStream(parser: ParserInstance, pieces: readonly Uint8Array[]): Projection {
+  const run = driveStream(parser, pieces, { stopAtClose: true });
+  return projectRun(run, pieces, project, false, (last) => run.stopped && (last.upgrade || last.method === "CONNECT"));
+}
+
+const project = (m: StreamMessage): Message => ({
+  method: m.method, target: m.target, version: m.version, headers: m.headers, body: m.body, trailers: m.trailers,
+});
+
+/**
+ * A driver's run as a projection: its messages, and how the input ended —
+ * rejected, inside a message, switched (`switched`, of the last message),
+ * or after a message that closes the connection with bytes after it.
+ * With `endOfInput` the input was ended: a partial message and a stop are what that made of it.
+ */
+function projectRun<D extends { end: number }, M>(
+  run: Run<D>, pieces: readonly Uint8Array[], project: (m: D) => M, endOfInput: boolean, switched: (last: D) => boolean,
+): Projection<M> {
+  const messages = run.messages.map(project);
+  const ends = run.messages.map((m) => m.end);
+  const partial = run.partial === null ? null : project(run.partial);
+  if (run.error !== null) return { messages, outcome: "error", code: run.error.code, ends, partial, errorAt: run.error.at };
+  if (run.partial !== null && !endOfInput) return { messages, outcome: "incomplete", ends, partial };
+  const last = run.messages.at(-1);
+  if (last !== undefined && switched(last)) return { messages, outcome: "upgrade", ends };
+  const begun = concat(pieces).subarray(run.position).some((b) => b !== 0x0d && b !== 0x0a);
+  if (run.stopped && !endOfInput) return { messages, outcome: begun ? "closed" : "end", ends };
+  return { messages, outcome: begun ? "incomplete" : "end", ends };
+}
+
+// ---- responses --------------------------------------------------------------
+
+/** A completed response as both parsers are compared on: the response driver's record, less what llhttp's log does not show. */
+export type ResponseMsg = Pick<ResponseMessage, "status" | "reason" | "version" | "headers" | "body" | "trailers">;
+
+/** As Projection, for responses. */
+export type ResponseProjection = Projection<ResponseMsg>;
+
+/**
+ * The projection of an expected llhttp response trace. `finish=1` (a
+ * response-finish case: llhttp_finish completed the message at the end of
+ * input) ends the message being read.
+ */
+export function projectResponseLog(log: readonly string[]): ResponseProjection {
+  return projectTrace<ResponseMsg>(log, {
+    begin: () => ({ status: 0, reason: "", version: "", headers: [], body: "", trailers: [] }),
+    entry(entry, current, spans) {
+      const headers = /^headers complete status=(\d+)/.exec(entry);
+      if (entry === "version complete") current.version = spans.version ?? "";
+      else if (entry === "status complete") current.reason = spans.status ?? "";
+      else if (headers) current.status = Number(headers[1]);
+    },
+    completes: (entry) => entry === "finish=1",
+  });
 }
 
 /**
@@ -292,16 +287,7 @@ export function projectResponseStream(
   parser: ParserInstance, pieces: readonly Uint8Array[], options: { requestMethod?: string; endOfInput?: boolean } = {},
 ): ResponseProjection {
   const run = driveResponses(parser, pieces, { ...options, stopAtClose: true });
-  const messages = run.messages.map(projectResponse);
-  const ends = run.messages.map((m) => m.end);
-  const partial = run.partial === null ? null : projectResponse(run.partial);
-  if (run.error !== null) return { messages, outcome: "error", code: run.error.code, ends, partial, errorAt: run.error.at };
-  if (run.partial !== null && !options.endOfInput) return { messages, outcome: "incomplete", ends, partial };
-  const last = run.messages.at(-1);
-  if (last?.framing === "tunnel") return { messages, outcome: "upgrade", ends };
-  const begun = concat(pieces).subarray(run.position).some((b) => b !== 0x0d && b !== 0x0a);
-  if (run.stopped && !options.endOfInput) return { messages, outcome: begun ? "closed" : "end", ends };
-  return { messages, outcome: begun ? "incomplete" : "end", ends };
+  return projectRun(run, pieces, projectResponse, options.endOfInput === true, (last) => last.framing === "tunnel");
 }
 
 const projectResponse = (m: ResponseMessage): ResponseMsg => ({
