@@ -188,11 +188,21 @@ function oursAtHeadEnd(p: Parting): string | null {
 /** A chunk line as RFC 9112 §7.1.1 has it, or the beginning of one. */
 const chunkLineSoFar = (l: string): boolean => ["", "a", ";a", "=a", "\"", "a\""].some((more) => CHUNK_LINE.test(l + more));
 
+/**
+ * A Transfer-Encoding value's codings (RFC 9110 §5.6.1): its list elements
+ * without the OWS around them, empty ones dropped. OWS is SP and HTAB only:
+ * String.prototype.trim would take NBSP (obs-text) too.
+ */
+const transferCodings = (value: string): string[] =>
+  value.split(",").map((c) => c.replace(/^[ \t]+|[ \t]+$/g, "")).filter((c) => c !== "");
+
+/** transfer-coding = token *( OWS ";" OWS transfer-parameter ) (RFC 9112 §7). */
+const CODING = new RegExp(`^${TOKEN_CHARS}(?:${OWS};${OWS}${TOKEN_CHARS}${OWS}=${OWS}(?:${TOKEN_CHARS}|${QUOTED}))*$`);
+
 /** RFC 9112 §6.1, §6.3: a request's Transfer-Encoding is a list of codings (tokens, with parameters), chunked once and last. */
 function transferEncodingValid(value: string): boolean {
-  const codings = value.split(",").map((c) => c.trim()).filter((c) => c !== "");
-  const coding = new RegExp(`^${TOKEN_CHARS}(?:${OWS};${OWS}${TOKEN_CHARS}${OWS}=${OWS}(?:${TOKEN_CHARS}|${QUOTED}))*$`);
-  return codings.length > 0 && codings.every((c) => coding.test(c)) && codings.at(-1)!.toLowerCase() === "chunked" &&
+  const codings = transferCodings(value);
+  return codings.length > 0 && codings.every((c) => CODING.test(c)) && codings.at(-1)!.toLowerCase() === "chunked" &&
     codings.filter((c) => c.toLowerCase() === "chunked").length === 1;
 }
 
@@ -603,11 +613,9 @@ function strayLineEndAt(input: Uint8Array, start: number): boolean {
 
 /** RFC 9112 §6.1: a list of transfer codings (tokens with parameters), chunked at most once and without parameters. */
 function responseCodingsValid(value: string): boolean {
-  // OWS is SP and HTAB only: String.prototype.trim would take NBSP (obs-text) too.
-  const codings = value.split(",").map((c) => c.replace(/^[ \t]+|[ \t]+$/g, "")).filter((c) => c !== "");
-  const coding = new RegExp(`^${TOKEN_CHARS}(?:${OWS};${OWS}${TOKEN_CHARS}${OWS}=${OWS}(?:${TOKEN_CHARS}|${QUOTED}))*$`);
+  const codings = transferCodings(value);
   const chunked = codings.filter((c) => /^chunked\b/i.test(c));
-  return codings.length > 0 && codings.every((c) => coding.test(c)) && chunked.length <= 1 && chunked.every((c) => /^chunked$/i.test(c));
+  return codings.length > 0 && codings.every((c) => CODING.test(c)) && chunked.length <= 1 && chunked.every((c) => /^chunked$/i.test(c));
 }
 
 /** The body bytes after the parting response's head, so far. */
