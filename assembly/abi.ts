@@ -167,4 +167,4 @@ export const E_WS_UNMASKED: i32 = -64;
 export const E_WS_LENGTH_TOO_LARGE: i32 = -65;
 
 /** The host compares this with its own hash of parser/src/abi.ts when it instantiates the module. */
-export const ABI_HASH: i32 = -441063683;
+export const ABI_HASH: i32 = 45692713;
