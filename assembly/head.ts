@@ -1,7 +1,8 @@
 // What a request head (request.ts) and a response head (response-head.ts)
 // share: the checks and the size limit around a head's parse, the empty lines
-// before its first line, the HTTP-version, the first line's CRLF and the field lines after it, the names of the
-// fields that decide framing and the connection, and the framing fields
+// before its first line, the HTTP-version, the first line's CRLF and the
+// field lines after it, the names of the fields that decide framing and the
+// connection, whether the connection persists, and the framing fields
 // themselves — Content-Length and Transfer-Encoding, recorded as the field
 // lines go by and judged together at the end (RFC 9112 §6).
 import { byteAt, isDigit, CR, LF } from "./chars";
@@ -12,7 +13,9 @@ import {
   E_BAD_ARGUMENT,
 } from "./abi";
 import { parseFields } from "./fields";
-import { maxHeadBytes, maxHeaderCount, maxHeaderLine, maxBodyBytes, headEndIn, parseLength, scanTransferCoding } from "./request";
+import {
+  maxHeadBytes, maxHeaderCount, maxHeaderLine, maxBodyBytes, headEndIn, parseLength, scanTransferCoding, OPTION_CLOSE, OPTION_KEEP_ALIVE,
+} from "./request";
 import { fail } from "./errors";
 
 /**
@@ -172,4 +175,13 @@ export function checkFraming(http11: bool): i32 {
   if (codingAt >= 0 && !http11) return fail(E_BAD_TRANSFER_ENCODING, codingAt);
   if (contentLength > maxBodyBytes) return fail(E_BODY_TOO_LARGE, lengthAt);
   return 0;
+}
+
+/**
+ * Whether the connection persists after the message (RFC 9112 §9.3), by
+ * the OPTION_* bits of its Connection fields: in HTTP/1.1 unless "close",
+ * in HTTP/1.0 only with "keep-alive" and without "close".
+ */
+@inline export function persists(http11: bool, connection: i32): bool {
+  return (connection & OPTION_CLOSE) == 0 && (http11 || (connection & OPTION_KEEP_ALIVE) != 0);
 }

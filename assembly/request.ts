@@ -17,7 +17,7 @@ import {
 import { fieldSlot } from "./fields";
 import {
   headLimit, headResult, skipEmptyLines, parseVersion, fieldSection, fieldKind, resetFraming, framingField, checkFraming, codingAt,
-  codings, contentLength, lengthAt, FIELD_TRANSFER_ENCODING, FIELD_HOST, FIELD_CONNECTION, FIELD_EXPECT,
+  codings, contentLength, lengthAt, persists, FIELD_TRANSFER_ENCODING, FIELD_HOST, FIELD_CONNECTION, FIELD_EXPECT,
 } from "./head";
 import { fail } from "./errors";
 
@@ -205,9 +205,7 @@ function interpretHeaders(p: usize, http11: bool): i32 {
   resetFraming();
   let hosts = 0;
   let flags = 0;
-  let close = false;
-  let keepAlive = false;
-  let connectionUpgrade = false;
+  let connection = 0; // the OPTION_* bits of the Connection fields
   let upgrade = false;
   for (let h = 0; h < count; h++) {
     const nameOff = fieldSlot(h, SPAN_NAME_OFF);
@@ -230,10 +228,7 @@ function interpretHeaders(p: usize, http11: bool): i32 {
       const bad = checkHost(value, valueLen);
       if (bad >= 0) return fail(E_BAD_HOST, valueOff + bad);
     } else if (kind == FIELD_CONNECTION) {
-      const options = connectionOptions(value, valueLen);
-      close = close || (options & OPTION_CLOSE) != 0;
-      keepAlive = keepAlive || (options & OPTION_KEEP_ALIVE) != 0;
-      connectionUpgrade = connectionUpgrade || (options & OPTION_UPGRADE) != 0;
+      connection |= connectionOptions(value, valueLen);
     } else if (kind == FIELD_EXPECT) {
       flags |= equalsLower(value, valueLen, "100-continue") ? FLAG_EXPECT_CONTINUE : FLAG_EXPECT_OTHER;
     } else {
@@ -244,8 +239,8 @@ function interpretHeaders(p: usize, http11: bool): i32 {
   const framing = checkFraming(http11);
   if (framing < 0) return framing;
 
-  if (http11 ? !close : keepAlive && !close) flags |= FLAG_KEEP_ALIVE;
-  if (upgrade && connectionUpgrade) flags |= FLAG_UPGRADE;
+  if (persists(http11, connection)) flags |= FLAG_KEEP_ALIVE;
+  if (upgrade && (connection & OPTION_UPGRADE) != 0) flags |= FLAG_UPGRADE;
   setResult(R_FLAGS, flags);
   if (codingAt >= 0) {
     setResult(R_FRAMING, FRAMING_CHUNKED);

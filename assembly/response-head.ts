@@ -15,9 +15,9 @@ import {
 import { fieldSlot } from "./fields";
 import {
   headLimit, headResult, skipEmptyLines, parseVersion, fieldSection, fieldKind, resetFraming, framingField, checkFraming, codingAt,
-  codings, contentLength, lengthAt, FIELD_TRANSFER_ENCODING, FIELD_CONNECTION, FIELD_UPGRADE,
+  codings, contentLength, lengthAt, persists, FIELD_TRANSFER_ENCODING, FIELD_CONNECTION, FIELD_UPGRADE,
 } from "./head";
-import { connectionOptions, TE_CHUNKED_LAST, OPTION_CLOSE, OPTION_KEEP_ALIVE, OPTION_UPGRADE } from "./request";
+import { connectionOptions, TE_CHUNKED_LAST, OPTION_UPGRADE } from "./request";
 import { fail } from "./errors";
 
 /**
@@ -97,9 +97,7 @@ function interpretResponse(p: usize, http11: bool, status: i32, requestMethod: i
   const framed = !tunnel && !bodiless;
   let framing = tunnel ? FRAMING_TUNNEL : FRAMING_NONE;
   resetFraming();
-  let close = false;
-  let keepAlive = false;
-  let connectionUpgrade = false;
+  let connection = 0; // the OPTION_* bits of the Connection fields
   let upgrade = false;
   for (let h = 0; h < count; h++) {
     const nameOff = fieldSlot(h, SPAN_NAME_OFF);
@@ -112,10 +110,7 @@ function interpretResponse(p: usize, http11: bool, status: i32, requestMethod: i
       const r = framingField(kind, nameOff, valueOff, p + <usize>valueOff, valueLen);
       if (r < 0) return r;
     } else if (kind == FIELD_CONNECTION) {
-      const options = connectionOptions(p + <usize>valueOff, valueLen);
-      close = close || (options & OPTION_CLOSE) != 0;
-      keepAlive = keepAlive || (options & OPTION_KEEP_ALIVE) != 0;
-      connectionUpgrade = connectionUpgrade || (options & OPTION_UPGRADE) != 0;
+      connection |= connectionOptions(p + <usize>valueOff, valueLen);
     } else if (kind == FIELD_UPGRADE) {
       // Upgrade = #protocol: an empty one names no protocol to switch to (RFC 9110 §7.8).
       upgrade = upgrade || valueLen > 0;
@@ -138,9 +133,9 @@ function interpretResponse(p: usize, http11: bool, status: i32, requestMethod: i
   let flags = 0;
   // A body that runs until the close, or a tunnel, leaves no connection to keep for HTTP.
   const reusable = framing != FRAMING_UNTIL_CLOSE && framing != FRAMING_TUNNEL;
-  if (reusable && (http11 ? !close : keepAlive && !close)) flags |= FLAG_KEEP_ALIVE;
+  if (reusable && persists(http11, connection)) flags |= FLAG_KEEP_ALIVE;
   // Only a 101 upgrades; Upgrade in any other response advertises what the server supports (RFC 9110 §7.8).
-  if (status == 101 && upgrade && connectionUpgrade) flags |= FLAG_UPGRADE;
+  if (status == 101 && upgrade && (connection & OPTION_UPGRADE) != 0) flags |= FLAG_UPGRADE;
   setResult(R_FLAGS, flags);
   setResult(R_FRAMING, framing);
   store<f64>(RESULT + (<usize>R_CONTENT_LENGTH_F64 << 3), contentLengthOut);
