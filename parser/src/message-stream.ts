@@ -187,6 +187,43 @@ export abstract class MessageStream<Head extends FramedHead> {
   }
 }
 
+/**
+ * The one-shot parses' general case: `input` pushed through the stream
+ * `open` makes, each message's body copied out; `ended` makes the result of
+ * a message that ends (head, body, trailers, bytes used so far), or
+ * undefined to go on to the next one. `after` sees the stream once the input is in.
+ */
+export function parseThrough<Head extends FramedHead, S extends MessageStream<Head>, R>(
+  open: (on: MessageHandlers<Head>) => S, input: Uint8Array,
+  ended: (head: Head, body: Uint8Array, trailers: [string, string][], consumed: number) => R | undefined,
+  after?: (stream: S) => void,
+): R | { error: ParseErrorInfo } | { incomplete: true } {
+  let head: Head | null = null;
+  let result: R | { error: ParseErrorInfo } | { incomplete: true } = { incomplete: true };
+  let chunks: Uint8Array[] = [];
+  const stream = open({
+    head(h) {
+      head = h;
+      chunks = [];
+    },
+    data(chunk) {
+      chunks.push(chunk.slice());
+    },
+    end(trailers) {
+      const r = ended(head!, concat(chunks), trailers ? trailers.toArray() : [], stream.position);
+      if (r === undefined) return;
+      result = r;
+      stream.stop();
+    },
+    error(error) {
+      result = { error };
+    },
+  });
+  stream.push(input);
+  after?.(stream);
+  return result;
+}
+
 export function concat(chunks: readonly Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   let length = 0;

@@ -4,7 +4,7 @@
 import { FRAMING, INCOMPLETE, SPAN } from "./abi.js";
 import type { Fields } from "./fields.js";
 import { describeError, type ParseErrorInfo, type ParserInstance, type RequestHead } from "./parser.js";
-import { MessageStream, concat, type MessageHandlers } from "./message-stream.js";
+import { MessageStream, parseThrough, type MessageHandlers } from "./message-stream.js";
 
 export type StreamHandlers = MessageHandlers<RequestHead>;
 
@@ -103,28 +103,7 @@ function pairs(fields: Fields): [string, string][] {
 
 /** The general case: the input goes through a RequestStream in pieces the receive region holds. */
 function parseInPieces(parser: ParserInstance, input: Uint8Array): ParseResult {
-  let head: RequestHead | null = null;
-  let result: ParseResult = { incomplete: true };
-  const chunks: Uint8Array[] = [];
-  const stream: RequestStream = new RequestStream(parser, {
-    head(h) {
-      head = h;
-    },
-    data(chunk) {
-      chunks.push(chunk.slice());
-    },
-    end(trailers) {
-      const h = head!;
-      result = {
-        method: h.method, target: h.target, version: h.version, headers: h.headers.toArray(), body: concat(chunks),
-        trailers: trailers ? trailers.toArray() : [], consumed: stream.position, keepAlive: h.keepAlive,
-      };
-      stream.stop();
-    },
-    error(error) {
-      result = { error };
-    },
-  });
-  stream.push(input);
-  return result;
+  return parseThrough<RequestHead, RequestStream, ParsedRequest>((on) => new RequestStream(parser, on), input, (h, body, trailers, consumed) => ({
+    method: h.method, target: h.target, version: h.version, headers: h.headers.toArray(), body, trailers, consumed, keepAlive: h.keepAlive,
+  }));
 }

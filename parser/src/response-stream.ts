@@ -7,7 +7,7 @@
 // the request the response answers.
 import { FRAMING, E } from "./abi.js";
 import { describeError, methodId, type ParseErrorInfo, type ParserInstance, type ResponseHead } from "./parser.js";
-import { MessageStream, concat, AT_HEAD, IN_LENGTH, IN_CHUNKED, UNTIL_CLOSE, type MessageHandlers } from "./message-stream.js";
+import { MessageStream, parseThrough, AT_HEAD, IN_LENGTH, IN_CHUNKED, UNTIL_CLOSE, type MessageHandlers } from "./message-stream.js";
 
 export interface ResponseHandlers extends MessageHandlers<ResponseHead> {
   /** Every head: interim (1xx) ones, each followed by end(null), then the final one. */
@@ -142,35 +142,21 @@ export type ResponseParseResult = ParsedResponse | { error: ParseErrorInfo } | {
 export function parseResponseWith(
   parser: ParserInstance, input: Uint8Array, options: ResponseOptions & { endOfInput?: boolean } = {},
 ): ResponseParseResult {
-  let head: ResponseHead | null = null;
-  let result: ResponseParseResult = { incomplete: true };
   const interim: InterimResponse[] = [];
-  const chunks: Uint8Array[] = [];
-  const stream: ResponseStream = new ResponseStream(parser, {
-    head(h) {
-      head = h;
-    },
-    data(chunk) {
-      chunks.push(chunk.slice());
-    },
-    end(trailers) {
-      const h = head!;
+  return parseThrough<ResponseHead, ResponseStream, ParsedResponse>(
+    (on) => new ResponseStream(parser, on, options), input,
+    (h, body, trailers, consumed) => {
       if (h.interim) {
         interim.push({ status: h.status, reason: h.reason, headers: h.headers.toArray() });
-        return;
+        return undefined;
       }
-      result = {
-        status: h.status, reason: h.reason, version: h.version, headers: h.headers.toArray(), body: concat(chunks),
-        trailers: trailers ? trailers.toArray() : [], consumed: stream.position, keepAlive: h.keepAlive, upgrade: h.upgrade,
-        framing: FRAMING_NAMES[h.framing], interim,
+      return {
+        status: h.status, reason: h.reason, version: h.version, headers: h.headers.toArray(), body, trailers, consumed,
+        keepAlive: h.keepAlive, upgrade: h.upgrade, framing: FRAMING_NAMES[h.framing], interim,
       };
-      stream.stop();
     },
-    error(error) {
-      result = { error };
+    (stream) => {
+      if (stream.readingUntilClose && options.endOfInput !== false) stream.endOfInput();
     },
-  }, options);
-  stream.push(input);
-  if (stream.readingUntilClose && options.endOfInput !== false) stream.endOfInput();
-  return result;
+  );
 }
