@@ -5,21 +5,13 @@
 // checking the invariants on the way.
 import { ResponseStream, type ParserInstance, type ResponseHead } from "../../parser/src/parser.ts";
 import { RESULT } from "../../parser/src/abi.ts";
-import { driveMessages, headEndBringsError, HEAD_END, type DriveOptions, type Run } from "./stream.ts";
+import { driveMessages, headEndBringsError, HEAD_END, type DriveOptions, type RecordedMessage, type Run } from "./stream.ts";
 
-export interface ResponseMessage {
+export interface ResponseMessage extends RecordedMessage {
   status: number;
   reason: string;
-  version: string;
-  headers: [string, string][];
-  body: string;
-  trailers: [string, string][];
-  keepAlive: boolean;
-  upgrade: boolean;
   /** "none", "length", "chunked", "until-close" or "tunnel". */
   framing: string;
-  /** Stream position after the message (-1 while it has not ended). */
-  end: number;
 }
 
 /** As StreamRun, for responses: `messages` holds interim (1xx) ones too; `pending` is false after endOfInput. */

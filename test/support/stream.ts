@@ -9,9 +9,8 @@ import { latin1, type Fields } from "../../parser/src/fields.ts";
 import type { MessageHandlers } from "../../parser/src/message-stream.ts";
 import { RESULT, SPAN } from "../../parser/src/abi.ts";
 
-export interface Message {
-  method: string;
-  target: string;
+/** What a driver records of any message, request or response. */
+export interface RecordedMessage {
   version: string;
   headers: [string, string][];
   body: string;
@@ -20,6 +19,11 @@ export interface Message {
   upgrade: boolean;
   /** Stream position after the message (-1 while it has not ended). */
   end: number;
+}
+
+export interface Message extends RecordedMessage {
+  method: string;
+  target: string;
 }
 
 /** What a driver records of a run, requests or responses alike. */
@@ -96,7 +100,6 @@ export interface MessageKind<Head, M> {
   endsConnection(m: M): boolean;
 }
 
-type Recorded = { headers: [string, string][]; body: string; trailers: [string, string][]; end: number };
 type DrivenHead = { readonly text: string; readonly headers: Fields };
 
 /**
@@ -104,7 +107,7 @@ type DrivenHead = { readonly text: string; readonly headers: Fields };
  * driver's handlers, one push each (then endOfInput() if asked), recording
  * messages as `kind` says and checking the invariants on the way.
  */
-export function driveMessages<Head extends DrivenHead, M extends Recorded>(
+export function driveMessages<Head extends DrivenHead, M extends RecordedMessage>(
   pieces: readonly Uint8Array[], options: DriveOptions & { endOfInput?: boolean },
   open: (on: MessageHandlers<Head>) => DrivenStream, kind: MessageKind<Head, M>,
 ): Run<M> {
