@@ -24,7 +24,7 @@ import { fail } from "./errors";
  * or what the parse returns without parsing — an error, or INCOMPLETE when a
  * retry (`prevLen`, the bytes the last attempt saw) brought no end of a head.
  */
-export function headLimit(ptr: i32, len: i32, prevLen: i32): i32 {
+@inline export function headLimit(ptr: i32, len: i32, prevLen: i32): i32 {
   if (!inRegion(ptr, len, RECV, RECV_CAPACITY)) return fail(E_BAD_ARGUMENT, 0);
   prevLen = prevLen < 0 ? 0 : min(prevLen, len);
   const limit = min(len, maxHeadBytes);
@@ -40,7 +40,7 @@ export function headLimit(ptr: i32, len: i32, prevLen: i32): i32 {
 }
 
 /** Skips empty lines (CRLF) before a request or status line (RFC 9112 §2.2): the index of the line, INCOMPLETE or an error. */
-export function skipEmptyLines(p: usize, end: i32): i32 {
+@inline export function skipEmptyLines(p: usize, end: i32): i32 {
   let i = 0;
   while (i < end && byteAt(p, i) == CR) {
     if (i + 1 >= end) return INCOMPLETE;
@@ -56,7 +56,7 @@ export function skipEmptyLines(p: usize, end: i32): i32 {
  * the index after it (the minor digit is the byte before), INCOMPLETE or an
  * error. Known as soon as the digits are in: no need to wait for the line's end.
  */
-export function parseVersion(p: usize, i: i32, end: i32): i32 {
+@inline export function parseVersion(p: usize, i: i32, end: i32): i32 {
   const versionStart = i;
   const prefix = "HTTP/";
   for (let k = 0; k < 5; k++, i++) {
@@ -82,7 +82,7 @@ export function parseVersion(p: usize, i: i32, end: i32): i32 {
  * for any other byte), then the header section's field lines: the index
  * after the head, INCOMPLETE or an error.
  */
-export function fieldSection(p: usize, i: i32, end: i32, otherwise: i32): i32 {
+@inline export function fieldSection(p: usize, i: i32, end: i32, otherwise: i32): i32 {
   if (i >= end) return INCOMPLETE;
   const eol = byteAt(p, i);
   if (eol == CR) {
@@ -107,7 +107,7 @@ export const FIELD_UPGRADE = 6;
  * tchars, of which `| 0x20` changes only the upper-case letters, so a masked
  * word equals a lower-case name's word exactly when the bytes match ignoring case.
  */
-export function fieldKind(name: usize, n: i32): i32 {
+@inline export function fieldKind(name: usize, n: i32): i32 {
   switch (n) {
     case 4: return (load<u32>(name) | 0x20202020) == 0x74736f68 ? FIELD_HOST : 0; // "host"
     case 6: // "expe" "ct"
@@ -149,7 +149,7 @@ export let codings = 0;
  * `nameOff` and value at `valueOff` (its `n` bytes at `value`): one of each,
  * Content-Length 1*DIGIT, Transfer-Encoding a list of codings. 0 or an error.
  */
-export function framingField(kind: i32, nameOff: i32, valueOff: i32, value: usize, n: i32): i32 {
+@inline export function framingField(kind: i32, nameOff: i32, valueOff: i32, value: usize, n: i32): i32 {
   if (kind == FIELD_CONTENT_LENGTH) {
     if (lengthAt >= 0) return fail(E_DUPLICATE_CONTENT_LENGTH, nameOff);
     contentLength = parseLength(value, n);
@@ -170,7 +170,7 @@ export function framingField(kind: i32, nameOff: i32, valueOff: i32, value: usiz
  * parser does); Transfer-Encoding in HTTP/1.0 means the framing is faulty
  * (RFC 9112 §6.1); a length past the limit is too large. 0 or an error.
  */
-export function checkFraming(http11: bool): i32 {
+@inline export function checkFraming(http11: bool): i32 {
   if (codingAt >= 0 && lengthAt >= 0) return fail(E_LENGTH_AND_CHUNKED, max(codingAt, lengthAt));
   if (codingAt >= 0 && !http11) return fail(E_BAD_TRANSFER_ENCODING, codingAt);
   if (contentLength > maxBodyBytes) return fail(E_BODY_TOO_LARGE, lengthAt);
