@@ -311,7 +311,7 @@ export const DIFFERENCES: readonly Difference[] = [
     applies: (p) => {
       const o = p.ours.message, t = p.theirs.message;
       if (o === null || t === null || !(t.method === "CONNECT" || t.upgrade === true) || !sameHead(o, t)) return false;
-      if (p.theirs.complete) return t.body === "" && t.trailers.length === 0 && (o.body !== "" || !p.ours.complete);
+      if (p.theirs.complete) return t.body === "" && t.trailers.length === 0 && (o.body !== "" || o.trailers.length > 0 || !p.ours.complete);
       return p.theirs.stopped === "upgrade";
     },
     corpus: ["method.md: CONNECT with body"],
