@@ -27,9 +27,13 @@ export const PAYLOAD = {
 /** The static file's path on disk. */
 export const STATIC_FILE = join(STATIC_ROOT, STATIC_PATH);
 
-/** The static file, read once at start: the fastest way a node:http peer can serve a small file that never changes. */
+/**
+ * The static file, read once at start: the fastest way a node:http peer can
+ * serve a small file that never changes. Empty where the harness made none
+ * (bench:idle serves no file).
+ */
 export function cachedStatic(): Buffer {
-  return readFileSync(STATIC_FILE);
+  return STATIC_ROOT === "" ? Buffer.alloc(0) : readFileSync(STATIC_FILE);
 }
 
 // A normal exit on the harness's SIGTERM, so that node --cpu-prof writes its profile.
