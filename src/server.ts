@@ -1,7 +1,8 @@
 // serve(): a listening socket, its connections and their timeouts, on one
 // event loop with one wasm parser instance.
 import { BodyError } from "./body.js";
-import { Connection, StatePool, type ConnectionHost } from "./connection.js";
+import { Connection, type ConnectionHost } from "./connection.js";
+import { StatePool } from "./connection-state.js";
 import { Cork } from "./cork.js";
 import { Origin, type OriginOptions } from "./origin.js";
 import { WebSocketHub, type UpgradeAnswer, type WebSocketOptions } from "./websocket.js";
