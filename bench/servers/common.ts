@@ -2,6 +2,7 @@
 // (from the environment the harness sets) and how it tells the harness it is up.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { createServer } from "node:net";
 import { join } from "node:path";
 
 export const HOST = "127.0.0.1";
@@ -34,6 +35,18 @@ export const STATIC_FILE = join(STATIC_ROOT, STATIC_PATH);
  */
 export function cachedStatic(): Buffer {
   return STATIC_ROOT === "" ? Buffer.alloc(0) : readFileSync(STATIC_FILE);
+}
+
+/** A port nobody listens on now: for servers whose several processes or threads share one, or that bind it themselves (nginx). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, HOST, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 // A normal exit on the harness's SIGTERM, so that node --cpu-prof writes its profile.

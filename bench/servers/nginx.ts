@@ -7,10 +7,10 @@
 // processes as this one's descendants.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HOST, KEEP_ALIVE_MS, listening, note, unsupported } from "./common.js";
+import { HOST, KEEP_ALIVE_MS, freePort, listening, note, unsupported } from "./common.js";
 
 function nginxVersion(): string | null {
   try {
@@ -26,17 +26,6 @@ function nginxVersion(): string | null {
 
 const version = nginxVersion();
 if (version === null) unsupported("nginx is not installed (apt-get install nginx)");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, HOST, () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 const port = await freePort();
 const dir = mkdtempSync(join(tmpdir(), "simplenet-bench-nginx-"));

@@ -7,9 +7,8 @@
 // multi-core scenario), N worker threads each run an App listening on the
 // same port: uSockets binds with SO_REUSEPORT, and the kernel spreads the
 // connections across them.
-import { createServer } from "node:net";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { HOST, PAYLOAD, STATIC_PATH, WORKERS, cachedStatic, listening, note, peerRequire, unsupported } from "./common.js";
+import { HOST, PAYLOAD, STATIC_PATH, WORKERS, cachedStatic, freePort, listening, note, peerRequire, unsupported } from "./common.js";
 
 const PACKAGE = "@trufflesuite/uws-js-unofficial";
 const binary = `${PACKAGE}/binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
@@ -45,18 +44,6 @@ function app(uws: any, port: number): Promise<number> {
     a.listen(HOST, port, (token: unknown) => {
       if (!token) unsupported(`uWS.js could not listen on ${HOST}:${port}`);
       resolve(uws.us_socket_local_port(token));
-    });
-  });
-}
-
-/** A port nobody listens on now, for the workers to share. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, HOST, () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
     });
   });
 }
