@@ -102,6 +102,40 @@ static int32_t read_input(const char *path, uint32_t recv) {
   return more ? -1 : (int32_t)n;
 }
 
+/**
+ * The body after a head, as its framing says: LENGTH (the result table's
+ * Content-Length), CHUNKED (decoded in place; its trailers' table copied to
+ * trailer_table), UNTIL_CLOSE (the rest of the input: the connection closed
+ * after it); none for NONE and TUNNEL. `body` is its address, `rest` the
+ * input after the head, `head` the head's length (error offsets count from
+ * the message's start). Adds what it took to *consumed; returns 0, or 1
+ * after printing "incomplete" or the error.
+ */
+static int read_body(int framing, uint32_t body, int32_t rest, int32_t head, int response,
+                     int32_t *body_len, int32_t *consumed, int32_t *trailer_table) {
+  *body_len = 0;
+  if (framing == SIMPLENET_FRAMING_LENGTH) {
+    double length = f64_slot(SIMPLENET_R_CONTENT_LENGTH_F64);
+    if (length > rest) return puts("incomplete"), 1;
+    *body_len = (int32_t)length;
+    *consumed += *body_len;
+  } else if (framing == SIMPLENET_FRAMING_CHUNKED) {
+    // The whole body is here, so one call decodes it; a reader of a socket
+    // would keep the unconsumed bytes and call again with more.
+    X(resetChunked)(&module);
+    int32_t r = (int32_t)X(decodeChunked)(&module, body, rest);
+    if (r < 0) return put_error(r, head + slot(SIMPLENET_R_ERROR_OFFSET), response);
+    if (r == 0) return puts("incomplete"), 1;
+    *body_len = slot(SIMPLENET_R_DATA_LEN);
+    *consumed += slot(SIMPLENET_R_CONSUMED);
+    memcpy(trailer_table, memory + result, SIMPLENET_R_SIZE * sizeof *trailer_table);
+  } else if (framing == SIMPLENET_FRAMING_UNTIL_CLOSE) {
+    *body_len = rest;
+    *consumed += rest;
+  }
+  return 0;
+}
+
 /** One request: its head, then its body as the framing says, then its trailers. */
 static int parse_request(const char *path) {
   uint32_t recv = X(recvBuffer)(&module);
@@ -116,23 +150,10 @@ static int parse_request(const char *path) {
   static int32_t head_table[SIMPLENET_R_SIZE];
   memcpy(head_table, memory + result, sizeof head_table);
   uint32_t body = recv + (uint32_t)head;
-  int32_t rest = len - head, body_len = 0, consumed = head;
+  int32_t body_len, consumed = head;
   int framing = slot(SIMPLENET_R_FRAMING);
-  if (framing == SIMPLENET_FRAMING_LENGTH) {
-    double length = f64_slot(SIMPLENET_R_CONTENT_LENGTH_F64);
-    if (length > rest) return puts("incomplete"), 1;
-    body_len = (int32_t)length;
-    consumed += body_len;
-  } else if (framing == SIMPLENET_FRAMING_CHUNKED) {
-    // The whole body is here, so one call decodes it; a reader of a socket
-    // would keep the unconsumed bytes and call again with more.
-    X(resetChunked)(&module);
-    int32_t r = (int32_t)X(decodeChunked)(&module, body, rest);
-    if (r < 0) return put_error(r, head + slot(SIMPLENET_R_ERROR_OFFSET), 0);
-    if (r == 0) return puts("incomplete"), 1;
-    body_len = slot(SIMPLENET_R_DATA_LEN);
-    consumed += slot(SIMPLENET_R_CONSUMED);
-  }
+  static int32_t trailer_table[SIMPLENET_R_SIZE];
+  if (read_body(framing, body, len - head, head, 0, &body_len, &consumed, trailer_table)) return 1;
 
   printf("method ");
   put_bytes(memory + recv + head_table[SIMPLENET_R_METHOD_OFF], head_table[SIMPLENET_R_METHOD_LEN]);
@@ -143,11 +164,7 @@ static int parse_request(const char *path) {
   printf("body %d ", body_len);
   put_bytes(memory + body, body_len);
   putchar('\n');
-  if (framing == SIMPLENET_FRAMING_CHUNKED) {
-    static int32_t trailer_table[SIMPLENET_R_SIZE];
-    memcpy(trailer_table, memory + result, sizeof trailer_table);
-    put_fields("trailer", trailer_table, body);
-  }
+  if (framing == SIMPLENET_FRAMING_CHUNKED) put_fields("trailer", trailer_table, body);
   printf("consumed %d\nkeep-alive %d\n", consumed, (head_table[SIMPLENET_R_FLAGS] & SIMPLENET_FLAG_KEEP_ALIVE) != 0);
   return 0;
 }
@@ -185,26 +202,10 @@ static int parse_response(uint32_t method, const char *path) {
   static int32_t head_table[SIMPLENET_R_SIZE];
   memcpy(head_table, memory + result, sizeof head_table);
   uint32_t message = recv + (uint32_t)start, body = message + (uint32_t)head;
-  int32_t rest = len - start - head, body_len = 0, consumed = start + head;
+  int32_t body_len, consumed = start + head;
   static int32_t trailer_table[SIMPLENET_R_SIZE];
   int framing = head_table[SIMPLENET_R_FRAMING];
-  if (framing == SIMPLENET_FRAMING_LENGTH) {
-    double length = f64_slot(SIMPLENET_R_CONTENT_LENGTH_F64);
-    if (length > rest) return puts("incomplete"), 1;
-    body_len = (int32_t)length;
-    consumed += body_len;
-  } else if (framing == SIMPLENET_FRAMING_CHUNKED) {
-    X(resetChunked)(&module);
-    int32_t r = (int32_t)X(decodeChunked)(&module, body, rest);
-    if (r < 0) return put_error(r, head + slot(SIMPLENET_R_ERROR_OFFSET), 1);
-    if (r == 0) return puts("incomplete"), 1;
-    body_len = slot(SIMPLENET_R_DATA_LEN);
-    consumed += slot(SIMPLENET_R_CONSUMED);
-    memcpy(trailer_table, memory + result, sizeof trailer_table);
-  } else if (framing == SIMPLENET_FRAMING_UNTIL_CLOSE) {
-    body_len = rest; // the connection closed after the input
-    consumed += body_len;
-  }
+  if (read_body(framing, body, len - start - head, head, 1, &body_len, &consumed, trailer_table)) return 1;
 
   // Parsing the interim heads again to print them: parseResponse keeps no state, and
   // nothing above moved their bytes (decodeChunked works after the final head).
