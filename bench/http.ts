@@ -105,7 +105,7 @@ export interface ServerDef {
 export const SERVERS: ServerDef[] = [
   { name: "node-http", label: "node:http", file: "node-http", runtime: "node", group: "own", static: "a Buffer read once" },
   { name: "node-http-stream", label: "node:http (stream)", short: "node:http (stream)", file: "node-http-stream", runtime: "node", group: "own", routes: STATIC_ROUTES, static: "fs.createReadStream per request" },
-  { name: "simplenet", label: "simplenet", file: "simplenet", runtime: "node", group: "own", static: "serveStatic: sendfile per request" },
+  { name: "simplenet", label: "simplenet", file: "simplenet", runtime: "node", group: "own", static: "serveStatic: held in memory, checked against the disk once a second" },
   { name: "fastify", label: "fastify", short: "fastify", file: "fastify", runtime: "node", group: "own", static: "a Buffer read once" },
   { name: "uws", label: "uWS.js", short: "uWS.js", file: "uws", runtime: "node", group: "own", static: "a Buffer read once" },
   { name: "bun", label: "Bun.serve", short: "Bun", file: "bun", runtime: "bun", group: "own", static: "Bun.file: sendfile per request" },

@@ -1,17 +1,20 @@
-// serveStatic(): files under one directory, their bodies sent by sendfile(2),
-// with conditional requests (ETag, Last-Modified), single byte ranges, and
-// no way out of the root.
+// serveStatic(): files under one directory, small ones from memory (see
+// file-cache.ts) and the rest by sendfile(2), with conditional requests
+// (ETag, Last-Modified), single byte ranges, and no way out of the root.
 import { closeSync, constants, fstatSync, openSync, realpathSync, statSync, type Stats } from "node:fs";
 import { extname, join, sep } from "node:path";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
 import type { Handler } from "./server.js";
+import { etagOf, FileCache, type CachedFile, type FileCacheOptions } from "./file-cache.js";
 
 export interface StaticOptions {
   /** The file served for a directory. Default "index.html". */
   index?: string;
   /** A path prefix to remove before looking up the file, e.g. "/static/". Default none. */
   prefix?: string;
+  /** Small files held in memory (see FileCacheOptions), or false to read every file from disk per request. Default {}. */
+  cache?: FileCacheOptions | false;
 }
 
 /** Content-Type by file extension (lower case, without the dot). */
@@ -59,6 +62,7 @@ export function serveStatic(root: string, options: StaticOptions = {}): Handler 
   if (!statSync(base).isDirectory()) throw new Error(`serveStatic: ${root} is not a directory`);
   const index = options.index ?? "index.html";
   const prefix = options.prefix ?? "";
+  const cache = options.cache === false ? null : new FileCache(options.cache);
   const inside = (path: string): boolean => path === base || path.startsWith(base.endsWith(sep) ? base : base + sep);
 
   /** The real path of `path` if it exists under the root, null if it does not exist, "outside" if it escapes. */
@@ -78,6 +82,9 @@ export function serveStatic(root: string, options: StaticOptions = {}): Handler 
       return fail(res, 405, "Method Not Allowed");
     }
     const path = req.path;
+    const now = cache === null ? 0 : performance.now();
+    const cached = cache?.get(path, now);
+    if (cached !== undefined) return serveCached(req, res, cached);
     if (!path.startsWith(prefix) || path.charCodeAt(0) !== 0x2f) return fail(res, 404, "Not Found");
     const names = decodePath(path.slice(prefix.length));
     if (names === null) return fail(res, 400, "Bad Request");
@@ -103,32 +110,56 @@ export function serveStatic(root: string, options: StaticOptions = {}): Handler 
       closeSync(fd);
       return fail(res, 404, "Not Found");
     }
-    serveFile(req, res, fd, stats, real);
+    const type = typeOf(real);
+    const entry = cache?.store(path, fd, stats, type, now);
+    if (entry === undefined) return serveFile(req, res, fd, stats, type);
+    closeSync(fd);
+    serveCached(req, res, entry);
   };
 }
 
-/** Sends the open regular file `fd`, answering conditional and range requests; takes fd. */
-function serveFile(req: Request, res: Response, fd: number, stats: Stats, path: string): void {
-  const size = stats.size;
-  const etag = `"${size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`;
-  const modified = new Date(Math.floor(stats.mtimeMs / 1000) * 1000);
-  res.setHeader("ETag", etag);
-  res.setHeader("Last-Modified", modified.toUTCString());
+function typeOf(path: string): string {
+  return TYPES.get(extname(path).slice(1).toLowerCase()) ?? "application/octet-stream";
+}
+
+/** Sends a file held in memory, answering conditional and range requests. */
+function serveCached(req: Request, res: Response, file: CachedFile): void {
+  const size = file.body.length;
+  res.setHeader("ETag", file.etag);
+  res.setHeader("Last-Modified", file.lastModified);
   res.setHeader("Accept-Ranges", "bytes");
-  if (notModified(req, etag, modified)) {
+  if (notModified(req, file.etag, file.modifiedMs)) {
+    res.status = 304;
+    return res.end();
+  }
+  res.setHeader("Content-Type", file.type);
+  const range = rangeOf(req, file.etag, file.modifiedMs, size);
+  if (range === "unsatisfiable") return unsatisfiable(res, size);
+  if (range === null) return res.end(file.body);
+  const [start, end] = range;
+  res.status = 206;
+  res.setHeader("Content-Range", `bytes ${start}-${end}/${size}`);
+  res.end(file.body.subarray(start, end + 1));
+}
+
+/** Sends the open regular file `fd`, answering conditional and range requests; takes fd. */
+function serveFile(req: Request, res: Response, fd: number, stats: Stats, type: string): void {
+  const size = stats.size;
+  const etag = etagOf(stats);
+  const modifiedMs = Math.floor(stats.mtimeMs / 1000) * 1000;
+  res.setHeader("ETag", etag);
+  res.setHeader("Last-Modified", new Date(modifiedMs).toUTCString());
+  res.setHeader("Accept-Ranges", "bytes");
+  if (notModified(req, etag, modifiedMs)) {
     closeSync(fd);
     res.status = 304;
     return res.end();
   }
-  res.setHeader("Content-Type", TYPES.get(extname(path).slice(1).toLowerCase()) ?? "application/octet-stream");
-  const rangeHeader = req.headers.get("range");
-  const range = rangeHeader !== null && ifRangeHolds(req, etag, modified) ? parseRange(rangeHeader, size) : null;
+  res.setHeader("Content-Type", type);
+  const range = rangeOf(req, etag, modifiedMs, size);
   if (range === "unsatisfiable") {
     closeSync(fd);
-    res.status = 416;
-    res.setHeader("Content-Range", `bytes */${size}`);
-    res.setHeader("Content-Type", "text/plain; charset=utf-8");
-    return res.end("Range Not Satisfiable\n");
+    return unsatisfiable(res, size);
   }
   if (range === null) return res.sendFile(fd, 0, size);
   const [start, end] = range;
@@ -166,7 +197,7 @@ function openFile(path: string): number | null {
 }
 
 /** If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2). */
-function notModified(req: Request, etag: string, modified: Date): boolean {
+function notModified(req: Request, etag: string, modifiedMs: number): boolean {
   const ifNoneMatch = req.headers.get("if-none-match");
   if (ifNoneMatch !== null) {
     if (ifNoneMatch.trim() === "*") return true;
@@ -176,16 +207,29 @@ function notModified(req: Request, etag: string, modified: Date): boolean {
   const since = req.headers.get("if-modified-since");
   if (since === null) return false;
   const time = Date.parse(since);
-  return !Number.isNaN(time) && modified.getTime() <= time;
+  return !Number.isNaN(time) && modifiedMs <= time;
+}
+
+/** The byte range asked for, if any and if If-Range lets it apply. */
+function rangeOf(req: Request, etag: string, modifiedMs: number, size: number): [number, number] | "unsatisfiable" | null {
+  const header = req.headers.get("range");
+  return header !== null && ifRangeHolds(req, etag, modifiedMs) ? parseRange(header, size) : null;
+}
+
+function unsatisfiable(res: Response, size: number): void {
+  res.status = 416;
+  res.setHeader("Content-Range", `bytes */${size}`);
+  res.setHeader("Content-Type", "text/plain; charset=utf-8");
+  res.end("Range Not Satisfiable\n");
 }
 
 /** If-Range: the range applies only to the representation the client already has part of. */
-function ifRangeHolds(req: Request, etag: string, modified: Date): boolean {
+function ifRangeHolds(req: Request, etag: string, modifiedMs: number): boolean {
   const ifRange = req.headers.get("if-range");
   if (ifRange === null) return true;
   const value = ifRange.trim();
   if (value.startsWith('"') || value.startsWith("W/")) return value === etag; // strong comparison
-  return Date.parse(value) === modified.getTime();
+  return Date.parse(value) === modifiedMs;
 }
 
 /**
