@@ -4,7 +4,7 @@
 // A head with more fields than the staging table holds is written in passes:
 // beginHead, then addFields once per staged batch, then endHead.
 // serializeHead does all three for a head whose fields fit in one batch.
-import { isToken, isValueChar } from "./chars";
+import { isValueChar, scanToken, scanValue } from "./chars";
 import { OUT, STAGE, STAGE_TABLE, inRegion, inSpan, isByteCount } from "./layout";
 import {
   OUT_CAPACITY, STAGE_CAPACITY, MAX_FIELDS, SPAN_SLOTS, SPAN_NAME_OFF, SPAN_NAME_LEN, SPAN_VALUE_OFF, SPAN_VALUE_LEN,
@@ -33,11 +33,46 @@ let inProgress = false;
 @inline function put(c: u32): void {
   store<u8>(w++, c);
 }
+/** Copies n bytes from src to the cursor: 8 at a time, then the tail, writing nothing past the n bytes. */
+@inline function putBytes(src: usize, n: usize): void {
+  let k: usize = 0;
+  for (; k + 8 <= n; k += 8) store<u64>(w + k, load<u64>(src + k));
+  if (k + 4 <= n) { store<u32>(w + k, load<u32>(src + k)); k += 4; }
+  if (k + 2 <= n) { store<u16>(w + k, load<u16>(src + k)); k += 2; }
+  if (k < n) store<u8>(w + k, load<u8>(src + k));
+  w += n;
+}
 function putString(s: string): void {
   putSlice(s, 0, s.length);
 }
 function putSlice(s: string, start: i32, n: i32): void {
-  for (let k = start; k < start + n; k++) put(<u32>s.charCodeAt(k));
+  const chars = changetype<usize>(s) + (<usize>start << 1);
+  for (let k = 0; k < n; k++) put(<u32>load<u16>(chars + (<usize>k << 1)));
+}
+
+// The head's fixed texts as bytes, laid out once at start so that putBytes copies them a word at a time.
+const LITERALS = memory.data(128, 8);
+let literalsEnd = LITERALS;
+/** A fixed text's place among LITERALS: offset << 8 | length. */
+function literal(text: string): u32 {
+  const at = literalsEnd;
+  for (let k = 0; k < text.length; k++) store<u8>(literalsEnd++, <u32>text.charCodeAt(k));
+  return <u32>(at - LITERALS) << 8 | <u32>text.length;
+}
+@inline function putLiteral(text: u32): void {
+  putBytes(LITERALS + <usize>(text >> 8), <usize>(text & 0xff));
+}
+const STATUS_LINE = literal("HTTP/1.1 ");
+const DATE = literal("Date: ");
+const CONTENT_LENGTH = literal("Content-Length: ");
+const CHUNKED = literal("Transfer-Encoding: chunked\r\n");
+const CLOSE = literal("Connection: close\r\n");
+const KEEP_ALIVE = literal("Connection: keep-alive\r\n");
+const CRLF: u16 = 0x0a0d; // "\r\n" as a little-endian u16
+const COLON_SP: u16 = 0x203a; // ": "
+@inline function putCrlf(): void {
+  store<u16>(w, CRLF);
+  w += 2;
 }
 function putDecimal(v: u64): void {
   const start = w;
@@ -80,7 +115,7 @@ export function beginHead(status: i32, reasonLen: i32, at: i32): i32 {
   headStart = OUT + <usize>at;
   w = headStart;
   if (room() < <i64>(16 + reasonLen + END_RESERVE)) return fail(E_HEAD_OVERFLOW, -1);
-  putString("HTTP/1.1 ");
+  putLiteral(STATUS_LINE);
   put(<u32>(status / 100) + 0x30);
   put(<u32>(status / 10 % 10) + 0x30);
   put(<u32>(status % 10) + 0x30);
@@ -94,7 +129,7 @@ export function beginHead(status: i32, reasonLen: i32, at: i32): i32 {
   } else {
     putString(reasonPhrase(status));
   }
-  put(0x0d); put(0x0a);
+  putCrlf();
   inProgress = true;
   return <i32>(w - headStart);
 }
@@ -124,19 +159,13 @@ export function addFields(count: i32): i32 {
     const nameLen = load<i32>(span, SPAN_NAME_LEN << 2);
     const value = STAGE + <usize>load<i32>(span, SPAN_VALUE_OFF << 2);
     const valueLen = load<i32>(span, SPAN_VALUE_LEN << 2);
-    if (nameLen == 0) return abandon(E_BAD_RESPONSE_HEADER_NAME, h);
-    for (let k = 0; k < nameLen; k++) {
-      const c = <u32>load<u8>(name + <usize>k);
-      if (!isToken(c)) return abandon(E_BAD_RESPONSE_HEADER_NAME, h);
-      put(c);
-    }
-    put(0x3a); put(0x20);
-    for (let k = 0; k < valueLen; k++) {
-      const c = <u32>load<u8>(value + <usize>k);
-      if (!isValueChar(c)) return abandon(E_BAD_RESPONSE_HEADER_VALUE, h);
-      put(c);
-    }
-    put(0x0d); put(0x0a);
+    if (nameLen == 0 || scanToken(name, 0, nameLen) != nameLen) return abandon(E_BAD_RESPONSE_HEADER_NAME, h);
+    if (scanValue(value, 0, valueLen) != valueLen) return abandon(E_BAD_RESPONSE_HEADER_VALUE, h);
+    putBytes(name, <usize>nameLen);
+    store<u16>(w, COLON_SP);
+    w += 2;
+    putBytes(value, <usize>valueLen);
+    putCrlf();
   }
   return <i32>(w - headStart);
 }
@@ -149,20 +178,20 @@ export function endHead(framing: i32, contentLength: f64, flags: i32, nowSeconds
   if (framing == FRAMING_LENGTH && !isByteCount(contentLength)) return fail(E_BAD_ARGUMENT, -1);
   if ((flags & HEAD_DATE) != 0 && !(nowSeconds >= 0 && nowSeconds < 253402300800)) return fail(E_BAD_ARGUMENT, -1); // before year 10000
   if (flags & HEAD_DATE) {
-    putString("Date: ");
+    putLiteral(DATE);
     putDate(Math.floor(nowSeconds));
-    put(0x0d); put(0x0a);
+    putCrlf();
   }
   if (framing == FRAMING_LENGTH) {
-    putString("Content-Length: ");
+    putLiteral(CONTENT_LENGTH);
     putDecimal(<u64>contentLength);
-    put(0x0d); put(0x0a);
+    putCrlf();
   } else if (framing == FRAMING_CHUNKED) {
-    putString("Transfer-Encoding: chunked\r\n");
+    putLiteral(CHUNKED);
   }
-  if (flags & HEAD_CLOSE) putString("Connection: close\r\n");
-  else if (flags & HEAD_KEEP_ALIVE) putString("Connection: keep-alive\r\n");
-  put(0x0d); put(0x0a);
+  if (flags & HEAD_CLOSE) putLiteral(CLOSE);
+  else if (flags & HEAD_KEEP_ALIVE) putLiteral(KEEP_ALIVE);
+  putCrlf();
   return <i32>(w - headStart);
 }
 

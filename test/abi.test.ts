@@ -106,6 +106,48 @@ for (const { build, instance, x } of instances) {
     assert.is(target.run(program), null);
     assert.ok(target.calls > 0);
   });
+
+  test(`${build}: serializeHead writes exactly the head a reference builds from staged fields, or refuses the first bad one`, () => {
+    const bytes = new Uint8Array(x.memory.buffer);
+    const i32 = new Int32Array(x.memory.buffer);
+    const stage = x.stageBuffer(), table = x.stageTable() >> 2, out = x.outBuffer(), result = x.resultTable() >> 2;
+    const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+    const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+    let seed = 7;
+    const random = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    // Mostly visible ASCII, some of any byte, now and then one of the bytes a field must not hold.
+    const byte = () => (random(10) < 7 ? 0x21 + random(94) : random(10) < 8 ? random(256) : [9, 13, 10, 0, 0x7f, 0x80][random(6)]);
+    const text = (a: number[]) => String.fromCharCode(...a);
+    for (let round = 0; round < 20_000; round++) {
+      const fields = Array.from({ length: random(4) }, () => [Array.from({ length: random(40) }, byte), Array.from({ length: random(60) }, byte)]);
+      let w = 0;
+      fields.forEach(([name, value], h) => {
+        const t = table + h * SPAN.SLOTS;
+        i32[t + SPAN.NAME_OFF] = w;
+        i32[t + SPAN.NAME_LEN] = name.length;
+        bytes.set(name, stage + w);
+        w += name.length;
+        i32[t + SPAN.VALUE_OFF] = w;
+        i32[t + SPAN.VALUE_LEN] = value.length;
+        bytes.set(value, stage + w);
+        w += value.length;
+      });
+      const at = random(64);
+      const length = random(100_000);
+      bytes.fill(0xee, out + at, out + at + 1024);
+      const n = x.serializeHead(200, 0, fields.length, 1, length, 0, 0, at);
+      const refused = fields.findIndex(([name, value]) => !TOKEN.test(text(name)) || !VALUE.test(text(value)));
+      if (refused >= 0) {
+        const [name] = fields[refused];
+        assert.is(n, TOKEN.test(text(name)) ? E.BAD_RESPONSE_HEADER_VALUE : E.BAD_RESPONSE_HEADER_NAME);
+        assert.is(i32[result + RESULT.ERROR_OFFSET], refused);
+        continue;
+      }
+      const expected = `HTTP/1.1 200 OK\r\n${fields.map(([name, value]) => `${text(name)}: ${text(value)}\r\n`).join("")}Content-Length: ${length}\r\n\r\n`;
+      assert.is(text([...bytes.subarray(out + at, out + at + n)]), expected);
+      assert.is(bytes[out + at + n], 0xee, "nothing written after the head");
+    }
+  });
 }
 
 test("no literal slot or error number outside parser/src/abi.ts", () => {
