@@ -49,12 +49,22 @@ export function bound(options: ListenOptions): Listening {
       migrateRequests();
     }
     if (family === K.AF_INET6) check("setsockopt", setsockopt(fd, K.IPPROTO_IPV6, K.IPV6_V6ONLY, options.ipv6Only ? 1 : 0));
+    noDelay(fd);
     check("bind", bind(fd, family, host, options.port ?? 0));
     return { fd, host, port: address("getsockname", getsockname(fd))[2] };
   } catch (error) {
     close(fd);
     throw error;
   }
+}
+
+/**
+ * TCP_NODELAY on a listening socket: Linux copies it to every socket
+ * accept4() returns, so responses leave at once without a system call per
+ * connection.
+ */
+function noDelay(fd: number): void {
+  check("setsockopt", setsockopt(fd, K.IPPROTO_TCP, K.TCP_NODELAY, 1));
 }
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
@@ -165,6 +175,7 @@ export function inheritedListeners(): Listening[] {
     check("fcntl", fcntl(fd, K.F_SETFL, check("fcntl", fcntl(fd, K.F_GETFL, 0)) | K.O_NONBLOCK));
     check("fcntl", fcntl(fd, K.F_SETFD, K.FD_CLOEXEC));
     const [family, host, port] = address("getsockname", getsockname(fd));
+    if (family !== K.AF_UNIX) noDelay(fd);
     sockets.push(family === K.AF_UNIX ? { fd, host: "", port: 0, inherited: true } : { fd, host, port, inherited: true });
   }
   return sockets;

@@ -16,7 +16,7 @@ import { EventLoop, type Watcher } from "./loop.js";
 import { createParser, type ParserInstance, type ParserLimits } from "simplenet-parser";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
-import { Errno, K, SyscallError, accept4, close, setTrace, setsockopt } from "./syscalls.js";
+import { Errno, K, SyscallError, accept4, close, setTrace } from "./syscalls.js";
 import { WorkerPool, joinPool, reportFailure, takeAssignment, workerCount } from "./workers.js";
 
 export type Handler = (req: Request, res: Response) => void | Promise<void>;
@@ -179,7 +179,6 @@ export class Server implements ConnectionHost {
         close(fd);
         continue;
       }
-      if (this.path === undefined) setsockopt(fd, K.IPPROTO_TCP, K.TCP_NODELAY, 1);
       try {
         new Connection(this, fd); // the loop keeps it; closes fd if the loop refuses it
       } catch (error) {

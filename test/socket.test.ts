@@ -107,6 +107,7 @@ test("the trace shows one request's system calls, strace-style", async () => {
   const expected = [
     /^epoll_create1\(EPOLL_CLOEXEC\) = (\d+)$/m,
     /^socket\(AF_INET, SOCK_STREAM\|SOCK_NONBLOCK\|SOCK_CLOEXEC, 0\) = (\d+)$/m,
+    /^setsockopt\(\d+, IPPROTO_TCP, TCP_NODELAY, \[1\], 4\) = 0$/m,
     new RegExp(`^bind\\(\\d+, \\{127\\.0\\.0\\.1:0\\}\\) = 0$`, "m"),
     /^listen\(\d+, 17\) = 0$/m,
     /^accept4\(\d+, NULL, NULL, SOCK_CLOEXEC\|SOCK_NONBLOCK\) = \d+$/m,
@@ -115,6 +116,8 @@ test("the trace shows one request's system calls, strace-style", async () => {
     /^shutdown\(\d+, SHUT_WR\) = 0$/m,
     /^close\(\d+\) = 0$/m,
   ];
+  // The accepted socket inherits TCP_NODELAY from the listener: no system call of its own for it.
+  assert.is(trace.match(/TCP_NODELAY/g)?.length, 1, trace);
   let from = 0;
   for (const pattern of expected) {
     const rest = trace.slice(from);
