@@ -72,6 +72,13 @@ const BATCHING = 1 << 20;
 const SERVED = 1 << 21;
 /** Requests are no longer parsed (the stream is stopped). */
 const STOPPED = 1 << 22;
+/** The last request read asked to close (Connection: close, or HTTP/1.0 without keep-alive). */
+const CLIENT_CLOSES = 1 << 23;
+/** Bytes came after the request the connection closes with: the client may still be sending. */
+const UNREAD = 1 << 24;
+
+/** Where a closing connection's last look at its socket reads to. */
+const PROBE = new Uint8Array(64);
 
 export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueHost, OutboxHost, TunnelHost {
   // An idle connection is this one small object: what it needs while busy
@@ -316,8 +323,14 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     pool.reader = this;
     pool.readAt = now;
     try {
-      if (this.proxyHeader !== null) this.onProxyBytes(this.parser.bytes.subarray(stream.writeAt, stream.writeAt + n));
-      else stream.commit(n);
+      if (this.proxyHeader !== null) {
+        this.onProxyBytes(this.parser.bytes.subarray(stream.writeAt, stream.writeAt + n));
+      } else {
+        const input = stream.writeAt - this.parser.recv + n;
+        const before = stream.position;
+        stream.commit(n);
+        if (stream.stopped && stream.position - before < input) this.flags |= UNREAD;
+      }
     } finally {
       this.flags &= ~BATCHING;
       cork.release(this.outbox);
@@ -452,6 +465,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   head(head: RequestHead): void {
     this.headStartedAt = 0;
     this.flags |= SERVED;
+    if (!head.keepAlive) this.flags |= CLIENT_CLOSES;
     const res = new Response(this, head, this.host.pool.readAt, head.expectUnsupported);
     const body = head.hasBody ? new BodyStream(() => this.onBodyRead(res), () => this.resumeReading()) : null;
     const req = new Request(head, body, this);
@@ -632,13 +646,28 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     if (this.batching) return; // onReadable comes back here
     if (this.closed || !this.closeWhenDone || this.inFlight > 0 || this.sending) return;
     if (this.lingeringSince !== 0) return;
-    if (this.peerEnded) return this.destroy();
+    if (this.peerEnded || this.clientDoneSending()) return this.destroy();
     // Lingering close (RFC 9112 §9.6): stop sending, then read and drop what
     // the client still sends, so it gets our response rather than a reset.
     shutdown(this.fd, K.SHUT_WR);
     this.lingeringSince = clock();
     this.readPaused = false;
     this.updateInterest();
+  }
+
+  /**
+   * Whether the client asked to close and has sent nothing since that whole
+   * request: then close() sends our FIN without the reset that unread bytes
+   * would cause, and lingering is only a wait (nginx's heuristic too). One
+   * read makes sure nothing has arrived meanwhile.
+   */
+  private clientDoneSending(): boolean {
+    if ((this.flags & (CLIENT_CLOSES | UNREAD)) !== CLIENT_CLOSES) return false;
+    const body = this.current?.openBody;
+    if (body != null && !body.complete) return false; // answered before its body was all in
+    const n = read(this.fd, PROBE, 0, PROBE.length);
+    if (n > 0) this.flags |= UNREAD;
+    return n <= 0;
   }
 
   updateInterest(): void {

@@ -113,7 +113,8 @@ test("the trace shows one request's system calls, strace-style", async () => {
     /^accept4\(\d+, NULL, NULL, SOCK_CLOEXEC\|SOCK_NONBLOCK\) = \d+$/m,
     /^read\(\d+, "GET \/hi HTTP\/1\.1\\r\\nHost: a\\r\\nConne"\.\.\., \d+\) = 48$/m,
     /^sendto\(\d+, "HTTP\/1\.1 200 OK\\r\\n.*"(\.\.\.)?, \d+, MSG_NOSIGNAL, NULL, 0\) = \d+$/m,
-    /^shutdown\(\d+, SHUT_WR\) = 0$/m,
+    // The client asked to close and sent nothing more: one look that nothing arrived since, then close.
+    /^read\(\d+, \.\.\., 64\) = -1 EAGAIN/m,
     /^close\(\d+\) = 0$/m,
   ];
   // The accepted socket inherits TCP_NODELAY from the listener: no system call of its own for it.
@@ -138,6 +139,45 @@ test("the trace shows one request's system calls, strace-style", async () => {
   }
   assert.equal(quiet, [], "nothing printed to stderr");
   assert.is(lines.filter((l) => l.startsWith("socket(")).length, 1, "tracing stopped with its server");
+});
+
+test("closing: a client that asked to close and sent nothing more is closed at once; one that sent more gets a lingering close", async () => {
+  const lines: string[] = [];
+  const server = await serve({ host: "127.0.0.1", port: 0, trace: (l) => lines.push(l), handler: ok });
+  try {
+    const socket = connect({ host: "127.0.0.1", port: server.port, allowHalfOpen: true });
+    await once(socket, "connect");
+    let text = "";
+    socket.setEncoding("latin1").on("data", (c: string) => (text += c));
+    socket.write("GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    await once(socket, "end");
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/);
+    // Our side of the socket is still open, but the server has let go of its own.
+    for (let i = 0; i < 50 && server.connectionCount > 0; i++) await sleep(10);
+    assert.is(server.connectionCount, 0, "closed without waiting for the client's FIN");
+    assert.not.match(lines.join("\n"), /shutdown\(/);
+    socket.destroy();
+
+    // Another request right behind the closing one: the client may still be
+    // sending, so the server shuts its side, reads and drops until the client's
+    // FIN, and the client gets the first response whole rather than a reset.
+    lines.length = 0;
+    const eager = connect({ host: "127.0.0.1", port: server.port, allowHalfOpen: true });
+    await once(eager, "connect");
+    let answer = "";
+    eager.setEncoding("latin1").on("data", (c: string) => (answer += c));
+    eager.write("GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+    await once(eager, "end");
+    assert.is(parseResponses(answer).length, 1);
+    assert.match(lines.join("\n"), /^shutdown\(\d+, SHUT_WR\) = 0$/m);
+    assert.is(server.connectionCount, 1, "lingering until the client closes");
+    eager.write("more bytes, dropped");
+    eager.end();
+    for (let i = 0; i < 50 && server.connectionCount > 0; i++) await sleep(10);
+    assert.is(server.connectionCount, 0);
+  } finally {
+    await server.close();
+  }
 });
 
 test("one flooding connection does not starve another", async () => {
