@@ -179,13 +179,17 @@ export class Server implements ConnectionHost {
         close(fd);
         continue;
       }
+      let conn: Connection;
       try {
-        new Connection(this, fd); // the loop keeps it; closes fd if the loop refuses it
+        conn = new Connection(this, fd); // the loop keeps it; closes fd if the loop refuses it
       } catch (error) {
         this.onError(error);
         continue;
       }
       this.connections++;
+      // A client's request tends to arrive with its handshake: read it now
+      // rather than after another turn of the loop (EAGAIN when it has not).
+      conn.ready(K.EPOLLIN);
     }
   }
 
