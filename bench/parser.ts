@@ -1,4 +1,4 @@
-// npm run bench:parser [-- --time 1000 --rounds 5]
+// npm run bench:parser [-- --time 100 --rounds 50]
 // simplenet's wasm parser (SIMD and scalar) against Node's built-in llhttp
 // and undici's llhttp wasm, on a 703-byte browser GET and a chunked POST.
 // The two wasm parsers are measured alike: with the message already in their
@@ -14,7 +14,7 @@ import { Llhttp } from "../test/support/llhttp.js";
 import { command, machine, writeSection } from "./results.js";
 
 const { values: args } = parseArgs({
-  options: { time: { type: "string", default: "1000" }, rounds: { type: "string", default: "5" }, row: { type: "string" } },
+  options: { time: { type: "string", default: "100" }, rounds: { type: "string", default: "50" }, row: { type: "string" } },
 });
 const ROUND_MS = Number(args.time);
 const ROUNDS = Number(args.rounds);
