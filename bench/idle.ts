@@ -36,42 +36,26 @@ function openConnections(port: number): Promise<{ ms: number; close(): void }> {
 
 interface Row {
   server: string;
-  /** RSS when started, after the first N, after they closed, after the second N; MiB. */
-  rss: [number, number, number, number];
+  beforeMiB: number;
+  afterMiB: number;
+  perConnectionKiB: number;
   openMs: number;
 }
 
-const perConnectionKiB = (fromMiB: number, toMiB: number): number => ((toMiB - fromMiB) * 1024) / N;
-
-// Twice N connections, one batch after the other: the first batch's figure
-// is what a fresh process pays, one-off growth included (V8 doubling its young
-// generation, the JIT's compiler zones left in malloc's heap); the second
-// batch, opened once the first has closed, is what each further idle
-// connection costs a process that has run a while.
 const rows: Row[] = [];
 for (const name of args.servers.split(",")) {
   if (name !== "simplenet" && name !== "node-http" && name !== "fastify") ensurePeers();
   const server = await startServer(name, 0, { BENCH_KEEPALIVE_MS: "600000" });
-  const rss = () => memoryKiB(server.pid, "VmRSS") / 1024;
   try {
     await sleep(SETTLE_MS);
-    const started = rss();
-    const first = await openConnections(server.port);
+    const before = memoryKiB(server.pid, "VmRSS");
+    const client = await openConnections(server.port);
     await sleep(SETTLE_MS);
-    const afterFirst = rss();
-    first.close();
-    await sleep(2 * SETTLE_MS);
-    const between = rss();
-    const second = await openConnections(server.port);
-    await sleep(SETTLE_MS);
-    const afterSecond = rss();
-    second.close();
-    const row: Row = { server: LABELS[name] ?? name, rss: [started, afterFirst, between, afterSecond], openMs: first.ms };
+    const after = memoryKiB(server.pid, "VmRSS");
+    client.close();
+    const row = { server: LABELS[name] ?? name, beforeMiB: before / 1024, afterMiB: after / 1024, perConnectionKiB: (after - before) / N, openMs: client.ms };
     rows.push(row);
-    console.log(
-      `${row.server.padEnd(10)} first ${N}: RSS ${started.toFixed(1)} -> ${afterFirst.toFixed(1)} MiB, ${perConnectionKiB(started, afterFirst).toFixed(2)} KiB each (opened in ${first.ms} ms); ` +
-        `second ${N}: ${between.toFixed(1)} -> ${afterSecond.toFixed(1)} MiB, ${perConnectionKiB(between, afterSecond).toFixed(2)} KiB each`,
-    );
+    console.log(`${row.server.padEnd(10)} RSS ${row.beforeMiB.toFixed(1)} -> ${row.afterMiB.toFixed(1)} MiB: ${row.perConnectionKiB.toFixed(2)} KiB per connection; ${N} opened in ${row.openMs} ms`);
   } finally {
     await server.stop();
   }
@@ -84,10 +68,10 @@ writeSection("idle", [
     `- ${N} connections from one node:net client process on core 1, ${args.concurrency} opening at a time, each after one GET /hi and its response; server on core 0`,
   ]),
   "",
-  "| server | RSS at start MiB | after the first | per connection | after they closed | after the second | per connection | time to open the first |",
-  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ...rows.map(({ server, rss: [a, b, c, d], openMs }) => `| ${server} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${perConnectionKiB(a, b).toFixed(2)} KiB | ${c.toFixed(1)} | ${d.toFixed(1)} | ${perConnectionKiB(c, d).toFixed(2)} KiB | ${openMs} ms |`),
+  "| server | RSS before MiB | RSS after MiB | RSS per connection | time to open all |",
+  "| --- | ---: | ---: | ---: | ---: |",
+  ...rows.map((r) => `| ${r.server} | ${r.beforeMiB.toFixed(1)} | ${r.afterMiB.toFixed(1)} | ${r.perConnectionKiB.toFixed(2)} KiB | ${r.openMs} ms |`),
   "",
-  `RSS is VmRSS from /proc, ${SETTLE_MS} ms after the last connection of a batch opened (${2 * SETTLE_MS} ms after the first batch was closed); no garbage collection is forced, so garbage not yet collected counts too. The first batch's figure includes what a fresh process grows by once (V8's young generation doubling, the JIT's compiler memory); the second batch, opened after the first closed, is the cost of each further idle connection.`,
+  `RSS is VmRSS from /proc, ${SETTLE_MS} ms after the last connection opened; no garbage collection is forced, so garbage not yet collected counts too.`,
 ].join("\n"));
 console.log("wrote bench/RESULTS.md");
