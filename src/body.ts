@@ -68,10 +68,22 @@ export class BodyStream implements AsyncIterable<Uint8Array> {
     }
   }
 
+  /** The whole body. Takes what has arrived at each wake-up rather than a chunk per turn of the iterator: most bodies are in by the first call. */
   async bytes(): Promise<Uint8Array> {
+    this.claim();
     const parts: Uint8Array[] = [];
-    for await (const chunk of this) parts.push(chunk);
-    return parts.length === 0 ? new Uint8Array(0) : concat(parts);
+    for (;;) {
+      if (this.chunks.length > 0) {
+        for (const chunk of this.chunks) parts.push(chunk);
+        this.chunks.length = 0;
+        this.buffered = 0;
+        this.onDrain();
+      }
+      if (this.failure !== null) throw this.failure;
+      if (this.ended) break;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    return parts.length === 1 ? parts[0] : parts.length === 0 ? new Uint8Array(0) : concat(parts);
   }
 
   private claim(): void {
