@@ -141,40 +141,43 @@ test("the trace shows one request's system calls, strace-style", async () => {
   assert.is(lines.filter((l) => l.startsWith("socket(")).length, 1, "tracing stopped with its server");
 });
 
+/** Sends `bytes` on a new connection that stays open for writing, and resolves with what came back once the server's FIN arrived. */
+async function untilServerEnds(port: number, bytes: string): Promise<{ socket: Socket; text: string }> {
+  const socket = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+  await once(socket, "connect");
+  let text = "";
+  socket.setEncoding("latin1").on("data", (c: string) => (text += c));
+  socket.write(bytes);
+  await once(socket, "end");
+  return { socket, text };
+}
+
 test("closing: a client that asked to close and sent nothing more is closed at once; one that sent more gets a lingering close", async () => {
   const lines: string[] = [];
   const server = await serve({ host: "127.0.0.1", port: 0, trace: (l) => lines.push(l), handler: ok });
-  try {
-    const socket = connect({ host: "127.0.0.1", port: server.port, allowHalfOpen: true });
-    await once(socket, "connect");
-    let text = "";
-    socket.setEncoding("latin1").on("data", (c: string) => (text += c));
-    socket.write("GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-    await once(socket, "end");
-    assert.match(text, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/);
-    // Our side of the socket is still open, but the server has let go of its own.
+  const closed = async () => {
     for (let i = 0; i < 50 && server.connectionCount > 0; i++) await sleep(10);
-    assert.is(server.connectionCount, 0, "closed without waiting for the client's FIN");
+    return server.connectionCount === 0;
+  };
+  try {
+    const polite = await untilServerEnds(server.port, "GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    assert.match(polite.text, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/);
+    // Our side of the socket is still open, but the server has let go of its own.
+    assert.ok(await closed(), "closed without waiting for the client's FIN");
     assert.not.match(lines.join("\n"), /shutdown\(/);
-    socket.destroy();
+    polite.socket.destroy();
 
     // Another request right behind the closing one: the client may still be
     // sending, so the server shuts its side, reads and drops until the client's
     // FIN, and the client gets the first response whole rather than a reset.
     lines.length = 0;
-    const eager = connect({ host: "127.0.0.1", port: server.port, allowHalfOpen: true });
-    await once(eager, "connect");
-    let answer = "";
-    eager.setEncoding("latin1").on("data", (c: string) => (answer += c));
-    eager.write("GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n");
-    await once(eager, "end");
-    assert.is(parseResponses(answer).length, 1);
+    const eager = await untilServerEnds(server.port, "GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert.is(parseResponses(eager.text).length, 1);
     assert.match(lines.join("\n"), /^shutdown\(\d+, SHUT_WR\) = 0$/m);
     assert.is(server.connectionCount, 1, "lingering until the client closes");
-    eager.write("more bytes, dropped");
-    eager.end();
-    for (let i = 0; i < 50 && server.connectionCount > 0; i++) await sleep(10);
-    assert.is(server.connectionCount, 0);
+    eager.socket.write("more bytes, dropped");
+    eager.socket.end();
+    assert.ok(await closed());
   } finally {
     await server.close();
   }
