@@ -70,7 +70,8 @@ export class FileCache {
    */
   store(key: string, fd: number, stats: Stats, type: string, now: number): CachedFile | undefined {
     if (stats.size > this.maxFileBytes || stats.size > this.maxBytes) return undefined;
-    const body = Buffer.allocUnsafe(stats.size);
+    // Its own memory, not a slice of Buffer's shared pool, which a small file would keep alive whole.
+    const body = Buffer.allocUnsafeSlow(stats.size);
     let got = 0;
     for (let n = 1; got < body.length && n > 0; got += n) n = readSync(fd, body, got, body.length - got, got);
     if (got !== body.length) return undefined; // it shrank under us: the next request looks again

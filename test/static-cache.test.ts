@@ -76,6 +76,24 @@ test("a held file answers conditional and range requests as one read from disk d
   });
 });
 
+test("HEAD of a held file: the headers of GET, Content-Length included, and no body", async () => {
+  writeFileSync(join(root, "head.txt"), "twelve bytes");
+  const server = await serve({ port: 0, host: "127.0.0.1", handler: serveStatic(root) });
+  try {
+    // The GET reads the file and holds it; the HEAD behind it is answered from memory.
+    const { text } = await exchange(server.port, ["GET /head.txt HTTP/1.1\r\nHost: a\r\n\r\nHEAD /head.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"], { idleMs: 500 });
+    // Without a body after it, the HEAD response parses as one whose body never came.
+    const [got, head] = parseResponses(text);
+    assert.is(got.body, "twelve bytes");
+    assert.is(head.status, 200);
+    assert.is(head.headers["content-length"], "12");
+    assert.is(head.headers.etag, got.headers.etag);
+    assert.ok(text.endsWith("\r\n\r\n"), "nothing after the HEAD response's head");
+  } finally {
+    await server.close();
+  }
+});
+
 test("files over maxFileBytes are never held; a full cache drops its oldest entry", async () => {
   writeFileSync(join(root, "large.txt"), "a file of twenty-four b");
   writeFileSync(join(root, "a.txt"), "aaaaaaaaaa");
