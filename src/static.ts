@@ -6,7 +6,7 @@ import { extname, join, sep } from "node:path";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
 import type { Handler } from "./server.js";
-import { etagOf, FileCache, type CachedFile, type FileCacheOptions } from "./file-cache.js";
+import { describe, FileCache, type CachedFile, type FileCacheOptions, type FileMeta } from "./file-cache.js";
 
 export interface StaticOptions {
   /** The file served for a directory. Default "index.html". */
@@ -124,48 +124,50 @@ function typeOf(path: string): string {
 
 /** Sends a file held in memory, answering conditional and range requests. */
 function serveCached(req: Request, res: Response, file: CachedFile): void {
-  const size = file.body.length;
-  res.setHeader("ETag", file.etag);
-  res.setHeader("Last-Modified", file.lastModified);
-  res.setHeader("Accept-Ranges", "bytes");
-  if (notModified(req, file.etag, file.modifiedMs)) {
-    res.status = 304;
-    return res.end();
-  }
-  res.setHeader("Content-Type", file.type);
-  const range = rangeOf(req, file.etag, file.modifiedMs, size);
-  if (range === "unsatisfiable") return unsatisfiable(res, size);
-  if (range === null) return res.end(file.body);
-  const [start, end] = range;
-  res.status = 206;
-  res.setHeader("Content-Range", `bytes ${start}-${end}/${size}`);
-  res.end(file.body.subarray(start, end + 1));
+  const span = prepare(req, res, file.meta);
+  if (span === null) return;
+  const [first, last] = span;
+  res.end(last - first + 1 === file.body.length ? file.body : file.body.subarray(first, last + 1));
 }
 
 /** Sends the open regular file `fd`, answering conditional and range requests; takes fd. */
 function serveFile(req: Request, res: Response, fd: number, stats: Stats, type: string): void {
-  const size = stats.size;
-  const etag = etagOf(stats);
-  const modifiedMs = Math.floor(stats.mtimeMs / 1000) * 1000;
+  const span = prepare(req, res, describe(stats, type));
+  if (span === null) return closeSync(fd);
+  const [first, last] = span;
+  res.sendFile(fd, first, last - first + 1);
+}
+
+/**
+ * Says what the response needs of the file (validators, type) and answers
+ * a request that gets no body from it (304, 416) itself, returning null; else
+ * returns the first and last byte to send, with 206 and Content-Range set
+ * when that is a range.
+ */
+function prepare(req: Request, res: Response, meta: FileMeta): [number, number] | null {
+  const { size, etag, modifiedMs } = meta;
   res.setHeader("ETag", etag);
-  res.setHeader("Last-Modified", new Date(modifiedMs).toUTCString());
+  res.setHeader("Last-Modified", meta.lastModified);
   res.setHeader("Accept-Ranges", "bytes");
   if (notModified(req, etag, modifiedMs)) {
-    closeSync(fd);
     res.status = 304;
-    return res.end();
+    res.end();
+    return null;
   }
-  res.setHeader("Content-Type", type);
-  const range = rangeOf(req, etag, modifiedMs, size);
+  res.setHeader("Content-Type", meta.type);
+  const header = req.headers.get("range");
+  const range = header !== null && ifRangeHolds(req, etag, modifiedMs) ? parseRange(header, size) : null;
   if (range === "unsatisfiable") {
-    closeSync(fd);
-    return unsatisfiable(res, size);
+    res.status = 416;
+    res.setHeader("Content-Range", `bytes */${size}`);
+    res.setHeader("Content-Type", "text/plain; charset=utf-8");
+    res.end("Range Not Satisfiable\n");
+    return null;
   }
-  if (range === null) return res.sendFile(fd, 0, size);
-  const [start, end] = range;
+  if (range === null) return [0, size - 1];
   res.status = 206;
-  res.setHeader("Content-Range", `bytes ${start}-${end}/${size}`);
-  res.sendFile(fd, start, end - start + 1);
+  res.setHeader("Content-Range", `bytes ${range[0]}-${range[1]}/${size}`);
+  return range;
 }
 
 /**
@@ -208,19 +210,6 @@ function notModified(req: Request, etag: string, modifiedMs: number): boolean {
   if (since === null) return false;
   const time = Date.parse(since);
   return !Number.isNaN(time) && modifiedMs <= time;
-}
-
-/** The byte range asked for, if any and if If-Range lets it apply. */
-function rangeOf(req: Request, etag: string, modifiedMs: number, size: number): [number, number] | "unsatisfiable" | null {
-  const header = req.headers.get("range");
-  return header !== null && ifRangeHolds(req, etag, modifiedMs) ? parseRange(header, size) : null;
-}
-
-function unsatisfiable(res: Response, size: number): void {
-  res.status = 416;
-  res.setHeader("Content-Range", `bytes */${size}`);
-  res.setHeader("Content-Type", "text/plain; charset=utf-8");
-  res.end("Range Not Satisfiable\n");
 }
 
 /** If-Range: the range applies only to the representation the client already has part of. */
