@@ -70,8 +70,9 @@ const CLOSE = literal("Connection: close\r\n");
 const KEEP_ALIVE = literal("Connection: keep-alive\r\n");
 const CRLF: u16 = 0x0a0d; // "\r\n" as a little-endian u16
 const COLON_SP: u16 = 0x203a; // ": "
-@inline function putCrlf(): void {
-  store<u16>(w, CRLF);
+/** Two bytes at the cursor, given as a little-endian u16. */
+@inline function putPair(pair: u16): void {
+  store<u16>(w, pair);
   w += 2;
 }
 function putDecimal(v: u64): void {
@@ -129,7 +130,7 @@ export function beginHead(status: i32, reasonLen: i32, at: i32): i32 {
   } else {
     putString(reasonPhrase(status));
   }
-  putCrlf();
+  putPair(CRLF);
   inProgress = true;
   return <i32>(w - headStart);
 }
@@ -162,10 +163,9 @@ export function addFields(count: i32): i32 {
     if (nameLen == 0 || scanToken(name, 0, nameLen) != nameLen) return abandon(E_BAD_RESPONSE_HEADER_NAME, h);
     if (scanValue(value, 0, valueLen) != valueLen) return abandon(E_BAD_RESPONSE_HEADER_VALUE, h);
     putBytes(name, <usize>nameLen);
-    store<u16>(w, COLON_SP);
-    w += 2;
+    putPair(COLON_SP);
     putBytes(value, <usize>valueLen);
-    putCrlf();
+    putPair(CRLF);
   }
   return <i32>(w - headStart);
 }
@@ -180,18 +180,18 @@ export function endHead(framing: i32, contentLength: f64, flags: i32, nowSeconds
   if (flags & HEAD_DATE) {
     putLiteral(DATE);
     putDate(Math.floor(nowSeconds));
-    putCrlf();
+    putPair(CRLF);
   }
   if (framing == FRAMING_LENGTH) {
     putLiteral(CONTENT_LENGTH);
     putDecimal(<u64>contentLength);
-    putCrlf();
+    putPair(CRLF);
   } else if (framing == FRAMING_CHUNKED) {
     putLiteral(CHUNKED);
   }
   if (flags & HEAD_CLOSE) putLiteral(CLOSE);
   else if (flags & HEAD_KEEP_ALIVE) putLiteral(KEEP_ALIVE);
-  putCrlf();
+  putPair(CRLF);
   return <i32>(w - headStart);
 }
 

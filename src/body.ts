@@ -64,7 +64,7 @@ export class BodyStream implements AsyncIterable<Uint8Array> {
       }
       if (this.failure !== null) throw this.failure;
       if (this.ended) return;
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      await this.arrival();
     }
   }
 
@@ -81,9 +81,14 @@ export class BodyStream implements AsyncIterable<Uint8Array> {
       }
       if (this.failure !== null) throw this.failure;
       if (this.ended) break;
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      await this.arrival();
     }
-    return parts.length === 1 ? parts[0] : parts.length === 0 ? new Uint8Array(0) : concat(parts);
+    return concat(parts); // one chunk as it is
+  }
+
+  /** Resolves when a chunk, the end or a failure arrives. */
+  private arrival(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
   }
 
   private claim(): void {
