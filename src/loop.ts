@@ -15,6 +15,8 @@ export class EventLoop {
   private readonly events = new Int32Array(MAX_EVENTS * 2);
   /** Indexed by fd: descriptors are small integers. */
   private readonly watchers: (Watcher | undefined)[] = [];
+  /** Times the loop has woken with sockets ready: a count that stands still means a quiet loop. */
+  wakes = 0;
   private closed = false;
 
   constructor() {
@@ -54,6 +56,7 @@ export class EventLoop {
 
   private dispatch(count: number): void {
     const events = this.events;
+    this.wakes++;
     if (traceEpollWait !== null) traceEpollWait(this.epfd, events, count);
     for (let i = 0; i < count; i++) {
       const watcher = this.watchers[events[2 * i]];

@@ -17,6 +17,7 @@ import { createParser, type ParserInstance, type ParserLimits } from "simplenet-
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
 import { Errno, K, SyscallError, accept4, close, setTrace } from "./syscalls.js";
+import { QuietTrim } from "./quiet-trim.js";
 import { WorkerPool, joinPool, reportFailure, takeAssignment, workerCount } from "./workers.js";
 
 export type Handler = (req: Request, res: Response) => void | Promise<void>;
@@ -67,6 +68,12 @@ export interface ServeOptions extends ListenOptions, OriginOptions {
   onError?: (error: unknown) => void;
   /** Each connection begins with a PROXY protocol (v1 or v2) header naming the real client. Default false. */
   proxyProtocol?: boolean;
+  /**
+   * Once the server falls quiet after a busy spell (no event for 250 ms),
+   * give the C heap's free pages back to the kernel (glibc's malloc_trim):
+   * what a burst left behind stops counting in RSS. Default true.
+   */
+  trimWhenQuiet?: boolean;
   /** Print every system call strace-style (to stderr, or to this function). */
   trace?: boolean | ((line: string) => void);
   /** Worker threads, each with its own loop and SO_REUSEPORT listener. Default 1; "auto": one per core. */
@@ -110,6 +117,7 @@ export class Server implements ConnectionHost {
   private tracing = false;
   private exhaustionReported = false;
   private readonly sweeper: ReturnType<typeof setInterval>;
+  private readonly quietTrim: QuietTrim | null;
   private acceptRetry: ReturnType<typeof setTimeout> | null = null;
   private closed: Promise<void> | null = null;
   private allGone: (() => void) | null = null;
@@ -145,6 +153,7 @@ export class Server implements ConnectionHost {
     const { keepAlive, headers, request } = this.timeouts;
     this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, keepAlive / 2, headers / 2, request / 2)));
     this.sweeper.unref();
+    this.quietTrim = options.trimWhenQuiet === false ? null : new QuietTrim(this.loop);
   }
 
   /** Opens the listening socket (or takes the inherited one) and watches it. */
@@ -328,6 +337,7 @@ export class Server implements ConnectionHost {
   private release(): void {
     this.websockets?.close();
     clearInterval(this.sweeper);
+    this.quietTrim?.stop();
     this.loop.close();
     if (this.tracing) setTrace(null);
   }

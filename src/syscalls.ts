@@ -31,6 +31,7 @@ interface Addon {
   close(fd: number): number;
   epoll_create1(flags: number): number;
   epoll_ctl(epfd: number, op: number, fd: number, events: number): number;
+  malloc_trim(): number;
   send_fds(fd: number, from: Bytes, fds: number[]): number;
   recv_fds(fd: number, into: Bytes, offset: number, length: number, fds: Int32Array): number;
   Poller: new (epfd: number, events: Int32Array, onReady: (count: number) => void) => PollerHandle;
@@ -69,6 +70,8 @@ export let shutdown = addon.shutdown;
 export let close = addon.close;
 export let epollCreate1 = addon.epoll_create1;
 export let epollCtl = addon.epoll_ctl;
+/** malloc_trim(0): not a system call, but what it does is (madvise of the C heap's free pages). */
+export let mallocTrim = addon.malloc_trim;
 /**
  * sendmsg(2) of `from` with the descriptors `fds` as SCM_RIGHTS, over an
  * AF_UNIX socket (at most 16). Used once per restart (handover.ts), so it is
@@ -104,6 +107,7 @@ export function setTrace(log: ((line: string) => void) | null): void {
   close = t ? (fd) => t.close(fd, addon.close(fd)) : addon.close;
   epollCreate1 = t ? (f) => t.epollCreate1(f, addon.epoll_create1(f)) : addon.epoll_create1;
   epollCtl = t ? (e, op, fd, ev) => t.epollCtl(e, op, fd, ev, addon.epoll_ctl(e, op, fd, ev)) : addon.epoll_ctl;
+  mallocTrim = t ? () => t.mallocTrim(addon.malloc_trim()) : addon.malloc_trim;
 }
 
 export const Errno = osConstants.errno;

@@ -77,6 +77,9 @@ export class Tracer {
     const bits = this.flags(events, ["EPOLLIN", "EPOLLOUT", "EPOLLRDHUP", "EPOLLET"]);
     return this.line(`epoll_ctl(${epfd}, ${this.name(op, "EPOLL_CTL_")}, ${fd}, {events=${bits}, data=${fd}})`, r);
   }
+  mallocTrim(r: number): number {
+    return this.line("malloc_trim(0)", r);
+  }
 
   /** The poller ran epoll_wait in C; this prints what it returned. */
   epollWait(epfd: number, events: Int32Array, count: number): void {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve, type Handler } from "../src/index.ts";
 import { closeListener, openListener } from "../src/listener.ts";
-import { exchange, parseResponses, sleep } from "./helpers.ts";
+import { exchange, open, parseResponses, sleep } from "./helpers.ts";
 
 const test = suite("socket layer");
 const ok: Handler = (_req, res) => res.end("ok");
@@ -139,6 +139,45 @@ test("the trace shows one request's system calls, strace-style", async () => {
   }
   assert.equal(quiet, [], "nothing printed to stderr");
   assert.is(lines.filter((l) => l.startsWith("socket(")).length, 1, "tracing stopped with its server");
+});
+
+test("once quiet after a busy spell, the server gives the C heap's free pages back (malloc_trim), once per spell", async () => {
+  const lines: string[] = [];
+  const trims = () => lines.filter((l) => /^malloc_trim\(0\) = [01]$/.test(l)).length;
+  const server = await serve({ host: "127.0.0.1", port: 0, trace: (l) => lines.push(l), handler: ok });
+  const socket = await open(server.port);
+  const ask = async () => {
+    socket.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    await once(socket, "data");
+  };
+  const untilTrims = async (count: number) => {
+    for (let i = 0; i < 100 && trims() < count; i++) await sleep(20);
+  };
+  try {
+    await ask();
+    await untilTrims(1);
+    assert.is(trims(), 1, lines.join("\n"));
+    // The keep-alive connection stays open and idle: quiet goes on, with no second trim.
+    await sleep(700);
+    assert.is(trims(), 1);
+    // Busy again, then quiet again: one more.
+    await ask();
+    await untilTrims(2);
+    assert.is(trims(), 2);
+  } finally {
+    socket.destroy();
+    await server.close();
+  }
+
+  const off: string[] = [];
+  const plain = await serve({ host: "127.0.0.1", port: 0, trimWhenQuiet: false, trace: (l) => off.push(l), handler: ok });
+  try {
+    await exchange(plain.port, ["GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"], { idleMs: 700 });
+    assert.ok(off.some((l) => l.startsWith("accept4(")));
+    assert.not.ok(off.some((l) => l.startsWith("malloc_trim")), "trimWhenQuiet: false never trims");
+  } finally {
+    await plain.close();
+  }
 });
 
 /** Sends `bytes` on a new connection that stays open for writing, and resolves with what came back once the server's FIN arrived. */
