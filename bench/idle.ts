@@ -72,6 +72,6 @@ writeSection("idle", [
   "| --- | ---: | ---: | ---: | ---: |",
   ...rows.map((r) => `| ${r.server} | ${r.beforeMiB.toFixed(1)} | ${r.afterMiB.toFixed(1)} | ${r.perConnectionKiB.toFixed(2)} KiB | ${r.openMs} ms |`),
   "",
-  `RSS is VmRSS from /proc, ${SETTLE_MS} ms after the last connection opened; no garbage collection is forced, so garbage not yet collected counts too.`,
+  `RSS is VmRSS from /proc, ${SETTLE_MS} ms after the last connection opened; no garbage collection is forced, so garbage not yet collected counts too. simplenet, quiet for 250 ms after the burst, has given the C heap's free pages back by then (\`trimWhenQuiet\`, on by default: glibc's malloc_trim, 4 MiB here); the peers keep theirs.`,
 ].join("\n"));
 console.log("wrote bench/RESULTS.md");
