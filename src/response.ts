@@ -73,6 +73,9 @@ function isShortAscii(s: string): boolean {
 }
 
 export type HeaderValue = string | number | readonly string[];
+
+/** The fields of a response that has none yet: shared by all of them, never written to (addField replaces it). */
+const NO_FIELDS: [string, string][] = [];
 export type Body = string | Uint8Array;
 
 export class Response {
@@ -85,7 +88,7 @@ export class Response {
   readonly startedAt: number;
   /** Body bytes handed to the connection (none for HEAD and bodiless statuses). */
   bytesWritten = 0;
-  private headers: [string, string][] = [];
+  private headers: [string, string][] = NO_FIELDS;
   private finishListeners: (() => void)[] | null = null;
   private framing: number = FRAMING.NONE;
   private bodyless = false;
@@ -128,19 +131,25 @@ export class Response {
       // The common case, without the list: one checked string.
       checkField(name, value);
       if (this.headers.length > 0) this.removeHeader(name);
-      this.headers.push([name, value]);
+      this.addField(name, value);
       return this;
     }
     const values = fieldValues(name, value);
     if (this.headers.length > 0) this.removeHeader(name);
-    for (const v of values) this.headers.push([name, v]);
+    for (const v of values) this.addField(name, v);
     return this;
   }
 
   /** Adds values to the field. Throws a TypeError naming the field when its name or a value cannot be sent. */
   appendHeader(name: string, value: HeaderValue): this {
-    for (const v of fieldValues(name, value)) this.headers.push([name, v]);
+    for (const v of fieldValues(name, value)) this.addField(name, v);
     return this;
+  }
+
+  /** The first field makes the response's own list, one long: a push onto an empty array would make room for 17. */
+  private addField(name: string, value: string): void {
+    if (this.headers === NO_FIELDS) this.headers = [[name, value]];
+    else this.headers.push([name, value]);
   }
 
   getHeader(name: string): string | undefined {
@@ -329,7 +338,7 @@ export class Response {
   reset(status: number): void {
     this.status = status;
     this.statusMessage = "";
-    this.headers = [];
+    this.headers = NO_FIELDS;
   }
 
   /** The connection answers with an error in this response's place and closes after it. */
