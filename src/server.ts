@@ -229,7 +229,8 @@ export class Server implements ConnectionHost {
     try {
       const result = this.handlerFor(req, upgrade)(req, res);
       if (result !== undefined && typeof (result as Promise<void>).then === "function") {
-        (result as Promise<void>).then(undefined, (error: unknown) => this.handlerFailed(res, error));
+        // Most handlers have ended their response by the time they return: one shared callback then, not a closure per request.
+        (result as Promise<void>).then(undefined, res.finished ? this.failedAfterEnd : (error: unknown) => this.handlerFailed(res, error));
       }
     } catch (error) {
       this.handlerFailed(res, error);
@@ -263,6 +264,11 @@ export class Server implements ConnectionHost {
   reportError(error: unknown): void {
     this.onError(error);
   }
+
+  /** handlerFailed() for a response that had already ended. */
+  private readonly failedAfterEnd = (error: unknown): void => {
+    if (!(error instanceof BodyError)) this.onError(error);
+  };
 
   /** A handler threw or rejected: 500 if nothing was sent yet, else cut the response short. */
   private handlerFailed(res: Response, error: unknown): void {

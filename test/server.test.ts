@@ -142,13 +142,21 @@ test("a handler that throws gets a 500 and the server keeps serving", async () =
   await withServer((req, res) => {
     if (req.path === "/sync") throw new Error("boom");
     if (req.path === "/async") return Promise.reject(new Error("later boom"));
+    if (req.path === "/ended") {
+      res.end("sent");
+      return Promise.reject(new Error("boom after the end"));
+    }
     res.end("fine");
   }, async ({ port }) => {
     assert.is((await fetch(`http://127.0.0.1:${port}/sync`)).status, 500);
     assert.is((await fetch(`http://127.0.0.1:${port}/async`)).status, 500);
+    // Rejected after its response ended: the response stands, the error is reported.
+    const ended = await fetch(`http://127.0.0.1:${port}/ended`);
+    assert.is(ended.status, 200);
+    assert.is(await ended.text(), "sent");
     const r = await fetch(`http://127.0.0.1:${port}/ok`);
     assert.is(await r.text(), "fine");
-    assert.is(errors.length, 2, "both errors reported");
+    assert.equal(errors.map((e) => (e as Error).message), ["boom", "later boom", "boom after the end"], "every error reported");
   });
 });
 
