@@ -73,10 +73,10 @@ function isShortAscii(s: string): boolean {
 }
 
 export type HeaderValue = string | number | readonly string[];
+export type Body = string | Uint8Array;
 
 /** The fields of a response that has none yet: shared by all of them, never written to (addField replaces it). */
 const NO_FIELDS: [string, string][] = [];
-export type Body = string | Uint8Array;
 
 export class Response {
   status = 200;
