@@ -265,26 +265,26 @@ export class Server implements ConnectionHost {
     this.onError(error);
   }
 
-  /** handlerFailed() for a response that had already ended. */
+  /** A handler failed after its response ended: only reported (a body that could not be read, never: see handlerFailed). */
   private readonly failedAfterEnd = (error: unknown): void => {
     if (!(error instanceof BodyError)) this.onError(error);
   };
 
   /** A handler threw or rejected: 500 if nothing was sent yet, else cut the response short. */
   private handlerFailed(res: Response, error: unknown): void {
+    if (res.finished) return this.failedAfterEnd(error);
     // A body that could not be read is the client's doing (cut short, too
     // large, timed out): answered with its own status, never reported.
     if (error instanceof BodyError) {
-      if (res.finished) return;
       if (res.headersSent) return res.abort();
       return res.fail(error.status, `${error.message}\n`);
     }
     this.onError(error);
-    if (res.finished) return;
     if (res.headersSent) return res.abort();
     res.reset(500);
     res.end("Internal Server Error\n");
   }
+
 
   /** A connection has closed. */
   forget(): void {
