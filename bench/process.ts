@@ -39,8 +39,17 @@ export function startServer(
   name: string, cpu: number | string, env: Record<string, string> = {}, nodeFlags: string[] = [], runtime?: string[],
 ): Promise<ServerProcess> {
   const file = new URL(`./servers/${name}.ts`, import.meta.url).pathname;
-  const raise = `(ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)")`;
   const argv = runtime !== undefined ? [...runtime, file] : [process.execPath, ...nodeFlags, "--import", "tsx", file];
+  return startProcess(name, argv, cpu, env);
+}
+
+/**
+ * Runs `argv` on `cpu` as startServer() runs a server file: the same
+ * descriptor limit, and the same lines read from its output ("listening
+ * PORT", "note TEXT", "unsupported REASON").
+ */
+export function startProcess(name: string, argv: string[], cpu: number | string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const raise = `(ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)")`;
   const child = spawn("bash", ["-c", `${raise} && exec taskset -c ${cpu} "$@"`, "bash", ...argv], {
     // tsconfig.build.json has no paths: dist/ imports the built simplenet-parser, not its sources through tsx.
     env: { ...process.env, TSX_TSCONFIG_PATH: BUILD_TSCONFIG, ...env },
