@@ -305,7 +305,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     if (this.tunnel !== null) return this.onTunnelReadable(this.tunnel);
     const stream = this.stream ?? this.borrowStream();
     const room = stream.prepare();
-    const n = read(this.fd, this.parser.bytes, stream.writeAt, room);
+    const n = read(this.fd, this.host.cork.memory, stream.writeAt, room);
     if (n <= 0) {
       this.returnStream();
       if (n === 0) return this.onPeerEnd();

@@ -37,7 +37,16 @@ export class Cork {
   /** Connections with bytes to send at the end of this turn, in the order they asked. */
   private late: CorkOwner[] = [];
 
-  constructor(readonly parser: ParserInstance) {}
+  /**
+   * The wasm memory's own ArrayBuffer, which the hot reads and sends pass to
+   * the shim: a buffer's pointer costs the shim one cheap call, a view's
+   * several, and `bytes.buffer` is a call into V8's runtime each time.
+   */
+  readonly memory: ArrayBuffer;
+
+  constructor(readonly parser: ParserInstance) {
+    this.memory = parser.bytes.buffer as ArrayBuffer;
+  }
 
   /** `owner` batches its output until release(); a different owner's batch is sent first. */
   take(owner: CorkOwner): void {

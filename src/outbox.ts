@@ -149,7 +149,7 @@ export class Outbox implements CorkOwner {
       this.queue.push(bytes.slice(start, end));
       return;
     }
-    let n = write(this.host.fd, bytes, start, end - start);
+    let n = write(this.host.fd, this.cork.memory, start, end - start);
     if (n === end - start) return;
     if (n < 0) {
       if (n !== EAGAIN) return this.host.destroy();

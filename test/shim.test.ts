@@ -1,0 +1,82 @@
+// The shim's side of the boundary: read and write take (bytes, offset,
+// length), and a span outside the bytes is refused with EFAULT before any
+// system call is made, for an ArrayBuffer (what the server passes: the wasm
+// memory's own buffer) and for a view, whose bounds are its own, not its
+// buffer's.
+import { suite, assert } from "./support/uvu.ts";
+import { createConnection } from "node:net";
+import { once } from "node:events";
+import { Errno, K, accept4, bind, check, close, getsockname, listen, read, socket, write } from "../src/syscalls.ts";
+
+const test = suite("shim");
+const EFAULT = -Errno.EFAULT;
+const EBADF = -Errno.EBADF;
+const EAGAIN = -Errno.EAGAIN;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A descriptor that is certainly not open: a span the shim accepts reaches the kernel and comes back EBADF. */
+const NOT_OPEN = 1 << 20;
+
+test("a span outside an ArrayBuffer is refused before the system call", () => {
+  const memory = new ArrayBuffer(64);
+  for (const call of [read, write]) {
+    assert.is(call(NOT_OPEN, memory, 0, 64), EBADF, "the whole buffer");
+    assert.is(call(NOT_OPEN, memory, 64, 0), EBADF, "empty, at the end");
+    assert.is(call(NOT_OPEN, memory, 60, 5), EFAULT, "one past the end");
+    assert.is(call(NOT_OPEN, memory, 65, 0), EFAULT, "starting past the end");
+    assert.is(call(NOT_OPEN, memory, -1, 1), EFAULT, "a negative offset");
+    assert.is(call(NOT_OPEN, memory, 1, -1), EFAULT, "a negative length");
+    assert.is(call(NOT_OPEN, memory, 0x7fffffff, 0x7fffffff), EFAULT, "a sum past 32 bits");
+  }
+});
+
+test("a view's span is checked against the view, and its offset applied", () => {
+  const view = new Uint8Array(new ArrayBuffer(64), 16, 32);
+  const wide = new Int32Array(new ArrayBuffer(64), 8, 4); // 16 bytes
+  for (const call of [read, write]) {
+    assert.is(call(NOT_OPEN, view, 0, 32), EBADF);
+    assert.is(call(NOT_OPEN, view, 1, 32), EFAULT, "inside the buffer, past the view");
+    assert.is(call(NOT_OPEN, wide, 0, 16), EBADF, "lengths are in bytes");
+    assert.is(call(NOT_OPEN, wide, 0, 17), EFAULT);
+  }
+  assert.is(read(NOT_OPEN, {} as ArrayBuffer, 0, 0), EFAULT, "not bytes at all");
+});
+
+test("bytes land at the offset of an ArrayBuffer, and leave from one", async () => {
+  const listener = check("socket", socket(K.AF_INET, K.SOCK_STREAM | K.SOCK_NONBLOCK | K.SOCK_CLOEXEC, 0));
+  let fd = -1;
+  try {
+    check("bind", bind(listener, K.AF_INET, "127.0.0.1", 0));
+    check("listen", listen(listener, 1));
+    const port = (getsockname(listener) as [number, string, number])[2];
+    const client = createConnection(port, "127.0.0.1");
+    await once(client, "connect");
+    for (let i = 0; i < 200 && fd < 0; i++) {
+      const got = accept4(listener, K.SOCK_NONBLOCK | K.SOCK_CLOEXEC);
+      if (got >= 0) fd = got;
+      else await sleep(5);
+    }
+    assert.ok(fd >= 0, "accepted");
+
+    const memory = new ArrayBuffer(32);
+    client.write("hello");
+    let n = EAGAIN;
+    for (let i = 0; i < 200 && n === EAGAIN; i++) {
+      n = read(fd, memory, 10, 22);
+      if (n === EAGAIN) await sleep(5);
+    }
+    assert.is(n, 5);
+    assert.is(Buffer.from(memory, 10, 5).toString(), "hello");
+    assert.is(new Uint8Array(memory)[9], 0, "nothing before the offset");
+
+    const answer = once(client, "data");
+    assert.is(write(fd, memory, 11, 3), 3);
+    assert.is(String((await answer)[0]), "ell");
+    client.destroy();
+  } finally {
+    if (fd >= 0) close(fd);
+    close(listener);
+  }
+});
+
+test.run();
