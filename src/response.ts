@@ -78,6 +78,17 @@ export type Body = string | Uint8Array;
 /** The fields of a response that has none yet: shared by all of them, never written to (addField replaces it). */
 const NO_FIELDS: [string, string][] = [];
 
+/** Whether two field names are the same, ASCII case aside (no lowercase copies made: this runs for every lookup). */
+function sameName(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y && ((x | 0x20) !== (y | 0x20) || (x | 0x20) < 0x61 || (x | 0x20) > 0x7a)) return false;
+  }
+  return true;
+}
+
 export class Response {
   status = 200;
   /** Reason phrase; empty means the standard one for the status. */
@@ -153,18 +164,18 @@ export class Response {
   }
 
   getHeader(name: string): string | undefined {
-    const lower = name.toLowerCase();
-    const values = this.headers.filter(([n]) => n.toLowerCase() === lower).map(([, v]) => v);
-    return values.length === 0 ? undefined : values.join(", ");
+    let value: string | undefined;
+    for (const [n, v] of this.headers) if (sameName(n, name)) value = value === undefined ? v : value + ", " + v;
+    return value;
   }
 
   hasHeader(name: string): boolean {
-    return this.getHeader(name) !== undefined;
+    for (const field of this.headers) if (sameName(field[0], name)) return true;
+    return false;
   }
 
   removeHeader(name: string): this {
-    const lower = name.toLowerCase();
-    this.headers = this.headers.filter(([n]) => n.toLowerCase() !== lower);
+    if (this.hasHeader(name)) this.headers = this.headers.filter(([n]) => !sameName(n, name));
     return this;
   }
 

@@ -40,6 +40,40 @@ test("unknown path answers 404", async () => {
   });
 });
 
+test("the response's fields are looked up, replaced and removed by name, whatever its case (only letters fold: ^ is not ~)", async () => {
+  const handler: Handler = (req, res) => {
+    res.setHeader("X-Tag", "a");
+    res.appendHeader("x-tag", "b");
+    res.setHeader("Content-Type", "text/plain");
+    res.setHeader("X-A^B", "caret");
+    const seen = [res.getHeader("X-TAG"), res.hasHeader("content-TYPE"), res.hasHeader("X-Ta"), res.hasHeader("x-tag!"), res.getHeader("nope"), res.hasHeader("x-a~b")];
+    res.setHeader("CONTENT-TYPE", "text/x-replaced"); // one field, not two
+    res.setHeader("X-Gone", "1");
+    res.removeHeader("x-GONE");
+    res.removeHeader("x-absent");
+    res.end(JSON.stringify(seen));
+  };
+  await withServer(handler, async ({ port }) => {
+    const { text } = await exchange(port, ["GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"]);
+    const [r] = parseResponses(text);
+    assert.equal(JSON.parse(r.body), ["a, b", true, false, false, null, false]);
+    const fields = text.slice(0, text.indexOf("\r\n\r\n")).split("\r\n").slice(1);
+    assert.equal(fields.filter((f) => /^content-type:/i.test(f)), ["CONTENT-TYPE: text/x-replaced"]);
+    assert.equal(fields.filter((f) => /^x-tag:/i.test(f)), ["X-Tag: a", "x-tag: b"]);
+    assert.not.ok(fields.some((f) => /^x-gone:/i.test(f)));
+  });
+});
+
+test("a request's fields are found by name whatever the case of either side, and only letters fold (^ is not ~)", async () => {
+  const handler: Handler = (req, res) => {
+    res.end(JSON.stringify([req.headers.get("X-MIXED-case"), req.headers.get("x-mixed-cas"), req.headers.has("X-Other"), req.headers.get("x-a~b")]));
+  };
+  await withServer(handler, async ({ port }) => {
+    const { text } = await exchange(port, ["GET / HTTP/1.1\r\nHost: a\r\nx-Mixed-Case: one\r\nX-MIXED-CASE: two\r\nX-A^B: caret\r\nConnection: close\r\n\r\n"]);
+    assert.equal(JSON.parse(parseResponses(text)[0].body), ["one, two", null, false, null]);
+  });
+});
+
 test("port 0 gives a real port", async () => {
   await withServer(hi, async (server) => {
     assert.ok(server.port > 0 && server.port < 65536);

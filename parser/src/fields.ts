@@ -29,8 +29,8 @@ export class Fields implements Iterable<[string, string]> {
 
   /** Index of the first field named `name` (ASCII case-insensitive) at or after `from`, or -1. */
   indexOf(name: string, from = 0): number {
-    const lower = name.toLowerCase();
-    const n = lower.length;
+    // Both sides folded byte by byte: no lowercase copy of `name` per lookup.
+    const n = name.length;
     const { text, spans } = this;
     outer: for (let i = from; i < this.length; i++) {
       const s = i * SPAN.SLOTS;
@@ -39,7 +39,9 @@ export class Fields implements Iterable<[string, string]> {
       for (let k = 0; k < n; k++) {
         let b = text.charCodeAt(at + k);
         if (b >= 0x41 && b <= 0x5a) b |= 0x20;
-        if (b !== lower.charCodeAt(k)) continue outer;
+        let c = name.charCodeAt(k);
+        if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+        if (b !== c) continue outer;
       }
       return i;
     }
