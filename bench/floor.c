@@ -180,9 +180,9 @@ static void serve_uring(int listener) {
           s->flags |= IOSQE_CQE_SKIP_SUCCESS;  // only a failed send completes visibly
         }
         if (!more) arm_recv(fd);
-      } else if (kind == SEND) {
-        shutdown(fd, SHUT_RDWR);  // a failed send: the recv completes with 0 and closes it
       }
+      // A failed send (the only kind that completes visibly) needs nothing: the peer is gone, so its
+      // receive completes with an error or 0 and closes the descriptor, once, in one place.
     }
     io_uring_cq_advance(&ring, seen);
   }
