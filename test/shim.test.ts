@@ -4,7 +4,7 @@
 // memory's own buffer) and for a view, whose bounds are its own, not its
 // buffer's.
 import { suite, assert } from "./support/uvu.ts";
-import { createConnection } from "node:net";
+import { createConnection, type Socket } from "node:net";
 import { once } from "node:events";
 import { Errno, K, accept4, bind, check, close, getsockname, listen, read, socket, write } from "../src/syscalls.ts";
 
@@ -45,11 +45,12 @@ test("a view's span is checked against the view, and its offset applied", () => 
 test("bytes land at the offset of an ArrayBuffer, and leave from one", async () => {
   const listener = check("socket", socket(K.AF_INET, K.SOCK_STREAM | K.SOCK_NONBLOCK | K.SOCK_CLOEXEC, 0));
   let fd = -1;
+  let client: Socket | null = null;
   try {
     check("bind", bind(listener, K.AF_INET, "127.0.0.1", 0));
     check("listen", listen(listener, 1));
     const port = (getsockname(listener) as [number, string, number])[2];
-    const client = createConnection(port, "127.0.0.1");
+    client = createConnection(port, "127.0.0.1");
     await once(client, "connect");
     for (let i = 0; i < 200 && fd < 0; i++) {
       const got = accept4(listener, K.SOCK_NONBLOCK | K.SOCK_CLOEXEC);
@@ -72,8 +73,8 @@ test("bytes land at the offset of an ArrayBuffer, and leave from one", async () 
     const answer = once(client, "data");
     assert.is(write(fd, memory, 11, 3), 3);
     assert.is(String((await answer)[0]), "ell");
-    client.destroy();
   } finally {
+    client?.destroy();
     if (fd >= 0) close(fd);
     close(listener);
   }
