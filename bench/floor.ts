@@ -11,10 +11,11 @@ import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ensurePeers, PEER_DIR } from "./peers.js";
 import {
-  Unsupported, buildSimplenet, busyTicks, coreTicks, startProcess, startServer, ticksBetween, totalTicks, TICK_SECONDS,
+  Unsupported, aptInstall, buildSimplenet, busyTicks, coreTicks, startProcess, startServer, ticksBetween, totalTicks, TICK_SECONDS,
   type CoreTicks, type ServerProcess,
 } from "./process.js";
 import { command, machine, writeSection } from "./results.js";
+import { median } from "./stats.js";
 import { ensureWrk, parseWrk, runWrk, wrkLine, type Load } from "./wrk.js";
 
 const { values: args } = parseArgs({
@@ -43,10 +44,7 @@ interface Run { rps: number; us: number; user: number; system: number; irq: numb
 /** floor.c built into bench/.peers (liburing's headers from apt-get where missing), again whenever the source is newer. */
 function buildFloor(): void {
   if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= statSync(SOURCE).mtimeMs) return;
-  if (!existsSync("/usr/include/liburing.h")) {
-    console.log("installing liburing-dev (apt-get)...");
-    execFileSync("bash", ["-c", "apt-get update && apt-get install -y liburing-dev"], { stdio: "inherit" });
-  }
+  if (!existsSync("/usr/include/liburing.h")) aptInstall("liburing-dev");
   execFileSync("gcc", ["-O2", "-Wall", "-o", BINARY, SOURCE, "-luring"], { stdio: "inherit" });
 }
 
@@ -70,10 +68,6 @@ async function measure(proc: ServerProcess, connections: number): Promise<Run> {
   };
 }
 
-function median(values: number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-}
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "–");
 
 async function main(): Promise<void> {

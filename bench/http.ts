@@ -19,6 +19,7 @@ import {
 } from "./process.js";
 import { PEER_DIR, binaryVersion, bunBinary, denoBinary, ensurePeers, installedVersion } from "./peers.js";
 import { command, machine, writeSection } from "./results.js";
+import { median } from "./stats.js";
 import { ensureWrk, parseWrk, runWrk, wrkLine, wrkVersion, type Load } from "./wrk.js";
 import { profileScenarios } from "./http-profile.js";
 import { pick } from "./args.ts";
@@ -277,12 +278,6 @@ async function runOne(server: ServerDef, scenario: Scenario, root: string, rep: 
 }
 
 // ---- statistics ------------------------------------------------------------
-
-function median(values: number[]): number {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-}
 
 interface Stat { median: number; min: number; max: number; n: number }
 function stat(runs: Run[], key: keyof Run): Stat {

@@ -16,8 +16,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pick } from "./args.js";
 import { ensurePeers } from "./peers.js";
-import { Unsupported, buildSimplenet, startServer, type ServerProcess } from "./process.js";
+import { Unsupported, aptInstall, buildSimplenet, startServer, type ServerProcess } from "./process.js";
 import { command, machine, writeSection } from "./results.js";
+import { median } from "./stats.js";
 import { ensureWrk, parseWrk, runWrk, type Load } from "./wrk.js";
 
 const { values: args } = parseArgs({
@@ -46,8 +47,7 @@ function ensureValgrind(): void {
   try {
     execFileSync("valgrind", ["--version"], { stdio: "ignore" });
   } catch {
-    console.log("installing valgrind (apt-get)...");
-    execFileSync("bash", ["-c", "apt-get update && apt-get install -y valgrind"], { stdio: "inherit" });
+    aptInstall("valgrind");
   }
 }
 
@@ -87,10 +87,6 @@ async function measure(name: string, load: Load, dir: string): Promise<Run> {
   }
 }
 
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
 
 async function main(): Promise<void> {

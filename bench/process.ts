@@ -20,6 +20,12 @@ export interface ServerProcess {
 
 export class Unsupported extends Error {}
 
+/** Installs a Debian package the benchmarks need (wrk, valgrind, liburing's headers) with apt-get, saying so. */
+export function aptInstall(pkg: string): void {
+  console.log(`installing ${pkg} (apt-get)...`);
+  execFileSync("bash", ["-c", `apt-get update && apt-get install -y ${pkg}`], { stdio: "inherit" });
+}
+
 /** simplenet runs from dist/, as users run it: compile the current sources first (the package's own build:ts script). */
 export function buildSimplenet(): void {
   execFileSync("npm", ["run", "--silent", "build:ts"], { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: "inherit" });

@@ -1,6 +1,7 @@
 // wrk, the load generator of `npm run bench`: installing it, running it
 // pinned to a core (or cores) and reading its report.
 import { execFileSync, spawn } from "node:child_process";
+import { aptInstall } from "./process.js";
 
 export interface Load {
   /** The request's path, e.g. "/hi". */
@@ -31,8 +32,7 @@ export function ensureWrk(): void {
   } catch (error) {
     // wrk --version exits 1 after printing its usage: it is there.
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") return;
-    console.log("installing wrk (apt-get)...");
-    execFileSync("bash", ["-c", "apt-get update && apt-get install -y wrk"], { stdio: "inherit" });
+    aptInstall("wrk");
   }
 }
 

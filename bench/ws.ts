@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { RssSampler, Unsupported, buildSimplenet, cpuSeconds, memoryKiB, startServer, type ServerProcess } from "./process.js";
 import { PEER_DIR, ensurePeers, installedVersion } from "./peers.js";
 import { command, machine, writeSection } from "./results.js";
+import { median } from "./stats.js";
 import { pick } from "./args.ts";
 
 const CLIENT_SOURCE = fileURLToPath(new URL("./ws-client.c", import.meta.url));
@@ -251,12 +252,6 @@ const notes: string[] = [];
 const skipped = new Set<string>();
 const label = (name: string) => SERVERS.find((s) => s.name === name)?.label ?? name;
 const fmt = (n: number | undefined, digits = 0) => (n !== undefined && Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "–");
-
-function median(values: number[]): number {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-}
 
 interface Stat { median: number; min: number; max: number; n: number }
 function stat(runs: Run[], key: keyof Run): Stat {
