@@ -239,7 +239,15 @@ export class LlhttpResponses {
   private fields: string[] = [];
   private inHead = false;
   private run = new Recording<LlhttpResponse>();
-  requestMethod: string | undefined;
+  /** The method of each request, in order (pipelined requests), or one for every response. */
+  private methods: string | undefined | readonly (string | undefined)[] = undefined;
+  /** Final (non-1xx, or 101) responses read so far: the next one answers methods[finals]. */
+  private finals = 0;
+
+  /** The method of the request the response now being read answers. */
+  get requestMethod(): string | undefined {
+    return typeof this.methods === "object" ? this.methods[this.finals] : this.methods;
+  }
 
   constructor() {
     const p = this.parser;
@@ -263,8 +271,10 @@ export class LlhttpResponses {
         headers: pairs(headers === undefined ? flushed : flushed.length === 0 ? headers : flushed.concat(headers)), body: "",
         trailers: [], keepAlive, upgrade,
       });
-      if (this.requestMethod === "HEAD") return 1;
-      if (this.requestMethod === "CONNECT" && status >= 200 && status < 300) return 2;
+      const method = this.requestMethod;
+      if (status >= 200 || status === 101) this.finals++;
+      if (method === "HEAD") return 1;
+      if (method === "CONNECT" && status >= 200 && status < 300) return 2;
       return 0;
     }) as never;
     p[HTTPParser.kOnBody] = ((chunk: Buffer) => {
@@ -277,9 +287,14 @@ export class LlhttpResponses {
     p[HTTPParser.kOnExecute] = () => {};
   }
 
-  /** llhttp's reading of a whole input on a fresh connection; `endOfInput`: then the connection closed. */
-  parse(input: Uint8Array, requestMethod: string | undefined, endOfInput = false): LlhttpResponseRun {
-    this.requestMethod = requestMethod;
+  /**
+   * llhttp's reading of a whole input on a fresh connection; `endOfInput`:
+   * then the connection closed. `requestMethod`: the method every response
+   * answers, or a list, one per final response (pipelined requests).
+   */
+  parse(input: Uint8Array, requestMethod: string | undefined | readonly (string | undefined)[], endOfInput = false): LlhttpResponseRun {
+    this.methods = requestMethod;
+    this.finals = 0;
     this.run = new Recording<LlhttpResponse>();
     this.parser.initialize(HTTPParser.RESPONSE, {}, 0, HTTPParser.kLenientNone);
     this.fields = [];
@@ -294,7 +309,8 @@ export class LlhttpResponses {
     // An upgrade that used the whole input: the last message switched protocols, with nothing after it.
     const last = this.run.messages.at(-1);
     if (error === null && !upgraded && last !== undefined && this.run.current === null && !this.run.begun) {
-      upgraded = (last.upgrade && last.status === 101) || (requestMethod === "CONNECT" && last.status >= 200 && last.status < 300);
+      const lastMethod = typeof requestMethod === "object" ? requestMethod[this.finals - 1] : requestMethod;
+      upgraded = (last.upgrade && last.status === 101) || (lastMethod === "CONNECT" && last.status >= 200 && last.status < 300);
     }
     if (endOfInput && error === null && !upgraded) {
       const r = this.parser.finish();
