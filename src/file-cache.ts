@@ -1,5 +1,6 @@
 // Small files for serveStatic(): their bytes and what a response says of
-// them, kept in memory by request path and trusted for `validMs`; then the
+// them, kept in memory by the path's one spelling (static.ts's keyOf: every
+// way of writing a path is one entry) and trusted for `validMs`; then the
 // path is resolved and the file read again (as nginx's open_file_cache_valid,
 // but for the bytes too: a read from the page cache once a second per path
 // costs less than tracking whether the file changed). A hit makes no system
@@ -13,6 +14,8 @@ export interface FileCacheOptions {
   maxFileBytes?: number;
   /** The bytes held in all; the oldest entries go first. Default 32 MiB. */
   maxBytes?: number;
+  /** The files held in all (a bound on the keys, however small the files); the oldest go first. Default 1024. */
+  maxEntries?: number;
   /** How long an entry is served without looking at the disk, in ms. Default 1000. */
   validMs?: number;
 }
@@ -51,12 +54,14 @@ export class FileCache {
   private readonly entries = new Map<string, CachedFile>();
   private readonly maxFileBytes: number;
   private readonly maxBytes: number;
+  private readonly maxEntries: number;
   private readonly validMs: number;
   private bytes = 0;
 
   constructor(options: FileCacheOptions = {}) {
     this.maxFileBytes = options.maxFileBytes ?? 256 * 1024;
     this.maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
+    this.maxEntries = options.maxEntries ?? 1024;
     this.validMs = options.validMs ?? 1000;
   }
 
@@ -64,8 +69,7 @@ export class FileCache {
   get(key: string, now: number): CachedFile | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined || now - entry.readAt < this.validMs) return entry;
-    this.entries.delete(key);
-    this.bytes -= entry.body.length;
+    this.drop(key, entry);
     return undefined;
   }
 
@@ -75,20 +79,27 @@ export class FileCache {
    * being read: send it from `fd` instead. Leaves `fd` open either way.
    */
   store(key: string, fd: number, stats: Stats, type: string, now: number): CachedFile | undefined {
-    if (stats.size > this.maxFileBytes || stats.size > this.maxBytes) return undefined;
+    if (stats.size > this.maxFileBytes || stats.size > this.maxBytes || this.maxEntries < 1) return undefined;
     // Its own memory, not a slice of Buffer's shared pool, which a small file would keep alive whole.
     const body = Buffer.allocUnsafeSlow(stats.size);
     let got = 0;
     for (let n = 1; got < body.length && n > 0; got += n) n = readSync(fd, body, got, body.length - got, got);
     if (got !== body.length) return undefined; // it shrank under us: the next request looks again
     const entry: CachedFile = { meta: describe(stats, type), body, readAt: now };
+    const previous = this.entries.get(key);
+    if (previous !== undefined) this.drop(key, previous);
+    // Oldest first: a Map iterates in the order its keys were set.
     for (const [oldKey, old] of this.entries) {
-      if (this.bytes + body.length <= this.maxBytes) break;
-      this.entries.delete(oldKey);
-      this.bytes -= old.body.length;
+      if (this.bytes + body.length <= this.maxBytes && this.entries.size < this.maxEntries) break;
+      this.drop(oldKey, old);
     }
     this.entries.set(key, entry);
     this.bytes += body.length;
     return entry;
+  }
+
+  private drop(key: string, entry: CachedFile): void {
+    this.entries.delete(key);
+    this.bytes -= entry.body.length;
   }
 }

@@ -62,6 +62,8 @@ export function serveStatic(root: string, options: StaticOptions = {}): Handler 
   if (!statSync(base).isDirectory()) throw new Error(`serveStatic: ${root} is not a directory`);
   const index = options.index ?? "index.html";
   const prefix = options.prefix ?? "";
+  // The path after the prefix keeps its leading "/" when the prefix ends with one.
+  const cut = prefix.endsWith("/") ? prefix.length - 1 : prefix.length;
   const cache = options.cache === false ? null : new FileCache(options.cache);
   const inside = (path: string): boolean => path === base || path.startsWith(base.endsWith(sep) ? base : base + sep);
 
@@ -82,15 +84,22 @@ export function serveStatic(root: string, options: StaticOptions = {}): Handler 
       return fail(res, 405, "Method Not Allowed");
     }
     const path = req.path;
-    const now = cache === null ? 0 : performance.now();
-    const cached = cache?.get(path, now);
-    if (cached !== undefined) return serveCached(req, res, cached);
     if (!path.startsWith(prefix) || path.charCodeAt(0) !== 0x2f) return fail(res, 404, "Not Found");
-    const names = decodePath(path.slice(prefix.length));
+    const rest = path.slice(cut);
+    const now = cache === null ? 0 : performance.now();
+    // A path already in its one spelling is its own key: a hit decodes nothing.
+    const cached = cache !== null && isCanonical(rest) ? cache.get(rest, now) : undefined;
+    if (cached !== undefined) return serveCached(req, res, cached);
+    const names = decodePath(rest);
     if (names === null) return fail(res, 400, "Bad Request");
     if (names === "forbidden") return fail(res, 403, "Forbidden");
     // Dotfiles (.env, .git, ...) are not served.
     if (names.some((name) => name.startsWith("."))) return fail(res, 404, "Not Found");
+    const key = keyOf(names, rest.endsWith("/"));
+    if (cache !== null && key !== rest) {
+      const held = cache.get(key, now);
+      if (held !== undefined) return serveCached(req, res, held);
+    }
 
     let real = resolve(join(base, ...names));
     if (real === "outside") return fail(res, 403, "Forbidden");
@@ -98,9 +107,10 @@ export function serveStatic(root: string, options: StaticOptions = {}): Handler 
     let fd = openFile(real);
     if (fd === null) return fail(res, 404, "Not Found");
     let stats = fstatSync(fd);
-    if (stats.isDirectory()) {
+    const isDirectory = stats.isDirectory();
+    if (isDirectory) {
       closeSync(fd);
-      if (!path.endsWith("/")) return redirect(res, `${path}/${queryOf(req.target)}`);
+      if (!path.endsWith("/")) return redirect(res, `${collapse(path)}/${queryOf(req.target)}`);
       real = resolve(join(real, index));
       if (real === "outside") return fail(res, 403, "Forbidden");
       if (real === null || (fd = openFile(real)) === null) return fail(res, 404, "Not Found");
@@ -111,7 +121,8 @@ export function serveStatic(root: string, options: StaticOptions = {}): Handler 
       return fail(res, 404, "Not Found");
     }
     const type = typeOf(real);
-    const entry = cache?.store(path, fd, stats, type, now);
+    // A file is held under its names, whatever the path's trailing slash; a directory's index under the directory's key.
+    const entry = cache?.store(isDirectory ? key : keyOf(names, false), fd, stats, type, now);
     if (entry === undefined) return serveFile(req, res, fd, stats, type);
     closeSync(fd);
     serveCached(req, res, entry);
@@ -188,6 +199,40 @@ function decodePath(path: string): string[] | "forbidden" | null {
     if (name !== "") names.push(name);
   }
   return names;
+}
+
+/**
+ * The one spelling of a path under the root: "/" and its decoded names
+ * joined by "/", with a "/" at the end for a directory's index. Every
+ * spelling of a file (doubled slashes, percent-escapes) has the same key,
+ * so the cache holds it once.
+ */
+function keyOf(names: readonly string[], directory: boolean): string {
+  const joined = "/" + names.join("/");
+  return directory && names.length > 0 ? joined + "/" : joined;
+}
+
+/**
+ * Whether `rest` is already its own key (see keyOf): it starts with "/",
+ * has no empty segment, no percent-escape, no backslash or NUL, and no
+ * segment that starts with a dot.
+ */
+function isCanonical(rest: string): boolean {
+  if (rest.charCodeAt(0) !== 0x2f) return false;
+  for (let i = 1; i < rest.length; i++) {
+    const c = rest.charCodeAt(i);
+    if (c === 0x25 || c === 0x5c || c === 0) return false;
+    if (rest.charCodeAt(i - 1) === 0x2f && (c === 0x2f || c === 0x2e)) return false;
+  }
+  return true;
+}
+
+/**
+ * The path with its empty segments dropped: "/" and a path of this origin,
+ * never "//host" or "/\\host", which a browser would take for another origin.
+ */
+function collapse(path: string): string {
+  return "/" + path.split("/").filter((segment) => segment !== "").join("/");
 }
 
 function openFile(path: string): number | null {

@@ -2,7 +2,7 @@
 // while an entry is valid, when it looks at the disk again, what it never
 // holds, and what it drops when full — over real sockets.
 import { suite, assert } from "./support/uvu.ts";
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve, serveStatic, type Handler } from "../src/index.ts";
@@ -113,6 +113,35 @@ test("files over maxFileBytes are never held; a full cache drops its oldest entr
     assert.is((await get("/c.txt")).body, "cc");
     assert.is((await get("/b.txt")).body, "bbbbbbbbbb", "b is still held");
     assert.is((await get("/a.txt")).body, "AAAAAAAAAA", "holding c dropped a, the oldest");
+  });
+});
+
+test("one entry per file however its path is spelled: doubled slashes and percent-escapes find the held bytes", async () => {
+  writeFileSync(join(root, "spelled.txt"), "held");
+  mkdirSync(join(root, "dir"), { recursive: true });
+  writeFileSync(join(root, "dir", "index.html"), "index");
+  // One entry at most: a spelling that made an entry of its own would drop the file's.
+  await withServer(serveStatic(root, { cache: { maxEntries: 1, validMs: 60_000 } }), async (get) => {
+    assert.is((await get("/spelled.txt")).body, "held");
+    writeFileSync(join(root, "spelled.txt"), "changed on disk");
+    for (const path of ["//spelled.txt", "///spelled.txt", "/%73pelled.txt", "/spelled%2Etxt", "//%73pelled.txt?x=1", "/spelled.txt"]) {
+      assert.is((await get(path)).body, "held", path);
+    }
+    assert.is((await get("/dir/")).body, "index");
+    writeFileSync(join(root, "dir", "index.html"), "changed");
+    assert.is((await get("//dir//")).body, "index", "a directory's index is held once too");
+    assert.is((await get("/spelled.txt")).body, "changed on disk", "holding the index dropped the file: one entry in all");
+  });
+});
+
+test("maxEntries bounds the files held, however small: the oldest goes", async () => {
+  for (const name of ["e1", "e2", "e3"]) writeFileSync(join(root, `${name}.txt`), name);
+  await withServer(serveStatic(root, { cache: { maxEntries: 2, validMs: 60_000 } }), async (get) => {
+    for (const name of ["e1", "e2", "e3"]) assert.is((await get(`/${name}.txt`)).body, name);
+    for (const name of ["e1", "e2", "e3"]) writeFileSync(join(root, `${name}.txt`), name.toUpperCase());
+    assert.is((await get("/e3.txt")).body, "e3", "the newest is held");
+    assert.is((await get("/e2.txt")).body, "e2", "and the one before it");
+    assert.is((await get("/e1.txt")).body, "E1", "the oldest went when the third came");
   });
 });
 

@@ -22,6 +22,7 @@ writeFileSync(join(root, ".env"), "SECRET=1");
 mkdirSync(join(root, "docs"));
 writeFileSync(join(root, "docs", "index.html"), "<h1>docs</h1>");
 mkdirSync(join(root, "bare"));
+mkdirSync(join(root, "evil.example"));
 writeFileSync(join(outside, "secret.txt"), "outside secret");
 symlinkSync(join(outside, "secret.txt"), join(root, "leak.txt"));
 symlinkSync(outside, join(root, "leakdir"));
@@ -171,6 +172,40 @@ test("directories: /docs redirects to /docs/, which serves index.html; no index 
     assert.is((await get(port, "GET /bare/ HTTP/1.1")).status, 404);
     assert.is((await get(port, "GET /missing.txt HTTP/1.1")).status, 404);
     assert.is((await get(port, "GET /hello.txt/x HTTP/1.1")).status, 404);
+  });
+});
+
+test("a directory's redirect stays on this origin: '/' and the collapsed path, never '//host' or '/\\host'", async () => {
+  const sameOrigin = /^\/(?![/\\])/;
+  await withStatic(serveStatic(root), async (port) => {
+    const redirects: [string, string][] = [
+      ["//evil.example", "/evil.example/"],
+      ["///evil.example?q=1", "/evil.example/?q=1"],
+      ["//evil.example//", ""],
+      ["http://a//evil.example", "/evil.example/"],
+      ["/%65vil.example", "/%65vil.example/"],
+    ];
+    for (const [target, location] of redirects) {
+      const r = await get(port, `GET ${target} HTTP/1.1`);
+      if (location === "") {
+        assert.is(r.status, 404, target); // a directory without an index: no redirect
+        continue;
+      }
+      assert.is(r.status, 301, target);
+      assert.is(r.headers.location, location, target);
+    }
+    // Refused before any redirect: an escape that decodes to a slash or backslash.
+    for (const target of ["/\\evil.example", "/%2F%2Fevil.example", "/%2f/evil.example", "/%5C%5Cevil.example", "/\\/evil.example"]) {
+      const r = await get(port, `GET ${target} HTTP/1.1`);
+      assert.ok(r.status === 403 || r.status === 400, `${target}: ${r.status}`);
+      assert.is(r.headers.location, undefined, target);
+    }
+  });
+  await withStatic(serveStatic(root, { prefix: "/static/" }), async (port) => {
+    const r = await get(port, "GET /static//evil.example HTTP/1.1");
+    assert.is(r.status, 301);
+    assert.is(r.headers.location, "/static/evil.example/");
+    assert.match(r.headers.location, sameOrigin);
   });
 });
 
