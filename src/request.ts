@@ -1,6 +1,6 @@
 // What a handler receives. Strings are made from the head's bytes only when
 // a property is read.
-import { BodyStream } from "./body.js";
+import { BodyError, BodyStream } from "./body.js";
 import type { Fields, RequestHead } from "simplenet-parser";
 
 export class Request implements AsyncIterable<Uint8Array> {
@@ -102,8 +102,14 @@ export class Request implements AsyncIterable<Uint8Array> {
   async text(): Promise<string> {
     return new TextDecoder().decode(await this.body.bytes());
   }
+  /** The body parsed as JSON; a body that is not JSON is the client's fault, a BodyError (400). */
   async json(): Promise<unknown> {
-    return JSON.parse(await this.text());
+    const text = await this.text();
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new BodyError(`Request body is not valid JSON: ${(error as Error).message}`);
+    }
   }
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     return this.body[Symbol.asyncIterator]();
