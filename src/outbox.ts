@@ -11,6 +11,13 @@ import type { Cork, CorkOwner } from "./cork.js";
 const EAGAIN = -Errno.EAGAIN;
 /** File bytes sent per wake-up, so one large file cannot starve the other connections. */
 const SENDFILE_BUDGET = 1 << 20;
+/**
+ * Queued parts smaller than this are copied into shared chunks of CHUNK
+ * bytes: a client that never reads, sent many small messages, costs the
+ * bytes it is owed, not a typed array (~200 bytes of heap) per message.
+ */
+const COALESCE_BELOW = 1024;
+const CHUNK = 16 * 1024;
 
 export interface OutboxHost {
   readonly fd: number;
@@ -35,6 +42,11 @@ const NO_WAITERS: Waiter[] = [];
 export class Outbox implements CorkOwner {
   /** What the kernel has not taken yet, in order; byte parts here are copies. NO_PARTS while empty. */
   private queue: OutputPart[] = NO_PARTS;
+  /** Bytes (and file bytes) in `queue` and `tail`, counted as they come and go: no walk over the queue learns its size. */
+  private queued = 0;
+  /** A chunk being filled with small parts, after everything in `queue` (only while the queue has something). */
+  private tail: Uint8Array | null = null;
+  private tailUsed = 0;
   /** NO_WAITERS while empty. */
   private waiters: Waiter[] = NO_WAITERS;
   private closed = false;
@@ -61,10 +73,7 @@ export class Outbox implements CorkOwner {
 
   /** Bytes (and file bytes) waiting for EPOLLOUT. */
   get queuedBytes(): number {
-    if (this.queue.length === 0) return this.soonBytes;
-    let n = this.soonBytes;
-    for (const part of this.queue) n += part instanceof FileRegion ? part.remaining : part.length;
-    return n;
+    return this.queued + this.soonBytes;
   }
 
   /** Runs `fn` with this connection's output corked (unless it is already), then sends the batch. */
@@ -146,7 +155,7 @@ export class Outbox implements CorkOwner {
     if (this.closed) return;
     const bytes = this.cork.parser.bytes;
     if (this.queue.length > 0) {
-      this.queue.push(bytes.slice(start, end));
+      this.enqueue(bytes.subarray(start, end));
       return;
     }
     let n = write(this.host.fd, this.cork.memory, start, end - start);
@@ -156,6 +165,7 @@ export class Outbox implements CorkOwner {
       n = 0;
     }
     this.queue = [bytes.slice(start + n, end)];
+    this.queued = end - start - n;
     this.host.updateInterest();
   }
 
@@ -165,7 +175,7 @@ export class Outbox implements CorkOwner {
       return false;
     }
     if (this.queue.length > 0) {
-      for (const part of parts) if (part instanceof FileRegion || part.length > 0) this.queue.push(copy(part));
+      for (const part of parts) this.enqueue(part);
       return false;
     }
     if (hasFile(parts)) return this.sendWithFiles(parts);
@@ -188,17 +198,52 @@ export class Outbox implements CorkOwner {
         n -= part.length;
         continue;
       }
-      this.queue.push(part.slice(n));
+      this.enqueue(part.subarray(n));
       n = 0;
     }
     this.host.updateInterest();
     return false;
   }
 
+  /** Puts a copy of `part` at the end of the queue (a small one into the tail chunk) and counts it. */
+  private enqueue(part: OutputPart): void {
+    if (part instanceof FileRegion) {
+      this.sealTail();
+      this.queue.push(part);
+      this.queued += part.remaining;
+      return;
+    }
+    const n = part.length;
+    if (n === 0) return;
+    this.queued += n;
+    if (n >= COALESCE_BELOW || this.queue.length === 0) {
+      this.sealTail();
+      this.queue.push(part.slice());
+      return;
+    }
+    if (this.tail !== null && this.tail.length - this.tailUsed < n) this.sealTail();
+    this.tail ??= new Uint8Array(CHUNK);
+    this.tail.set(part, this.tailUsed);
+    this.tailUsed += n;
+  }
+
+  /** The tail chunk's bytes join the queue as one part; the next small part starts a new chunk. */
+  private sealTail(): void {
+    if (this.tail === null) return;
+    if (this.tailUsed > 0) this.queue.push(this.tail.subarray(0, this.tailUsed));
+    this.tail = null;
+    this.tailUsed = 0;
+  }
+
   /** The queue is empty: send through it, then keep copies of the bytes it still holds. */
   private sendWithFiles(parts: OutputPart[]): boolean {
     if (this.queue === NO_PARTS) this.queue = [];
-    for (const part of parts) if (part instanceof FileRegion || part.length > 0) this.queue.push(part);
+    for (const part of parts) {
+      if (part instanceof FileRegion) this.queued += part.remaining;
+      else if (part.length > 0) this.queued += part.length;
+      else continue;
+      this.queue.push(part);
+    }
     this.flush();
     const queue = this.queue;
     for (let i = 0; i < queue.length; i++) queue[i] = copy(queue[i]);
@@ -208,6 +253,7 @@ export class Outbox implements CorkOwner {
 
   /** Sends what is queued, until the kernel refuses more or this wake-up's file budget is spent. */
   flush(): void {
+    this.sealTail();
     const queue = this.queue;
     const fd = this.host.fd;
     let budget = SENDFILE_BUDGET;
@@ -220,6 +266,7 @@ export class Outbox implements CorkOwner {
         // An error, or the file shrank under us: the promised length cannot be kept.
         if (n <= 0) return this.host.destroy();
         budget -= n;
+        this.queued -= n;
         first.offset += n;
         first.remaining -= n;
         if (first.remaining === 0) {
@@ -236,6 +283,7 @@ export class Outbox implements CorkOwner {
         if (n !== EAGAIN) this.host.destroy();
         return;
       }
+      this.queued -= n;
       let done = 0;
       while (done < batch.length && n >= batch[done].length) n -= batch[done++].length;
       queue.splice(0, done);
@@ -279,6 +327,8 @@ export class Outbox implements CorkOwner {
     this.takeSoon();
     dropFiles(this.queue);
     this.queue = NO_PARTS;
+    this.queued = 0;
+    this.tail = null;
     const waiters = this.waiters;
     this.waiters = NO_WAITERS;
     for (const waiter of waiters) waiter.fail(new Error("connection closed"));
