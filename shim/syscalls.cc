@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 namespace {
@@ -100,31 +101,49 @@ socklen_t Address(int family, const std::string& address, int port, sockaddr_sto
     return sizeof(sockaddr_in6);
   }
   if (family == AF_UNIX) {
+    // An abstract name (a leading NUL) is its bytes and no more: a NUL after
+    // it would be part of the name. A path takes its terminating NUL.
     auto* un = reinterpret_cast<sockaddr_un*>(out);
-    if (address.size() >= sizeof(un->sun_path)) return 0;
+    bool abstract = !address.empty() && address[0] == '\0';
+    size_t size = address.size() + (abstract ? 0 : 1);
+    if (size > sizeof(un->sun_path)) return 0;
     un->sun_family = AF_UNIX;
     memcpy(un->sun_path, address.data(), address.size());
-    return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address.size() + 1);
+    return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + size);
   }
   return 0;
 }
 
-// [family, address, port] of a sockaddr.
-Napi::Value Describe(Napi::Env env, const sockaddr_storage& addr) {
+// A Unix socket's name from the `len` bytes of address the kernel returned;
+// the rest of sun_path is whatever the buffer held before. An unnamed socket
+// has none (len covers the family alone); an abstract name starts with a NUL
+// and is every byte up to len; a path ends at its NUL (counted in len or not).
+std::string UnixName(const sockaddr_un& un, socklen_t len) {
+  size_t at = offsetof(sockaddr_un, sun_path);
+  if (len <= at) return std::string();
+  size_t size = std::min(static_cast<size_t>(len) - at, sizeof(un.sun_path));
+  if (un.sun_path[0] == '\0') return std::string(un.sun_path, size);
+  return std::string(un.sun_path, strnlen(un.sun_path, size));
+}
+
+// [family, address, port] of a sockaddr of len bytes, as the kernel returned it.
+Napi::Value Describe(Napi::Env env, const sockaddr_storage& addr, socklen_t len) {
   Napi::Array out = Napi::Array::New(env, 3);
-  char text[sizeof(sockaddr_un::sun_path) + 1] = "";
+  char ip[INET6_ADDRSTRLEN] = "";
+  std::string text;
   int port = 0;
   if (addr.ss_family == AF_INET) {
     auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
-    inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+    inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+    text = ip;
     port = ntohs(in->sin_port);
   } else if (addr.ss_family == AF_INET6) {
     auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-    inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+    inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+    text = ip;
     port = ntohs(in6->sin6_port);
   } else if (addr.ss_family == AF_UNIX) {
-    auto* un = reinterpret_cast<const sockaddr_un*>(&addr);
-    memcpy(text, un->sun_path, sizeof(un->sun_path));
+    text = UnixName(*reinterpret_cast<const sockaddr_un*>(&addr), len);
   }
   out.Set(0u, Napi::Number::New(env, addr.ss_family));
   out.Set(1u, Napi::String::New(env, text));
@@ -182,7 +201,7 @@ Napi::Value GetSockName(const Napi::CallbackInfo& info) {
   if (getsockname(Int(info, 0), reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
     return Napi::Number::New(info.Env(), -errno);
   }
-  return Describe(info.Env(), addr);
+  return Describe(info.Env(), addr, len);
 }
 
 // getpeername(fd) -> [family, address, port] or -errno
@@ -192,7 +211,7 @@ Napi::Value GetPeerName(const Napi::CallbackInfo& info) {
   if (getpeername(Int(info, 0), reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
     return Napi::Number::New(info.Env(), -errno);
   }
-  return Describe(info.Env(), addr);
+  return Describe(info.Env(), addr, len);
 }
 
 // read(fd, bytes, offset, length): reads into bytes[offset, offset + length).
