@@ -1,4 +1,4 @@
-// npm run fuzz -- [--seconds N] [--target request|chunked|response] [--seed N] [--corpus DIR]
+// npm run fuzz -- [--seconds N | --execs N] [--target NAME] [--seed N] [--corpus DIR]
 // npm run fuzz -- --target request --input FILE...   (runs the oracles on saved inputs)
 // npm run fuzz:minimize                               (rewrites the committed seeds, fuzz/corpus/)
 //
@@ -6,7 +6,10 @@
 // each such input is printed JSON-escaped and saved in fuzz/findings/. A run
 // starts from the committed seeds plus the working corpus in the cache
 // folder (--corpus, default node_modules/.cache/simplenet-fuzz/) and leaves
-// its corpus there; it writes nothing that git tracks.
+// its corpus there; it writes nothing that git tracks. A run bounded by
+// --execs with a --seed and an empty --corpus is deterministic: every machine,
+// fast or slow, runs the same inputs (CI's runs are so). --seconds is for
+// campaigns: a faster machine goes further with the same seed.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
@@ -24,7 +27,8 @@ const MAX_FINDINGS_SHOWN = 20;
 
 const { values, positionals } = parseArgs({
   options: {
-    seconds: { type: "string", default: "60" },
+    seconds: { type: "string" },
+    execs: { type: "string" },
     target: { type: "string" },
     seed: { type: "string" },
     corpus: { type: "string" },
@@ -33,8 +37,12 @@ const { values, positionals } = parseArgs({
   },
   allowPositionals: true,
 });
-const seconds = Number(values.seconds);
+if (values.seconds !== undefined && values.execs !== undefined) throw new Error("--seconds and --execs exclude each other");
+const seconds = Number(values.seconds ?? (values.execs === undefined ? "60" : "Infinity"));
 if (!(seconds >= 0)) throw new Error("--seconds must be a number");
+const execs = values.execs === undefined ? Infinity : Number(values.execs);
+if (!(execs >= 0)) throw new Error("--execs must be a number");
+const budget = values.execs !== undefined ? `--execs ${execs}` : `--seconds ${seconds}`;
 const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : Math.floor(Math.random() * 0xffffffff);
 const workDir = values.corpus !== undefined ? pathToFileURL(resolve(values.corpus) + "/") : DEFAULT_WORK_DIR;
 const relative = (url: URL): string => url.pathname.replace(new URL("../", import.meta.url).pathname, "");
@@ -122,7 +130,7 @@ if (values.input) {
   const target = findTarget(values.target ?? "request");
   const fuzzer = fuzzerFor(target);
   const seeds = seedsOf(target);
-  console.log(`target ${target.name}, seed ${seed}, ${seconds} s, ${build.probes} probes; seeds: ${seeds.counts}`);
+  console.log(`target ${target.name}, seed ${seed}, ${budget}, ${build.probes} probes; seeds: ${seeds.counts}`);
 
   const started = performance.now();
   fuzzer.seed(seeds.all);
@@ -136,8 +144,8 @@ if (values.input) {
   const deadline = started + seconds * 1000;
   let nextReport = performance.now() + REPORT_EVERY_MS;
   let shown = print(fuzzer, 0);
-  while (performance.now() < deadline) {
-    for (let k = 0; k < 100; k++) fuzzer.step();
+  while (performance.now() < deadline && fuzzer.execs < execs) {
+    for (let k = 0; k < 100 && fuzzer.execs < execs; k++) fuzzer.step();
     shown = print(fuzzer, shown);
     if (performance.now() >= nextReport) {
       console.log(line());
@@ -155,7 +163,7 @@ if (values.input) {
   else {
     console.log(`${found} oracle violations; the first ${saved} saved in ${relative(FINDINGS_DIR)}`);
     console.log(`replay: npm run fuzz -- --target ${target.name} --input ${relative(FINDINGS_DIR)}${target.name}-<hash>.bin, ` +
-      `or the run: npm run fuzz -- --target ${target.name} --seed ${seed} --seconds ${seconds} (from the same corpus)`);
+      `or the run: npm run fuzz -- --target ${target.name} --seed ${seed} ${budget} (from the same corpus)`);
   }
   process.exitCode = found === 0 ? 0 : 1;
 }
