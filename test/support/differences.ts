@@ -368,6 +368,15 @@ export const DIFFERENCES: readonly Difference[] = [
     },
   },
   {
+    id: "request-proxy-connection",
+    reason: "RFC 9110 §7.6.1, RFC 9112 §9.3: connection options come from Connection; Proxy-Connection was never standard (RFC 7230 §A.1.2), so an HTTP/1.0 request that asks for keep-alive only there closes after its response; llhttp reads keep-alive (and close) in it as Connection's",
+    applies: (p) => {
+      const o = p.ours.message, t = p.theirs.message;
+      return o !== null && t !== null && p.ours.complete && p.theirs.complete && o.keepAlive !== t.keepAlive &&
+        o.headers.some(([name]) => /^proxy-connection$/i.test(name)) && messageDifference(o, { ...t, keepAlive: o.keepAlive }) === null;
+    },
+  },
+  {
     id: "judged-at-head-end",
     reason: "RFC 9112 §2.2, §6.3: a head is judged when it is complete (its lines as they end, then what its framing fields mean together: Content-Length with Transfer-Encoding, a repeated or malformed Content-Length), and we refuse this one once it ends; llhttp refuses at the first byte or field it cannot take",
     applies: (p) => p.ours.pending && p.ours.message === null && p.theirs.error !== null && oursAtHeadEnd(p) !== null,
@@ -618,17 +627,28 @@ function responseCodingsValid(value: string): boolean {
   return codings.length > 0 && codings.every((c) => CODING.test(c)) && chunked.length <= 1 && chunked.every((c) => /^chunked$/i.test(c));
 }
 
+/**
+ * Where the parting response's body begins, as an index into responseText(p)
+ * (-1 while its head is incomplete): after the empty line that ends its head,
+ * not an empty line skipped before its status line.
+ */
+function responseBodyStart(p: ResponseParting): number {
+  const t = responseText(p);
+  const lead = /^(\r\n)*/.exec(t)![0].length;
+  const end = t.indexOf("\r\n\r\n", lead);
+  return end < 0 ? -1 : end + 4;
+}
+
 /** The body bytes after the parting response's head, so far. */
 function responseBodyText(p: ResponseParting): string {
-  const t = responseText(p);
-  const end = t.indexOf("\r\n\r\n");
-  return end < 0 ? "" : t.slice(end + 4);
+  const start = responseBodyStart(p);
+  return start < 0 ? "" : responseText(p).slice(start);
 }
 
 /** We refused the parting response for a fault in its body (after its head's empty line). */
 function errorInBody(p: ResponseParting): boolean {
-  const end = responseText(p).indexOf("\r\n\r\n");
-  return p.ours.error !== null && end >= 0 && p.ours.errorAt >= p.start + end + 4;
+  const start = responseBodyStart(p);
+  return p.ours.error !== null && start >= 0 && p.ours.errorAt >= p.start + start;
 }
 
 /** Our verdict on the parting response's head if it ended where the input ends: the error's name, or null. */
@@ -791,6 +811,22 @@ export const RESPONSE_DIFFERENCES: readonly ResponseDifference[] = [
     applies: (p) => p.theirs.error === "HPE_CLOSED_CONNECTION" && p.previous !== null &&
       p.previous.trailers.some(([name, value]) => /^connection$/i.test(name) && CLOSE.test(value)) &&
       !p.previous.headers.some(([name, value]) => /^connection$/i.test(name) && CLOSE.test(value)),
+  },
+  {
+    id: "response-trailer-te",
+    reason: "RFC 9110 §6.5.1, RFC 9112 §7.1.2: a Transfer-Encoding in trailers has no effect, the message having ended at its last chunk; llhttp lets one that does not end in chunked make the message close-delimited, and refuses the next response",
+    applies: (p) => p.theirs.error === "HPE_CLOSED_CONNECTION" && p.previous !== null && p.previous.keepAlive !== false &&
+      p.previous.trailers.some(([name]) => /^transfer-encoding$/i.test(name)),
+  },
+  {
+    id: "connection-token-ows",
+    reason: "RFC 9110 §5.5, §5.6.1: whitespace (SP or HTAB) around a list element is not part of it, so \"Upgrade\\t\" is the upgrade option; llhttp ends a Connection token only at SP or \",\", and reads \"Upgrade\\t\" as another option",
+    applies: (p) => {
+      const o = p.ours.message, t = p.theirs.message;
+      return o !== null && t !== null && p.ours.complete && p.theirs.complete && o.upgrade === true && t.upgrade === false &&
+        responseHeadLines(p).some((l) => /^connection:(.*,)?[ \t]*upgrade *\t[ \t]*(,|$)/i.test(l)) &&
+        responseMessageDifference(o, { ...t, upgrade: true }) === null;
+    },
   },
   {
     id: "head-keep-alive",
