@@ -1,5 +1,10 @@
 // Test clients: raw bytes over node:net (tests may use it; src/ may not).
+// Every response they hand a test has been read by the strict client
+// (support/strict-client.ts): a test fails on bytes a strict client refuses,
+// whatever it asserts itself.
 import { connect, type Socket } from "node:net";
+import { llhttpParse } from "./support/llhttp.ts";
+import { readStrictly, type StrictOptions, type StrictResponse } from "./support/strict-client.ts";
 
 /** Opens a TCP connection to 127.0.0.1:port. */
 export function open(port: number): Promise<Socket> {
@@ -9,14 +14,30 @@ export function open(port: number): Promise<Socket> {
   });
 }
 
+/** The methods of the requests in the bytes a client sent, in order, as llhttp reads them (a request cut short included). */
+export function methodsOf(pieces: readonly (string | Uint8Array)[]): string[] {
+  const run = llhttpParse(Buffer.concat(pieces.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : p))));
+  const methods = run.messages.map((m) => m.method);
+  if (run.partial !== null) methods.push(run.partial.method);
+  return methods;
+}
+
+export interface ExchangeOptions extends Pick<StrictOptions, "allowIncomplete" | "overParserLimits"> {
+  gapMs?: number;
+  idleMs?: number;
+  /** The requests' methods, where the pieces do not say (default: as llhttp reads the pieces). */
+  requestMethods?: readonly string[];
+}
+
 /**
  * Writes each piece (pausing `gapMs` between them) and returns everything the
  * server sent until it closed the connection, or until `idleMs` passed with
- * nothing new, or 5 s in all.
+ * nothing new, or 5 s in all; read by the strict client, which throws on
+ * anything it refuses.
  */
 export async function exchange(
-  port: number, pieces: (string | Uint8Array)[], { gapMs = 5, idleMs = 1000 } = {},
-): Promise<{ text: string; closed: boolean }> {
+  port: number, pieces: (string | Uint8Array)[], { gapMs = 5, idleMs = 1000, requestMethods, ...strict }: ExchangeOptions = {},
+): Promise<{ text: string; closed: boolean; responses: StrictResponse[] }> {
   const socket = await open(port);
   const received: Buffer[] = [];
   let closed = false;
@@ -42,57 +63,28 @@ export async function exchange(
   }
   await done;
   socket.destroy();
-  return { text: Buffer.concat(received).toString("latin1"), closed };
+  const bytes = Buffer.concat(received);
+  const { responses } = readStrictly(bytes, { requestMethods: requestMethods ?? methodsOf(pieces), closed, ...strict });
+  return { text: bytes.toString("latin1"), closed, responses };
 }
 
-export interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
+export type RawResponse = StrictResponse;
+
+export interface ParseOptions extends Pick<StrictOptions, "allowIncomplete" | "overParserLimits" | "requestMethods"> {
+  /** Every response answers a HEAD. */
+  head?: boolean;
+  /** The connection closed after `text` (the default: a body that runs until the close ends with the text). */
+  closed?: boolean;
 }
 
-/** Splits a byte stream of HTTP/1.1 responses (Content-Length or chunked bodies). */
-export function parseResponses(text: string, { head = false } = {}): RawResponse[] {
-  const out: RawResponse[] = [];
-  let at = 0;
-  while (at < text.length) {
-    const end = text.indexOf("\r\n\r\n", at);
-    if (end < 0) break;
-    const lines = text.slice(at, end).split("\r\n");
-    const status = Number(lines[0].split(" ")[1]);
-    const headers: Record<string, string> = {};
-    for (const line of lines.slice(1)) {
-      const colon = line.indexOf(":");
-      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-    }
-    at = end + 4;
-    let body = "";
-    if (head || status < 200 || status === 204 || status === 304) {
-      // no body
-    } else if (headers["transfer-encoding"] === "chunked") {
-      while (true) {
-        const lineEnd = text.indexOf("\r\n", at);
-        if (lineEnd < 0) return out; // the rest never arrived
-        const size = parseInt(text.slice(at, lineEnd), 16);
-        at = lineEnd + 2;
-        if (size === 0) {
-          at = text.indexOf("\r\n", at) + 2;
-          break;
-        }
-        body += text.slice(at, at + size);
-        at += size + 2;
-      }
-    } else if (headers["content-length"] !== undefined) {
-      const n = Number(headers["content-length"]);
-      body = text.slice(at, at + n);
-      at += n;
-    } else {
-      body = text.slice(at);
-      at = text.length;
-    }
-    out.push({ status, headers, body });
-  }
-  return out;
+/**
+ * The responses in everything one connection received (`text`, one
+ * character per byte), read by the strict client: it throws on anything a
+ * strict client refuses.
+ */
+export function parseResponses(text: string, { head = false, requestMethods, closed = true, ...strict }: ParseOptions = {}): RawResponse[] {
+  const reading = readStrictly(Buffer.from(text, "latin1"), { requestMethods: head ? "HEAD" : requestMethods, closed, ...strict });
+  return reading.partial === null ? reading.responses : [...reading.responses, reading.partial];
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,7 +1,7 @@
 // Router: Go 1.22 ServeMux patterns, over real sockets.
 import { suite, assert } from "./support/uvu.ts";
 import { Router, serve, type Handler } from "../src/index.ts";
-import { exchange, parseResponses } from "./helpers.ts";
+import { exchange } from "./helpers.ts";
 
 const test = suite("router");
 
@@ -26,8 +26,8 @@ async function hit(base: string, path: string, init: RequestInit = {}): Promise<
 
 /** Sends one raw request and returns its parsed response. */
 async function raw(port: number, head: string) {
-  const { text } = await exchange(port, [head], { idleMs: 300 });
-  return parseResponses(text)[0];
+  const { responses } = await exchange(port, [head], { idleMs: 300 });
+  return responses[0];
 }
 
 test("handleFunc(\"/hi\") answers like the article; anything else is 404", async () => {

@@ -49,8 +49,7 @@ async function within(ms: number, done: Promise<unknown>): Promise<boolean> {
 /** A rejection, if any, must be a 408 that says Connection: close. */
 function assertTimeoutAnswer(data: Buffer): void {
   if (data.length === 0) return;
-  const { responses, rest } = readResponses(data);
-  assert.is(rest.length, 0, "nothing unframed");
+  const { responses } = readResponses(data);
   const last = responses.at(-1)!;
   assert.is(last.status, 408);
   assert.is(header(last, "connection"), "close");

@@ -1,7 +1,8 @@
-// The client side of the security tests: raw bytes over node:net, and a
-// strict reader of what came back.
+// The client side of the security tests: raw bytes over node:net, and the
+// strict client's reading of what came back.
 import { readdirSync } from "node:fs";
 import { connect, type Socket } from "node:net";
+import { readStrictly } from "../support/strict-client.ts";
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -70,8 +71,6 @@ export interface WireResponse {
 
 export interface WireReading {
   responses: WireResponse[];
-  /** Bytes that do not form a whole, well-framed response (must be empty). */
-  rest: Buffer;
 }
 
 /** The value of a response header (repeated ones joined with ", "), or undefined. */
@@ -81,56 +80,18 @@ export function header(res: Pick<WireResponse, "headers">, name: string): string
 }
 
 /**
- * Splits a byte stream into responses, framed by Content-Length or chunked
- * (1xx, 204 and 304 have no body; no request here is a HEAD). Stops at the
- * first thing it cannot frame.
+ * The responses in everything one connection received, read by the strict
+ * client (test/support/strict-client.ts), which throws on anything it
+ * refuses: unframed or left-over bytes included. No request here is a HEAD;
+ * `closed` (the default): the connection closed after `data`.
  */
-export function readResponses(data: Buffer): WireReading {
-  const responses: WireResponse[] = [];
-  let at = 0;
-  while (at < data.length) {
-    const end = data.indexOf("\r\n\r\n", at, "latin1");
-    if (end < 0) break;
-    const lines = data.toString("latin1", at, end).split("\r\n");
-    const statusLine = /^HTTP\/1\.[01] (\d{3}) [^\r\n]*$/.exec(lines[0]);
-    if (statusLine === null || lines.slice(1).some((line) => line.indexOf(":") <= 0)) break;
-    const status = Number(statusLine[1]);
-    const headers = lines.slice(1).map((line): [string, string] => {
-      const colon = line.indexOf(":");
-      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
-    });
-    const framed = status < 200 || status === 204 || status === 304
-      ? { body: Buffer.alloc(0), next: end + 4 }
-      : header({ headers }, "transfer-encoding") === "chunked"
-        ? readChunked(data, end + 4)
-        : readSized(data, end + 4, header({ headers }, "content-length"));
-    if (framed === null) break;
-    responses.push({ status, headers, body: framed.body });
-    at = framed.next;
-  }
-  return { responses, rest: data.subarray(at) };
-}
-
-type Framed = { body: Buffer; next: number } | null;
-
-function readSized(data: Buffer, start: number, length: string | undefined): Framed {
-  if (length === undefined || !/^\d+$/.test(length) || start + Number(length) > data.length) return null;
-  return { body: data.subarray(start, start + Number(length)), next: start + Number(length) };
-}
-
-function readChunked(data: Buffer, start: number): Framed {
-  const parts: Buffer[] = [];
-  let at = start;
-  while (true) {
-    const lineEnd = data.indexOf("\r\n", at, "latin1");
-    if (lineEnd < 0) return null;
-    const size = parseInt(data.toString("latin1", at, lineEnd), 16);
-    at = lineEnd + 2;
-    if (size === 0) return data.indexOf("\r\n", at, "latin1") === at ? { body: Buffer.concat(parts), next: at + 2 } : null;
-    if (Number.isNaN(size) || at + size + 2 > data.length) return null;
-    parts.push(data.subarray(at, at + size));
-    at += size + 2;
-  }
+export function readResponses(data: Buffer, { closed = true } = {}): WireReading {
+  const { responses } = readStrictly(data, { closed });
+  return {
+    responses: responses.map((r) => ({
+      status: r.status, headers: r.fields.map(([n, v]): [string, string] => [n.toLowerCase(), v]), body: Buffer.from(r.body, "latin1"),
+    })),
+  };
 }
 
 /** Entries in this process's descriptor table. */

@@ -249,7 +249,8 @@ export class LlhttpResponses {
     return typeof this.methods === "object" ? this.methods[this.finals] : this.methods;
   }
 
-  constructor() {
+  /** `maxHeaderSize`: bytes of a head it reads, 0 for Node's default (16 KiB). */
+  constructor(private readonly maxHeaderSize = 0) {
     const p = this.parser;
     p[HTTPParser.kOnMessageBegin] = () => {
       this.fields = [];
@@ -296,7 +297,7 @@ export class LlhttpResponses {
     this.methods = requestMethod;
     this.finals = 0;
     this.run = new Recording<LlhttpResponse>();
-    this.parser.initialize(HTTPParser.RESPONSE, {}, 0, HTTPParser.kLenientNone);
+    this.parser.initialize(HTTPParser.RESPONSE, {}, this.maxHeaderSize, HTTPParser.kLenientNone);
     this.fields = [];
     this.inHead = false;
     let error: LlhttpError | null = null;

@@ -5,6 +5,7 @@
 import { concat } from "../../parser/src/parser.ts";
 import { createHash, randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
+import { readStrictly, type StrictReading } from "./strict-client.ts";
 import { constants, createDeflateRaw, createInflateRaw, deflateRawSync } from "node:zlib";
 
 export const OP = { CONT: 0, TEXT: 1, BINARY: 2, CLOSE: 8, PING: 9, PONG: 10 } as const;
@@ -285,25 +286,33 @@ export function handshake(port: number, options: HandshakeOptions = {}): Promise
       finish();
       if (head !== null) {
         clearTimeout(timer);
-        reject(new Error(`handshake: closed before a whole answer: ${JSON.stringify(head.toString("latin1"))}`));
+        try {
+          readStrictly(head, { requestMethods: ["GET"], closed: true });
+          reject(new Error(`handshake: closed before a whole answer: ${JSON.stringify(head.toString("latin1"))}`));
+        } catch (e) {
+          reject(e);
+        }
       }
     });
     socket.on("data", (chunk: Buffer) => {
       if (head === null) return parser.push(chunk);
       head = Buffer.concat([head, chunk]);
-      const end = head.indexOf("\r\n\r\n");
-      if (end < 0) return;
-      const text = head.subarray(0, end).toString("latin1");
-      const rest = head.subarray(end + 4);
+      // The answer, read by the strict client once it is whole: a 101 (its tunnel's bytes are frames) or a refusal.
+      let answer: StrictReading;
+      try {
+        answer = readStrictly(head, { requestMethods: ["GET"], allowIncomplete: true });
+      } catch (e) {
+        head = null;
+        clearTimeout(timer);
+        reject(e);
+        return;
+      }
+      const final = answer.responses.find((r) => r.status >= 200 || r.status === 101);
+      if (final === undefined) return;
       head = null;
       clearTimeout(timer);
-      const [statusLine, ...fieldLines] = text.split("\r\n");
-      const headers: Record<string, string> = {};
-      for (const line of fieldLines) {
-        const colon = line.indexOf(":");
-        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      const status = Number(statusLine.split(" ")[1]);
+      const { status, headers } = final;
+      const rest = answer.tunnel;
       if (status === 101) {
         const expected = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
         if (headers["sec-websocket-accept"] !== expected) {
