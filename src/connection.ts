@@ -76,6 +76,8 @@ const STOPPED = 1 << 22;
 const CLIENT_CLOSES = 1 << 23;
 /** Bytes came after the request the connection closes with: the client may still be sending. */
 const UNREAD = 1 << 24;
+/** A response of this connection took the cork for a write outside its read (holdCork): closing waits for releaseCork. */
+const CORK_HELD = 1 << 25;
 
 /** Where a closing connection's last look at its socket reads to. */
 const PROBE = new Uint8Array(64);
@@ -574,6 +576,25 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     return this.host.cork.headAt;
   }
 
+  /** ResponseSink: a response writes into the output region only while its connection owns the cork. */
+  holdCork(): boolean {
+    const cork = this.host.cork;
+    if (cork.owns(this.outbox)) return false;
+    cork.take(this.outbox);
+    this.flags |= CORK_HELD;
+    return true;
+  }
+
+  releaseCork(): boolean {
+    this.flags &= ~CORK_HELD;
+    if (this.active === null) return false; // closed meanwhile
+    this.host.cork.release(this.active.outbox);
+    const sent = !this.active.outbox.pending;
+    this.maybeClose();
+    this.rest();
+    return sent && !this.closed;
+  }
+
   serializeHead(
     status: number, reason: string, fields: readonly (readonly [string, string])[], framing: number,
     contentLength: number, flags: number,
@@ -643,7 +664,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   }
 
   private maybeClose(): void {
-    if (this.batching) return; // onReadable comes back here
+    if (this.flags & (BATCHING | CORK_HELD)) return; // onReadable, or releaseCork, comes back here
     if (this.closed || !this.closeWhenDone || this.inFlight > 0 || this.sending) return;
     if (this.lingeringSince !== 0) return;
     if (this.peerEnded || this.clientDoneSending()) return this.destroy();

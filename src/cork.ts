@@ -2,9 +2,10 @@
 // As in uSockets, one connection at a time is corked: while the requests of
 // one read are handled, the heads (and small bodies) of their responses are
 // serialized one after another in the output region and leave in one write
-// when the owner releases the cork. Another connection that writes meanwhile
-// serializes after the owner's bytes and sends at once; one that takes the
-// cork flushes the owner's batch first.
+// when the owner releases the cork. Only the owner writes into the region:
+// another connection that writes meanwhile (from the owner's handler, or from
+// a timer) takes the cork for that write, which sends the owner's batch
+// first, and gives it back after.
 import { MAX_IOVECS } from "simplenet-parser/abi";
 import { HeadError, type ParserInstance } from "simplenet-parser";
 
@@ -24,6 +25,8 @@ export class Cork {
   /** Bytes at the start of the output region that the owner's batch still needs. */
   private used = 0;
   private owner: CorkOwner | null = null;
+  /** The owner the cork goes back to when the current one, which took it from them, releases it. */
+  private previous: CorkOwner | null = null;
   private parts: Uint8Array[] = [];
   /**
    * The batch's last bytes, when they are output-region bytes given by
@@ -32,7 +35,7 @@ export class Cork {
    */
   private rangeStart = 0;
   private rangeEnd = 0;
-  /** Where the last serialized head starts (an index into parser.bytes). */
+  /** Where the last serialized head starts (an index into parser.bytes); only valid until the owner's next write. */
   headAt = 0;
   /** Connections with bytes to send at the end of this turn, in the order they asked. */
   private late: CorkOwner[] = [];
@@ -48,10 +51,14 @@ export class Cork {
     this.memory = parser.bytes.buffer as ArrayBuffer;
   }
 
-  /** `owner` batches its output until release(); a different owner's batch is sent first. */
+  /**
+   * `owner` batches its output until release(); a different owner's batch is
+   * sent first, and that owner gets the cork back at the release.
+   */
   take(owner: CorkOwner): void {
     if (this.owner !== owner) {
       this.flush();
+      this.previous = this.owner;
       this.owner = owner;
     }
   }
@@ -60,11 +67,12 @@ export class Cork {
     return this.owner === owner;
   }
 
-  /** Sends the owner's batch and gives the region up. */
+  /** Sends the owner's batch and gives the region up, to the owner it was taken from if any. */
   release(owner: CorkOwner): void {
     if (this.owner !== owner) return;
     this.flush();
-    this.owner = null;
+    this.owner = this.previous;
+    this.previous = null;
   }
 
   /** Calls owner.sendLater() once the current turn of the loop is over (after every callback of this batch of events). */
@@ -81,11 +89,13 @@ export class Cork {
 
   /** Forgets the owner's batch without sending it (its connection is gone). */
   abandon(owner: CorkOwner): void {
+    if (this.previous === owner) this.previous = null;
     if (this.owner !== owner) return;
     this.parts = [];
     this.rangeEnd = 0;
     this.used = 0;
-    this.owner = null;
+    this.owner = this.previous;
+    this.previous = null;
   }
 
   /**

@@ -35,8 +35,17 @@ export interface ResponseSink {
   /** Whether the server is shutting down, so connections close after their responses. */
   readonly closing: boolean;
   /**
+   * Makes the connection the owner of the output region (cork.ts) unless it
+   * is already: true when it took it, to give back with releaseCork(). Only
+   * the owner writes into the region.
+   */
+  holdCork(): boolean;
+  /** Gives the cork back, sending what was written meanwhile; false when the kernel did not take all of it. */
+  releaseCork(): boolean;
+  /**
    * Serializes a head into the output region and returns its length; it
-   * starts at `headAt` (an index into parser.bytes), which the call sets.
+   * starts at `headAt` (an index into parser.bytes), which the call sets and
+   * which is valid until the connection's next write.
    * Throws a HeadError for a field the serializer refuses.
    */
   serializeHead(
@@ -64,6 +73,11 @@ export interface ResponseSink {
 const encoder = new TextEncoder();
 const CRLF = new Uint8Array([13, 10]);
 const LAST_CHUNK = encoder.encode("0\r\n\r\n");
+
+/** The line before a chunk of `size` bytes, made outside the output region, which may hold other responses' bytes. */
+function chunkLine(size: number): Uint8Array {
+  return encoder.encode(size.toString(16) + "\r\n");
+}
 
 /** A string short enough to copy byte by byte, faster than a call to the encoder; always fits the output region. */
 function isShortAscii(s: string): boolean {
@@ -101,7 +115,10 @@ export class Response {
   bytesWritten = 0;
   private headers: [string, string][] = NO_FIELDS;
   private finishListeners: (() => void)[] | null = null;
+  /** How the body is framed on the wire (the handler's Transfer-Encoding may make it CHUNKED or UNTIL_CLOSE). */
   private framing: number = FRAMING.NONE;
+  /** The body length the head declared (with FRAMING.LENGTH): more is refused, fewer closes the connection. */
+  private declaredLength = 0;
   private bodyless = false;
   private closes: boolean;
   /** @internal The connection's response queue (response-queue.ts): the next response in it. */
@@ -203,37 +220,79 @@ export class Response {
   /**
    * Sends a piece of the body (the head first, if it has not gone yet).
    * Returns false when the client is slow: await drained() before writing more.
+   * Throws ERR_HTTP_CONTENT_LENGTH_MISMATCH, sending none of the piece, when
+   * it would take the body past the Content-Length the handler set.
    */
   write(chunk: Body): boolean {
     if (this.finished) return false;
     const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
-    const parser = this.sink.parser;
-    let headLength = 0;
-    if (!this.headersSent) headLength = this.serialize(-1);
-    const out = this.sink.headAt;
-    if (this.bodyless || bytes.length === 0) {
-      return headLength === 0 || this.sink.output(this, [parser.bytes.subarray(out, out + headLength)], false);
+    const sink = this.sink;
+    if (!sink.holdCork()) return this.writeBytes(bytes);
+    let sent = false;
+    try {
+      sent = this.writeBytes(bytes);
+    } finally {
+      sent = sink.releaseCork() && sent;
     }
-    this.bytesWritten += bytes.length;
-    if (this.framing === FRAMING.CHUNKED) {
-      const at = out + headLength;
-      const n = parser.chunkHeader(at, bytes.length);
-      return this.sink.output(this, [parser.bytes.subarray(out, at + n), bytes, CRLF], false);
-    }
-    const parts = headLength > 0 ? [parser.bytes.subarray(out, out + headLength), bytes] : [bytes];
-    return this.sink.output(this, parts, false);
+    return sent;
   }
 
-  /** Finishes the response, with a last piece of body if given. */
+  /** write(), its connection owning the output region. */
+  private writeBytes(bytes: Uint8Array): boolean {
+    const sink = this.sink;
+    let head: Uint8Array | null = null;
+    if (!this.headersSent) {
+      const n = this.serialize(-1, bytes.length);
+      head = sink.parser.bytes.subarray(sink.headAt, sink.headAt + n);
+    } else if (this.framing === FRAMING.LENGTH && !this.bodyless && this.bytesWritten + bytes.length > this.declaredLength) {
+      throw lengthMismatch(this.bytesWritten + bytes.length, this.declaredLength);
+    }
+    if (this.bodyless || bytes.length === 0) return head === null || sink.output(this, [head], false);
+    this.bytesWritten += bytes.length;
+    const parts: Uint8Array[] = head === null ? [] : [head];
+    if (this.framing === FRAMING.CHUNKED) parts.push(chunkLine(bytes.length), bytes, CRLF);
+    else parts.push(bytes);
+    return sink.output(this, parts, false);
+  }
+
+  /**
+   * Finishes the response, with a last piece of body if given. Throws
+   * ERR_HTTP_CONTENT_LENGTH_MISMATCH, sending none of `body`, when it would
+   * take the body past the Content-Length the handler set; a body shorter
+   * than that is sent and the connection closes after it, so the client sees
+   * it cut short rather than reading the next response as its rest.
+   */
   end(body?: Body): void {
     if (this.finished) return;
-    const parser = this.sink.parser;
+    const sink = this.sink;
+    if (!sink.holdCork()) return this.endWith(body);
+    try {
+      this.endWith(body);
+    } finally {
+      sink.releaseCork();
+    }
+  }
+
+  /** end(), its connection owning the output region. */
+  private endWith(body: Body | undefined): void {
+    const sink = this.sink;
+    const parser = sink.parser;
     if (!this.headersSent) {
       const isString = typeof body === "string";
       const ascii = isString && isShortAscii(body);
       const length = body === undefined ? 0 : ascii ? body.length : isString ? Buffer.byteLength(body) : body.length;
       const headLength = this.serialize(length);
-      const out = this.sink.headAt;
+      const out = sink.headAt;
+      if (!this.bodyless) this.bytesWritten = length;
+      this.finished = true;
+      if (this.framing === FRAMING.CHUNKED && !this.bodyless) {
+        // The handler's Transfer-Encoding: the body goes as one chunk and the last.
+        const parts = [parser.bytes.subarray(out, out + headLength)];
+        if (length > 0) parts.push(chunkLine(length), isString ? encoder.encode(body) : body!, CRLF);
+        parts.push(LAST_CHUNK);
+        sink.output(this, parts, true);
+        return this.notifyFinish();
+      }
       const room = parser.out + parser.outCapacity - out;
       // The whole response in the output region when it fits: head and body leave as one range of it.
       let end = -1;
@@ -247,15 +306,14 @@ export class Response {
         encoder.encodeInto(body, parser.bytes.subarray(out + headLength, out + room));
         end = out + headLength + length;
       }
-      if (!this.bodyless) this.bytesWritten = length;
-      this.finished = true;
-      if (end >= 0) this.sink.outputRegion(this, out, end, true);
-      else this.sink.output(this, [parser.bytes.subarray(out, out + headLength), isString ? encoder.encode(body) : body!], true);
+      if (end >= 0) sink.outputRegion(this, out, end, true);
+      else sink.output(this, [parser.bytes.subarray(out, out + headLength), isString ? encoder.encode(body) : body!], true);
       return this.notifyFinish();
     }
-    if (body !== undefined) this.write(body);
+    if (body !== undefined) this.writeBytes(typeof body === "string" ? encoder.encode(body) : body);
     this.finished = true;
-    this.sink.output(this, this.framing === FRAMING.CHUNKED && !this.bodyless ? [LAST_CHUNK] : [], true);
+    if (this.framing === FRAMING.LENGTH && !this.bodyless && this.bytesWritten < this.declaredLength) this.closes = true;
+    sink.output(this, this.framing === FRAMING.CHUNKED && !this.bodyless ? [LAST_CHUNK] : [], true);
     this.notifyFinish();
   }
 
@@ -271,6 +329,18 @@ export class Response {
       region.close();
       throw new Error("sendFile() needs a response whose head has not been sent");
     }
+    const sink = this.sink;
+    const took = sink.holdCork();
+    try {
+      this.sendRegion(region);
+    } finally {
+      if (took) sink.releaseCork();
+    }
+  }
+
+  /** sendFile(), its connection owning the output region. */
+  private sendRegion(region: FileRegion): void {
+    const length = region.remaining;
     let headLength: number;
     try {
       headLength = this.serialize(length);
@@ -362,57 +432,118 @@ export class Response {
 
   /**
    * Serializes the head into the parser's output region and returns its
-   * length. bodyLength is the whole body's length, or -1 when it streams.
+   * length. bodyLength is the whole body's length, or -1 when it streams;
+   * then firstChunk is the length of the piece about to follow the head.
+   *
+   * The framing follows node:http: a Content-Length the handler set is the
+   * framing (sent once, as ours); a Transfer-Encoding it set is sent as given
+   * and the body framed by it: chunked when chunked is its last coding, else
+   * the body runs until the connection closes (RFC 9112 §6.1: a coding other
+   * than chunked is the handler's own to apply, and only the close can end
+   * it). Unlike node:http, a Content-Length beside a Transfer-Encoding is
+   * dropped (RFC 9112 §6.2), and an HTTP/1.0 client, which cannot read
+   * Transfer-Encoding (RFC 9112 §6.1), gets neither field: its body is
+   * framed as if none had been set. A 1xx, 204 or 304 keeps the handler's
+   * Content-Length, as in node:http (for a 304 it is the representation's),
+   * and never has a Transfer-Encoding (RFC 9112 §6.1 forbids it for 1xx and 204).
    */
-  private serialize(bodyLength: number): number {
+  private serialize(bodyLength: number, firstChunk = 0): number {
     const status = this.status;
-    this.bodyless = status < 200 || status === 204 || status === 304 || this.request.isHead;
+    const noBody = status < 200 || status === 204 || status === 304;
+    this.bodyless = noBody || this.request.isHead;
+    const http11 = this.request.minorVersion === 1;
     let flags: number = HEAD.DATE;
-    let declaredLength = -1;
     const headers = this.headers;
-    // The fields as given, unless one of them is ours to drop: then a filtered copy.
-    let fields: [string, string][] | null = null;
+    // The fields that decide the framing: looked at only when present, so a plain response costs no copy.
+    let lengths: string | null = null;
+    let codings: string | null = null;
+    let dropConnection = false;
     for (let i = 0; i < headers.length; i++) {
       const field = headers[i];
       const name = field[0];
       // Only names as long as one of the four we look at can be one of them.
       const n = name.length;
-      const lower = n === 4 || n === 10 || n === 14 || n === 17 ? name.toLowerCase() : "";
-      let keep = true;
-      if (lower === "content-length") declaredLength = Number(field[1]);
-      else if (lower === "transfer-encoding") keep = false; // framing is ours to choose
-      else if (lower === "connection") {
+      if (n !== 4 && n !== 10 && n !== 14 && n !== 17) continue;
+      if (sameName(name, "content-length")) lengths = lengths === null ? field[1] : lengths + "," + field[1];
+      else if (sameName(name, "transfer-encoding")) codings = codings === null ? field[1] : codings + "," + field[1];
+      else if (sameName(name, "connection")) {
         if (status !== 101) {
-          keep = false;
+          dropConnection = true;
           if (/(^|[\s,])close($|[\s,])/i.test(field[1])) this.closes = true;
         }
-      } else if (lower === "date") flags &= ~HEAD.DATE;
-      if (!keep) fields ??= headers.slice(0, i);
-      else if (fields !== null) fields.push(field);
+      } else if (sameName(name, "date")) flags &= ~HEAD.DATE;
     }
+    const honourCodings = codings !== null && !noBody && http11;
+    // The handler's Content-Length stays only on a response that cannot have a body (node:http's rule).
+    const keepLengths = noBody && lengths !== null;
+    const declared = lengths === null || honourCodings ? -1 : declaredLength(lengths);
+    let fields: [string, string][] = headers;
+    if (dropConnection || (lengths !== null && !keepLengths) || (codings !== null && !honourCodings)) {
+      fields = headers.filter(([name]) => {
+        if (sameName(name, "connection")) return status === 101;
+        if (sameName(name, "content-length")) return keepLengths;
+        if (sameName(name, "transfer-encoding")) return honourCodings;
+        return true;
+      });
+    }
+    // What the serializer adds; this.framing is how the body goes.
     let framing: number = FRAMING.NONE;
     let length = 0;
-    if (status < 200 || status === 204 || status === 304) {
-      framing = FRAMING.NONE;
+    if (noBody) {
+      this.framing = FRAMING.NONE;
+    } else if (honourCodings) {
+      this.framing = lastCoding(codings!) === "chunked" ? FRAMING.CHUNKED : FRAMING.UNTIL_CLOSE;
+      if (this.framing === FRAMING.UNTIL_CLOSE) this.closes = true;
+    } else if (declared >= 0) {
+      framing = this.framing = FRAMING.LENGTH;
+      length = this.declaredLength = declared;
+      if (!this.bodyless) {
+        const given = bodyLength >= 0 ? bodyLength : firstChunk;
+        if (given > declared) throw lengthMismatch(given, declared);
+        if (bodyLength >= 0 && bodyLength < declared) this.closes = true; // cut short: the close tells the client
+      }
     } else if (bodyLength >= 0) {
-      framing = FRAMING.LENGTH;
-      length = bodyLength;
-    } else if (Number.isSafeInteger(declaredLength) && declaredLength >= 0) {
-      framing = FRAMING.LENGTH;
-      length = declaredLength;
-    } else if (this.request.minorVersion === 1) {
-      framing = FRAMING.CHUNKED;
+      framing = this.framing = FRAMING.LENGTH;
+      length = this.declaredLength = bodyLength;
+    } else if (http11) {
+      framing = this.framing = FRAMING.CHUNKED;
     } else {
+      this.framing = FRAMING.UNTIL_CLOSE;
       this.closes = true; // HTTP/1.0 without a length: the close ends the body
     }
     if (this.sink.closing && status !== 101) this.closes = true;
     if (this.closes) flags |= HEAD.CLOSE;
-    else if (this.request.minorVersion === 0) flags |= HEAD.KEEP_ALIVE;
-    const n = this.sink.serializeHead(status, this.statusMessage, fields ?? headers, framing, length, flags);
-    this.framing = framing;
+    else if (!http11) flags |= HEAD.KEEP_ALIVE;
+    const n = this.sink.serializeHead(status, this.statusMessage, fields, framing, length, flags);
     this.headersSent = true;
     return n;
   }
+}
+
+/** The handler's Content-Length (its fields' values joined): one byte count, repeated or not; anything else is refused. */
+function declaredLength(values: string): number {
+  let length = -1;
+  for (const value of values.split(",")) {
+    const text = value.trim();
+    const n = /^[0-9]{1,15}$/.test(text) ? Number(text) : -1;
+    if (n < 0 || (length >= 0 && n !== length)) throw new TypeError(`Invalid Content-Length: ${JSON.stringify(values)}`);
+    length = n;
+  }
+  return length;
+}
+
+/** The last transfer coding of a Transfer-Encoding list, lowercased. */
+function lastCoding(codings: string): string {
+  return codings.slice(codings.lastIndexOf(",") + 1).trim().toLowerCase();
+}
+
+/** The error node:http throws (with strictContentLength) for a body longer than its Content-Length. */
+function lengthMismatch(given: number, declared: number): Error {
+  const error = new Error(
+    `Response body's content-length of ${given} byte(s) does not match the content-length of ${declared} byte(s) set in header`,
+  ) as Error & { code: string };
+  error.code = "ERR_HTTP_CONTENT_LENGTH_MISMATCH";
+  return error;
 }
 
 /** Header values as node:http takes them: a string, a number or a list. */
