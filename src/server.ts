@@ -25,6 +25,24 @@ export type Handler = (req: Request, res: Response) => void | Promise<void>;
 export interface Limits extends ParserLimits {
   /** Most open connections; more are accepted and closed at once. Default 10000. */
   maxConnections?: number;
+  /**
+   * Decoded request body, bytes; a larger one is answered 413 (from
+   * Content-Length before any of it is read, or as chunk sizes arrive).
+   * Default 1 MiB (DEFAULT_MAX_BODY_BYTES), as nginx and Fastify: req.bytes(),
+   * text() and json() hold the whole body, so without a bound each connection
+   * could make the server hold whatever its client sends. Infinity for none,
+   * as node:http, whose handlers stream.
+   */
+  maxBodyBytes?: number;
+}
+
+/** The request body limit when serve() is given none: see Limits.maxBodyBytes. */
+export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
+
+/** The parser's limits for these: the server's default body limit, and Infinity as the parser's "none". */
+function parserLimits(limits: Limits = {}): ParserLimits {
+  const maxBodyBytes = limits.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  return { ...limits, maxBodyBytes: maxBodyBytes === Infinity ? Number.MAX_SAFE_INTEGER : maxBodyBytes };
 }
 
 export interface Timeouts {
@@ -125,7 +143,7 @@ export class Server implements ConnectionHost {
   constructor(options: ServeOptions) {
     if (options.handler === undefined && options.fetch === undefined) throw new TypeError("serve() needs a handler or fetch");
     // The parser first: if it cannot be made (bad limits, a stale build), no loop handle is left open.
-    this.parser = createParser(options.limits);
+    this.parser = createParser(parserLimits(options.limits));
     this.cork = new Cork(this.parser);
     this.pool = new StatePool(this.parser, this.cork);
     if (options.trace) {

@@ -88,11 +88,11 @@ test("a port in use is a clear error and exit code 1", async () => {
 test("--help prints the options and exits 0", async () => {
   const { code, stdout } = await run(["--help"]);
   assert.is(code, 0);
-  for (const flag of ["--port", "--host", "--root", "--echo", "--workers", "--trace", "--quiet"]) assert.ok(stdout.includes(flag), flag);
+  for (const flag of ["--port", "--host", "--root", "--echo", "--max-body", "--workers", "--trace", "--quiet"]) assert.ok(stdout.includes(flag), flag);
 });
 
 test("bad flags are usage errors with exit code 2", async () => {
-  for (const args of [["--root", ".", "--echo"], ["--workers", "0"], ["--port", "70000"], ["--bogus"]]) {
+  for (const args of [["--root", ".", "--echo"], ["--workers", "0"], ["--port", "70000"], ["--bogus"], ["--max-body", "1.5"], ["--max-body", "-1"], ["--max-body", "lots"]]) {
     const { code, stderr } = await run(args);
     assert.is(code, 2, args.join(" "));
     assert.ok(stderr.length > 0);
@@ -120,6 +120,32 @@ test("--echo answers with the request as JSON, the body one character per byte",
     });
     const get = await fetch(new URL("/hi", await url));
     assert.is((await get.json()).method, "GET", "every path is echoed, /hi too");
+    const over = await exchange(port, [`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${(1 << 20) + 1}\r\n\r\n`]);
+    assert.equal(parseResponses(over.text).map((r) => r.status), [413], "the default limit, 1 MiB");
+  } finally {
+    assert.is(await stop(child), 0);
+  }
+});
+
+test("--echo of a binary body within --max-body is byte-exact JSON, made as bytes; over it, 413", async () => {
+  const limit = 3 << 20;
+  const { child, url } = start(["-p", "0", "-H", "127.0.0.1", "--echo", "--quiet", "--max-body", String(limit)]);
+  try {
+    const port = Number(new URL(await url).port);
+    // Every byte value, NUL and the ones JSON escapes most, over 2 MiB.
+    const body = Buffer.alloc(2 << 20, Buffer.from(Array.from({ length: 256 }, (_, i) => 255 - i)));
+    const head = `PUT /bin HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+    const { text } = await exchange(port, [Buffer.concat([Buffer.from(head), body])]);
+    const [r] = parseResponses(text);
+    assert.is(r.status, 200);
+    const expected = JSON.stringify({
+      method: "PUT", target: "/bin", version: "1.1",
+      headers: [["Host", "a"], ["Content-Length", String(body.length)], ["Connection", "close"]],
+      body: body.toString("latin1"),
+    });
+    assert.ok(Buffer.from(r.body, "latin1").equals(Buffer.from(expected)), "the bytes JSON.stringify would send");
+    const over = await exchange(port, [`PUT /bin HTTP/1.1\r\nHost: a\r\nContent-Length: ${limit + 1}\r\n\r\n`]);
+    assert.equal(parseResponses(over.text).map((r) => r.status), [413]);
   } finally {
     assert.is(await stop(child), 0);
   }

@@ -40,4 +40,30 @@ test("req.json() of a body that is not JSON is 400, as a BodyError, and nothing 
   });
 });
 
+test("the default body limit is 1 MiB: one byte more is 413 before the body is read; Infinity lifts it", async () => {
+  const sizes: number[] = [];
+  const handler: Handler = async (req, res) => {
+    sizes.push((await req.bytes()).length);
+    res.end("ok");
+  };
+  const MiB = 1 << 20;
+  await withServer(handler, {}, async ({ port }) => {
+    const atLimit = await exchange(port, [post("x".repeat(MiB), "Connection: close")]);
+    assert.equal(parseResponses(atLimit.text).map((r) => r.status), [200]);
+    const over = await exchange(port, [`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${MiB + 1}\r\n\r\n`]);
+    assert.equal(parseResponses(over.text).map((r) => r.status), [413], "refused from Content-Length alone");
+    const chunked = `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${(MiB / 2).toString(16)}\r\n${"y".repeat(MiB / 2)}\r\n`;
+    const overChunked = await exchange(port, [chunked, `${(MiB / 2).toString(16)}\r\n${"y".repeat(MiB / 2)}\r\n`, "1\r\nz\r\n0\r\n\r\n"]);
+    assert.equal(parseResponses(overChunked.text).map((r) => r.status), [413], "refused as the chunk sizes arrive");
+    assert.equal(sizes, [MiB]);
+    assert.equal(errors, []);
+  });
+  sizes.length = 0;
+  await withServer(handler, { limits: { maxBodyBytes: Infinity } }, async ({ port }) => {
+    const big = await exchange(port, [post("x".repeat(2 * MiB), "Connection: close")]);
+    assert.equal(parseResponses(big.text).map((r) => r.status), [200]);
+    assert.equal(sizes, [2 * MiB]);
+  });
+});
+
 test.run();
