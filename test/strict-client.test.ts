@@ -1,7 +1,10 @@
 // The strict client every test reads responses through (test/support/strict-client.ts):
 // byte strings it must accept, and byte strings it must refuse, so that it cannot
 // silently pass everything.
+import { request as httpRequest } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
 import { suite, assert } from "./support/uvu.ts";
+import { takeClientFaults } from "./support/client-watch.ts";
 import { framingFault, readStrictly, StrictResponseError, type StrictOptions } from "./support/strict-client.ts";
 
 const test = suite("strict client");
@@ -98,6 +101,34 @@ test("a response aborted mid-body, when allowed, is the partial one", () => {
   const reading = readStrictly(bytes(OK + "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc"), { allowIncomplete: true });
   assert.is(reading.responses.length, 1);
   assert.is(reading.partial?.body, "abc");
+});
+
+// A server that answers every request with the same bytes, and one request to it through node:http or fetch.
+async function answeredBy(answer: string, ask: (port: number) => Promise<unknown>): Promise<string[]> {
+  const server = createServer((socket) => socket.once("data", () => socket.end(answer)));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    await ask((server.address() as AddressInfo).port);
+    return takeClientFaults();
+  } finally {
+    server.close();
+  }
+}
+
+const NOT_CHUNKED_LAST = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\nxyz";
+
+test("fetch: a head llhttp takes and the strict client refuses is a fault of the test", async () => {
+  const faults = await answeredBy(NOT_CHUNKED_LAST, async (port) => (await fetch(`http://127.0.0.1:${port}/`)).arrayBuffer());
+  assert.equal(faults, ['fetch: GET answered 200: Transfer-Encoding "gzip": chunked is not the last coding, once']);
+  assert.equal(await answeredBy(OK, async (port) => (await fetch(`http://127.0.0.1:${port}/`)).text()), []);
+});
+
+test("node:http: a head llhttp takes and the strict client refuses is a fault of the test", async () => {
+  const get = (port: number) => new Promise<void>((resolve, reject) => {
+    httpRequest({ port, host: "127.0.0.1", agent: false }, (res) => res.resume().on("end", resolve)).on("error", reject).end();
+  });
+  assert.equal(await answeredBy("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n", get), ["node:http: GET answered 204: a 204 with Content-Length"]);
+  assert.equal(await answeredBy(OK, get), []);
 });
 
 test.run();

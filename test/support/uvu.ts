@@ -1,5 +1,6 @@
-// uvu as the tests use it: `suite` and `assert`, with one rule added — a
-// test that makes no assertion fails. Every assertion call is counted; each
+// uvu as the tests use it: `suite` and `assert`, with two rules added — a
+// test fails when node:http or fetch took a response head the strict client
+// refuses (support/client-watch.ts), and a test that makes no assertion fails. Every assertion call is counted; each
 // suite's last after.each hook fails a test that finished without one, made
 // in its body or in the suite's other after.each hooks (which run before it:
 // a check every test shares, such as "the server still serves", may live there).
@@ -12,6 +13,8 @@
 // (that failure is already being reported).
 import { suite as uvuSuite, type Callback, type Test } from "uvu";
 import * as uvuAssert from "uvu/assert";
+import { takeClientFaults } from "./client-watch.ts";
+import { StrictResponseError } from "./strict-client.ts";
 
 let calls = 0;
 
@@ -63,7 +66,10 @@ export function suite<T = Record<string, unknown>>(title?: string, context?: T):
   const check = (): void => {
     const done = current;
     current = null;
-    if (done === null || !done.finished || calls > done.start) return;
+    const faults = takeClientFaults();
+    if (done === null || !done.finished) return;
+    if (faults.length > 0) throw new StrictResponseError(`"${done.name}": a strict client refuses what node:http or fetch took:\n  ${faults.join("\n  ")}`);
+    if (calls > done.start) return;
     throw new Error(`"${done.name}" made no assertion: every test must check something that can fail`);
   };
   const register = ((name: string, handler: Callback<T>) => test(name, wrap(name, handler))) as Test<T>;
