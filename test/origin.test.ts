@@ -123,8 +123,10 @@ test("a body cut short after the response began closes the connection, and nothi
     const closed = new Promise((resolve) => socket.on("close", resolve));
     socket.end(request("POST / HTTP/1.1", "Content-Length: 50") + "partial");
     await closed;
-    assert.match(received, /^HTTP\/1\.1 200 OK\r\n/);
-    assert.match(received, /started /);
+    // Cut on purpose: the strict client reads it as a response whose chunked body never ended.
+    const [cut] = parseResponses(received, { allowIncomplete: true });
+    assert.is(cut.status, 200);
+    assert.is(cut.body, "started ");
     assert.not.match(received, /0\r\n\r\n$/, "the chunked body never ends: the client sees it cut");
     assert.equal(errors, []);
   });
