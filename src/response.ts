@@ -115,7 +115,7 @@ export class Response {
   bytesWritten = 0;
   private headers: [string, string][] = NO_FIELDS;
   private finishListeners: (() => void)[] | null = null;
-  /** How the body is framed on the wire (the handler's Transfer-Encoding may make it CHUNKED or UNTIL_CLOSE). */
+  /** How the body goes on the wire: LENGTH, CHUNKED (ours or the handler's Transfer-Encoding), UNTIL_CLOSE (HTTP/1.0 without a length) or NONE. */
   private framing: number = FRAMING.NONE;
   /** The body length the head declared (with FRAMING.LENGTH): more is refused, fewer closes the connection. */
   private declaredLength = 0;
@@ -436,16 +436,17 @@ export class Response {
    * then firstChunk is the length of the piece about to follow the head.
    *
    * The framing follows node:http: a Content-Length the handler set is the
-   * framing (sent once, as ours); a Transfer-Encoding it set is sent as given
-   * and the body framed by it: chunked when chunked is its last coding, else
-   * the body runs until the connection closes (RFC 9112 §6.1: a coding other
-   * than chunked is the handler's own to apply, and only the close can end
-   * it). Unlike node:http, a Content-Length beside a Transfer-Encoding is
-   * dropped (RFC 9112 §6.2), and an HTTP/1.0 client, which cannot read
-   * Transfer-Encoding (RFC 9112 §6.1), gets neither field: its body is
-   * framed as if none had been set. A 1xx, 204 or 304 keeps the handler's
-   * Content-Length, as in node:http (for a 304 it is the representation's),
-   * and never has a Transfer-Encoding (RFC 9112 §6.1 forbids it for 1xx and 204).
+   * framing (sent once, as ours); a Transfer-Encoding it set is sent and the
+   * body chunked. Where node:http differs, RFC 9112 decides: a coding list
+   * that does not end in chunked gets chunked added, since the handler applied
+   * the others itself and only chunked (or a close) can end such a body (§6.1;
+   * node:http sends the body bare and keeps the connection); a Content-Length
+   * beside a Transfer-Encoding is dropped (§6.2; node:http sends both); an
+   * HTTP/1.0 client, which cannot read Transfer-Encoding (§6.1), gets none,
+   * its body framed as if none had been set (node:http sends chunks). A HEAD
+   * or 304 keeps the handler's Content-Length, as in node:http (it is the
+   * representation's); a 1xx or 204 sends neither field (RFC 9110 §8.6, RFC
+   * 9112 §6.1; node:http sends what the handler set).
    */
   private serialize(bodyLength: number, firstChunk = 0): number {
     const status = this.status;
@@ -474,17 +475,18 @@ export class Response {
       } else if (sameName(name, "date")) flags &= ~HEAD.DATE;
     }
     const honourCodings = codings !== null && !noBody && http11;
-    // The handler's Content-Length stays only on a response that cannot have a body (node:http's rule).
-    const keepLengths = noBody && lengths !== null;
+    // The handler's Content-Length stays as given only on a 304 (a HEAD's goes out as ours).
+    const keepLengths = status === 304 && lengths !== null;
     const declared = lengths === null || honourCodings ? -1 : declaredLength(lengths);
     let fields: [string, string][] = headers;
-    if (dropConnection || (lengths !== null && !keepLengths) || (codings !== null && !honourCodings)) {
+    if (dropConnection || lengths !== null || codings !== null) {
       fields = headers.filter(([name]) => {
         if (sameName(name, "connection")) return status === 101;
         if (sameName(name, "content-length")) return keepLengths;
-        if (sameName(name, "transfer-encoding")) return honourCodings;
-        return true;
+        return !sameName(name, "transfer-encoding");
       });
+      // The handler's codings as one field, chunked last.
+      if (honourCodings) fields.push(["Transfer-Encoding", lastCoding(codings!) === "chunked" ? codings! : codings + ", chunked"]);
     }
     // What the serializer adds; this.framing is how the body goes.
     let framing: number = FRAMING.NONE;
@@ -492,8 +494,7 @@ export class Response {
     if (noBody) {
       this.framing = FRAMING.NONE;
     } else if (honourCodings) {
-      this.framing = lastCoding(codings!) === "chunked" ? FRAMING.CHUNKED : FRAMING.UNTIL_CLOSE;
-      if (this.framing === FRAMING.UNTIL_CLOSE) this.closes = true;
+      this.framing = FRAMING.CHUNKED;
     } else if (declared >= 0) {
       framing = this.framing = FRAMING.LENGTH;
       length = this.declaredLength = declared;

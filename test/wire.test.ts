@@ -1,15 +1,14 @@
 // Every byte a response puts on the wire, as a client reads it: each test
 // sends raw requests over a real socket, reads until the server closes, and
-// passes all it received through two strict clients, Node's llhttp in
-// response mode and the project's own parseResponse. Both must read the
-// expected number of whole responses, with one framing field each and no
-// byte left over, whatever the test asserts besides. Where node:http does the
-// same thing, the test says what it sends.
+// passes all it received through the strict client (llhttp in response mode
+// and the project's parseResponse, one framing field per head, no byte left
+// over), whatever the test asserts besides. Where node:http does the same
+// thing, the test runs the handler on node:http too and compares.
 import { suite, assert } from "./support/uvu.ts";
+import { createServer, type ServerResponse as NodeResponse } from "node:http";
 import { serve, type Handler, type Response as ServerResponse, type Server } from "../src/index.ts";
-import { open } from "./helpers.ts";
-import { LlhttpResponses, type LlhttpResponse } from "./support/llhttp.ts";
-import { parseResponse } from "../parser/src/parser-node.ts";
+import { methodsOf, open } from "./helpers.ts";
+import { readStrictly, type StrictReading, type StrictResponse } from "./support/strict-client.ts";
 
 const test = suite("wire");
 
@@ -45,40 +44,48 @@ async function collect(port: number, requests: string): Promise<Buffer> {
   return Buffer.concat(received);
 }
 
-const llhttp = new LlhttpResponses();
-
-function count(headers: readonly [string, string][], name: string): number {
-  return headers.filter(([n]) => n.toLowerCase() === name).length;
+/** What the server sent for `requests` (read until it closed), through the strict client. */
+async function ask(port: number, requests: string, allowIncomplete = false): Promise<StrictReading & { raw: string }> {
+  const bytes = await collect(port, requests);
+  const reading = readStrictly(bytes, { requestMethods: methodsOf([requests]), closed: true, allowIncomplete });
+  return { ...reading, raw: bytes.toString("latin1") };
 }
 
-/**
- * The responses in `bytes`, one per request method, read by llhttp and by
- * parseResponse; fails on any response either refuses, on a message cut
- * short, on duplicate or conflicting framing fields, and on bytes left over.
- */
-function strict(bytes: Buffer, methods: readonly string[]): LlhttpResponse[] {
-  const shown = JSON.stringify(bytes.toString("latin1"));
-  const run = llhttp.parse(bytes, methods, true);
-  assert.is(run.error, null, `llhttp refuses ${shown}: ${JSON.stringify(run.error)}`);
-  assert.is(run.partial, null, `llhttp: a response cut short in ${shown}`);
-  assert.is(run.messages.length, methods.length, `llhttp read ${run.messages.length} responses in ${shown}`);
-  let at = 0;
-  for (const [i, method] of methods.entries()) {
-    const parsed = parseResponse(bytes.subarray(at), { requestMethod: method, endOfInput: true });
-    assert.ok("consumed" in parsed, `parseResponse refuses response ${i + 1} of ${shown}: ${JSON.stringify(parsed)}`);
-    const lengths = count(parsed.headers, "content-length");
-    const codings = count(parsed.headers, "transfer-encoding");
-    assert.ok(lengths <= 1 && codings <= 1 && lengths + codings <= 1, `conflicting framing fields in response ${i + 1} of ${shown}`);
-    assert.is(Buffer.from(parsed.body).toString("latin1"), run.messages[i].body, `the two clients read different bodies in ${shown}`);
-    at += parsed.consumed;
+/** The responses simplenet sends for `requests`, all whole. */
+async function responses(port: number, requests: string): Promise<StrictResponse[]> {
+  return (await ask(port, requests)).responses;
+}
+
+/** A handler both servers run: it uses only what simplenet's Response and node:http's ServerResponse share. */
+type SharedHandler = (res: ServerResponse | NodeResponse) => void;
+
+/** The responses node:http sends for `requests` with the same handler, read by the strict client. */
+async function nodeResponses(handler: SharedHandler, requests: string): Promise<StrictResponse[]> {
+  const server = createServer((_req, res) => handler(res));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = server.address() as { port: number };
+    return readStrictly(await collect(port, requests), { requestMethods: methodsOf([requests]), closed: true }).responses;
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   }
-  assert.is(at, bytes.length, `bytes left over after the responses in ${shown}`);
-  return run.messages;
 }
 
-/** A field of a response llhttp read (the last with that name), or undefined. */
-function field(res: LlhttpResponse, name: string): string | undefined {
-  return res.headers.findLast(([n]) => n.toLowerCase() === name)?.[1];
+/** What two servers' responses must share: status, framing fields and body. */
+function framing(res: StrictResponse): { status: number; length?: string; codings?: string; body: string } {
+  return { status: res.status, length: res.headers["content-length"], codings: res.headers["transfer-encoding"], body: res.body };
+}
+
+/** Runs `handler` on simplenet and on node:http for the same requests: both read strictly, with the same framing and bodies. */
+async function sameAsNode(handler: SharedHandler, requests: string): Promise<StrictResponse[]> {
+  let ours: StrictResponse[] = [];
+  await withServer((_req, res) => handler(res), async ({ port }) => {
+    ours = await responses(port, requests);
+  });
+  const theirs = await nodeResponses(handler, requests);
+  assert.equal(ours.map(framing), theirs.map(framing));
+  return ours;
 }
 
 test.before.each(() => {
@@ -87,16 +94,14 @@ test.before.each(() => {
 
 // ---- one owner of the output region ---------------------------------------------
 
-test("write, write, end in one tick: one chunked response (node:http sends the same body)", async () => {
-  await withServer((_req, res) => {
+test("write, write, end in one tick: one chunked response, as node:http sends it", async () => {
+  const [res] = await sameAsNode((res) => {
     res.write("a");
     res.write("b");
     res.end();
-  }, async ({ port }) => {
-    const [res] = strict(await collect(port, get("/", true)), ["GET"]);
-    assert.is(res.body, "ab");
-    assert.is(field(res, "transfer-encoding"), "chunked");
-  });
+  }, get("/", true));
+  assert.is(res.body, "ab");
+  assert.is(res.headers["transfer-encoding"], "chunked");
 });
 
 test("write then end(data) in one tick, twice on one connection (pipelined)", async () => {
@@ -104,8 +109,8 @@ test("write then end(data) in one tick, twice on one connection (pipelined)", as
     res.write(req.target);
     res.end("!");
   }, async ({ port }) => {
-    const responses = strict(await collect(port, get("/one") + get("/two", true)), ["GET", "GET"]);
-    assert.equal(responses.map((r) => r.body), ["/one!", "/two!"]);
+    const answers = await responses(port, get("/one") + get("/two", true));
+    assert.equal(answers.map((r) => r.body), ["/one!", "/two!"]);
   });
 });
 
@@ -116,8 +121,8 @@ test("the README's drained() loop, with a response queued behind an unfinished o
     }
     res.end();
   }, async ({ port }) => {
-    const responses = strict(await collect(port, get("/1") + get("/2") + get("/3", true)), ["GET", "GET", "GET"]);
-    assert.equal(responses.map((r) => r.body), ["/1:x;/1:y;/1:z;", "/2:x;/2:y;/2:z;", "/3:x;/3:y;/3:z;"]);
+    const answers = await responses(port, get("/1") + get("/2") + get("/3", true));
+    assert.equal(answers.map((r) => r.body), ["/1:x;/1:y;/1:z;", "/2:x;/2:y;/2:z;", "/3:x;/3:y;/3:z;"]);
   });
 });
 
@@ -137,12 +142,158 @@ test("a response written from another connection's handler leaves that connectio
     waiting!.write("news;");
     waiting!.end("done");
   }, async ({ port }) => {
-    const waiter = collect(port, get("/wait", true));
+    const waiter = responses(port, get("/wait", true));
     await waitingStarted;
-    const poke = strict(await collect(port, get("/poke", true)), ["GET"]);
+    const poke = await responses(port, get("/poke", true));
     assert.is(poke[0].body, "poked");
-    const [waited] = strict(await waiter, ["GET"]);
+    const [waited] = await waiter;
     assert.is(waited.body, "first;news;done");
+  });
+});
+
+// ---- the handler's framing fields ------------------------------------------------
+
+test("setHeader Content-Length then end(data): one Content-Length, as node:http sends", async () => {
+  const answers = await sameAsNode((res) => {
+    res.setHeader("Content-Length", "5");
+    res.end("hello");
+  }, get("/") + get("/", true));
+  assert.equal(answers.map((r) => r.fields.filter(([n]) => n.toLowerCase() === "content-length").length), [1, 1]);
+});
+
+test("writeHead with content-length (object and pairs), then writes that add up to it: no chunked framing", async () => {
+  let n = 0;
+  await withServer((_req, res) => {
+    if (n++ === 0) res.writeHead(200, { "content-length": 5 });
+    else res.writeHead(201, [["Content-Length", "5"]]);
+    res.write("hel");
+    res.write("lo");
+    res.end();
+  }, async ({ port }) => {
+    const answers = await responses(port, get("/") + get("/", true));
+    assert.equal(answers.map(framing), [
+      { status: 200, length: "5", codings: undefined, body: "hello" },
+      { status: 201, length: "5", codings: undefined, body: "hello" },
+    ]);
+  });
+});
+
+test("end(data) longer than the Content-Length: ERR_HTTP_CONTENT_LENGTH_MISMATCH to the handler, nothing of it sent", async () => {
+  const codes: unknown[] = [];
+  await withServer((_req, res) => {
+    res.setHeader("Content-Length", "3");
+    try {
+      res.end("hello");
+    } catch (error) {
+      codes.push((error as { code?: string }).code);
+      res.end("abc");
+    }
+  }, async ({ port }) => {
+    const answers = await responses(port, get("/") + get("/", true));
+    assert.equal(answers.map(framing), [
+      { status: 200, length: "3", codings: undefined, body: "abc" },
+      { status: 200, length: "3", codings: undefined, body: "abc" },
+    ]);
+  });
+  assert.equal(codes, ["ERR_HTTP_CONTENT_LENGTH_MISMATCH", "ERR_HTTP_CONTENT_LENGTH_MISMATCH"]);
+});
+
+test("a write past the Content-Length throws, and the response cut short closes the connection", async () => {
+  const codes: unknown[] = [];
+  await withServer((_req, res) => {
+    res.setHeader("Content-Length", "4");
+    res.write("ab");
+    try {
+      res.write("cde");
+    } catch (error) {
+      codes.push((error as { code?: string }).code);
+    }
+    res.end();
+  }, async ({ port }) => {
+    // The second request is never answered: the first response is cut short, and the connection with it.
+    const { responses: whole, partial, raw } = await ask(port, get("/") + get("/"), true);
+    assert.equal(whole, []);
+    assert.is(partial?.headers["content-length"], "4");
+    assert.is(partial?.body, "ab");
+    assert.ok(raw.endsWith("\r\n\r\nab"), raw);
+  });
+  assert.equal(codes, ["ERR_HTTP_CONTENT_LENGTH_MISMATCH"]);
+});
+
+test("end(data) shorter than the Content-Length: sent, and the connection closes after it", async () => {
+  await withServer((_req, res) => {
+    res.setHeader("Content-Length", "10");
+    res.end("hello");
+  }, async ({ port }) => {
+    const { responses: whole, partial } = await ask(port, get("/") + get("/"), true);
+    assert.equal(whole, []);
+    assert.is(partial?.body, "hello");
+    assert.is(partial?.headers["content-length"], "10");
+  });
+});
+
+test("the handler's Transfer-Encoding: chunked is honoured (one field, chunked body), as node:http does", async () => {
+  const answers = await sameAsNode((res) => {
+    res.setHeader("Transfer-Encoding", "chunked");
+    res.end("hello");
+  }, get("/") + get("/", true));
+  assert.equal(answers.map((r) => [r.body, r.fields.filter(([n]) => n.toLowerCase() === "transfer-encoding").length]), [["hello", 1], ["hello", 1]]);
+});
+
+test("Transfer-Encoding beside Content-Length: the Content-Length is dropped (RFC 9112 §6.2; node:http sends both)", async () => {
+  await withServer((_req, res) => {
+    res.setHeader("Content-Length", "5");
+    res.setHeader("Transfer-Encoding", "chunked");
+    res.write("hel");
+    res.end("lo");
+  }, async ({ port }) => {
+    const answers = await responses(port, get("/") + get("/", true));
+    assert.equal(answers.map(framing), [
+      { status: 200, length: undefined, codings: "chunked", body: "hello" },
+      { status: 200, length: undefined, codings: "chunked", body: "hello" },
+    ]);
+  });
+});
+
+test("a Transfer-Encoding that does not end in chunked gets chunked added (RFC 9112 §6.1), and the connection carries on; HTTP/1.0 gets none", async () => {
+  await withServer((_req, res) => {
+    res.setHeader("Transfer-Encoding", "gzip");
+    res.end("coded by the handler");
+  }, async ({ port }) => {
+    const answers = await responses(port, get("/") + get("/", true));
+    assert.equal(answers.map(framing), [
+      { status: 200, length: undefined, codings: "gzip, chunked", body: "coded by the handler" },
+      { status: 200, length: undefined, codings: "gzip, chunked", body: "coded by the handler" },
+    ]);
+    // An HTTP/1.0 client cannot read Transfer-Encoding (RFC 9112 §6.1): it gets the body framed as if none were set.
+    const [old] = await responses(port, "GET / HTTP/1.0\r\n\r\n");
+    assert.equal(framing(old), { status: 200, length: "20", codings: undefined, body: "coded by the handler" });
+  });
+});
+
+test("HEAD and 304 keep the handler's Content-Length, once, as node:http does", async () => {
+  const requests = "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n" + get("/304", true);
+  let n = 0;
+  const answers = await sameAsNode((res) => {
+    res.statusCode = n++ % 2 === 0 ? 200 : 304;
+    res.setHeader("Content-Length", "5");
+    res.end();
+  }, requests);
+  assert.equal(answers.map((r) => [r.status, r.fields.filter(([name]) => name.toLowerCase() === "content-length").length]), [[200, 1], [304, 1]]);
+});
+
+test("a 204 sends no Content-Length or Transfer-Encoding the handler set (RFC 9110 §8.6; node:http sends them)", async () => {
+  let n = 0;
+  await withServer((_req, res) => {
+    res.statusCode = 204;
+    res.setHeader(n++ === 0 ? "Content-Length" : "Transfer-Encoding", n === 1 ? "5" : "chunked");
+    res.end();
+  }, async ({ port }) => {
+    const answers = await responses(port, get("/") + get("/", true));
+    assert.equal(answers.map(framing), [
+      { status: 204, length: undefined, codings: undefined, body: "" },
+      { status: 204, length: undefined, codings: undefined, body: "" },
+    ]);
   });
 });
 
