@@ -1,0 +1,307 @@
+// Where simplenet answers a handler program (test/support/handler-programs.ts)
+// otherwise than node:http does, and why: ONE table, each entry with its
+// reason (an RFC, or a choice simplenet makes on purpose) and a predicate on
+// the program, the request and the difference. The handler differential test
+// and the `handler` fuzz target explain a difference with it and only with
+// it; a difference no entry matches is a finding.
+//
+// Both servers' bytes are read by the strict client (strict-client.ts: llhttp
+// in response mode and simplenet-parser, framing fields, leftover bytes) and
+// compared response by response: status, reason, version, each field but
+// Date (names without case, values of one name in order, names in any
+// order), body bytes, keep-alive; then whether each request was answered (the
+// probe after the last one: the connection stayed usable), whether a
+// response was cut, and what the handlers saw (getHeader, errors thrown at
+// them).
+import type { HeaderValue } from "../../src/index.ts";
+import { readStrictly, StrictResponseError, type StrictResponse } from "./strict-client.ts";
+import { textOf, type Conversation, type Program, type RequestSpec, type Seen, type Step } from "./handler-programs.ts";
+import type { Transcript } from "./handler-wire.ts";
+
+export type Aspect = "status" | "reason" | "version" | "field" | "body" | "keep-alive" | "answered" | "cut" | "refused" | "hung" | "seen";
+
+/** One difference between the two servers' answers to a conversation. */
+export interface HandlerParting {
+  conversation: Conversation;
+  /** The response they differ in (its request's index; requests.length is the probe), -1 for the connection as a whole. */
+  index: number;
+  /** The request it answers; null for the probe or the connection. */
+  request: RequestSpec | null;
+  aspect: Aspect;
+  /** The field's lower-case name, for "field". */
+  name: string;
+  /** simplenet's and node:http's: the value (a field's values one per line), null where it has none. */
+  ours: string | null;
+  theirs: string | null;
+  /** The response each side sent there, if any. */
+  responses: { ours?: StrictResponse; theirs?: StrictResponse };
+}
+
+export interface HandlerDifference {
+  id: string;
+  /** Why simplenet differs from node:http here: the RFC, or the choice and what it is for. */
+  reason: string;
+  applies(p: HandlerParting): boolean;
+}
+
+// ---- what the predicates read -----------------------------------------------------
+
+/** The fields a program leaves set when its head goes, by lower-case name, as node:http keeps them. */
+export function fieldsSet(program: Program): Map<string, string[]> {
+  const fields = new Map<string, string[]>();
+  const values = (v: HeaderValue): string[] => (typeof v === "object" ? v.map(String) : [String(v)]);
+  const add = (name: string, v: HeaderValue) => fields.set(name.toLowerCase(), [...(fields.get(name.toLowerCase()) ?? []), ...values(v)]);
+  for (const s of program.steps) {
+    if (s.op === "setHeader") fields.set(s.name.toLowerCase(), values(s.value));
+    else if (s.op === "appendHeader") add(s.name, s.value);
+    else if (s.op === "removeHeader") fields.delete(s.name.toLowerCase());
+    else if (s.op === "writeHead" && s.fields !== undefined) {
+      if (Array.isArray(s.fields)) for (const [n, v] of s.fields) add(n, v);
+      else for (const [n, v] of Object.entries(s.fields)) fields.set(n.toLowerCase(), values(v));
+    }
+  }
+  return fields;
+}
+
+/** The status the program answers with (its last status or writeHead), 200 by default. */
+export function statusSet(program: Program): number {
+  let status = 200;
+  for (const s of program.steps) if (s.op === "status" || s.op === "writeHead") status = s.code;
+  return status;
+}
+
+const indexOf = (p: Program, op: Step["op"]): number => p.steps.findIndex((s) => s.op === op);
+const calls = (p: Program, op: Step["op"]): boolean => indexOf(p, op) >= 0;
+/** The program throws before its body began (writeHead may have run). */
+const throwsBeforeBody = (p: Program): boolean => calls(p, "throw") && !calls(p, "write") && !calls(p, "end");
+/** The body is all given to end(): no write() before it. */
+const bodyWhole = (p: Program): boolean => calls(p, "end") && !calls(p, "write");
+/** The body bytes the program gives, up to a throw. */
+export function bodyBytes(p: Program): number {
+  let n = 0;
+  for (const s of p.steps) if ((s.op === "write" || s.op === "end") && s.data !== undefined) n += Buffer.byteLength(textOf(s.data));
+  return n;
+}
+/** The Content-Length the program sets, or null. */
+const declared = (p: Program): number | null => {
+  const v = fieldsSet(p).get("content-length");
+  return v === undefined ? null : Number(v[0]);
+};
+const bodyless = (status: number): boolean => status === 204 || status === 304;
+/** The request's HTTP version (the probe's is 1.1). */
+const version = (p: HandlerParting): string => p.request?.version ?? "1.1";
+const onField = (p: HandlerParting, ...names: string[]): boolean => p.aspect === "field" && names.includes(p.name);
+const hasFraming = (r: StrictResponse | undefined): boolean => r !== undefined && ("content-length" in r.headers || "transfer-encoding" in r.headers);
+
+// ---- the table --------------------------------------------------------------------------
+
+export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
+  {
+    id: "connection-keep-alive",
+    reason: "RFC 9112 §9.3: an HTTP/1.1 connection persists unless a side says close; node:http says Connection: keep-alive on every persistent response anyway, simplenet only to HTTP/1.0 clients, where it means something",
+    applies: (p) => onField(p, "connection") && p.ours === null && p.theirs === "keep-alive" && version(p) === "1.1",
+  },
+  {
+    id: "keep-alive-timeout",
+    reason: "node:http announces its idle timeout in a Keep-Alive field (RFC 2068 §19.7.1's, not in RFC 9112: a hint no client needs); simplenet sends none",
+    applies: (p) => onField(p, "keep-alive") && p.ours === null && /^timeout=\d+$/.test(p.theirs ?? ""),
+  },
+  {
+    id: "field-value-bytes",
+    reason: "RFC 9110 §5.5: a field value is bytes (obs-text above 0x7F); simplenet sends a character U+0080–U+00FF as its one byte, the byte node:http's parser reads back as that character; node:http encodes the head in the body's encoding when both go in one write (a string body: UTF-8, so one character becomes two bytes), else in latin1",
+    applies: (p) => p.aspect === "field" && p.ours !== null && /[\x80-\xff]/.test(p.ours) &&
+      Buffer.from(p.ours, "utf8").toString("latin1") === p.theirs,
+  },
+  {
+    id: "unknown-status-reason",
+    reason: "RFC 9112 §4: the reason phrase is for people, a client ignores it; for a status without a standard one simplenet says Unknown, node:http unknown",
+    applies: (p) => p.aspect === "reason" && p.ours === "Unknown" && p.theirs === "unknown",
+  },
+  {
+    id: "write-head-commits-in-node",
+    reason: "node:http's writeHead commits the head at once (headersSent is true, its framing chosen before the body is known: chunked, or until the close for HTTP/1.0), so a throw after it can only cut the connection; simplenet's writeHead sets status and fields, and the head goes with the first write or end(): a throw after it is still a clean 500, and a body given whole to end() is framed by Content-Length",
+    applies: (p) => {
+      const program = p.request?.program;
+      if (program === undefined || !calls(program, "writeHead")) return false;
+      if (throwsBeforeBody(program)) return p.aspect !== "refused";
+      if (!bodyWhole(program) || declared(program) !== null || fieldsSet(program).has("transfer-encoding")) return false;
+      return (onField(p, "content-length") && p.ours === String(bodyBytes(program)) && p.theirs === null) ||
+        (onField(p, "transfer-encoding") && p.ours === null && p.theirs === "chunked") ||
+        (version(p) === "1.0" && ((onField(p, "connection") && p.theirs === "close") || (p.aspect === "keep-alive" && p.theirs === "false")));
+    },
+  },
+  {
+    id: "http10-length",
+    reason: "RFC 9112 §6.3, §9.3, Appendix C.2.2: a response to HTTP/1.0 may be framed by Content-Length, and then persist when the client asked (Connection: keep-alive); simplenet frames a body given whole to end() (a 500 included) by its length — and keeps the connection if asked — so the client can tell a whole body from a cut one, node:http sends it until the close unless the handler set Content-Length itself",
+    applies: (p) => {
+      const program = p.request?.program;
+      if (program === undefined || version(p) !== "1.0" || declared(program) !== null || !(bodyWhole(program) || throwsBeforeBody(program))) return false;
+      const length = p.responses.ours?.body.length;
+      return (onField(p, "content-length") && p.ours === String(length) && p.theirs === null) ||
+        (p.request?.connection === "keep-alive" && ((onField(p, "connection") && p.ours === "keep-alive" && p.theirs === "close") ||
+          (p.aspect === "keep-alive" && p.ours === "true" && p.theirs === "false")));
+    },
+  },
+  {
+    id: "head-framing",
+    reason: "RFC 9110 §9.3.2: a response to HEAD should carry the fields a GET would have, its framing fields included (§8.6: Content-Length may be sent); simplenet sends them, node:http leaves them out — and llhttp, deciding keep-alive before it knows the response to HEAD has no body, then reads node's as lasting until the close (the connection is kept all the same)",
+    applies: (p) => p.request?.method === "HEAD" && (
+      (onField(p, "content-length", "transfer-encoding") && p.ours !== null && p.theirs === null) ||
+      (p.aspect === "keep-alive" && p.ours === "true" && p.theirs === "false" && !hasFraming(p.responses.theirs))),
+  },
+  {
+    id: "node-sends-both-framings",
+    reason: "RFC 9112 §6.3: a sender must not send Content-Length with Transfer-Encoding; node:http sends both when the handler sets both (a strict client refuses the response), simplenet frames it by Transfer-Encoding alone",
+    applies: (p) => p.aspect === "refused" && p.ours === null && p.theirs !== null &&
+      p.conversation.requests.some((r) => fieldsSet(r.program).has("content-length") && fieldsSet(r.program).has("transfer-encoding")),
+  },
+  {
+    id: "node-framing-without-body",
+    reason: "RFC 9112 §6.1, §6.3: a 204 must not carry Transfer-Encoding, and a 204 or 304 has no body whatever its fields say; node:http sends the handler's Transfer-Encoding on them (a strict client refuses the 204) and closes the connection after, simplenet leaves the field out and keeps the connection",
+    applies: (p) => {
+      const program = p.request?.program ?? p.conversation.requests.find((r) => bodyless(statusSet(r.program)) && fieldsSet(r.program).has("transfer-encoding"))?.program;
+      if (program === undefined || !bodyless(statusSet(program)) || !fieldsSet(program).has("transfer-encoding")) return false;
+      return (p.aspect === "refused" && p.ours === null) || (onField(p, "transfer-encoding") && p.ours === null) ||
+        (onField(p, "connection") && p.ours === null && p.theirs === "close") || (p.aspect === "keep-alive" && p.ours === "true");
+    },
+  },
+  {
+    id: "connection-value-spelled",
+    reason: "RFC 9110 §7.6.1: connection options are case-insensitive; simplenet writes the Connection field itself, from what it decided (close, keep-alive), node:http sends the handler's value as given",
+    applies: (p) => onField(p, "connection") && p.ours !== null && p.theirs !== null && p.ours.toLowerCase() === p.theirs.toLowerCase(),
+  },
+  {
+    id: "node-removed-content-length",
+    reason: "once a handler has removed Content-Length (removeHeader, or the catch-all clearing the fields for its 500), node:http never adds its own and frames the body chunked (until the close for HTTP/1.0); simplenet still frames a body given whole to end() by its length (RFC 9112 §6.3: either frames it)",
+    applies: (p) => {
+      const program = p.request?.program;
+      if (program === undefined || fieldsSet(program).has("content-length")) return false;
+      const removed = program.steps.some((s) => s.op === "removeHeader" && s.name.toLowerCase() === "content-length") ||
+        (throwsBeforeBody(program) && program.steps.some((s) => (s.op === "setHeader" || s.op === "appendHeader") && s.name.toLowerCase() === "content-length"));
+      if (!removed || !(bodyWhole(program) || throwsBeforeBody(program))) return false;
+      return (onField(p, "content-length") && p.ours === String(p.responses.ours?.body.length) && p.theirs === null) ||
+        (onField(p, "transfer-encoding") && p.ours === null && p.theirs === "chunked");
+    },
+  },
+  {
+    id: "node-refuses-pipelined-after-close",
+    reason: "RFC 9112 §9.6: a server that closes after a request answers it and ignores what follows (the client retries that); node:http's parser refuses bytes after a request that closes (HPE_CLOSED_CONNECTION) and answers 400 on the connection, in place of the response the handler is still making; simplenet answers the request",
+    applies: (p) => {
+      const c = p.conversation;
+      const closes = c.requests.findIndex((r) => r.connection === "close" || (r.version === "1.0" && r.connection !== "keep-alive"));
+      if (!c.pipelined || closes < 0 || closes === c.requests.length - 1 || p.index < 0 || p.index > closes) return false;
+      return p.responses.theirs?.status === 400 && p.responses.theirs.reason === "Bad Request";
+    },
+  },
+  {
+    id: "short-body",
+    reason: "a handler that sends fewer bytes than its Content-Length: simplenet sends them and closes the connection after (the client sees a cut response, RFC 9112 §8), the handler gets no error; node:http (strictContentLength) throws ERR_HTTP_CONTENT_LENGTH_MISMATCH at end(), after its head is committed, so the handler can only destroy the connection",
+    applies: (p) => {
+      const program = p.request?.program;
+      const length = program === undefined ? null : declared(program);
+      if (program === undefined || length === null || !(length > bodyBytes(program)) || calls(program, "throw")) return false;
+      return (p.aspect === "seen" && p.ours === "" && p.theirs === "threw ERR_HTTP_CONTENT_LENGTH_MISMATCH") ||
+        (p.aspect === "cut" && p.ours === "cut") || (p.aspect === "answered" && p.theirs === null);
+    },
+  },
+  {
+    id: "long-body",
+    reason: "a handler that sends more bytes than its Content-Length gets ERR_HTTP_CONTENT_LENGTH_MISMATCH from both; simplenet checks before its head goes, so when nothing was sent the catch-all's 500 is clean, node:http has committed its head by then and the handler can only destroy the connection",
+    applies: (p) => {
+      const program = p.request?.program;
+      const length = program === undefined ? null : declared(program);
+      if (program === undefined || length === null || !(length < bodyBytes(program)) || calls(program, "throw")) return false;
+      return p.aspect !== "seen" && p.aspect !== "hung" && p.aspect !== "refused" && (p.responses.theirs === undefined || p.aspect === "answered");
+    },
+  },
+];
+
+/** The entry that explains the difference, or null. */
+export const explainHandler = (p: HandlerParting): HandlerDifference | null => HANDLER_DIFFERENCES.find((d) => d.applies(p)) ?? null;
+
+// ---- comparing ----------------------------------------------------------------------------
+
+interface Reading {
+  responses: StrictResponse[];
+  partial: StrictResponse | null;
+  /** Why the strict client refused the bytes, or null. */
+  refused: string | null;
+}
+
+function read(t: Transcript): Reading {
+  try {
+    return { ...readStrictly(t.bytes, { requestMethods: t.methods, closed: t.closed, allowIncomplete: true }), refused: null };
+  } catch (e) {
+    if (!(e instanceof StrictResponseError)) throw e;
+    return { responses: [], partial: null, refused: e.message.split("\n")[0] };
+  }
+}
+
+/** A response's fields but Date, by lower-case name, values in order. */
+function fieldMap(r: StrictResponse): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const [name, value] of r.fields) {
+    const key = name.toLowerCase();
+    if (key !== "date") map.set(key, [...(map.get(key) ?? []), value]);
+  }
+  return map;
+}
+
+/** Every difference between simplenet's and node:http's answers to the conversation. */
+export function compareConversation(
+  c: Conversation, ours: Transcript, theirs: Transcript, seenOurs: Seen, seenTheirs: Seen,
+): HandlerParting[] {
+  const out: HandlerParting[] = [];
+  const differ = (index: number, aspect: Aspect, o: string | null, t: string | null, name = "") => {
+    if (o !== t) {
+      out.push({
+        conversation: c, index, request: c.requests[index] ?? null, aspect, name, ours: o, theirs: t,
+        responses: index < 0 ? {} : { ours: a?.responses[index], theirs: b?.responses[index] },
+      });
+    }
+  };
+  // What the handlers saw, where both ran (whether a pipelined request's handler runs at all is seen in its answer).
+  let a: Reading | null = null, b: Reading | null = null;
+  c.requests.forEach((r, i) => {
+    const o = seenOurs.get(r.program.id), t = seenTheirs.get(r.program.id);
+    if (o !== undefined && t !== undefined) differ(i, "seen", o.join("; "), t.join("; "));
+  });
+  differ(-1, "hung", ours.hung ? "hung" : null, theirs.hung ? "hung" : null);
+  a = read(ours);
+  b = read(theirs);
+  if (a.refused !== null || b.refused !== null) {
+    differ(-1, "refused", a.refused === null ? null : "refused", b.refused === null ? null : "refused");
+    return out;
+  }
+  const n = Math.max(a.responses.length, b.responses.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.responses[i], y = b.responses[i];
+    if (x === undefined || y === undefined) {
+      differ(i, "answered", x === undefined ? null : "answered", y === undefined ? null : "answered");
+      return out;
+    }
+    differ(i, "status", String(x.status), String(y.status));
+    differ(i, "reason", x.reason, y.reason);
+    differ(i, "version", x.version, y.version);
+    const fx = fieldMap(x), fy = fieldMap(y);
+    for (const name of new Set([...fx.keys(), ...fy.keys()])) differ(i, "field", fx.get(name)?.join("\n") ?? null, fy.get(name)?.join("\n") ?? null, name);
+    differ(i, "body", x.body, y.body);
+    differ(i, "keep-alive", String(x.keepAlive), String(y.keepAlive));
+    // Past a different body or persistence the two byte streams no longer line up.
+    if (x.body !== y.body || x.keepAlive !== y.keepAlive) return out;
+  }
+  differ(n, "cut", a.partial === null ? null : "cut", b.partial === null ? null : "cut");
+  return out;
+}
+
+const clip = (s: string | null): string => (s === null ? "(none)" : JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…(${s.length} chars)` : s));
+
+/** One line for a report: where, what, and both values. */
+export function describeParting(p: HandlerParting): string {
+  const where = p.index < 0 ? "the connection" : p.request === null ? "the probe" : `response ${p.index + 1} (${p.request.method} HTTP/${p.request.version}${p.request.connection && `, Connection: ${p.request.connection}`})`;
+  return `${where}: ${p.aspect}${p.name && ` ${p.name}`}: simplenet ${clip(p.ours)}, node:http ${clip(p.theirs)}`;
+}
+
+/** A key that groups findings of one kind: the aspect, the field, and which side has a value. */
+export const partingKind = (p: HandlerParting): string =>
+  `${p.aspect}${p.name && ` ${p.name}`} (${p.ours === null ? "-" : "simplenet"}/${p.theirs === null ? "-" : "node"})`;
