@@ -26,6 +26,11 @@ export class Active {
   currentResponse: Response | null = null;
   /** When the head now arriving began (clock()), or 0. */
   headStartedAt = 0;
+  /** While a body is read: since when (clock()), and how many bytes came since then (its minimum-rate deadline). */
+  bodySince = 0;
+  bodyBytes = 0;
+  /** While bytes wait for EPOLLOUT: when the client last took some (clock()). */
+  writeSince = 0;
   /** After a 101: the connection carries another protocol's bytes (and is never at rest again). */
   tunnel: Tunnel | null = null;
 

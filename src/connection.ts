@@ -15,6 +15,16 @@ import { parseProxyHeader } from "./proxy.js";
 import { Errno, K, close, getpeername, read, shutdown } from "./syscalls.js";
 import type { EventLoop, Watcher } from "./loop.js";
 
+/** The server's deadlines, ms (see Timeouts in server.ts); bodyMinRate in bytes per second. */
+export interface Deadlines {
+  headers: number;
+  body: number;
+  bodyMinRate: number;
+  request: number;
+  write: number;
+  keepAlive: number;
+}
+
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   readonly loop: EventLoop;
@@ -294,7 +304,10 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   ready(events: number): void {
     // Reset, or both directions shut: nothing more can be sent or received.
     if (events & (K.EPOLLHUP | K.EPOLLERR)) return this.destroy();
-    if (events & K.EPOLLOUT) this.active?.outbox.flush();
+    if (events & K.EPOLLOUT && this.active !== null) {
+      this.active.writeSince = clock(); // the client took bytes: its write deadline starts again
+      this.active.outbox.flush();
+    }
     if (!this.closed && events & READABLE) this.onReadable();
   }
 
@@ -317,7 +330,6 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     const now = Date.now();
     this.lastActivity = clockAt(now);
     if (this.lingeringSince !== 0) return; // discarding what arrives after our close
-    if (!stream.inMessage && this.headStartedAt === 0) this.headStartedAt = this.lastActivity;
     const cork = this.host.cork;
     cork.take(this.outbox);
     this.flags |= BATCHING;
@@ -339,7 +351,13 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     }
     this.returnStream();
     this.maybeClose();
-    if (!this.inMessage && this.inFlight === 0) this.headStartedAt = 0;
+    // A head left half-read is timed from this read, also when it began
+    // after the requests this read completed (Go's ReadHeaderTimeout).
+    if (this.current === null && this.inMessage) {
+      if (this.headStartedAt === 0) this.headStartedAt = this.lastActivity;
+    } else {
+      this.headStartedAt = 0;
+    }
     this.rest();
   }
 
@@ -474,6 +492,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     this.responses.push(res);
     this.current = req;
     this.currentResponse = res;
+    if (body !== null) this.startBodyClock();
     // Requests after one that closes the connection are not read (RFC 9112 §9.6).
     if (res.closesConnection || this.host.closing) this.closeWhenDone = true;
     if (this.responses.length >= MAX_IN_FLIGHT) this.pauseReading();
@@ -496,6 +515,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   /** StreamHandlers: a piece of the current request's body. */
   data(chunk: Uint8Array): void {
     const req = this.current!;
+    this.active!.bodyBytes += chunk.length;
     if (this.currentResponse!.finished && !req.body.complete) return; // answered already: discard
     req.body.push(Buffer.from(chunk));
     if (req.body.buffered > BODY_HIGH_WATER) this.pauseReading();
@@ -567,7 +587,16 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     if (this.inFlight >= MAX_IN_FLIGHT) return;
     if (this.current !== null && this.current.body.buffered > BODY_HIGH_WATER) return;
     this.readPaused = false;
+    // The time paused was ours, not the client's: its body's rate is measured from now.
+    if (this.current !== null) this.startBodyClock();
     this.updateInterest();
+  }
+
+  /** A body's minimum-rate deadline counts from now (Apache mod_reqtimeout's body=, MinRate=). */
+  private startBodyClock(): void {
+    const a = this.busy;
+    a.bodySince = clock();
+    a.bodyBytes = 0;
   }
 
   // ---- writing: ResponseSink, QueueHost, OutboxHost ------------------------
@@ -694,7 +723,10 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   updateInterest(): void {
     if (this.closed) return;
     let interest = this.readPaused || this.peerEnded ? 0 : READABLE;
-    if (this.sending) interest |= K.EPOLLOUT;
+    if (this.sending) {
+      interest |= K.EPOLLOUT;
+      if (!(this.flags & K.EPOLLOUT)) this.active!.writeSince = clock();
+    }
     if (interest !== (this.flags & INTEREST)) {
       this.flags = (this.flags & ~INTEREST) | interest;
       this.host.loop.modify(this.fd, interest);
@@ -703,20 +735,35 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   // ---- timeouts and closing ------------------------------------------------
 
-  /** Called once a second by the server with its timeouts. */
-  sweep(time: number, timeouts: { headers: number; request: number; keepAlive: number }): void {
+  /**
+   * Called once a second (or more often for short timeouts) by the server:
+   * every state of a connection has its deadline here (SECURITY.md's table).
+   */
+  sweep(time: number, timeouts: Deadlines): void {
     const now = clockAt(time);
-    const oldest = this.active === null ? undefined : this.active.responses.oldest;
+    const a = this.active;
+    const oldest = a === null ? undefined : a.responses.oldest;
     if (this.tunnel !== null && this.lingeringSince === 0) return; // the tunnel's protocol keeps its own time
     if (this.lingeringSince !== 0) {
       if (since(now, this.lingeringSince) > LINGER_MS) this.destroy();
     } else if (this.headStartedAt !== 0 && since(now, this.headStartedAt) > timeouts.headers) {
       this.timeOut();
+    } else if (a !== null && this.sending && since(now, a.writeSince) > timeouts.write) {
+      this.destroy(); // the client stopped reading: nothing more can reach it
+    } else if (a !== null && this.current !== null && !this.readPaused && !this.peerEnded &&
+      since(now, a.bodySince) > timeouts.body + (a.bodyBytes * 1000) / timeouts.bodyMinRate) {
+      this.bodyTimedOut(this.currentResponse!);
     } else if (oldest !== undefined && time - oldest.startedAt > timeouts.request) {
       this.timeOut();
     } else if (this.idle && (since(now, this.lastActivity) > timeouts.keepAlive || (this.graceUntil !== 0 && since(now, this.graceUntil) > 0))) {
       this.destroy();
     }
+  }
+
+  /** A body came too slowly: 408 if its response has not begun, else the connection closes (its client has an answer already). */
+  private bodyTimedOut(res: Response): void {
+    if (res.headersSent || res.finished) return this.destroy();
+    this.timeOut();
   }
 
   private timeOut(): void {

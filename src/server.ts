@@ -1,7 +1,7 @@
 // serve(): a listening socket, its connections and their timeouts, on one
 // event loop with one wasm parser instance.
 import { BodyError } from "./body.js";
-import { Connection, type ConnectionHost } from "./connection.js";
+import { Connection, type ConnectionHost, type Deadlines } from "./connection.js";
 import { StatePool } from "./connection-state.js";
 import { Cork } from "./cork.js";
 import { Origin, type OriginOptions } from "./origin.js";
@@ -50,6 +50,16 @@ export interface Timeouts {
   headers?: number;
   /** From a complete head to the end of its response, ms. Default 300 s. */
   request?: number;
+  /**
+   * A request body's minimum rate, as Apache's mod_reqtimeout (body=20,
+   * MinRate=500): `body` ms from its head (or from when the server last
+   * resumed reading it), plus one second for each `bodyMinRate` bytes
+   * received. Also after the response has ended. Defaults 20 s, 500 bytes/s.
+   */
+  body?: number;
+  bodyMinRate?: number;
+  /** Bytes wait for a client that takes none of them, ms (nginx's send_timeout). Default 60 s. */
+  write?: number;
   /** Idle keep-alive connection, ms. Default 5 s. */
   keepAlive?: number;
   /** How long close() waits for responses in flight, ms. Default 10 s. */
@@ -129,7 +139,7 @@ export class Server implements ConnectionHost {
   private readonly fetchUpgrades: boolean;
   private readonly origin: Origin;
   private readonly onError: (error: unknown) => void;
-  private readonly timeouts: Required<Timeouts>;
+  private readonly timeouts: Deadlines & { close: number };
   private readonly maxConnections: number;
   private listening: Listening | null = null;
   private tracing = false;
@@ -165,11 +175,15 @@ export class Server implements ConnectionHost {
     this.timeouts = {
       headers: options.timeouts?.headers ?? 60_000,
       request: options.timeouts?.request ?? 300_000,
+      body: options.timeouts?.body ?? 20_000,
+      bodyMinRate: options.timeouts?.bodyMinRate ?? 500,
+      write: options.timeouts?.write ?? 60_000,
       keepAlive: options.timeouts?.keepAlive ?? 5_000,
       close: options.timeouts?.close ?? 10_000,
     };
-    const { keepAlive, headers, request } = this.timeouts;
-    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, keepAlive / 2, headers / 2, request / 2)));
+    const { keepAlive, headers, request, body, write } = this.timeouts;
+    const every = Math.min(1000, keepAlive / 2, headers / 2, request / 2, body / 2, write / 2);
+    this.sweeper = setInterval(() => this.sweep(), Math.max(10, every));
     this.sweeper.unref();
     this.quietTrim = options.trimWhenQuiet === false ? null : new QuietTrim(this.loop);
   }
