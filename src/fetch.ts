@@ -2,6 +2,7 @@
 // Response (Hono, itty-router, the handlers of Bun and Deno) run unchanged.
 import type { Request } from "./request.js";
 import { sendLight } from "./web-response.js";
+import { appendFetchFields } from "./fetch-fields.js";
 import type { Response } from "./response.js";
 
 export interface FetchInfo {
@@ -175,7 +176,7 @@ function reply(response: globalThis.Response | undefined, res: Response): Promis
 async function send(response: globalThis.Response, res: Response): Promise<void> {
   res.status = response.status;
   if (response.statusText !== "") res.statusMessage = response.statusText;
-  for (const [name, value] of response.headers) res.appendHeader(name, value);
+  appendFetchFields(response.headers, res, response.body === null);
   if (response.body === null) return answer(res);
 
   const reader = response.body.getReader();

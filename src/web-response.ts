@@ -5,6 +5,7 @@
 // a stream, text(), clone(), ...) builds the real Response once and
 // delegates. @hono/node-server does the same, for the same reason.
 import type { Response as ServerResponse } from "./response.js";
+import { appendFetchFields } from "./fetch-fields.js";
 
 const NativeResponse = globalThis.Response;
 
@@ -115,12 +116,10 @@ class LightResponse {
       const headers = light.#headers ?? init?.headers;
       if (headers !== undefined && headers !== null) {
         // Headers iterate Set-Cookie fields one by one, the others combined.
-        if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === "function") {
-          for (const [name, value] of headers as Iterable<[string, string]>) res.appendHeader(name, value);
-        } else {
-          const record = headers as Record<string, string>;
-          for (const name of Object.keys(record)) res.appendHeader(name, record[name]);
-        }
+        const fields = typeof (headers as Iterable<unknown>)[Symbol.iterator] === "function"
+          ? headers as Iterable<[string, string]>
+          : Object.entries(headers as Record<string, string>);
+        appendFetchFields(fields, res, direct === undefined);
       }
       // What the real Response would have added for a string body.
       if (typeof body === "string" && !res.hasHeader("content-type")) res.setHeader("content-type", "text/plain;charset=UTF-8");

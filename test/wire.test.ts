@@ -6,7 +6,7 @@
 // thing, the test runs the handler on node:http too and compares.
 import { suite, assert } from "./support/uvu.ts";
 import { createServer, type ServerResponse as NodeResponse } from "node:http";
-import { serve, type Handler, type Response as ServerResponse, type Server } from "../src/index.ts";
+import { serve, type FetchHandler, type Handler, type Response as ServerResponse, type Server } from "../src/index.ts";
 import { methodsOf, open } from "./helpers.ts";
 import { readStrictly, type StrictReading, type StrictResponse } from "./support/strict-client.ts";
 
@@ -294,6 +294,81 @@ test("a 204 sends no Content-Length or Transfer-Encoding the handler set (RFC 91
       { status: 204, length: undefined, codings: undefined, body: "" },
       { status: 204, length: undefined, codings: undefined, body: "" },
     ]);
+  });
+});
+
+// ---- a fetch handler's Response --------------------------------------------------
+
+/** Fields no response of ours carries from a fetch Response: they described another connection. */
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "x-hop"];
+
+async function withFetchServer(fetch: FetchHandler, body: (port: number) => Promise<void>): Promise<void> {
+  const server = await serve({ port: 0, host: "127.0.0.1", fetch, onError: (e) => errors.push(e) });
+  try {
+    await body(server.port);
+  } finally {
+    await server.close();
+  }
+}
+
+test("an upstream Response (the result of fetch()) is sent without its hop-by-hop and framing fields", async () => {
+  const upstream = createServer((req, res) => {
+    res.setHeader("Connection", "keep-alive, X-Hop");
+    res.setHeader("Keep-Alive", "timeout=5");
+    res.setHeader("Proxy-Connection", "keep-alive");
+    res.setHeader("X-Hop", "1");
+    res.setHeader("Upgrade", "h2c");
+    res.setHeader("X-Kept", "yes");
+    if (req.url === "/length") {
+      res.setHeader("Content-Length", "6");
+      res.end("length");
+    } else {
+      res.setHeader("Trailer", "X-Sum");
+      res.addTrailers({ "X-Sum": "7" });
+      res.write("chun");
+      res.end("ked");
+    }
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+  try {
+    await withFetchServer((request) => fetch(base + new URL(request.url).pathname), async (port) => {
+      const answers = await responses(port, get("/length") + get("/chunked", true));
+      assert.equal(answers.map((r) => r.body), ["length", "chunked"]);
+      for (const res of answers) {
+        assert.is(res.headers["x-kept"], "yes");
+        for (const name of HOP_BY_HOP) if (name !== "connection" || res !== answers[1]) assert.is(res.headers[name], undefined, name);
+      }
+      // Ours: the last request asked to close.
+      assert.is(answers[1].headers.connection, "close");
+    });
+  } finally {
+    upstream.closeAllConnections();
+    await new Promise((resolve) => upstream.close(resolve));
+  }
+});
+
+test("a Response made in the handler: its Content-Length and Transfer-Encoding do not frame the body we send", async () => {
+  await withFetchServer((request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/record") return new Response("hi", { headers: { "Content-Length": "99", "Transfer-Encoding": "chunked", "X-A": "1" } });
+    if (path === "/head") return new Response(null, { headers: [["Content-Length", "42"]] });
+    return new Response(new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("str"));
+        controller.enqueue(new TextEncoder().encode("eam"));
+        controller.close();
+      },
+    }), { headers: { "Content-Length": "1" } });
+  }, async (port) => {
+    const answers = await responses(port, get("/record") + "HEAD /head HTTP/1.1\r\nHost: a\r\n\r\n" + get("/stream", true));
+    assert.equal(answers.map(framing), [
+      { status: 200, length: "2", codings: undefined, body: "hi" },
+      // A HEAD answer keeps the length of what a GET would get, as node:http keeps a handler's.
+      { status: 200, length: "42", codings: undefined, body: "" },
+      { status: 200, length: undefined, codings: "chunked", body: "stream" },
+    ]);
+    assert.is(answers[0].headers["x-a"], "1");
   });
 });
 
