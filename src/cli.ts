@@ -3,7 +3,7 @@
 // --root, or an echo of every request with --echo.
 import { parseArgs } from "node:util";
 import { isMainThread } from "node:worker_threads";
-import { Router, serve, serveStatic, type Handler, type ServeOptions } from "./index.js";
+import { Router, serve, serveStatic, type Handler, type Response, type ServeOptions } from "./index.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./server.js";
 
 const usage = `Usage: simplenet [options]
@@ -87,9 +87,8 @@ function main(): void {
   } catch (error) {
     exit(`simplenet: ${(error as Error).message}\n`);
   }
-  if (!values.quiet) handler = logged(handler);
-
   const options: ServeOptions = { port, host: values.host, handler, trace: values.trace, workers, limits: { maxBodyBytes: maxBody } };
+  if (!values.quiet) options.onResponse = logLine;
   if (handover !== undefined) {
     options.handover = handover;
     options.onHandover = (successor) => {
@@ -152,15 +151,15 @@ const echo: Handler = async (req, res) => {
 /** Each byte as JSON.stringify writes it as a latin1 character of a string, in UTF-8. */
 const ESCAPED: Uint8Array[] = Array.from({ length: 256 }, (_, byte) => Buffer.from(JSON.stringify(String.fromCharCode(byte)).slice(1, -1)));
 
-/** One line per request on stdout: method, target, status, body bytes sent, milliseconds. */
-function logged(handler: Handler): Handler {
-  return (req, res) => {
-    res.onFinish(() => {
-      const ms = (Date.now() - res.startedAt).toFixed(0);
-      process.stdout.write(`${req.method} ${req.target} ${res.status} ${res.bytesWritten} ${ms}ms\n`);
-    });
-    return handler(req, res);
-  };
+/**
+ * One line per response on stdout, the server's own answers (400, 413, 408,
+ * ...) too: method, target, status, body bytes sent, milliseconds; "-" for
+ * the method and target of a request whose head could not be read.
+ */
+function logLine(res: Response): void {
+  const ms = (Date.now() - res.startedAt).toFixed(0);
+  const { method, target } = res.request;
+  process.stdout.write(`${method || "-"} ${target || "-"} ${res.status} ${res.bytesWritten} ${ms}ms\n`);
 }
 
 main();

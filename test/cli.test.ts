@@ -179,6 +179,26 @@ test("--root serves a folder: files, Range, 304, and a log line per request", as
   }
 });
 
+test("the access log has the server's own answers too: a malformed head (400), a body over --max-body (413), a 417", async () => {
+  const { child, url, stdout } = start(["-p", "0", "-H", "127.0.0.1", "--echo", "--max-body", "16"]);
+  try {
+    const port = Number(new URL(await url).port);
+    const sent = [
+      "GET /bad HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n",
+      "POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: 17\r\n\r\n",
+      "POST /expect HTTP/1.1\r\nHost: a\r\nExpect: 102-processing\r\nContent-Length: 1\r\n\r\n",
+    ];
+    const statuses: number[] = [];
+    for (const request of sent) statuses.push(...parseResponses((await exchange(port, [request])).text).map((r) => r.status));
+    assert.equal(statuses, [400, 413, 417]);
+    const logged = (): string[] => stdout().split("\n").filter((line) => / \d+ms$/.test(line)).map((line) => line.replace(/ \d+ \d+ms$/, ""));
+    for (let i = 0; i < 50 && logged().length < 3; i++) await sleep(20);
+    assert.equal(logged(), ["- - 400", "- - 413", "POST /expect 417"]);
+  } finally {
+    assert.is(await stop(child), 0);
+  }
+});
+
 test("--quiet: no access log", async () => {
   const { child, url, stdout } = start(["-p", "0", "-H", "127.0.0.1", "-q"]);
   const base = await url;
