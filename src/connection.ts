@@ -42,6 +42,8 @@ export interface ConnectionHost {
   forget(conn: Connection): void;
   /** The request streams and active state connections borrow while busy. */
   readonly pool: StatePool;
+  /** Told of every response once it has finished, the server's own answers included (serve()'s onResponse), or null. */
+  readonly onResponse: ((res: Response) => void) | null;
 }
 
 const EAGAIN = -Errno.EAGAIN;
@@ -486,7 +488,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     this.headStartedAt = 0;
     this.flags |= SERVED;
     if (!head.keepAlive) this.flags |= CLIENT_CLOSES;
-    const res = new Response(this, head, this.host.pool.readAt, head.expectUnsupported);
+    const res = this.newResponse(head, this.host.pool.readAt, head.expectUnsupported);
     const body = head.hasBody ? new BodyStream(() => this.onBodyRead(res), () => this.resumeReading()) : null;
     const req = new Request(head, body, this);
     this.responses.push(res);
@@ -546,7 +548,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     // answers that request, and whatever the handler does next is ignored.
     let res = inBody;
     if (res === null || res.headersSent || res.finished) {
-      res = new Response(this, RequestHead.unparsed(), Date.now(), true);
+      res = this.newResponse(RequestHead.unparsed(), Date.now(), true);
       this.responses.push(res);
     }
     res.fail(error.status, `${error.reason}\n`);
@@ -774,9 +776,17 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     this.stopReadingRequests();
     // Answer 408 in the oldest unanswered slot; later ones are dropped.
     this.responses.discardAll();
-    const res = new Response(this, RequestHead.unparsed(), Date.now(), true);
+    const res = this.newResponse(RequestHead.unparsed(), Date.now(), true);
     this.responses.push(res);
     res.fail(408, "Request Timeout\n");
+  }
+
+  /** A response of this connection, its host told when it finishes (when the host listens: no listener is made otherwise). */
+  private newResponse(head: RequestHead, startedAt: number, closeAfter: boolean): Response {
+    const res = new Response(this, head, startedAt, closeAfter);
+    const onResponse = this.host.onResponse;
+    if (onResponse !== null) res.onFinish(() => onResponse(res));
+    return res;
   }
 
   /** Closes the descriptor now (once), failing whatever is in flight. */

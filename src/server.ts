@@ -94,6 +94,14 @@ export interface ServeOptions extends ListenOptions, OriginOptions {
   timeouts?: Timeouts;
   /** Where handler errors are reported. Default console.error. */
   onError?: (error: unknown) => void;
+  /**
+   * Called once for every response when it has finished (sent, or dropped
+   * when its connection closed first), those the server writes itself
+   * included: 400, 408, 413, 414, 417, 431, 501, 505 (their `request` is
+   * then empty when the head could not be parsed). The place for an access
+   * log; node:http's nearest is each response's "finish" event. Default none.
+   */
+  onResponse?: (res: Response) => void;
   /** Each connection begins with a PROXY protocol (v1 or v2) header naming the real client. Default false. */
   proxyProtocol?: boolean;
   /**
@@ -139,6 +147,8 @@ export class Server implements ConnectionHost {
   private readonly fetchUpgrades: boolean;
   private readonly origin: Origin;
   private readonly onError: (error: unknown) => void;
+  /** ConnectionHost: serve()'s onResponse, its errors reported, or null. */
+  readonly onResponse: ((res: Response) => void) | null;
   private readonly timeouts: Deadlines & { close: number };
   private readonly maxConnections: number;
   private listening: Listening | null = null;
@@ -171,6 +181,14 @@ export class Server implements ConnectionHost {
     this.fetchUpgrades = options.fetch !== undefined && options.websocket?.upgrade === undefined;
     if (options.fetch !== undefined && options.lightResponse !== false) installLightResponse();
     this.onError = options.onError ?? ((error) => console.error("simplenet:", error));
+    const onResponse = options.onResponse;
+    this.onResponse = onResponse === undefined ? null : (res) => {
+      try {
+        onResponse(res);
+      } catch (error) {
+        this.onError(error);
+      }
+    };
     this.maxConnections = options.limits?.maxConnections ?? 10000;
     this.timeouts = {
       headers: options.timeouts?.headers ?? 60_000,
