@@ -793,8 +793,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
-    this.host.loop.remove(this.fd);
-    close(this.fd);
+    this.host.loop.closeWatched(this.fd);
     this.stopStream();
     this.current?.openBody?.fail(new BodyError("connection closed"));
     this.active?.responses.discardAll();

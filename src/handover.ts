@@ -195,8 +195,7 @@ function offer(server: Server, listening: Listening, staged: Staged, onHandover?
   const stopOffering = (removePath: boolean): void => {
     if (!offering) return;
     offering = false;
-    unwatch(loop, fd);
-    close(fd);
+    loop.closeWatched(fd);
     // The path may lead to a successor's socket by now: remove it only while it is ours.
     if (removePath && sameFile(path, inode)) removeFile(path);
   };

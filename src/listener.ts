@@ -5,6 +5,7 @@ import { lstatSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import {
   Errno, K, SyscallError, address, bind, check, close, connect, fcntl, getsockname, listen, setsockopt, socket,
 } from "./syscalls.js";
+import type { EventLoop } from "./loop.js";
 
 export interface ListenOptions {
   /**
@@ -117,8 +118,10 @@ export function openListener(options: ListenOptions): Listening {
   return socket;
 }
 
-export function closeListener(socket: Listening): void {
-  close(socket.fd);
+/** Closes a listening socket (through the loop that watches it, if one does) and removes its file. */
+export function closeListener(socket: Listening, loop?: EventLoop): void {
+  if (loop !== undefined) loop.closeWatched(socket.fd);
+  else close(socket.fd);
   if (socket.path !== undefined && !socket.inherited) {
     try {
       unlinkSync(socket.path);

@@ -18,6 +18,10 @@ export class EventLoop {
   /** Times the loop has woken with sockets ready: a count that stands still means a quiet loop. */
   wakes = 0;
   private closed = false;
+  /** Whether a batch of events is being dispatched. */
+  private dispatching = false;
+  /** Descriptors closed during this batch, to close once it is dispatched. */
+  private closeAfterBatch: number[] = [];
 
   constructor() {
     this.epfd = check("epoll_create1", epollCreate1(K.EPOLL_CLOEXEC));
@@ -42,14 +46,32 @@ export class EventLoop {
     }
   }
 
-  /** Forgets fd; the caller closes it (closing also removes it from the epoll set). */
+  /** Forgets fd without closing it (the caller keeps it, or closes it once no batch is being dispatched). */
   remove(fd: number): void {
     this.watchers[fd] = undefined;
+  }
+
+  /**
+   * Stops watching fd and closes it. Its watcher hears nothing more from
+   * now on, but during a batch the descriptor stays open until the whole
+   * batch is dispatched (uSockets defers its closes to the end of the loop
+   * turn the same way): closed at once, its number would be the next that
+   * accept4 returns, and an event of this batch still to come for the old
+   * connection would reach the new one. Taken out of the epoll set here, not
+   * by the close: a descriptor whose socket lives on elsewhere (a listener
+   * handed to a successor) would stay in the set.
+   */
+  closeWatched(fd: number): void {
+    epollCtl(this.epfd, K.EPOLL_CTL_DEL, fd, 0);
+    this.watchers[fd] = undefined;
+    if (this.dispatching) this.closeAfterBatch.push(fd);
+    else close(fd);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.closeDeferred();
     this.poller.close();
     close(this.epfd);
   }
@@ -58,10 +80,24 @@ export class EventLoop {
     const events = this.events;
     this.wakes++;
     if (traceEpollWait !== null) traceEpollWait(this.epfd, events, count);
-    for (let i = 0; i < count; i++) {
-      const watcher = this.watchers[events[2 * i]];
-      // A watcher earlier in this batch may have closed this fd.
-      if (watcher !== undefined) watcher.ready(events[2 * i + 1]);
+    this.dispatching = true;
+    try {
+      for (let i = 0; i < count; i++) {
+        const watcher = this.watchers[events[2 * i]];
+        // None when a watcher earlier in this batch closed this fd: its
+        // number is still held (closeWatched), so no new watcher has it.
+        if (watcher !== undefined) watcher.ready(events[2 * i + 1]);
+      }
+    } finally {
+      this.dispatching = false;
+      this.closeDeferred();
     }
+  }
+
+  private closeDeferred(): void {
+    if (this.closeAfterBatch.length === 0) return;
+    const fds = this.closeAfterBatch;
+    this.closeAfterBatch = [];
+    for (const fd of fds) close(fd);
   }
 }

@@ -373,8 +373,7 @@ export class Server implements ConnectionHost {
     if (this.listening !== null) {
       // Connections already in the backlog would be reset by the close: take them in and answer them.
       this.acceptBatch(Infinity);
-      this.loop.remove(this.listening.fd);
-      closeListener(this.listening);
+      closeListener(this.listening, this.loop);
       this.listening = null;
     }
     const gone = new Promise<void>((resolve) => (this.allGone = resolve));
