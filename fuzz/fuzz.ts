@@ -47,6 +47,9 @@ const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : Math.floor(
 const workDir = values.corpus !== undefined ? pathToFileURL(resolve(values.corpus) + "/") : DEFAULT_WORK_DIR;
 const relative = (url: URL): string => url.pathname.replace(new URL("../", import.meta.url).pathname, "");
 
+// The handler target runs programs over sockets on two servers, not the parser: its own async loop (fuzz/handler.ts).
+if (values.target === "handler") process.exit(await (await import("./handler.ts")).fuzzHandlers({ seed, seconds, execs }));
+
 const build = buildParser();
 const builds = loadBuilds(build);
 const random = new Random(seed);

@@ -87,6 +87,9 @@ const declared = (p: Program): number | null => {
   const v = fieldsSet(p).get("content-length");
   return v === undefined ? null : Number(v[0]);
 };
+/** The program sets, appends or removes the field. */
+const touches = (p: Program, name: string): boolean =>
+  p.steps.some((s) => (s.op === "setHeader" || s.op === "appendHeader" || s.op === "removeHeader") && s.name.toLowerCase() === name);
 const bodyless = (status: number): boolean => status === 204 || status === 304;
 /** The request's HTTP version (the probe's is 1.1). */
 const version = (p: HandlerParting): string => p.request?.version ?? "1.1";
@@ -157,11 +160,12 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
   },
   {
     id: "node-framing-without-body",
-    reason: "RFC 9112 §6.1, §6.3: a 204 must not carry Transfer-Encoding, and a 204 or 304 has no body whatever its fields say; node:http sends the handler's Transfer-Encoding on them (a strict client refuses the 204) and closes the connection after, simplenet leaves the field out and keeps the connection",
+    reason: "RFC 9110 §8.6, RFC 9112 §6.1, §6.3: a 204 must carry neither Content-Length nor Transfer-Encoding, and a 204 or 304 has no body whatever its fields say; node:http sends the handler's framing fields on them (a strict client refuses the 204) and, for Transfer-Encoding, closes the connection after; simplenet leaves them out and keeps the connection",
     applies: (p) => {
-      const program = p.request?.program ?? p.conversation.requests.find((r) => bodyless(statusSet(r.program)) && fieldsSet(r.program).has("transfer-encoding"))?.program;
-      if (program === undefined || !bodyless(statusSet(program)) || !fieldsSet(program).has("transfer-encoding")) return false;
-      return (p.aspect === "refused" && p.ours === null) || (onField(p, "transfer-encoding") && p.ours === null) ||
+      const framed = (program: Program): boolean => bodyless(statusSet(program)) && (fieldsSet(program).has("transfer-encoding") || fieldsSet(program).has("content-length"));
+      const program = p.request?.program ?? p.conversation.requests.find((r) => framed(r.program))?.program;
+      if (program === undefined || !framed(program)) return false;
+      return (p.aspect === "refused" && p.ours === null) || (onField(p, "transfer-encoding", "content-length") && p.ours === null) ||
         (onField(p, "connection") && p.ours === null && p.theirs === "close") || (p.aspect === "keep-alive" && p.ours === "true");
     },
   },
@@ -175,10 +179,13 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
     reason: "once a handler has removed Content-Length (removeHeader, or the catch-all clearing the fields for its 500), node:http never adds its own and frames the body chunked (until the close for HTTP/1.0); simplenet still frames a body given whole to end() by its length (RFC 9112 §6.3: either frames it)",
     applies: (p) => {
       const program = p.request?.program;
-      if (program === undefined || fieldsSet(program).has("content-length")) return false;
-      const removed = program.steps.some((s) => s.op === "removeHeader" && s.name.toLowerCase() === "content-length") ||
-        (throwsBeforeBody(program) && program.steps.some((s) => (s.op === "setHeader" || s.op === "appendHeader") && s.name.toLowerCase() === "content-length"));
-      if (!removed || !(bodyWhole(program) || throwsBeforeBody(program))) return false;
+      if (program === undefined) return false;
+      const cleared = throwsBeforeBody(program) && touches(program, "content-length");
+      const removed = bodyWhole(program) && !fieldsSet(program).has("content-length") &&
+        program.steps.some((s) => s.op === "removeHeader" && s.name.toLowerCase() === "content-length");
+      if (!cleared && !removed) return false;
+      // Both framing fields cleared: node sends the 500 with neither, so only the close could end it, on a connection it keeps.
+      if (cleared && touches(program, "transfer-encoding") && ((p.aspect === "keep-alive" && p.theirs === "false") || (p.aspect === "answered" && p.theirs === null))) return true;
       return (onField(p, "content-length") && p.ours === String(p.responses.ours?.body.length) && p.theirs === null) ||
         (onField(p, "transfer-encoding") && p.ours === null && p.theirs === "chunked");
     },
@@ -190,7 +197,81 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
       const c = p.conversation;
       const closes = c.requests.findIndex((r) => r.connection === "close" || (r.version === "1.0" && r.connection !== "keep-alive"));
       if (!c.pipelined || closes < 0 || closes === c.requests.length - 1 || p.index < 0 || p.index > closes) return false;
-      return p.responses.theirs?.status === 400 && p.responses.theirs.reason === "Bad Request";
+      // node's 400, or nothing at all where the handler had already begun its response.
+      return (p.responses.theirs?.status === 400 && p.responses.theirs.reason === "Bad Request") ||
+        ((p.aspect === "answered" || p.aspect === "cut") && p.theirs === null);
+    },
+  },
+  {
+    id: "transfer-encoding-to-http10",
+    reason: "RFC 9112 §6.1: a server must not send Transfer-Encoding in a response to an HTTP/1.0 request; node:http sends the handler's (and keeps the connection if the handler said keep-alive), simplenet leaves it out and frames the body by its length, or by the close",
+    applies: (p) => {
+      const r = p.request ?? p.conversation.requests.find((q) => q.version === "1.0" && fieldsSet(q.program).has("transfer-encoding"));
+      if (r === undefined || r.version !== "1.0" || !fieldsSet(r.program).has("transfer-encoding")) return false;
+      return (onField(p, "transfer-encoding") && p.ours === null) || (onField(p, "content-length") && p.theirs === null) ||
+        (onField(p, "connection") && p.ours !== p.theirs) || p.aspect === "keep-alive" || p.aspect === "answered" || p.aspect === "hung";
+    },
+  },
+  {
+    id: "http10-no-body-keep-alive",
+    reason: "RFC 9112 §6.3: a 204 or 304 has no body, so it needs no length to persist; to an HTTP/1.0 client that asked for keep-alive simplenet keeps the connection after one, node:http closes it when the handler began a body with write()",
+    applies: (p) => {
+      const program = p.request?.program;
+      if (program === undefined || version(p) !== "1.0" || p.request?.connection !== "keep-alive" || !bodyless(statusSet(program))) return false;
+      return (p.aspect === "keep-alive" && p.ours === "true") || (onField(p, "connection") && p.ours === "keep-alive" && p.theirs === "close");
+    },
+  },
+  {
+    id: "node-removed-connection",
+    reason: "RFC 9112 §9.6: a server that closes after a response should say Connection: close in it, and a client's close is final; simplenet writes the Connection field itself, from what it decided, node:http sends none once the handler removed it (or the catch-all cleared it) — and then keeps a connection the client asked to close",
+    applies: (p) => {
+      const program = p.request?.program;
+      if (program === undefined) return false;
+      const removed = (!fieldsSet(program).has("connection") && program.steps.some((s) => s.op === "removeHeader" && s.name.toLowerCase() === "connection")) ||
+        (throwsBeforeBody(program) && touches(program, "connection"));
+      return removed && ((onField(p, "connection") && p.theirs === null) || (p.aspect === "keep-alive" && p.ours === "false") || (p.aspect === "answered" && p.ours === null));
+    },
+  },
+  {
+    id: "handler-keep-alive-after-client-close",
+    reason: "RFC 9112 §9.3, §9.6: a client that sent Connection: close, or an HTTP/1.0 client that did not ask for keep-alive, closes after this response; simplenet closes then, whatever the handler's Connection field says, node:http keeps the connection open because the handler said keep-alive (for HTTP/1.0 even with a body only the close could end)",
+    applies: (p) => {
+      const r = p.request ?? p.conversation.requests.find((q) => q.connection === "close" || (q.version === "1.0" && q.connection === ""));
+      if (r === undefined || !(r.connection === "close" || (r.version === "1.0" && r.connection === ""))) return false;
+      const asked = fieldsSet(r.program).get("connection")?.join(", ").toLowerCase();
+      if (asked === undefined || !asked.includes("keep-alive") || asked.includes("close")) return false;
+      return (onField(p, "connection") && p.theirs?.toLowerCase() === "keep-alive") || (p.aspect === "keep-alive" && p.ours === "false") ||
+        (p.aspect === "answered" && p.ours === null) || (p.aspect === "hung" && p.ours === null) || (p.aspect === "cut" && p.ours === null);
+    },
+  },
+  {
+    id: "node-removed-transfer-encoding",
+    reason: "RFC 9112 §6.1, §6.3: a streamed body is framed by chunked coding or by the close; once a handler removed Transfer-Encoding node:http never chunks and ends the body with the close, simplenet chunks it and can keep the connection",
+    applies: (p) => {
+      const program = p.request?.program;
+      if (program === undefined || fieldsSet(program).has("transfer-encoding") || !program.steps.some((s) => s.op === "removeHeader" && s.name.toLowerCase() === "transfer-encoding")) return false;
+      return (onField(p, "transfer-encoding") && p.ours === "chunked" && p.theirs === null) || (p.aspect === "keep-alive" && p.ours === "true") ||
+        (onField(p, "connection") && p.theirs === "close");
+    },
+  },
+  {
+    id: "node-write-head-list-once",
+    reason: "writeHead's list with one name twice, after setHeader: node:http sets each pair in turn (the last value wins, where without an earlier setHeader it sends both), simplenet sends both (RFC 9110 §5.3: a field may repeat)",
+    applies: (p) => {
+      const program = p.request?.program;
+      const head = program?.steps.find((s) => s.op === "writeHead");
+      if (program === undefined || head?.op !== "writeHead" || !Array.isArray(head.fields) || p.aspect !== "field") return false;
+      const listed = head.fields.filter(([n]) => n.toLowerCase() === p.name).flatMap(([, v]) => (typeof v === "object" ? v.map(String) : [String(v)]));
+      return listed.length > 1 && p.ours === listed.join("\n") && p.theirs === listed.at(-1) && indexOf(program, "writeHead") > 0;
+    },
+  },
+  {
+    id: "throw-after-write",
+    reason: "a handler that throws after it began its body: both cut the connection; simplenet has sent what was written by then (the head at least, which is all of a response to HEAD), node:http sends nothing when the throw comes in the tick of the writes (its socket is corked until the tick ends)",
+    applies: (p) => {
+      const program = p.request?.program;
+      if (program === undefined || !calls(program, "throw") || !calls(program, "write") || indexOf(program, "write") > indexOf(program, "throw")) return false;
+      return (p.aspect === "answered" || p.aspect === "cut") && p.ours !== null && p.theirs === null;
     },
   },
   {
@@ -200,7 +281,7 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
       const program = p.request?.program;
       const length = program === undefined ? null : declared(program);
       if (program === undefined || length === null || !(length > bodyBytes(program)) || calls(program, "throw")) return false;
-      return (p.aspect === "seen" && p.ours === "" && p.theirs === "threw ERR_HTTP_CONTENT_LENGTH_MISMATCH") ||
+      return (p.aspect === "seen" && p.theirs === `${p.ours}${p.ours === "" ? "" : "; "}threw ERR_HTTP_CONTENT_LENGTH_MISMATCH`) ||
         (p.aspect === "cut" && p.ours === "cut") || (p.aspect === "answered" && p.theirs === null);
     },
   },
