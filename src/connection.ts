@@ -25,6 +25,16 @@ export interface Deadlines {
   keepAlive: number;
 }
 
+/** The server's deadlines, ms (see Timeouts in server.ts); bodyMinRate in bytes per second. */
+export interface Deadlines {
+  headers: number;
+  body: number;
+  bodyMinRate: number;
+  request: number;
+  write: number;
+  keepAlive: number;
+}
+
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   readonly loop: EventLoop;
@@ -495,6 +505,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     this.current = req;
     this.currentResponse = res;
     if (body !== null) this.startBodyClock();
+    if (body !== null) this.startBodyClock();
     // Requests after one that closes the connection are not read (RFC 9112 §9.6).
     if (res.closesConnection || this.host.closing) this.closeWhenDone = true;
     if (this.responses.length >= MAX_IN_FLIGHT) this.pauseReading();
@@ -517,6 +528,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   /** StreamHandlers: a piece of the current request's body. */
   data(chunk: Uint8Array): void {
     const req = this.current!;
+    this.active!.bodyBytes += chunk.length;
     this.active!.bodyBytes += chunk.length;
     if (this.currentResponse!.finished && !req.body.complete) return; // answered already: discard
     req.body.push(Buffer.from(chunk));
@@ -768,6 +780,12 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     this.timeOut();
   }
 
+  /** A body came too slowly: 408 if its response has not begun, else the connection closes (its client has an answer already). */
+  private bodyTimedOut(res: Response): void {
+    if (res.headersSent || res.finished) return this.destroy();
+    this.timeOut();
+  }
+
   private timeOut(): void {
     const oldest = this.responses.oldest;
     if (oldest !== undefined && oldest.headersSent) return this.destroy();
@@ -787,6 +805,19 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     const onResponse = this.host.onResponse;
     if (onResponse !== null) res.onFinish(() => onResponse(res));
     return res;
+  }
+
+  /**
+   * At the connection limit, how fit this connection is to make room for a
+   * new client (nginx reuses idle keep-alive connections first): any idle
+   * one (never sent a byte, between requests, lingering) before any other,
+   * then the head that has been arriving longest; -1 for one being served.
+   */
+  evictionRank(time: number): number {
+    if (this.closed || this.tunnel !== null) return -1;
+    if (this.idle) return Infinity;
+    if (this.headStartedAt !== 0 && this.inFlight === 0) return since(clockAt(time), this.headStartedAt);
+    return -1;
   }
 
   /** Closes the descriptor now (once), failing whatever is in flight. */

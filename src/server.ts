@@ -234,7 +234,7 @@ export class Server implements ConnectionHost {
         return;
       }
       this.exhaustionReported = false;
-      if (this.connections >= this.maxConnections) {
+      if (this.connections >= this.maxConnections && !this.makeRoom()) {
         close(fd);
         continue;
       }
@@ -250,6 +250,30 @@ export class Server implements ConnectionHost {
       // rather than after another turn of the loop (EAGAIN when it has not).
       conn.ready(K.EPOLLIN);
     }
+  }
+
+  /**
+   * At maxConnections: closes the connection fittest to make room for a new
+   * client (Connection.evictionRank: idle ones first, then the slowest
+   * head), so sockets that trickle heads cannot lock fresh clients out, as
+   * they would if new connections were the ones refused. False when every
+   * connection is being served.
+   */
+  private makeRoom(): boolean {
+    const now = Date.now();
+    let victim: Connection | null = null;
+    let best = -1;
+    this.loop.forEach((watcher) => {
+      if (best === Infinity || !(watcher instanceof Connection)) return;
+      const rank = watcher.evictionRank(now);
+      if (rank > best) {
+        best = rank;
+        victim = watcher;
+      }
+    });
+    if (victim === null) return false;
+    (victim as Connection).destroy();
+    return true;
   }
 
   /**

@@ -165,6 +165,12 @@ test("maxConnections filled by slowloris sockets: a fresh client is served withi
       assert.ok(first < 1000, `first fresh client answered after ${first} ms`);
       assert.ok(await until(() => idleSeen.closedAt >= 0, 1000), "the idle keep-alive connection went first");
       assert.ok(slow.every(({ seen }) => seen.closedAt < 0), "no slowloris socket was closed for it");
+      // The fresh client has gone: one more slowloris socket fills the table again, so there is no idle one left.
+      const refill = await open(server.port);
+      slow.push({ socket: refill, seen: watch(refill) });
+      refill.write("GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ");
+      assert.ok(await until(() => server.connectionCount === MAX), `${server.connectionCount} of ${MAX} open`);
+      await sleep(200); // until its head is read: a connection that has sent nothing yet is idle, and would go first
       const second = await fresh();
       assert.ok(second < 1000, `second fresh client answered after ${second} ms`);
       assert.ok(await until(() => slow[0].seen.closedAt >= 0, 1000), "the slowest head (the oldest) went next");
