@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve, type Server } from "../src/index.ts";
-import { K, check, close, connect, read, socket, bind, write } from "../src/syscalls.ts";
+import { K, address, bind, check, close, connect, getpeername, read, socket, write } from "../src/syscalls.ts";
 import { parseResponses } from "./helpers.ts";
 
 const test = suite("unix-peer");
@@ -80,10 +80,17 @@ test("a server on a path: an unnamed client has no address, a named one its name
   }
 });
 
-test("a server on an abstract name: reached at that name, not one with a NUL after it", async () => {
+test("a server on an abstract name: bound to that name, not one with a NUL after it, and serving there", async () => {
   const name = `\0simplenet-server-${process.pid}`;
   const server = await addressServer(name);
   try {
+    const fd = check("socket", socket(K.AF_UNIX, K.SOCK_STREAM | K.SOCK_CLOEXEC, 0));
+    try {
+      check("connect", connect(fd, K.AF_UNIX, name, 0));
+      assert.equal(address("getpeername", getpeername(fd)), [K.AF_UNIX, name, 0]);
+    } finally {
+      close(fd);
+    }
     assert.equal(await askRaw(name), { address: "", port: 0 });
   } finally {
     await server.close();
