@@ -25,16 +25,6 @@ export interface Deadlines {
   keepAlive: number;
 }
 
-/** The server's deadlines, ms (see Timeouts in server.ts); bodyMinRate in bytes per second. */
-export interface Deadlines {
-  headers: number;
-  body: number;
-  bodyMinRate: number;
-  request: number;
-  write: number;
-  keepAlive: number;
-}
-
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   readonly loop: EventLoop;
@@ -505,7 +495,6 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     this.current = req;
     this.currentResponse = res;
     if (body !== null) this.startBodyClock();
-    if (body !== null) this.startBodyClock();
     // Requests after one that closes the connection are not read (RFC 9112 §9.6).
     if (res.closesConnection || this.host.closing) this.closeWhenDone = true;
     if (this.responses.length >= MAX_IN_FLIGHT) this.pauseReading();
@@ -528,7 +517,6 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   /** StreamHandlers: a piece of the current request's body. */
   data(chunk: Uint8Array): void {
     const req = this.current!;
-    this.active!.bodyBytes += chunk.length;
     this.active!.bodyBytes += chunk.length;
     if (this.currentResponse!.finished && !req.body.complete) return; // answered already: discard
     req.body.push(Buffer.from(chunk));
@@ -772,12 +760,6 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     } else if (this.idle && (since(now, this.lastActivity) > timeouts.keepAlive || (this.graceUntil !== 0 && since(now, this.graceUntil) > 0))) {
       this.destroy();
     }
-  }
-
-  /** A body came too slowly: 408 if its response has not begun, else the connection closes (its client has an answer already). */
-  private bodyTimedOut(res: Response): void {
-    if (res.headersSent || res.finished) return this.destroy();
-    this.timeOut();
   }
 
   /** A body came too slowly: 408 if its response has not begun, else the connection closes (its client has an answer already). */
