@@ -197,7 +197,8 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
       const c = p.conversation;
       const closes = c.requests.findIndex((r) => r.connection === "close" || (r.version === "1.0" && r.connection !== "keep-alive"));
       if (!c.pipelined || closes < 0 || closes === c.requests.length - 1 || p.index < 0 || p.index > closes) return false;
-      // node's 400, or nothing at all where the handler had already begun its response.
+      // node's 400, or nothing at all where the handler had already begun its response (its handler then sees its writes fail).
+      if (p.aspect === "seen") return p.theirs?.startsWith(p.ours === "" ? "threw ERR_" : `${p.ours}; threw ERR_`) === true;
       return (p.responses.theirs?.status === 400 && p.responses.theirs.reason === "Bad Request") ||
         ((p.aspect === "answered" || p.aspect === "cut") && p.theirs === null);
     },
