@@ -92,6 +92,8 @@ const ATTACKS = pick<Attack>([
 
 interface Row {
   server: string;
+  /** Bytes the attackers wrote (the kernel took them: a server that stops reading stops this). */
+  sent: number;
   startMiB: number;
   peakMiB: number;
   cpu: number;
@@ -128,7 +130,7 @@ async function run(attack: Attack, name: string, server: ServerProcess): Promise
     meter.stop();
     return `could not attack: ${(error as Error).message}`;
   }
-  await running.sent;
+  const sent = await running.sent;
   await sleep(Math.max(0, started + SIZE.holdMs - Date.now()));
   attacking = false;
   await probing;
@@ -137,7 +139,7 @@ async function run(attack: Attack, name: string, server: ServerProcess): Promise
   const closures = await running.crowd.settle(SIZE.settleMs);
   running.crowd.destroy();
   return {
-    server: name, startMiB: meter.startKiB / 1024, peakMiB: meter.peakKiB / 1024, cpu, fresh, closures,
+    server: name, sent, startMiB: meter.startKiB / 1024, peakMiB: meter.peakKiB / 1024, cpu, fresh, closures,
     after: await afterwards(server, attack.protocol),
   };
 }
@@ -168,16 +170,17 @@ function closedCell(closures: Closures[]): string {
 }
 
 const mib = (n: number) => `${Math.round(n)} MiB`;
+const bytes = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${Math.round(n / 1024)} KiB` : `${n} B`);
 
 function table(rows: (Row | { server: string; skipped: string })[]): string {
   const lines = [
-    "| server | peak RSS (at start) | CPU s | fresh client, worst | closed by the server | alive after |",
-    "| --- | ---: | ---: | --- | --- | --- |",
+    "| server | attackers sent | peak RSS (at start) | CPU s | fresh client, worst | closed by the server | alive after |",
+    "| --- | ---: | ---: | ---: | --- | --- | --- |",
   ];
   for (const r of rows) {
     const label = SERVERS.find((s) => s.name === r.server)?.label ?? r.server;
-    if ("skipped" in r) lines.push(`| ${label} | ${r.skipped} | | | | |`);
-    else lines.push(`| ${label} | ${mib(r.peakMiB)} (${mib(r.startMiB)}) | ${r.cpu.toFixed(1)} | ${freshCell(r.fresh)} | ${closedCell(r.closures) || "—"} | ${r.after} |`);
+    if ("skipped" in r) lines.push(`| ${label} | ${r.skipped} | | | | | |`);
+    else lines.push(`| ${label} | ${bytes(r.sent)} | ${mib(r.peakMiB)} (${mib(r.startMiB)}) | ${r.cpu.toFixed(2)} | ${freshCell(r.fresh)} | ${closedCell(r.closures) || "—"} | ${r.after} |`);
   }
   return lines.join("\n");
 }

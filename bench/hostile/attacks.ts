@@ -3,7 +3,8 @@
 // a deadline (a Date.now() time). bench/hostile.ts runs them against every
 // server; tests can run them against simplenet with smaller sizes.
 // Every attack returns at once with the sending under way: `sent` resolves
-// when it has sent all it means to, `crowd` tells afterwards who was closed.
+// when it has sent all it means to (with the bytes it wrote), `crowd` tells
+// afterwards who was closed.
 import type { Socket } from "node:net";
 import { constants, deflateRawSync } from "node:zlib";
 import { Crowd, type Role } from "./crowd.ts";
@@ -11,8 +12,8 @@ import { OP, frame, frameHead, open, pour, repeated, sleep, upgrade } from "./wi
 
 export interface RunningAttack {
   crowd: Crowd;
-  /** Resolves once everything is sent, the deadline has passed, or the server has closed the sender. */
-  sent: Promise<void>;
+  /** Resolves once everything is sent, the deadline has passed, or the server has closed the sender: with the bytes written. */
+  sent: Promise<number>;
   /** Stops what still goes on (a trickle); the sockets stay open until crowd.destroy(). */
   stop(): void;
 }
@@ -34,8 +35,8 @@ async function deafSender(port: number, path: string, unit: Buffer, count: numbe
   const crowd = new Crowd();
   const { socket } = await deafSocket(crowd, "attacker", port, path);
   if (first !== undefined) socket.write(first);
-  const { batch, units } = repeated(unit);
-  const sent = pour(socket, batch, Math.ceil(count / units), deadline).then(() => {});
+  const { batch, units } = repeated(unit, count);
+  const sent = pour(socket, batch, Math.ceil(count / units), deadline).then((n) => n * batch.length);
   return { crowd, sent, stop() {} };
 }
 
@@ -67,7 +68,8 @@ export async function wsSlowSubscribers(
   for (let i = 0; i < subscribers; i++) await deafSocket(crowd, "subscriber", port, "/sub");
   const publisher = await deafSocket(crowd, "publisher", port, "/pub");
   publisher.socket.resume();
-  const sent = pour(publisher.socket, frame(OP.BINARY, Buffer.alloc(size, 0x61)), publishes, deadline).then(() => {});
+  const message = frame(OP.BINARY, Buffer.alloc(size, 0x61));
+  const sent = pour(publisher.socket, message, publishes, deadline).then((n) => n * message.length);
   return { crowd, sent, stop() {} };
 }
 
@@ -90,7 +92,7 @@ export async function wsDeflate(
   // RFC 7692 7.2.1: a message's compressed data without the sync flush's trailing 00 00 ff ff.
   const deflated = deflateRawSync(Buffer.alloc(inflated), { finishFlush: constants.Z_SYNC_FLUSH });
   const pair = Buffer.concat([frame(OP.BINARY, deflated.subarray(0, deflated.length - 4), { rsv1: true }), frame(OP.BINARY, Buffer.alloc(plain, 0x61))]);
-  const sent = pour(socket, pair, pairs, deadline).then(() => {});
+  const sent = pour(socket, pair, pairs, deadline).then((n) => n * pair.length);
   return { crowd, sent, stop() {} };
 }
 
@@ -100,8 +102,8 @@ export async function httpPipeline(port: number, { path, requests, deadline }: {
   const socket = await open(port);
   socket.pause();
   crowd.add("attacker", socket, false);
-  const { batch, units } = repeated(Buffer.from(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`));
-  const sent = pour(socket, batch, Math.ceil(requests / units), deadline).then(() => {});
+  const { batch, units } = repeated(Buffer.from(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`), requests);
+  const sent = pour(socket, batch, Math.ceil(requests / units), deadline).then((n) => n * batch.length);
   return { crowd, sent, stop() {} };
 }
 
@@ -125,11 +127,13 @@ const SLOW_HEAD = Buffer.from("GET /tiny HTTP/1.1\r\nHost: a\r\nX-Slow: ");
 export async function slowloris(port: number, { sockets, everyMs, deadline }: { sockets: number; everyMs: number; deadline: number }): Promise<RunningAttack> {
   const crowd = new Crowd();
   const trickling: { socket: Socket; at: number }[] = [];
+  let written = 0;
   await openMany(sockets, async () => {
     const socket = await open(port).catch(() => null);
     if (socket === null) return crowd.refused("attacker");
     crowd.add("attacker", socket, false);
     socket.write(SLOW_HEAD.subarray(0, 1));
+    written++;
     trickling.push({ socket, at: 1 });
   });
   const timer = setInterval(() => {
@@ -137,9 +141,13 @@ export async function slowloris(port: number, { sockets, everyMs, deadline }: { 
       if (t.socket.destroyed) continue;
       t.socket.write(t.at < SLOW_HEAD.length ? SLOW_HEAD.subarray(t.at, t.at + 1) : "a");
       t.at++;
+      written++;
     }
   }, everyMs);
-  const sent = sleep(Math.max(0, deadline - Date.now())).then(() => clearInterval(timer));
+  const sent = sleep(Math.max(0, deadline - Date.now())).then(() => {
+    clearInterval(timer);
+    return written;
+  });
   return { crowd, sent, stop: () => clearInterval(timer) };
 }
 
@@ -153,11 +161,13 @@ export async function wsHalfSent(
 ): Promise<RunningAttack> {
   const crowd = new Crowd();
   const start = Buffer.concat([frameHead(OP.BINARY, announced), Buffer.alloc(partial, 0x61)]);
+  let written = 0;
   await openMany(sockets, async () => {
     const upgraded = await upgrade(port, "/echo").catch(() => null);
     if (upgraded === null) return crowd.refused("attacker");
     crowd.add("attacker", upgraded.socket, true, upgraded.rest).resume();
     upgraded.socket.write(start);
+    written += start.length;
   });
-  return { crowd, sent: Promise.resolve(), stop() {} };
+  return { crowd, sent: Promise.resolve(written), stop() {} };
 }

@@ -93,9 +93,9 @@ export function frame(opcode: number, payload: Uint8Array, options: { fin?: bool
   return Buffer.concat([frameHead(opcode, payload.length, options), payload]);
 }
 
-/** `unit` repeated until the buffer holds about `bytes`: one write of many identical frames or requests. */
-export function repeated(unit: Buffer, bytes = 64 * 1024): { batch: Buffer; units: number } {
-  const units = Math.max(1, Math.floor(bytes / unit.length));
+/** `unit` repeated until the buffer holds about `bytes`, or `count` times if fewer: one write of many identical frames or requests. */
+export function repeated(unit: Buffer, count: number, bytes = 64 * 1024): { batch: Buffer; units: number } {
+  const units = Math.max(1, Math.min(count, Math.floor(bytes / unit.length)));
   return { batch: Buffer.concat(Array.from({ length: units }, () => unit)), units };
 }
 
