@@ -462,6 +462,11 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     this.outbox.corked(fn);
   }
 
+  pauseTunnel(paused: boolean): void {
+    if (paused) this.pauseReading();
+    else this.resumeReading();
+  }
+
   place(n: number): Uint8Array | null {
     return this.host.cork.place(n);
   }

@@ -16,6 +16,8 @@ export interface TunnelHost {
   destroy(): void;
   /** Batches the writes `fn` makes into one write. */
   corkTunnel(fn: () => void): void;
+  /** Stops reading the peer (true) or starts again (false). */
+  pauseTunnel(paused: boolean): void;
   /** Lends n bytes of the output region to fill and write at once (see Cork.place). */
   place(n: number): Uint8Array | null;
 }
@@ -88,6 +90,18 @@ export class Tunnel {
   /** n bytes of the loop's output region to fill and pass to write() right away, or null when n is too large. */
   place(n: number): Uint8Array | null {
     return this.host.place(n);
+  }
+
+  /**
+   * Stops reading what the peer sends until resume(): it waits in the
+   * kernel, whose full buffers then hold the peer back (TCP's flow control).
+   */
+  pause(): void {
+    if (!this.closedFlag) this.host.pauseTunnel(true);
+  }
+
+  resume(): void {
+    if (!this.closedFlag) this.host.pauseTunnel(false);
   }
 
   /** Sends what is queued, then closes the connection in an orderly way. */

@@ -9,6 +9,7 @@ import type { Request } from "./request.js";
 import type { OutgoingFields, Response } from "./response.js";
 import type { Tunnel, TunnelHandler } from "./tunnel.js";
 import { MemoryBudget } from "./ws-budget.js";
+import { processBudgetCounters } from "./workers.js";
 import { Deflater, Inflater, ZlibLimiter, negotiate, type DeflateOptions, type Negotiated } from "./ws-deflate.js";
 import { acceptFields, handshakeFault } from "./ws-handshake.js";
 import { FrameReader, type FrameEvents } from "./ws-reader.js";
@@ -64,6 +65,16 @@ export interface WebSocketOptions<T = unknown> {
 const MIB = 1024 * 1024;
 /** How long a close handshake we started may wait for the client's answer. */
 const CLOSE_WAIT_MS = 5000;
+/** Pongs a client may be owed (sent while output is queued, not yet taken by the kernel); a ping past them closes with 1008 (ws's limit is 60). */
+export const MAX_PONGS_OWED = 64;
+/**
+ * A connection's reading pauses while its queued output is over this (or
+ * while a message of it is being inflated), and resumes once the queue is
+ * down to RESUME_READING_AT: what the client sends meanwhile waits in the
+ * kernel, so echoes, pongs and messages behind zlib cannot pile up here.
+ */
+const PAUSE_READING_AT = 64 * 1024;
+const RESUME_READING_AT = 16 * 1024;
 const decoder = new TextDecoder();
 
 let processBudget: MemoryBudget | null = null;
@@ -75,13 +86,13 @@ let processLimiter: ZlibLimiter | null = null;
  */
 class Link<T> implements TunnelHandler, FrameEvents {
   reader!: FrameReader;
-  /** Messages waiting behind one being inflated, in order. */
-  inbound: { ready: boolean; deliver: () => void }[] = [];
+  /** Messages waiting behind one being inflated, in order; `size`: the bytes each holds (taken from the socket's account). */
+  inbound: { ready: boolean; size: number; deliver: () => void }[] = [];
   closeCode: number = CLOSE.ABNORMAL;
   closeReason = "";
   closingSince = 0;
-  /** Bytes of compressed messages waiting for zlib, held against the budget. */
-  inflating = 0;
+  /** Reading is paused (see PAUSE_READING_AT). */
+  paused = false;
 
   constructor(
     private readonly hub: WebSocketHub<T>,
@@ -95,6 +106,7 @@ class Link<T> implements TunnelHandler, FrameEvents {
     this.ws.lastSeen = Date.now();
     this.ws.pinged = false;
     this.reader.feed(bytes);
+    this.hub.updateReading(this);
   }
   end(): void {
     this.tunnel.destroy(); // the client left without a close frame: 1006
@@ -121,10 +133,10 @@ class Link<T> implements TunnelHandler, FrameEvents {
     this.hub.fail(this, code, reason);
   }
   reserve(bytes: number): boolean {
-    return this.hub.budget.reserve(bytes);
+    return this.ws.memory.reserve(bytes);
   }
   release(bytes: number): void {
-    this.hub.budget.give(bytes);
+    this.ws.memory.give(bytes);
   }
 }
 
@@ -161,7 +173,7 @@ export class WebSocketHub<T = unknown> {
     // own. (Before, the first server's numbers held for every later one.)
     this.budget = options.memoryBudget !== undefined
       ? new MemoryBudget(options.memoryBudget)
-      : (processBudget ??= new MemoryBudget(256 * MIB));
+      : (processBudget ??= new MemoryBudget(256 * MIB, processBudgetCounters()));
     this.limiter = this.deflate?.maxConcurrency !== undefined
       ? new ZlibLimiter(this.deflate.maxConcurrency)
       : (processLimiter ??= new ZlibLimiter(8));
@@ -237,12 +249,23 @@ export class WebSocketHub<T = unknown> {
 
   /** The connection's queue has drained, or a socket's queued sends are all out: drain, if a send was queued or dropped and nothing waits now. */
   drained(ws: WebSocket<T>): void {
-    ws.account();
+    ws.takeQueued();
+    const link = this.links.get(ws);
+    if (link !== undefined) this.updateReading(link);
     if (ws.backpressured && ws.idle) {
       ws.backpressured = false;
-      const link = this.links.get(ws);
       this.call(() => this.options.drain?.(ws), link);
     }
+  }
+
+  /** Pauses or resumes reading a connection (see PAUSE_READING_AT). */
+  updateReading(link: Link<T>): void {
+    const queued = link.ws.getBufferedAmount();
+    const pause = link.inbound.length > 0 || queued > (link.paused ? RESUME_READING_AT : PAUSE_READING_AT);
+    if (pause === link.paused) return;
+    link.paused = pause;
+    if (pause) link.tunnel.pause();
+    else link.tunnel.resume();
   }
 
   /** A socket sent its close frame (ws.end()): the client has CLOSE_WAIT_MS to answer. */
@@ -280,24 +303,21 @@ export class WebSocketHub<T = unknown> {
 
   onMessage(link: Link<T>, data: Uint8Array, text: boolean, compressed: boolean, owned: boolean): void {
     if (!compressed && link.inbound.length === 0) return this.deliver(link, data, text);
-    // A message waiting for zlib holds its bytes: within the budget, like one being assembled.
-    if (compressed) {
-      if (!this.budget.reserve(data.length)) return this.fail(link, CLOSE.TRY_AGAIN_LATER, "Server memory budget reached");
-      link.inflating += data.length;
-    }
-    const slot = { ready: false, deliver: (): void => {} };
+    // A message waiting for zlib, or behind one, holds its bytes: within the budget, like one being assembled.
+    const memory = link.ws.memory;
+    if (compressed && !memory.reserve(data.length)) return this.fail(link, CLOSE.TRY_AGAIN_LATER, "Server memory budget reached");
+    if (!compressed) memory.take(data.length);
+    const slot = { ready: false, size: data.length, deliver: (): void => {} };
     link.inbound.push(slot);
     const input = owned ? data : data.slice();
     const finish = (bytes: Uint8Array): void => {
       slot.ready = true;
       slot.deliver = () => this.deliver(link, bytes, text);
-      while (link.inbound.length > 0 && link.inbound[0].ready) link.inbound.shift()!.deliver();
+      this.deliverReady(link);
     };
     if (!compressed) return finish(input);
     link.inflater!.inflate([input], this.maxPayload, (result) => {
-      // (Not called once the socket has closed: onClose gives back what is still inflating.)
-      this.budget.give(input.length);
-      link.inflating -= input.length;
+      // (Not called once the socket has closed: its account was given back whole.)
       if (link.ws.readyState === 3) return;
       if ("error" in result) {
         return this.fail(link, result.error === "too-large" ? CLOSE.MESSAGE_TOO_BIG : CLOSE.INVALID_PAYLOAD, "Bad compressed message");
@@ -305,6 +325,16 @@ export class WebSocketHub<T = unknown> {
       if (text && !this.isUtf8(result.data)) return this.fail(link, CLOSE.INVALID_PAYLOAD, "Text is not UTF-8");
       finish(result.data);
     });
+  }
+
+  /** Delivers the waiting messages and control frames that are ready, in order; reading resumes once none waits. */
+  private deliverReady(link: Link<T>): void {
+    while (link.inbound.length > 0 && link.inbound[0].ready) {
+      const slot = link.inbound.shift()!;
+      link.ws.memory.give(slot.size);
+      slot.deliver();
+    }
+    this.updateReading(link);
   }
 
   private deliver(link: Link<T>, data: Uint8Array, text: boolean): void {
@@ -319,7 +349,8 @@ export class WebSocketHub<T = unknown> {
     // close must not overtake them (they would be lost), nor a pong their echoes.
     // (The reader gives each control frame a payload of its own, so it may wait.)
     if (link.inbound.length > 0) {
-      link.inbound.push({ ready: true, deliver: () => this.handleControl(link, opcode, payload) });
+      link.ws.memory.take(payload.length);
+      link.inbound.push({ ready: true, size: payload.length, deliver: () => this.handleControl(link, opcode, payload) });
       return;
     }
     this.handleControl(link, opcode, payload);
@@ -329,6 +360,12 @@ export class WebSocketHub<T = unknown> {
     const { ws } = link;
     if (ws.readyState === 3) return;
     if (opcode === OPCODE.PING) {
+      if (ws.pongsOwed >= MAX_PONGS_OWED) {
+        // It pings and does not read the answers: as ws does, end it (a close frame could not reach it either).
+        link.closeCode = CLOSE.POLICY_VIOLATION;
+        link.closeReason = "Too many pongs owed";
+        return link.tunnel.destroy();
+      }
       ws.pong(payload);
       return this.call(() => this.options.ping?.(ws, payload), link);
     }
@@ -366,8 +403,6 @@ export class WebSocketHub<T = unknown> {
     const { ws } = link;
     link.reader.stop();
     link.inflater?.close();
-    this.budget.give(link.inflating);
-    link.inflating = 0;
     link.inbound = [];
     this.topics.leaveAll(ws);
     this.links.delete(ws);

@@ -1,19 +1,30 @@
 // serve({ workers: N }): N worker threads, each running the app's entry
 // module with its own event loop, wasm instance, epoll fd and SO_REUSEPORT
-// listener on one port. The kernel spreads connections across them.
+// listener on one port. The kernel spreads connections across them. The
+// process's WebSocket memory budget is the one state they share: its
+// counters live in a SharedArrayBuffer that every worker is handed.
 import { availableParallelism } from "node:os";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { bound, closeListener, type ListenOptions } from "./listener.js";
+import { BUDGET_COUNTERS_BYTES } from "./ws-budget.js";
 
 interface Assignment {
   host: string;
   port: number;
   index: number;
+  /** The counters of the process's WebSocket memory budget. */
+  budget: SharedArrayBuffer;
 }
 
 type Message = { simplenet: "listening" } | { simplenet: "close" } | { simplenet: "failed"; error: string };
 
 let assignment: Assignment | null = !isMainThread ? ((workerData as { simplenet?: Assignment } | null)?.simplenet ?? null) : null;
+let budgetCounters: SharedArrayBuffer | null = assignment?.budget ?? null;
+
+/** The counters of the process's WebSocket memory budget: one for the main thread and every worker a pool starts (and those they start). */
+export function processBudgetCounters(): SharedArrayBuffer {
+  return (budgetCounters ??= new SharedArrayBuffer(BUDGET_COUNTERS_BYTES));
+}
 
 /**
  * In a worker started by a pool: where the first serve() call of this thread
@@ -70,7 +81,8 @@ export class WorkerPool {
     const entry = options.entry ?? process.argv[1];
     try {
       await Promise.all(
-        Array.from({ length: workerCount(options.workers) }, (_, index) => pool.spawn(entry, { host: reservation.host, port: reservation.port, index })),
+        Array.from({ length: workerCount(options.workers) }, (_, index) =>
+          pool.spawn(entry, { host: reservation.host, port: reservation.port, index, budget: processBudgetCounters() })),
       );
     } catch (error) {
       await pool.close();

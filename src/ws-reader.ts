@@ -3,7 +3,7 @@
 // region by the wasm codec (fail fast, across fragments), messages assembled,
 // and every protocol fault turned into its close code (RFC 6455 §5, §7.4).
 import { CLOSE, OPCODE, RSV, WEBSOCKET, INCOMPLETE, UTF8_INVALID } from "simplenet-parser/abi";
-import { concat, describeError, type ParserInstance } from "simplenet-parser";
+import { describeError, type ParserInstance } from "simplenet-parser";
 import { isValidCloseCode, type FrameCodec } from "simplenet-parser/frames";
 
 export interface FrameEvents {
@@ -23,6 +23,10 @@ export interface FrameEvents {
 }
 
 const HEAD = 0, PAYLOAD = 1, STOPPED = 2;
+/** Frames one message may come in (ws's limit too): more closes with 1008. */
+export const MAX_FRAGMENTS = 16_384;
+/** The smallest buffer a message is assembled in: it grows by doubling, so a message of many small fragments costs its bytes, not an object each. */
+const MIN_ASSEMBLY = 1024;
 
 export class FrameReader {
   private phase = HEAD;
@@ -38,7 +42,9 @@ export class FrameReader {
   // The message being assembled (text or binary, possibly fragmented).
   private messageOpcode = -1;
   private compressed = false;
-  private parts: Uint8Array[] = [];
+  private fragments = 0;
+  /** The message so far, in a buffer of its own (its whole length is reserved); null while nothing is kept. */
+  private assembly: Uint8Array | null = null;
   private size = 0;
   private utf8 = 0;
   // A control frame's payload, which may arrive in pieces too.
@@ -153,11 +159,13 @@ export class FrameReader {
     if (opcode === OPCODE.CONTINUATION) {
       if (this.messageOpcode < 0) return this.fail(CLOSE.PROTOCOL_ERROR, "Continuation frame without a message");
       if (rsv1) return this.fail(CLOSE.PROTOCOL_ERROR, "RSV1 on a continuation frame");
+      if (++this.fragments > MAX_FRAGMENTS) return this.fail(CLOSE.POLICY_VIOLATION, "Too many fragments");
     } else {
       if (this.messageOpcode >= 0) return this.fail(CLOSE.PROTOCOL_ERROR, "New message inside a fragmented one");
       this.messageOpcode = opcode;
       this.compressed = rsv1;
       this.utf8 = 0;
+      this.fragments = 1;
     }
     // Compressed messages answer to the limit once inflated, and to it as they arrive too.
     if (this.size + this.remaining > this.maxPayload) return this.fail(CLOSE.MESSAGE_TOO_BIG, "Message too big");
@@ -185,10 +193,25 @@ export class FrameReader {
       if (this.utf8 === UTF8_INVALID) return this.fail(CLOSE.INVALID_PAYLOAD, "Text is not UTF-8");
     }
     // A whole message in one read goes out as a view; anything else is kept.
-    if (whole && this.fin && this.parts.length === 0) return true;
-    if (!this.on.reserve(n)) return this.fail(CLOSE.TRY_AGAIN_LATER, "Server memory budget reached");
-    this.parts.push(bytes.slice(ptr, ptr + n));
+    if (whole && this.fin && this.assembly === null) return true;
+    if (n === 0) return true;
+    if (!this.makeRoom(n)) return this.fail(CLOSE.TRY_AGAIN_LATER, "Server memory budget reached");
+    this.assembly!.set(bytes.subarray(ptr, ptr + n), this.size);
     this.size += n;
+    return true;
+  }
+
+  /** Grows the message's buffer (doubling, within maxPayload) so that n more bytes fit; false if the budget refuses. */
+  private makeRoom(n: number): boolean {
+    const old = this.assembly;
+    const capacity = old === null ? 0 : old.length;
+    if (this.size + n <= capacity) return true;
+    // (size + n is within maxPayload: startFrame saw to that.)
+    const grown = Math.min(Math.max(MIN_ASSEMBLY, capacity * 2, this.size + n), this.maxPayload);
+    if (!this.on.reserve(grown - capacity)) return false;
+    const assembly = new Uint8Array(grown);
+    if (old !== null) assembly.set(old.subarray(0, this.size));
+    this.assembly = assembly;
     return true;
   }
 
@@ -210,18 +233,18 @@ export class FrameReader {
     const text = this.messageOpcode === OPCODE.TEXT;
     if (text && !this.compressed && this.utf8 !== 0) return void this.fail(CLOSE.INVALID_PAYLOAD, "Text ends inside a character");
     const compressed = this.compressed;
-    const parts = this.parts;
+    const assembly = this.assembly;
     const size = this.size;
     this.messageOpcode = -1;
-    this.parts = [];
+    this.assembly = null;
     this.size = 0;
-    if (parts.length === 0) {
+    if (assembly === null) {
+      // One frame read whole, after fragments that were all empty (if any): nothing was kept.
       this.on.message(this.parser.bytes.subarray(ptr, ptr + n), text, compressed, false);
       return;
     }
-    const data = concat(parts);
-    this.on.release(size);
-    this.on.message(data, text, compressed, true);
+    this.on.release(assembly.length);
+    this.on.message(assembly.subarray(0, size), text, compressed, true);
   }
 
   private fail(code: number, reason: string): false {
@@ -232,8 +255,8 @@ export class FrameReader {
 
   /** Gives back the budget held by a message in progress. */
   private release(): void {
-    if (this.size > 0) this.on.release(this.size);
-    this.parts = [];
+    if (this.assembly !== null) this.on.release(this.assembly.length);
+    this.assembly = null;
     this.size = 0;
   }
 }

@@ -3,6 +3,7 @@
 import { CLOSE, OPCODE, RSV } from "simplenet-parser/abi";
 import { isValidCloseCode, type FrameCodec } from "simplenet-parser/frames";
 import type { Tunnel } from "./tunnel.js";
+import { Account, OVER_SHARE, ROOM } from "./ws-budget.js";
 import type { Deflater } from "./ws-deflate.js";
 import type { WebSocketHub } from "./websocket.js";
 
@@ -31,8 +32,12 @@ export class WebSocket<T = unknown> {
   lastSeen = Date.now();
   /** A ping sent by the idle timer awaits its pong. */
   pinged = false;
-  /** Bytes of this socket's queue counted against the process's budget. */
-  private counted = 0;
+  /** Every byte held for this socket (queued output and pongs, sends being compressed, a message being assembled or inflated), in the budget. */
+  readonly memory: Account;
+  /** Bytes of the connection's queue taken from `memory`. */
+  private queuedTaken = 0;
+  /** Pongs sent while output was queued, since the queue last drained: a client that pings and never reads is stopped at MAX_PONGS_OWED. */
+  pongsOwed = 0;
   /** Whether a send was refused or queued for back-pressure since the last drain. */
   backpressured = false;
   /** Sends waiting behind one being compressed, in order: each goes once it and all before it are ready. */
@@ -54,6 +59,7 @@ export class WebSocket<T = unknown> {
     private readonly deflater: Deflater | null,
   ) {
     this.data = data;
+    this.memory = new Account(hub.budget);
   }
 
   get remoteAddress(): string {
@@ -92,7 +98,7 @@ export class WebSocket<T = unknown> {
     const slot = { parts: compress ? null : [this.frame(opcode, copy, 0, false, true), copy], opcode, size: copy.length };
     this.outbound.push(slot);
     this.pendingBytes += slot.size;
-    this.hub.budget.take(slot.size);
+    this.memory.take(slot.size);
     // Queued: the application may wait for drain, so one must follow once it is out.
     this.backpressured = true;
     if (compress) {
@@ -112,12 +118,12 @@ export class WebSocket<T = unknown> {
     if (this.readyState !== OPEN || this.refuses(frame.length)) return SEND_DROPPED;
     if (this.outbound.length === 0) {
       this.tunnel.writeSoon(frame);
-      this.account();
+      this.takeQueued();
       return frame.length;
     }
     this.outbound.push({ parts: [frame], opcode: OPCODE.BINARY, size: frame.length });
     this.pendingBytes += frame.length;
-    this.hub.budget.take(frame.length);
+    this.memory.take(frame.length);
     this.backpressured = true;
     return SEND_QUEUED;
   }
@@ -138,7 +144,7 @@ export class WebSocket<T = unknown> {
     while (this.outbound.length > 0 && this.outbound[0].parts !== null) {
       const slot = this.outbound.shift()!;
       this.pendingBytes -= slot.size;
-      this.hub.budget.give(slot.size);
+      this.memory.give(slot.size);
       if (this.readyState !== CLOSED) this.write(slot.parts!);
     }
     if (this.outbound.length === 0 && this.endWhenFlushed) {
@@ -203,9 +209,9 @@ export class WebSocket<T = unknown> {
   // ---- below: for the hub ---------------------------------------------------
 
   /**
-   * Sends a control frame; answers to back-pressure only through the kernel's
-   * queue. Pings and pongs may overtake messages still being compressed; a
-   * close frame goes after them (no message may follow it, none is lost).
+   * Sends a control frame. Pings and pongs answer to maxBackpressure and the
+   * budget like messages, and may overtake messages still being compressed;
+   * a close frame goes after them (no message may follow it, none is lost).
    */
   control(opcode: number, payload: Uint8Array): number {
     if (this.readyState === CLOSED || (this.readyState === CLOSING && opcode !== OPCODE.CLOSE)) return SEND_DROPPED;
@@ -213,21 +219,31 @@ export class WebSocket<T = unknown> {
       const head = this.frame(opcode, payload, 0, true, true);
       this.outbound.push({ parts: [head], opcode, size: head.length });
       this.pendingBytes += head.length;
-      this.hub.budget.take(head.length);
+      this.memory.take(head.length);
       return SEND_QUEUED;
     }
-    return this.sendFrame(opcode, payload, 0);
+    if (opcode !== OPCODE.CLOSE && this.refuses(2 + payload.length)) return SEND_DROPPED;
+    const sent = this.sendFrame(opcode, payload, 0);
+    if (opcode === OPCODE.PONG && this.tunnel.bufferedAmount > 0) this.pongsOwed++;
+    return sent;
   }
 
-  /** Whether a send of n bytes must be dropped: over maxBackpressure, or over the process's budget. */
+  /**
+   * Whether a send of n bytes must be dropped: over maxBackpressure, or no
+   * room in the budget. A slow reader (over maxBackpressure, or holding more
+   * than its share of a nearly full budget) is closed instead when the server
+   * says so; a full budget alone closes nobody.
+   */
   private refuses(n: number): boolean {
     const buffered = this.getBufferedAmount(); // sends still being compressed count too
-    if (buffered + n > this.hub.maxBackpressure && buffered > 0) {
+    const overLimit = buffered + n > this.hub.maxBackpressure && buffered > 0;
+    const room = this.memory.room(n);
+    if (!overLimit && room === ROOM) return false;
+    if (overLimit || room === OVER_SHARE) {
       this.backpressured = true;
       if (this.hub.closeOnBackpressureLimit) this.close();
-      return true;
     }
-    return !this.hub.budget.allows(n);
+    return true;
   }
 
   /** Frames and writes one message: a small one is put together in the output region, a large one goes as two parts. */
@@ -254,27 +270,26 @@ export class WebSocket<T = unknown> {
     let length = 0;
     for (const part of parts) length += part.length;
     const all = this.tunnel.write(parts);
-    this.account();
+    this.takeQueued();
     if (all) return length;
     this.backpressured = true;
     return SEND_QUEUED;
   }
 
-  /** Brings this socket's share of the process's budget up to date with its queue. */
-  account(): void {
-    const buffered = this.tunnel.bufferedAmount;
-    if (buffered !== this.counted) {
-      this.hub.budget.take(buffered - this.counted);
-      this.counted = buffered;
-    }
+  /** Brings the account up to date with the connection's queue (a running count: no walk). */
+  takeQueued(): void {
+    const queued = this.tunnel.bufferedAmount;
+    if (queued > this.queuedTaken) this.memory.take(queued - this.queuedTaken);
+    else this.memory.give(this.queuedTaken - queued);
+    this.queuedTaken = queued;
+    if (queued === 0) this.pongsOwed = 0;
   }
 
   /** The connection closed: give back what it held. */
   closed(): void {
     this.readyState = CLOSED;
-    this.hub.budget.give(this.counted);
-    this.counted = 0;
-    for (const slot of this.outbound) this.hub.budget.give(slot.size);
+    this.memory.giveAll();
+    this.queuedTaken = 0;
     this.outbound = [];
     this.pendingBytes = 0;
     if (this.deflater !== null && !this.hub.sharesDeflater(this.deflater)) this.deflater.close();

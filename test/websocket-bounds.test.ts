@@ -87,4 +87,107 @@ test("a client that never reads: 50,000 small sends queue in linear time, counte
   }
 });
 
+/** Frames `from` to `to` (exclusive) of a binary message of one-byte fragments, in one buffer (outside the heap); the last is final if `fin`. */
+function oneByteFragments(from: number, to: number, fin: boolean): Buffer {
+  const frames: Uint8Array[] = [];
+  for (let i = from; i < to; i++) frames.push(frame({ opcode: i === 0 ? OP.BINARY : OP.CONT, payload: "a", fin: fin && i === to - 1 }));
+  return Buffer.concat(frames);
+}
+
+test("fragments: 16,000 one-byte fragments cost their bytes, not an object each; 16,384 make a message, 16,385 close with 1008", async () => {
+  const messages: number[] = [];
+  const { server, closes } = await start({ message: (_ws, m) => void messages.push(typeof m === "string" ? m.length : m.length) });
+  try {
+    const client = await handshake(server.port);
+    const heapBefore = heapHeld();
+    client.socket.write(oneByteFragments(0, 16_000, false));
+    // Frames are read in order: the pong says every fragment before it was taken.
+    client.socket.write(ping("after"));
+    assert.ok(await until(client, () => client.parser.frames.some((f) => f.opcode === OP.PONG)));
+    const grown = heapHeld() - heapBefore;
+    // 16 KB of payload; a typed array per fragment would be ~3.5 MB.
+    assert.ok(grown < 1024 * 1024, `16,000 fragments held ${grown} bytes of heap`);
+    client.socket.write(oneByteFragments(16_000, 16_384, true));
+    assert.ok(await waitFor(() => messages.length === 1));
+    assert.equal(messages, [16_384], "16,384 fragments: one message");
+
+    const over = await handshake(server.port);
+    over.socket.write(oneByteFragments(0, 16_385, true));
+    assert.ok(await until(over, () => over.isEnded()), "closed");
+    assert.equal((await eventsOf(over.parser.frames)).map((e) => (e.type === "close" ? e.code : e.type)), [1008]);
+    assert.equal(messages, [16_384], "the 16,385-fragment message was not delivered");
+    assert.ok(await waitFor(() => closes.length === 1));
+    assert.equal(closes, [[1, 1008]]);
+    for (const o of [client, over]) o.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("a ping flood from a client that never reads: pongs owed are limited (1008), the server queues little for it", async () => {
+  let mostQueued = 0;
+  const { server, sockets, closes } = await start({ ping: (ws) => void (mostQueued = Math.max(mostQueued, ws.getBufferedAmount())) });
+  try {
+    const client = await neverReading(server.port);
+    assert.ok(await waitFor(() => sockets.length === 1));
+    const pings = Buffer.concat(Array.from({ length: 8192 }, () => ping(new Uint8Array(125)))); // 1 MiB
+    let written = 0;
+    // Up to 64 MiB of pings (half a million), until the server closes.
+    while (!client.isEnded() && written < 64 * 1024 * 1024) {
+      if (client.socket.writableLength > 4 * 1024 * 1024) {
+        await sleep(5);
+        continue;
+      }
+      client.socket.write(pings);
+      written += pings.length;
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(await waitFor(() => closes.length === 1), "closed");
+    assert.equal(closes, [[0, 1008]]);
+    // 64 pongs of 127 bytes, and what one read's pings add past the pause: not megabytes.
+    assert.ok(mostQueued < 256 * 1024, `${mostQueued} bytes queued for it`);
+    client.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("memory budget: five subscribers that never read are closed (closeOnBackpressureLimit), the publisher and a subscriber that reads are not", async () => {
+  const message = new Uint8Array(16 * 1024).fill(7);
+  const published: number[] = [];
+  const { server, sockets, closes } = await start({
+    memoryBudget: 1024 * 1024,
+    closeOnBackpressureLimit: true,
+    open: (ws) => {
+      sockets.push(ws);
+      ws.subscribe("news");
+    },
+    message: (ws, m) => void published.push(ws.publish("news", m)),
+  });
+  try {
+    const slow: Opened[] = [];
+    for (let i = 0; i < 5; i++) slow.push(await neverReading(server.port));
+    const reader = await handshake(server.port);
+    const publisher = await handshake(server.port);
+    assert.ok(await waitFor(() => sockets.length === 7));
+    const publisherWs = sockets[6];
+    publisherWs.unsubscribe("news");
+    // 1,000 messages of 16 KiB: 16 MB to each subscriber, past what the kernel holds for one that never reads.
+    const count = 1000;
+    for (let i = 0; i < count && !publisher.isEnded(); i++) {
+      publisher.socket.write(frame({ opcode: OP.BINARY, payload: message }));
+      while (publisher.socket.writableLength > 1024 * 1024 && !publisher.isEnded()) await sleep(5);
+    }
+    assert.ok(await until(reader, () => reader.parser.frames.length >= count, 10_000), `the reader got ${reader.parser.frames.length} of ${count}`);
+    assert.equal(closes.map(([index]) => index).sort(), [0, 1, 2, 3, 4], "the five slow subscribers were closed");
+    assert.is(published.length, count, "every message reached the server");
+    assert.is(reader.parser.frames.filter((f) => f.opcode === OP.BINARY && f.payload.length === message.length).length, count);
+    assert.ok(publisherWs.readyState === 1 && sockets[5].readyState === 1, "the publisher and the reader are open");
+    assert.ok(server.websockets!.budget.used < 1024 * 1024, "the budget is not full");
+    for (const o of [...slow, reader, publisher]) o.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
 test.run();
