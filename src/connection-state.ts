@@ -10,6 +10,13 @@ import type { Cork } from "./cork.js";
 import type { Tunnel } from "./tunnel.js";
 import type { Connection } from "./connection.js";
 
+/** A request read but not handed to its handler yet (see Active.deferred). */
+export interface Deferred {
+  req: Request;
+  res: Response;
+  upgrade: boolean;
+}
+
 /** Most request streams, and most active states, a pool keeps at rest. */
 const MAX_FREE = 1024;
 
@@ -31,6 +38,12 @@ export class Active {
   bodyBytes = 0;
   /** While bytes wait for EPOLLOUT: when the client last took some (clock()). */
   writeSince = 0;
+  /** Requests read while the connection held more than its high-water mark: dispatched in order once it drains. */
+  deferred: Deferred[] | null = null;
+  /** Bytes lent to the loop's cork during this read's batch (sent or copied only when it is flushed). */
+  corkedBytes = 0;
+  /** Whether deferred requests are being dispatched (a handler that ends at once must not start another round inside this one). */
+  dispatchingDeferred = false;
   /** After a 101: the connection carries another protocol's bytes (and is never at rest again). */
   tunnel: Tunnel | null = null;
 

@@ -6,7 +6,7 @@ import { BodyError, BodyStream } from "./body.js";
 import { RequestHead, RequestStream, type Fields, type ParseErrorInfo, type ParserInstance, type StreamHandlers } from "simplenet-parser";
 import { Rare, type Active, type StatePool } from "./connection-state.js";
 import { Request } from "./request.js";
-import { Response, dropFiles, type OutputPart, type ResponseSink } from "./response.js";
+import { FileRegion, Response, dropFiles, type OutputPart, type ResponseSink } from "./response.js";
 import { ResponseQueue, type QueueHost } from "./response-queue.js";
 import { Outbox, type OutboxHost } from "./outbox.js";
 import type { Cork } from "./cork.js";
@@ -52,6 +52,14 @@ const READABLE = K.EPOLLIN | K.EPOLLRDHUP;
 const MAX_IN_FLIGHT = 64;
 /** Unread request body bytes at which the connection stops reading. */
 const BODY_HIGH_WATER = 1 << 20;
+/**
+ * Bytes held for one connection (unsent output, output kept behind an
+ * unfinished response, unread body) past which its requests wait undispatched
+ * and its reading pauses, until the backlog is back under LOW_WATER: the
+ * 64-in-flight rule alone bounds requests, not bytes.
+ */
+const HIGH_WATER = 1 << 20;
+const LOW_WATER = 256 << 10;
 const LINGER_MS = 2000;
 /** At server shutdown, how long a connection that has sent nothing yet may still send its request. */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -91,6 +99,13 @@ const UNREAD = 1 << 24;
 /** A response of this connection took the cork for a write outside its read (holdCork): closing waits for releaseCork. */
 const CORK_HELD = 1 << 25;
 
+/** Bytes of memory that output parts lend (a file region lends a descriptor). */
+function lentBytes(parts: readonly OutputPart[]): number {
+  let n = 0;
+  for (const part of parts) if (!(part instanceof FileRegion)) n += part.length;
+  return n;
+}
+
 /** Where a closing connection's last look at its socket reads to. */
 const PROBE = new Uint8Array(64);
 
@@ -129,7 +144,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     const a = this.active;
     if (a === null || this.flags & (CLOSED | CLOSE_WHEN_DONE | BATCHING | STOPPED)) return;
     if (a.tunnel !== null || a.stream !== null || a.current !== null || a.currentResponse !== null || a.headStartedAt !== 0) return;
-    if (a.responses.length !== 0 || !a.outbox.atRest) return;
+    if (a.responses.length !== 0 || !a.outbox.atRest || a.deferred !== null) return;
     this.active = null;
     this.host.pool.giveActive(a);
   }
@@ -350,8 +365,10 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     } finally {
       this.flags &= ~BATCHING;
       cork.release(this.outbox);
+      if (this.active !== null) this.active.corkedBytes = 0;
     }
     this.returnStream();
+    if (this.heldBytes > HIGH_WATER) this.pauseReading();
     this.maybeClose();
     // A head left half-read is timed from this read, also when it began
     // after the requests this read completed (Go's ReadHeaderTimeout).
@@ -514,9 +531,46 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
       this.upgrading = res;
       this.early = this.stream!.takeRest();
       this.closeWhenDone = true; // declined: the response is the last
-      return this.host.dispatch(req, res, true);
+      return this.dispatchOrDefer(req, res, true);
     }
-    this.host.dispatch(req, res, false);
+    this.dispatchOrDefer(req, res, false);
+  }
+
+  /** Bytes held for this connection: unsent output, output kept behind an unfinished response, the current request's unread body. */
+  get heldBytes(): number {
+    const a = this.active;
+    if (a === null) return 0;
+    return a.outbox.queuedBytes + a.responses.keptBytes + a.corkedBytes + (a.current?.openBody?.buffered ?? 0);
+  }
+
+  /** Over the high-water mark, a request waits (in order) for the backlog to drain, and reading pauses (as node:http pauses its socket). */
+  private dispatchOrDefer(req: Request, res: Response, upgrade: boolean): void {
+    const a = this.busy;
+    if (a.deferred === null && a.corkedBytes > 0 && this.heldBytes > HIGH_WATER) {
+      // The batch lends what it holds: flushed, the kernel takes what it can, and what is left is counted.
+      a.corkedBytes = 0;
+      this.host.cork.flush();
+    }
+    if (a.deferred === null && this.heldBytes <= HIGH_WATER) return this.host.dispatch(req, res, upgrade);
+    (a.deferred ??= []).push({ req, res, upgrade });
+    this.pauseReading();
+  }
+
+  /** Under the low-water mark: the deferred requests go to the handler, until the backlog is over the high-water mark again. */
+  private dispatchDeferred(): void {
+    const a = this.active;
+    if (a === null || a.deferred === null || a.dispatchingDeferred || this.closed || this.heldBytes > LOW_WATER) return;
+    const deferred = a.deferred;
+    a.dispatchingDeferred = true;
+    try {
+      while (deferred.length > 0 && !this.closed && this.heldBytes <= HIGH_WATER) {
+        const { req, res, upgrade } = deferred.shift()!;
+        if (res.queued) this.host.dispatch(req, res, upgrade); // else given up on (a timeout answered 408)
+      }
+    } finally {
+      a.dispatchingDeferred = false;
+    }
+    if (deferred.length === 0) a.deferred = null;
   }
 
   /** StreamHandlers: a piece of the current request's body. */
@@ -591,6 +645,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   private resumeReading(): void {
     if (!this.readPaused || this.closed) return;
+    if (this.active !== null && (this.active.deferred !== null || this.heldBytes > LOW_WATER)) return;
     if (this.inFlight >= MAX_IN_FLIGHT) return;
     if (this.current !== null && this.current.body.buffered > BODY_HIGH_WATER) return;
     this.readPaused = false;
@@ -669,6 +724,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   }
 
   send(parts: OutputPart[]): boolean {
+    if (this.batching) this.busy.corkedBytes += lentBytes(parts);
     return this.outbox.send(parts);
   }
 
@@ -686,6 +742,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
       this.outbox.send(rare.tunnelBacklog.splice(0));
     }
     this.outbox.wake();
+    this.dispatchDeferred();
     this.resumeReading();
     this.maybeClose();
     this.rest();
@@ -695,6 +752,8 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   drainedAll(): void {
     const tunnel = this.tunnel;
     if (tunnel !== null && !this.closeWhenDone) this.tunnelCall(() => tunnel.emitDrain());
+    this.dispatchDeferred();
+    this.resumeReading();
     this.maybeClose();
     this.rest();
   }

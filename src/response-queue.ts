@@ -19,10 +19,19 @@ export interface QueueHost {
   responseEnded(): void;
 }
 
+/** Bytes of memory that output parts hold. */
+function memoryOf(parts: readonly OutputPart[]): number {
+  let n = 0;
+  for (const part of parts) if (!(part instanceof FileRegion)) n += part.length;
+  return n;
+}
+
 export class ResponseQueue {
   private first: Response | null = null;
   private last: Response | null = null;
   length = 0;
+  /** Bytes of output kept for responses not first in line yet (file regions hold no memory and count none). */
+  keptBytes = 0;
 
   constructor(private host: QueueHost) {}
 
@@ -55,6 +64,7 @@ export class ResponseQueue {
         return false;
       }
       for (const part of parts) if (part instanceof FileRegion || part.length > 0) (res.queuePending ??= []).push(copy(part));
+      this.keptBytes += memoryOf(parts);
       if (last) res.queueEnded = true;
       return false;
     }
@@ -75,7 +85,10 @@ export class ResponseQueue {
   /** Second in line: a 100 Continue for it waits behind the oldest response. */
   sendInOrder(res: Response, bytes: Uint8Array): void {
     if (this.first === res) this.host.send([bytes]);
-    else if (res.queued) (res.queuePending ??= []).push(bytes);
+    else if (res.queued) {
+      (res.queuePending ??= []).push(bytes);
+      this.keptBytes += bytes.length;
+    }
   }
 
   private shift(): Response {
@@ -101,6 +114,7 @@ export class ResponseQueue {
       const pending = next.queuePending;
       if (pending !== null) {
         next.queuePending = null;
+        this.keptBytes -= memoryOf(pending);
         this.host.send(pending);
       }
       if (!next.queueEnded || this.first !== next) break;
@@ -114,6 +128,7 @@ export class ResponseQueue {
     let res = this.first;
     this.first = this.last = null;
     this.length = 0;
+    this.keptBytes = 0;
     while (res !== null) {
       const next = res.queueNext;
       res.queueNext = null;

@@ -386,6 +386,15 @@ export class Server implements ConnectionHost {
     return this.connections;
   }
 
+  /** Bytes held for all connections: unsent output, output kept behind unfinished responses, unread request bodies. */
+  get heldBytes(): number {
+    let held = 0;
+    this.loop.forEach((watcher) => {
+      if (watcher instanceof Connection) held += watcher.heldBytes;
+    });
+    return held;
+  }
+
   /**
    * Stops accepting, closes idle connections, lets responses in flight finish
    * (up to timeouts.close), then releases the event loop.
