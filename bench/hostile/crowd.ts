@@ -23,7 +23,7 @@ export interface Closures {
   refused: number;
   /** Those open that the server closed. */
   closed: number;
-  /** The close codes the closed WebSockets got, with how many got each. */
+  /** The close codes the closed WebSockets got (1006: no close frame), with how many got each. */
   codes: Map<number, number>;
 }
 
@@ -61,8 +61,10 @@ export class Crowd {
       const mine = this.members.filter((m) => m.role === role);
       const codes = new Map<number, number>();
       for (const m of mine) {
-        const code = m.closed ? m.scanner?.code : null;
-        if (code !== null && code !== undefined) codes.set(code, (codes.get(code) ?? 0) + 1);
+        if (!m.closed || m.scanner === null) continue;
+        // 1006: what a WebSocket client reports when the connection ended without a close frame (RFC 6455 7.1.5).
+        const code = m.scanner.code ?? 1006;
+        codes.set(code, (codes.get(code) ?? 0) + 1);
       }
       const refused = this.refusals.get(role) ?? 0;
       return { role, total: mine.length + refused, refused, closed: mine.filter((m) => m.closed).length, codes };
