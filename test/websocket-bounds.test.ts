@@ -5,6 +5,7 @@
 // and the memory budget closes the slow readers, not the clients that read.
 // Clients are raw sockets (test/support/ws-frames.ts); the server runs in this
 // process, so its heap and its sockets are looked at directly.
+import { get } from "node:http";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { suite, assert } from "./support/uvu.ts";
@@ -187,6 +188,44 @@ test("memory budget: five subscribers that never read are closed (closeOnBackpre
     for (const o of [...slow, reader, publisher]) o.socket.destroy();
   } finally {
     await server.close();
+  }
+});
+
+/** A plain GET to the pool: "threadId bytesTheBudgetHolds". */
+function budgetSeen(port: number): Promise<[string, number]> {
+  return new Promise((resolve, reject) => {
+    get({ host: "127.0.0.1", port, agent: false }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => {
+        const [thread, used] = body.split(" ");
+        resolve([thread, Number(used)]);
+      });
+    }).on("error", reject);
+  });
+}
+
+test("workers: the process's budget is one for every thread: a message being assembled in one is seen by all", async () => {
+  const pool = await serve({
+    host: "127.0.0.1", port: 0, workers: 2, handler: () => {},
+    entry: new URL("./fixtures/ws-budget-boot.mjs", import.meta.url),
+  });
+  try {
+    const client = await handshake(pool.port);
+    // 100 KB of a message that is not finished: held by the thread that read it.
+    client.socket.write(frame({ opcode: OP.BINARY, payload: new Uint8Array(100_000), fin: false }));
+    client.socket.write(ping());
+    assert.ok(await until(client, () => client.parser.frames.some((f) => f.opcode === OP.PONG)));
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 40 && seen.size < 2; i++) {
+      const [thread, used] = await budgetSeen(pool.port);
+      seen.set(thread, used);
+    }
+    assert.is(seen.size, 2, "both threads answered");
+    for (const [thread, used] of seen) assert.ok(used >= 100_000, `thread ${thread} sees ${used} bytes held`);
+    client.socket.destroy();
+  } finally {
+    await pool.close();
   }
 });
 
