@@ -65,8 +65,8 @@ const ATTACKS = pick<Attack>([
     start: (port, deadline) => attacks.wsPingFlood(port, { pings: scale(200_000), deadline }),
   },
   {
-    name: "ws-slow-subscribers", protocol: "ws", what: `${quick ? 5 : 20} subscribers that never read, one publisher publishing ${scale(4000).toLocaleString("en")} messages of 64 KiB`,
-    start: (port, deadline) => attacks.wsSlowSubscribers(port, { subscribers: quick ? 5 : 20, publishes: scale(4000), deadline }),
+    name: "ws-slow-subscribers", protocol: "ws", what: `${quick ? 5 : 20} subscribers that never read, one publisher publishing ${scale(1000).toLocaleString("en")} messages of 64 KiB`,
+    start: (port, deadline) => attacks.wsSlowSubscribers(port, { subscribers: quick ? 5 : 20, publishes: scale(1000), deadline }),
   },
   {
     name: "ws-deflate", protocol: "ws", what: `${scale(2000).toLocaleString("en")} pairs of a compressed message (1 MiB inflated) and a 64 KiB uncompressed one, from a client that never reads`,
@@ -77,8 +77,8 @@ const ATTACKS = pick<Attack>([
     start: (port, deadline) => attacks.httpPipeline(port, { path: "/tiny", requests: scale(2_000_000), deadline }),
   },
   {
-    name: "http-pipeline-big", protocol: "http", what: `${scale(2000).toLocaleString("en")} pipelined GET /big (1 MiB each) from a client that never reads`,
-    start: (port, deadline) => attacks.httpPipeline(port, { path: "/big", requests: scale(2000), deadline }),
+    name: "http-pipeline-big", protocol: "http", what: `${scale(1000).toLocaleString("en")} pipelined GET /big (1 MiB each) from a client that never reads`,
+    start: (port, deadline) => attacks.httpPipeline(port, { path: "/big", requests: scale(1000), deadline }),
   },
   {
     name: "http-slowloris", protocol: "http", what: `${SIZE.many.toLocaleString("en")} sockets (the servers' maxConnections) sending a request head one byte every ${quick ? 1 : 3} s`,
@@ -218,7 +218,7 @@ for (const attack of ATTACKS) {
 }
 
 const markdown = [
-  "## bench:hostile",
+  "## Hostile clients (`npm run bench:hostile`)",
   "",
   machine(command("bench:hostile"), [
     `- ${quick ? "--quick: " : ""}sending stops after ${SIZE.sendMs / 1000} s; each attack lasts at least ${SIZE.holdMs / 1000} s; a fresh client every ${SIZE.probeEveryMs} ms, ${SIZE.probeTimeoutMs / 1000} s to answer; every Node server under --max-old-space-size=512`,

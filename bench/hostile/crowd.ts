@@ -47,10 +47,6 @@ export class Crowd {
     this.refusals.set(role, (this.refusals.get(role) ?? 0) + 1);
   }
 
-  sockets(role: Role): Socket[] {
-    return this.members.filter((m) => m.role === role).map((m) => m.socket);
-  }
-
   /** Lets every socket still open read what it was sent, for up to `ms`, then tells who the server closed. */
   async settle(ms: number): Promise<Closures[]> {
     for (const m of this.members) if (!m.closed) m.socket.resume();
