@@ -10,7 +10,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { suite, assert } from "./support/uvu.ts";
 import { serve, type Server, type WebSocket, type WebSocketOptions } from "../src/index.ts";
-import { OP, frame, ping, handshake, until, eventsOf, type Opened } from "./support/ws-frames.ts";
+import { OP, frame, ping, handshake, until, eventsOf, deflateAlone, type Opened } from "./support/ws-frames.ts";
 
 const test = suite("websocket bounds");
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -226,6 +226,36 @@ test("workers: the process's budget is one for every thread: a message being ass
     client.socket.destroy();
   } finally {
     await pool.close();
+  }
+});
+
+test("behind zlib: reading pauses while a message is inflated, so the messages sent meanwhile wait in the kernel, not in the server", async () => {
+  let count = 0;
+  let inBurst = false;
+  let burst = 0;
+  const { server } = await start({
+    perMessageDeflate: true,
+    message: (_ws, m) => {
+      count++;
+      if (typeof m !== "string" && m.length > 1_000_000) {
+        // What is delivered in the same turn as the inflated message had waited behind it.
+        inBurst = true;
+        setImmediate(() => (inBurst = false));
+      } else if (inBurst) burst += typeof m === "string" ? m.length : m.length;
+    },
+  });
+  try {
+    const client = await handshake(server.port, { extensions: "permessage-deflate" });
+    const plain = frame({ opcode: OP.BINARY, payload: new Uint8Array(64 * 1024) });
+    // 15 MB of zeros (tens of milliseconds of zlib), then 25 MB of messages that need none.
+    client.socket.write(frame({ opcode: OP.BINARY, rsv: 4, payload: deflateAlone(new Uint8Array(15_000_000)) }));
+    for (let i = 0; i < 400; i++) client.socket.write(plain);
+    assert.ok(await waitFor(() => count === 401, 10_000), `${count} of 401 messages`);
+    // One read (the receive region) came in while zlib worked, and one after: not megabytes.
+    assert.ok(burst < 1024 * 1024, `${burst} bytes waited behind zlib`);
+    client.socket.destroy();
+  } finally {
+    await server.close();
   }
 });
 
