@@ -540,7 +540,9 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   get heldBytes(): number {
     const a = this.active;
     if (a === null) return 0;
-    return a.outbox.queuedBytes + a.responses.keptBytes + a.corkedBytes + (a.current?.openBody?.buffered ?? 0);
+    // A body whose response has ended is the handler's to read or drop: no deadline could end a pause it caused.
+    const body = a.current === null || a.currentResponse!.finished ? 0 : (a.current.openBody?.buffered ?? 0);
+    return a.outbox.queuedBytes + a.responses.keptBytes + a.corkedBytes + body;
   }
 
   /** Over the high-water mark, a request waits (in order) for the backlog to drain, and reading pauses (as node:http pauses its socket). */
