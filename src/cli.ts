@@ -8,7 +8,8 @@ import { DEFAULT_MAX_BODY_BYTES } from "./server.js";
 
 const usage = `Usage: simplenet [options]
 
-Serves GET /hi -> "Hi" (and 404 for anything else), like the article
+Serves GET /hi -> "Hi" (405 for another method on /hi, 404 for any other
+path), like the article
 "How to write a Golang HTTP server with Linux system calls".
 
 Options:
@@ -33,6 +34,8 @@ Options:
 interface Listening {
   host: string;
   port: number;
+  /** With --workers: the worker threads serve() started (a WorkerPool). */
+  workers?: Set<unknown>;
   close(): Promise<void>;
 }
 
@@ -106,7 +109,9 @@ function main(): void {
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
       const host = server.host.includes(":") ? `[${server.host}]` : server.host;
-      process.stdout.write(`simplenet listening on http://${host}:${server.port}/\n`);
+      // "auto" is one per core: say how many that was.
+      const threads = workers === undefined ? "" : ` (${server.workers?.size ?? 1} worker thread${(server.workers?.size ?? 1) === 1 ? "" : "s"})`;
+      process.stdout.write(`simplenet listening on http://${host}:${server.port}/${threads}\n`);
     },
     (error: Error & { code?: string; syscall?: string }) => {
       const why = error.syscall !== undefined ? (error.code ?? error.message) : error.message;

@@ -51,7 +51,8 @@ export function bound(options: ListenOptions): Listening {
     }
     if (family === K.AF_INET6) check("setsockopt", setsockopt(fd, K.IPPROTO_IPV6, K.IPV6_V6ONLY, options.ipv6Only ? 1 : 0));
     noDelay(fd);
-    check("bind", bind(fd, family, host, options.port ?? 0));
+    const rc = bind(fd, family, host, options.port ?? 0);
+    if (rc < 0) throw naming(new SyscallError("bind", -rc), host.includes(":") ? `[${host}]:${options.port ?? 0}` : `${host}:${options.port ?? 0}`);
     return { fd, host, port: address("getsockname", getsockname(fd))[2] };
   } catch (error) {
     close(fd);
@@ -140,9 +141,15 @@ function boundUnix(path: string): Listening {
   }
   if (rc < 0) {
     close(fd);
-    throw new SyscallError("bind", -rc);
+    throw naming(new SyscallError("bind", -rc), path);
   }
   return { fd, host: "", port: 0, path };
+}
+
+/** The error with the address it is about, as Node's own listen() says it ("bind failed: EADDRINUSE 127.0.0.1:8080"). */
+function naming(error: SyscallError, where: string): SyscallError {
+  error.message = `${error.message} ${where}`;
+  return Object.assign(error, { address: where });
 }
 
 /** A socket file nobody listens on: left behind by a process that died. */

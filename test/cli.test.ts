@@ -3,7 +3,7 @@ import { suite, assert } from "./support/uvu.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exchange, parseResponses, sleep } from "./helpers.ts";
@@ -89,6 +89,20 @@ test("--help prints the options and exits 0", async () => {
   const { code, stdout } = await run(["--help"]);
   assert.is(code, 0);
   for (const flag of ["--port", "--host", "--root", "--echo", "--max-body", "--workers", "--trace", "--quiet"]) assert.ok(stdout.includes(flag), flag);
+});
+
+test("--help states what the default server answers, and it does: 200 for GET /hi, 405 for POST /hi, 404 elsewhere", async () => {
+  const { stdout } = await run(["--help"]);
+  assert.match(stdout, /GET \/hi -> "Hi" \(405 for another method on \/hi, 404 for any other\s+path\)/);
+  const { child, url } = start(["-p", "0", "-H", "127.0.0.1", "-q"]);
+  try {
+    const base = await url;
+    assert.is((await fetch(new URL("/hi", base))).status, 200);
+    assert.is((await fetch(new URL("/hi", base), { method: "POST", body: "x" })).status, 405);
+    assert.is((await fetch(new URL("/other", base))).status, 404);
+  } finally {
+    await stop(child);
+  }
 });
 
 test("bad flags are usage errors with exit code 2", async () => {
@@ -233,6 +247,25 @@ test("--workers 2 (the installed command, dist/cli.js): two SO_REUSEPORT listene
       const r = await fetch(new URL("/hi", base), { headers: { connection: "close" } });
       assert.is(await r.text(), "Hi");
     }
+  } finally {
+    assert.is(await stop(child), 0);
+  }
+});
+
+test("--workers auto (dist/cli.js) says how many worker threads it started: one per core", async () => {
+  const built = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+  const child = spawn(process.execPath, [built, "--workers", "auto", "--port", "0", "--host", "127.0.0.1", "--quiet"], { stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (chunk) => {
+        out += chunk;
+        if (out.includes("\n")) resolve(out.trim());
+      });
+      child.once("exit", (code) => reject(new Error(`exited ${code}`)));
+    });
+    const cores = availableParallelism();
+    assert.match(line, new RegExp(`^simplenet listening on http://127\\.0\\.0\\.1:\\d+/ \\(${cores} worker threads?\\)$`));
   } finally {
     assert.is(await stop(child), 0);
   }
