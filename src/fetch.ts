@@ -1,6 +1,7 @@
 // serve({ fetch }): handlers written against the web-standard Request and
 // Response (Hono, itty-router, the handlers of Bun and Deno) run unchanged.
 import type { Request } from "./request.js";
+import { BodyError } from "./body.js";
 import { sendLight } from "./web-response.js";
 import { appendFetchFields } from "./fetch-fields.js";
 import type { Response } from "./response.js";
@@ -62,6 +63,20 @@ class LazyRequest {
 
   get headers(): Headers {
     return (this.#headers ??= new Headers(this.#req.headers.toArray()));
+  }
+
+  /**
+   * The body parsed as JSON. A body that is not JSON is the client's fault:
+   * a BodyError (400), as req.json() throws, where the web Request's
+   * SyntaxError would be a 500.
+   */
+  async json(): Promise<unknown> {
+    const text = await materialize(this).text();
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new BodyError(`Request body is not valid JSON: ${(error as Error).message}`);
+    }
   }
 
   /** Aborted when the response ends other than by the handler's answer: the client went away, or the handler failed. */

@@ -115,7 +115,8 @@ export class ResponseQueue {
       if (pending !== null) {
         next.queuePending = null;
         this.keptBytes -= memoryOf(pending);
-        this.host.send(pending);
+        if (next.cutShort) dropFiles(pending);
+        else this.host.send(pending);
       }
       if (!next.queueEnded || this.first !== next) break;
       done = this.shift();

@@ -129,6 +129,8 @@ export class Response {
   queueEnded = false;
   /** @internal Whether the response is in its connection's queue. */
   queued = false;
+  /** @internal Cut short by abort(): the output its queue kept for it is dropped, never sent. */
+  cutShort = false;
 
   /**
    * startedAt: when the request arrived (ms); closeAfter: the connection
@@ -202,19 +204,41 @@ export class Response {
 
   /**
    * Sets status, reason and headers in one call, as node:http does:
-   * writeHead(status, [reason], [headers]), the headers as an object or as
-   * an array of [name, value] pairs.
+   * writeHead(status, [reason], [headers]), the headers as an object, an
+   * array of [name, value] pairs, or node:http's flat array (name, value,
+   * name, value). They take precedence over the fields set before: each name
+   * given replaces that field.
    */
-  writeHead(status: number, reason?: string | OutgoingFields, headers?: OutgoingFields): this {
+  writeHead(status: number, reason?: string | OutgoingFields | FlatFields, headers?: OutgoingFields | FlatFields): this {
     if (typeof reason !== "string") [headers, reason] = [reason, undefined];
     this.status = status;
     if (reason !== undefined) this.statusMessage = checkedReason(reason);
     if (Array.isArray(headers)) {
-      for (const [name, value] of headers) this.appendHeader(name, value);
+      this.setFieldList(headers);
     } else if (headers !== undefined) {
       for (const [name, value] of Object.entries(headers)) this.setHeader(name, value);
     }
     return this;
+  }
+
+  /**
+   * writeHead's array: pairs when its first item is an array, else flat, as
+   * node:http reads it. A name it repeats is sent with each of its values,
+   * the first replacing what was set before.
+   */
+  private setFieldList(list: readonly unknown[]): void {
+    const pairs = list.length > 0 && Array.isArray(list[0]);
+    if (!pairs && list.length % 2 !== 0) throw invalidFieldList(list);
+    const given: string[] = [];
+    for (let i = 0; i < list.length; i += pairs ? 1 : 2) {
+      const [name, value] = (pairs ? list[i] : [list[i], list[i + 1]]) as readonly [string, HeaderValue];
+      if (given.some((n) => sameName(n, name))) {
+        this.appendHeader(name, value);
+      } else {
+        this.setHeader(name, value);
+        given.push(name);
+      }
+    }
   }
 
   /**
@@ -393,10 +417,21 @@ export class Response {
     return this.sink.drained(this);
   }
 
-  /** Cuts the response short by closing the connection: the client sees it incomplete. */
+  /**
+   * Cuts the response short: nothing more of it is sent, and the connection
+   * closes once the responses before it are sent, so the client sees those
+   * whole and this one incomplete. What it handed over already still goes
+   * if it was first in line (as node:http's socket has sent it), and none of
+   * it if it was waiting behind another (node:http destroys the socket
+   * before it writes).
+   */
   abort(): void {
-    this.drop();
-    this.sink.destroy();
+    if (this.finished) return;
+    this.finished = true;
+    this.cutShort = true;
+    this.closes = true;
+    this.sink.output(this, [], true);
+    this.notifyFinish();
   }
 
   /**
@@ -508,6 +543,8 @@ export class Response {
       length = this.declaredLength = bodyLength;
     } else if (http11) {
       framing = this.framing = FRAMING.CHUNKED;
+    } else if (this.bodyless) {
+      this.framing = FRAMING.NONE; // HTTP/1.0 HEAD: no body, so no close to end one
     } else {
       this.framing = FRAMING.UNTIL_CLOSE;
       this.closes = true; // HTTP/1.0 without a length: the close ends the body
@@ -549,6 +586,15 @@ function lengthMismatch(given: number, declared: number): Error {
 
 /** Header values as node:http takes them: a string, a number or a list. */
 export type OutgoingFields = Record<string, HeaderValue> | readonly (readonly [string, HeaderValue])[];
+/** node:http's flat form of writeHead's fields: name, value, name, value. */
+export type FlatFields = readonly HeaderValue[];
+
+/** The TypeError node:http throws for a flat field list with a name left without its value. */
+function invalidFieldList(list: readonly unknown[]): TypeError {
+  const error = new TypeError(`The argument 'headers' is invalid: a flat list of ${list.length} items leaves a name without its value`) as TypeError & { code: string };
+  error.code = "ERR_INVALID_ARG_VALUE";
+  return error;
+}
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Field-value characters (RFC 9110 §5.5): visible ASCII, obs-text, SP and HTAB, one byte each. */

@@ -297,6 +297,106 @@ test("a 204 sends no Content-Length or Transfer-Encoding the handler set (RFC 91
   });
 });
 
+test("writeHead's fields replace those set before (pairs here, node:http's flat list there): one of each, writeHead's", async () => {
+  const setThenWriteHead = (res: ServerResponse | NodeResponse, fields: unknown[]): void => {
+    res.setHeader("Content-Length", "9");
+    res.setHeader("X-A", "set");
+    res.setHeader("X-Kept", "yes");
+    (res.writeHead as (status: number, fields: unknown[]) => void)(200, fields);
+    res.end("hello");
+  };
+  let ours: StrictResponse[] = [];
+  await withServer((_req, res) => setThenWriteHead(res, [["content-length", 5], ["x-a", "w1"], ["X-A", "w2"]]), async ({ port }) => {
+    ours = await responses(port, get("/", true));
+  });
+  // node:http takes the flat list only, once a field was set.
+  const theirs = await nodeResponses((res) => setThenWriteHead(res, ["content-length", 5, "x-a", ["w1", "w2"]]), get("/", true));
+  assert.equal(ours.map(framing), theirs.map(framing));
+  const named = (r: StrictResponse, name: string) => r.fields.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+  for (const r of [...ours, ...theirs]) {
+    assert.equal(named(r, "x-a"), ["w1", "w2"]);
+    assert.equal(named(r, "x-kept"), ["yes"]);
+  }
+});
+
+test("writeHead with node:http's flat list (name, value, name, value), with and without fields set before, as node:http sends it", async () => {
+  let n = 0;
+  const answers = await sameAsNode((res) => {
+    if (n++ % 2 === 1) res.setHeader("X-B", "set");
+    res.writeHead(201, ["X-A", "1", "X-B", "2", "Content-Length", "2"]);
+    res.end("ok");
+  }, get("/") + get("/", true));
+  for (const r of answers) assert.equal([r.status, r.headers["x-a"], r.headers["x-b"], r.body], [201, "1", "2", "ok"]);
+});
+
+test("writeHead with a flat list that leaves a name without its value: ERR_INVALID_ARG_VALUE to the handler, as node:http throws", async () => {
+  const codes: unknown[] = [];
+  await withServer((_req, res) => {
+    try {
+      (res.writeHead as (status: number, fields: string[]) => void)(200, ["X-A", "1", "X-B"]);
+    } catch (error) {
+      codes.push((error as { code?: string }).code);
+    }
+    res.end("ok");
+  }, async ({ port }) => {
+    const [answer] = await responses(port, get("/", true));
+    assert.is(answer.headers["x-a"], undefined);
+  });
+  assert.equal(codes, ["ERR_INVALID_ARG_VALUE"]);
+});
+
+// ---- a handler that fails after writing --------------------------------------------
+
+test("a pipelined handler that throws after writing: the response finished before it still goes, then the connection closes", async () => {
+  await withServer((req, res) => {
+    if (req.target === "/1") return res.end("one");
+    res.write("two");
+    throw new Error("the handler fails");
+  }, async ({ port }) => {
+    const { responses: whole, raw } = await ask(port, get("/1") + "HEAD /2 HTTP/1.1\r\nHost: a\r\n\r\n" + get("/3"), true);
+    assert.is(whole[0]?.body, "one", raw);
+    // node:http sends the head HEAD /2 wrote before it destroys the socket; /3 is never answered.
+    assert.equal(whole.map((r) => r.status), [200, 200]);
+  });
+  assert.equal(errors.map((e) => (e as Error).message), ["the handler fails"]);
+});
+
+test("a handler that throws while an earlier response is unfinished: that one is sent whole, none of the failing one", async () => {
+  await withServer(async (req, res) => {
+    if (req.target === "/1") {
+      res.write("o");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return res.end("ne");
+    }
+    res.write("two");
+    throw new Error("the handler fails");
+  }, async ({ port }) => {
+    const { responses: whole, partial, raw } = await ask(port, get("/1") + get("/2") + get("/3"), true);
+    assert.equal(whole.map((r) => r.body), ["one"], raw);
+    assert.is(partial, null, raw);
+  });
+});
+
+// ---- HTTP/1.0 ---------------------------------------------------------------------
+
+test("HEAD from an HTTP/1.0 keep-alive client, its body streamed: no body, so no close to end it; the connection stays open", async () => {
+  const requests = "HEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n" + "GET / HTTP/1.0\r\n\r\n";
+  const stream = (res: ServerResponse | NodeResponse): void => {
+    res.write("stream");
+    res.end("ed");
+  };
+  // node:http keeps it when the handler says keep-alive (without, it closes: test/support/handler-differences.ts).
+  const answers = await sameAsNode((res) => {
+    res.setHeader("Connection", "keep-alive");
+    stream(res);
+  }, requests);
+  assert.equal(answers.map((r) => [r.status, r.body]), [[200, ""], [200, "streamed"]]);
+  await withServer((_req, res) => stream(res), async ({ port }) => {
+    const [head, get] = await responses(port, requests);
+    assert.equal([head.headers.connection, head.body, get.body], ["keep-alive", "", "streamed"]);
+  });
+});
+
 // ---- a fetch handler's Response --------------------------------------------------
 
 /** Fields no response of ours carries from a fetch Response: they described another connection. */
@@ -370,6 +470,15 @@ test("a Response made in the handler: its Content-Length and Transfer-Encoding d
     ]);
     assert.is(answers[0].headers["x-a"], "1");
   });
+});
+
+test("a fetch handler's request.json() on a body that is not JSON: 400, the client's fault, as req.json()", async () => {
+  await withFetchServer(async (request) => Response.json(await request.json()), async (port) => {
+    const body = "{not json";
+    const [answer] = await responses(port, `POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    assert.is(answer.status, 400);
+  });
+  assert.equal(errors, []);
 });
 
 test.run();
