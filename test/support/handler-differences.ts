@@ -56,8 +56,13 @@ export function fieldsSet(program: Program): Map<string, string[]> {
     else if (s.op === "appendHeader") add(s.name, s.value);
     else if (s.op === "removeHeader") fields.delete(s.name.toLowerCase());
     else if (s.op === "writeHead" && s.fields !== undefined) {
-      if (Array.isArray(s.fields)) for (const [n, v] of s.fields) add(n, v);
-      else for (const [n, v] of Object.entries(s.fields)) fields.set(n.toLowerCase(), values(v));
+      // writeHead's names replace the fields set before; one its list repeats has each value.
+      const listed = new Set<string>();
+      for (const [n, v] of Array.isArray(s.fields) ? s.fields : Object.entries(s.fields)) {
+        if (listed.has(n.toLowerCase())) add(n, v);
+        else fields.set(n.toLowerCase(), values(v));
+        listed.add(n.toLowerCase());
+      }
     }
   }
   return fields;
@@ -215,11 +220,24 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
   },
   {
     id: "http10-no-body-keep-alive",
-    reason: "RFC 9112 §6.3: a 204 or 304 has no body, so it needs no length to persist; to an HTTP/1.0 client that asked for keep-alive simplenet keeps the connection after one, node:http closes it when the handler began a body with write()",
+    reason: "RFC 9112 §6.3: a 204 or 304, or a response to HEAD, has no body, so it needs no length to persist; to an HTTP/1.0 client that asked for keep-alive simplenet keeps the connection after one, node:http closes it when the handler began a body with write() (unless the handler set Connection itself)",
+    applies: (p) => {
+      // The probe after it answered on ours only: the request before it is the one.
+      const closedAfter = p.aspect === "answered" && p.theirs === null && p.index > 0;
+      const r = closedAfter ? p.conversation.requests[p.index - 1] : p.request;
+      if (r == null || r.version !== "1.0" || r.connection !== "keep-alive") return false;
+      if (!bodyless(statusSet(r.program)) && r.method !== "HEAD") return false;
+      return closedAfter || (p.aspect === "keep-alive" && p.ours === "true") || (onField(p, "connection") && p.ours === "keep-alive" && p.theirs === "close");
+    },
+  },
+  {
+    id: "http10-keep-alive-said-then-closed",
+    reason: "RFC 9112 §6.3, §9.6: a body to an HTTP/1.0 client without a length ends with the close, and a server that closes after a response should say Connection: close in it; simplenet does, node:http sends the handler's Connection: keep-alive and closes all the same",
     applies: (p) => {
       const program = p.request?.program;
-      if (program === undefined || version(p) !== "1.0" || p.request?.connection !== "keep-alive" || !bodyless(statusSet(program))) return false;
-      return (p.aspect === "keep-alive" && p.ours === "true") || (onField(p, "connection") && p.ours === "keep-alive" && p.theirs === "close");
+      if (program === undefined || version(p) !== "1.0" || !onField(p, "connection") || p.ours !== "close" || p.theirs?.toLowerCase() !== "keep-alive") return false;
+      const ours = p.responses.ours;
+      return fieldsSet(program).get("connection")?.join(", ").toLowerCase() === "keep-alive" && ours !== undefined && !hasFraming(ours) && !ours.keepAlive;
     },
   },
   {
@@ -237,7 +255,9 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
     id: "handler-keep-alive-after-client-close",
     reason: "RFC 9112 §9.3, §9.6: a client that sent Connection: close, or an HTTP/1.0 client that did not ask for keep-alive, closes after this response; simplenet closes then, whatever the handler's Connection field says, node:http keeps the connection open because the handler said keep-alive (for HTTP/1.0 even with a body only the close could end)",
     applies: (p) => {
-      const r = p.request ?? p.conversation.requests.find((q) => q.connection === "close" || (q.version === "1.0" && q.connection === ""));
+      // A response that never came: the request before it is the one whose answer closed the connection.
+      const r = (p.aspect === "answered" && p.ours === null && p.index > 0 ? p.conversation.requests[p.index - 1] : p.request) ??
+        p.conversation.requests.find((q) => q.connection === "close" || (q.version === "1.0" && q.connection === ""));
       if (r === undefined || !(r.connection === "close" || (r.version === "1.0" && r.connection === ""))) return false;
       const asked = fieldsSet(r.program).get("connection")?.join(", ").toLowerCase();
       if (asked === undefined || !asked.includes("keep-alive") || asked.includes("close")) return false;
@@ -268,11 +288,23 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
   },
   {
     id: "throw-after-write",
-    reason: "a handler that throws after it began its body: both cut the connection; simplenet has sent what was written by then (the head at least, which is all of a response to HEAD), node:http sends nothing when the throw comes in the tick of the writes (its socket is corked until the tick ends)",
+    reason: "a handler that throws after it began its body: both cut the connection; simplenet has sent what was written by then (the head at least, which is all of a response to HEAD), node:http sends nothing when the throw comes in the tick of the writes (its socket is corked until the tick ends); a body that ends with the close (HTTP/1.0 without a length, RFC 9112 §6.3) then reads as whole on both, simplenet's with those writes",
     applies: (p) => {
       const program = p.request?.program;
       if (program === undefined || !calls(program, "throw") || !calls(program, "write") || indexOf(program, "write") > indexOf(program, "throw")) return false;
+      const untilClose = (r: StrictResponse | undefined): boolean => r !== undefined && !r.keepAlive && !hasFraming(r);
+      if (p.aspect === "body") return untilClose(p.responses.ours) && untilClose(p.responses.theirs) && p.ours!.startsWith(p.theirs!);
       return (p.aspect === "answered" || p.aspect === "cut") && p.ours !== null && p.theirs === null;
+    },
+  },
+  {
+    id: "drained-after-close",
+    reason: "a handler awaiting drained() on a connection that closed before its response could go (an earlier response ended with the close): simplenet's drained() rejects, so a write loop learns the client is gone instead of writing into nothing; node:http's write returns true there and the handler carries on",
+    applies: (p) => {
+      const program = p.request?.program;
+      const awaitsDrained = program?.steps.some((s) => s.op === "await" && s.on === "drained");
+      if (!awaitsDrained || p.aspect !== "seen" || !p.conversation.pipelined || p.index === 0) return false;
+      return p.ours === (p.theirs === "" ? "threw Error" : `${p.theirs}; threw Error`);
     },
   },
   {
