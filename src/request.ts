@@ -19,7 +19,7 @@ export class Request implements AsyncIterable<Uint8Array> {
   constructor(
     readonly head: RequestHead,
     private bodyStream: BodyStream | null,
-    private readonly client: { readonly remote: { address: string; port: number } },
+    private readonly client: { readonly remote: { address: string; port: number }; destroy(): void },
   ) {}
 
   /** Path parameters filled in by the Router. */
@@ -37,6 +37,14 @@ export class Request implements AsyncIterable<Uint8Array> {
   /** @internal The body's stream if the request has one (or one was asked for), else null. */
   get openBody(): BodyStream | null {
     return this.bodyStream;
+  }
+
+  /**
+   * The connection the request came on: one object for all its requests (the
+   * node:http face keeps a socket for each by it); destroy() closes it now.
+   */
+  get connection(): { destroy(): void } {
+    return this.client;
   }
 
   /** The client's address and port (from the PROXY header when the listener expects one). */

@@ -406,6 +406,42 @@ export class Response {
     if (listeners !== null) for (const listener of listeners) listener();
   }
 
+  /**
+   * Sends bytes the caller framed itself (head and body, as node:http's
+   * ServerResponse makes them for the node:http face): the response counts
+   * as begun, `last` ends it, and `close` closes the connection after it.
+   * False when the kernel did not take all of it: await drained().
+   */
+  sendRaw(parts: Uint8Array[], last: boolean, close = false): boolean {
+    if (this.finished) return false;
+    this.headersSent = true;
+    if (close) this.closes = true;
+    if (last) this.finished = true;
+    const sink = this.sink;
+    const took = sink.holdCork();
+    let sent = false;
+    try {
+      sent = sink.output(this, parts, last);
+    } finally {
+      if (took) sent = sink.releaseCork() && sent;
+    }
+    if (last) this.notifyFinish();
+    return sent;
+  }
+
+  /**
+   * For a request in the server's upgrade hook: the connection becomes a
+   * tunnel now and this response ends without a byte, so the caller writes
+   * its own answer through the tunnel (a 101 and the new protocol, or a
+   * refusal), as node:http's 'upgrade' listeners write to the socket.
+   */
+  takeOver(): Tunnel {
+    if (this.headersSent || this.finished) throw new Error("takeOver() needs a response whose head has not been sent");
+    const tunnel = this.sink.switchProtocols(this);
+    this.sendRaw([], true);
+    return tunnel;
+  }
+
   /** Sends `value` as JSON. */
   json(value: unknown, status?: number): void {
     if (status !== undefined) this.status = status;

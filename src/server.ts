@@ -382,6 +382,16 @@ export class Server implements ConnectionHost {
     return open;
   }
 
+  /** Closes every connection now, responses in flight or not (node:http's closeAllConnections). */
+  closeAllConnections(): void {
+    for (const conn of this.openConnections()) conn.destroy();
+  }
+
+  /** Closes the connections with nothing in flight (node:http's closeIdleConnections). */
+  closeIdleConnections(): void {
+    for (const conn of this.openConnections()) if (conn.idle) conn.destroy();
+  }
+
   get connectionCount(): number {
     return this.connections;
   }
