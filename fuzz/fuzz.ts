@@ -14,7 +14,6 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
-import { buildParser } from "./build.ts";
 import { Fuzzer } from "./engine.ts";
 import { HTTP_DICTIONARY, Random } from "./mutate.ts";
 import { DEFAULT_WORK_DIR, FINDINGS_DIR, fileName, readCorpus, seedDir, writeCorpus } from "./seeds.ts";
@@ -24,33 +23,75 @@ const MAX_LENGTH = 2048;
 const REPORT_EVERY_MS = 5000;
 /** Findings printed and saved; past this many, only counted. */
 const MAX_FINDINGS_SHOWN = 20;
+const relative = (url: URL): string => url.pathname.replace(new URL("../", import.meta.url).pathname, "");
 
-const { values, positionals } = parseArgs({
-  options: {
-    seconds: { type: "string" },
-    execs: { type: "string" },
-    target: { type: "string" },
-    seed: { type: "string" },
-    corpus: { type: "string" },
-    input: { type: "boolean", default: false },
-    minimize: { type: "boolean", default: false },
-  },
-  allowPositionals: true,
-});
-if (values.seconds !== undefined && values.execs !== undefined) throw new Error("--seconds and --execs exclude each other");
+const TARGET_NAMES = [...TARGETS.map((t) => t.name), "handler"];
+const USAGE = `Usage: npm run fuzz -- [options]
+
+Coverage-guided fuzzing of the wasm parser; exits 1 when an oracle broke,
+printing each such input and saving it in fuzz/findings/.
+
+Options:
+  --target NAME   what to fuzz (default request): ${TARGET_NAMES.join(", ")}
+  --seconds N     stop after N seconds (default 60)
+  --execs N       stop after N executions instead: with --seed and an empty
+                  --corpus, every machine runs the same inputs
+  --seed N        the random seed (default: a new one, printed)
+  --corpus DIR    the working corpus (default ${relative(DEFAULT_WORK_DIR)})
+  --input FILE... run the oracles on saved inputs instead of fuzzing
+  --minimize      rewrite the committed seeds (fuzz/corpus/) from themselves
+                  and the working corpus
+  --help          show this help
+`;
+
+/** A mistake in the command line: one line on stderr, no stack, exit code 2. */
+function usageError(message: string): never {
+  console.error(`fuzz: ${message} (npm run fuzz -- --help)`);
+  process.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      seconds: { type: "string" },
+      execs: { type: "string" },
+      target: { type: "string" },
+      seed: { type: "string" },
+      corpus: { type: "string" },
+      input: { type: "boolean", default: false },
+      minimize: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    allowPositionals: true,
+  });
+} catch (error) {
+  // Node's first sentence ("Unknown option '--x'"); the rest is advice about positionals that does not apply here.
+  usageError((error as Error).message.split(". ")[0]);
+}
+const { values, positionals } = parsed;
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+if (values.target !== undefined && !TARGET_NAMES.includes(values.target)) {
+  usageError(`unknown target "${values.target}"; one of: ${TARGET_NAMES.join(", ")}`);
+}
+if (values.seconds !== undefined && values.execs !== undefined) usageError("--seconds and --execs exclude each other");
 const seconds = Number(values.seconds ?? (values.execs === undefined ? "60" : "Infinity"));
-if (!(seconds >= 0)) throw new Error("--seconds must be a number");
+if (!(seconds >= 0)) usageError(`--seconds must be a number, not "${values.seconds}"`);
 const execs = values.execs === undefined ? Infinity : Number(values.execs);
-if (!(execs >= 0)) throw new Error("--execs must be a number");
+if (!(execs >= 0)) usageError(`--execs must be a number, not "${values.execs}"`);
+if (!values.input && positionals.length > 0) usageError(`unexpected argument "${positionals[0]}" (saved inputs go after --input)`);
 const budget = values.execs !== undefined ? `--execs ${execs}` : `--seconds ${seconds}`;
 const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : Math.floor(Math.random() * 0xffffffff);
 const workDir = values.corpus !== undefined ? pathToFileURL(resolve(values.corpus) + "/") : DEFAULT_WORK_DIR;
-const relative = (url: URL): string => url.pathname.replace(new URL("../", import.meta.url).pathname, "");
 
 // The handler target runs programs over sockets on two servers, not the parser: its own async loop (fuzz/handler.ts).
 if (values.target === "handler") process.exit(await (await import("./handler.ts")).fuzzHandlers({ seed, seconds, execs }));
 
-const build = buildParser();
+// Loaded only once the command line is known to be good: binaryen, under the build, takes seconds to load.
+const build = (await import("./build.ts")).buildParser();
 const builds = loadBuilds(build);
 const random = new Random(seed);
 
@@ -65,7 +106,7 @@ function fuzzerFor(target: Target): Fuzzer {
   });
 }
 
-/** Committed seeds, then the working corpus, then the target's own (llhttp's inputs): each input once. */
+/** Committed seeds, then the working corpus, then the target's own (llhttp's inputs, or built-in frames): each input once. */
 function seedsOf(target: Target): { all: Uint8Array[]; own: Set<string>; counts: string } {
   const committed = readCorpus(seedDir(target.name));
   const working = readCorpus(new URL(`${target.name}/`, workDir));
@@ -77,7 +118,7 @@ function seedsOf(target: Target): { all: Uint8Array[]; own: Set<string>; counts:
   });
   return {
     all, own: new Set(own.map(fileName)),
-    counts: `${committed.length} committed, ${working.length} in ${relative(workDir)}${target.name}/, ${own.length} from llhttp's tests`,
+    counts: `${committed.length} committed, ${working.length} in ${relative(workDir)}${target.name}/` + (target.seedsFrom === undefined ? "" : `, ${own.length} ${target.seedsFrom}`),
   };
 }
 
@@ -91,16 +132,19 @@ function print(fuzzer: Fuzzer, from: number): number {
   return Math.max(from, to);
 }
 
-/** Saves the findings shown in fuzz/findings/ (git-ignored); how many files. */
-function save(target: Target, fuzzer: Fuzzer): number {
+/** Saves the findings shown in fuzz/findings/ (git-ignored); the inputs' files, relative to the project. */
+function save(target: Target, fuzzer: Fuzzer): string[] {
   const distinct = new Map(fuzzer.findings.slice(0, MAX_FINDINGS_SHOWN).map((f) => [fileName(f.input), f]));
-  if (distinct.size === 0) return 0;
+  if (distinct.size === 0) return [];
   mkdirSync(FINDINGS_DIR, { recursive: true });
+  const files: string[] = [];
   for (const [name, f] of distinct) {
-    writeFileSync(new URL(`${target.name}-${name}.bin`, FINDINGS_DIR), f.input);
+    const input = new URL(`${target.name}-${name}.bin`, FINDINGS_DIR);
+    writeFileSync(input, f.input);
     writeFileSync(new URL(`${target.name}-${name}.txt`, FINDINGS_DIR), `${JSON.stringify(String.fromCharCode(...f.input))}\n${f.violation}\n`);
+    files.push(relative(input));
   }
-  return distinct.size;
+  return files;
 }
 
 if (values.input) {
@@ -164,8 +208,8 @@ if (values.input) {
   const found = fuzzer.findings.length;
   if (found === 0) console.log(`no oracle violations (seed ${seed})`);
   else {
-    console.log(`${found} oracle violations; the first ${saved} saved in ${relative(FINDINGS_DIR)}`);
-    console.log(`replay: npm run fuzz -- --target ${target.name} --input ${relative(FINDINGS_DIR)}${target.name}-<hash>.bin, ` +
+    console.log(`${found} oracle violations; the first ${saved.length} saved in ${relative(FINDINGS_DIR)}`);
+    console.log(`replay: npm run fuzz -- --target ${target.name} --input ${saved.join(" ")}, ` +
       `or the run: npm run fuzz -- --target ${target.name} --seed ${seed} ${budget} (from the same corpus)`);
   }
   process.exitCode = found === 0 ? 0 : 1;

@@ -18,17 +18,19 @@ export interface Target {
   name: string;
   /** Seeds used at fuzz time besides the saved corpus, and never saved into it (llhttp's test inputs). */
   seeds?(): Uint8Array[];
+  /** Where seeds() comes from, as the run's first line says it. */
+  seedsFrom?: string;
   /** The checks on one input: a description of each broken oracle, or null. */
   execute(builds: Builds, random: Random, input: Uint8Array): string | null;
 }
 
 export const TARGETS: readonly Target[] = [
-  { name: "request", seeds: llhttpInputs, execute: (b, r, input) => checkRequests(b, r, input) },
-  { name: "chunked", seeds: () => chunkedBodies(llhttpInputs()), execute: (b, r, input) => checkRequests(b, r, join(CHUNKED_HEAD, input)) },
-  { name: "response-head", seeds: () => llhttpInputs("response").map((r) => join(Uint8Array.of(0), r)), execute: (b, r, input) => checkResponses(b, r, input) },
+  { name: "request", seeds: llhttpInputs, seedsFrom: "from llhttp's tests", execute: (b, r, input) => checkRequests(b, r, input) },
+  { name: "chunked", seeds: () => chunkedBodies(llhttpInputs()), seedsFrom: "from llhttp's tests", execute: (b, r, input) => checkRequests(b, r, join(CHUNKED_HEAD, input)) },
+  { name: "response-head", seeds: () => llhttpInputs("response").map((r) => join(Uint8Array.of(0), r)), seedsFrom: "from llhttp's tests", execute: (b, r, input) => checkResponses(b, r, input) },
   { name: "response", execute: (b, _r, input) => checkResponse(b, input) },
   { name: "abi", execute: (b, _r, input) => b.abi.run(input) },
-  { name: "websocket", seeds: webSocketSeeds, execute: (b, r, input) => checkWebSocket(b, r, input) },
+  { name: "websocket", seeds: webSocketSeeds, seedsFrom: "built-in frames", execute: (b, r, input) => checkWebSocket(b, r, input) },
 ];
 
 export function findTarget(name: string): Target {
