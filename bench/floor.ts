@@ -5,7 +5,7 @@
 // io_uring_enter per loop turn), against simplenet and uWebSockets.js in the
 // same run. It says how much of simplenet's core time is the kernel's, how
 // much is above it, and what an io_uring backend could save at most.
-// Writes the "floor" section of bench/RESULTS.md.
+// Writes the "floor" section of bench/RESULTS.md with --write (else a file in bench/.results/).
 import { execFileSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -20,6 +20,7 @@ import { ensureWrk, parseWrk, runWrk, wrkLine, type Load } from "./wrk.js";
 
 const { values: args } = parseArgs({
   options: {
+    write: { type: "boolean", default: false },
     connections: { type: "string", default: "50,256" },
     repeat: { type: "string", default: "5" },
     duration: { type: "string", default: "3" },
@@ -128,7 +129,6 @@ async function main(): Promise<void> {
   }
   if (notes.length > 0) lines.push("", ...notes.map((n) => `- ${n}`));
   writeSection("floor", lines.join("\n"));
-  console.log("wrote the floor section of bench/RESULTS.md");
 }
 
 await main();

@@ -7,7 +7,6 @@
 // client got, who the server closed, and whether it still answers after.
 // Writes bench/.results/hostile-<time>.md; with --write, the "hostile"
 // section of bench/RESULTS.md instead.
-import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { pick } from "./args.ts";
 import type { Closures } from "./hostile/crowd.ts";
@@ -227,14 +226,4 @@ const markdown = [
   "",
   ...sections.flatMap((s) => [s, ""]),
 ].join("\n");
-if (args.write) {
-  writeSection("hostile", markdown);
-  console.log("\nwrote the hostile section of bench/RESULTS.md");
-} else {
-  const dir = new URL("./.results/", import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(new URL(".gitignore", dir), "# bench:hostile's runs (npm run bench:hostile; --write puts one in RESULTS.md)\n*\n");
-  const file = new URL(`hostile-${new Date().toISOString().slice(0, 19).replace(/:/g, "-")}.md`, dir);
-  writeFileSync(file, `${markdown}\n`);
-  console.log(`\nwrote bench/.results/${file.pathname.split("/").pop()}`);
-}
+writeSection("hostile", markdown);

@@ -8,7 +8,7 @@
 //     V8/Node's C++ and builtins, JIT-compiled JS, the wasm parser, other
 //     processes. Node runs with --perf-basic-prof so JIT frames have names;
 //   - node --cpu-prof: JS by function (self time in the measured window).
-// Writes the "http-profile" section of bench/RESULTS.md.
+// Writes the "http-profile" section of bench/RESULTS.md with --write (else a file in bench/.results/).
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -325,5 +325,4 @@ export async function profileScenarios(o: ProfileOptions): Promise<void> {
     ]),
     ...sections,
   ].join("\n"));
-  console.log("wrote the http-profile section of bench/RESULTS.md");
 }

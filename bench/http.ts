@@ -4,8 +4,9 @@
 // @hono/node-server, Bun, Deno and simplenet's serve({ fetch }). Each server
 // runs alone in a fresh process pinned to core 0, wrk pinned to core 1; the
 // multi-core scenario puts both on both cores. Writes the "http" section of
-// bench/RESULTS.md and bench/ratios.svg; with --profile, only the
-// "http-profile" section (bench/http-profile.ts).
+// bench/RESULTS.md and bench/ratios.svg with --write (else files in
+// bench/.results/); with --profile, only the "http-profile" section
+// (bench/http-profile.ts).
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +19,7 @@ import {
   type ServerProcess,
 } from "./process.js";
 import { PEER_DIR, binaryVersion, bunBinary, denoBinary, ensurePeers, installedVersion } from "./peers.js";
-import { command, machine, writeSection } from "./results.js";
+import { command, machine, writeFigure, writeSection } from "./results.js";
 import { median } from "./stats.js";
 import { ensureWrk, parseWrk, runWrk, wrkLine, wrkVersion, type Load } from "./wrk.js";
 import { profileScenarios } from "./http-profile.js";
@@ -55,6 +56,8 @@ const { values: args } = parseArgs({
     workers: { type: "string", default: "2" },
     /** Profile simplenet in each scenario instead of comparing servers: writes RESULTS.md's http-profile section. */
     profile: { type: "boolean", default: false },
+    /** Into the committed bench/RESULTS.md and bench/ratios.svg (default: bench/.results/). */
+    write: { type: "boolean", default: false },
     /** With --profile: keep the raw profiles (perf.data, .cpuprofile) under this folder. */
     "profile-dir": { type: "string" },
   },
@@ -416,10 +419,9 @@ function report(runs: Run[]): void {
     .filter((s) => s.name !== BASELINE && s.group !== "multi")
     .flatMap((s) => single.map((scenario) => ({ group: scenario, series: s.label, value: stat(of(runs, s.name, scenario), "rps").median / baseline(scenario) })))
     .filter((b) => Number.isFinite(b.value));
-  if (bars.length > 0) writeFileSync(new URL("./ratios.svg", import.meta.url), ratioChart("Requests/s against node:http (1.0×), medians of the same run", bars));
+  if (bars.length > 0) writeFigure("ratios.svg", ratioChart("Requests/s against node:http (1.0×), medians of the same run", bars));
   console.log("");
   console.log(tables.join("\n"));
-  console.log("\nwrote bench/RESULTS.md and bench/ratios.svg");
 }
 
 async function main(): Promise<void> {

@@ -1,4 +1,5 @@
-// npm run bench:idle [-- --connections 10000 --servers simplenet,uws,node-http]
+// npm run bench:idle [-- --connections 10000 --servers simplenet,uws,node-http --write]
+// (--write: into bench/RESULTS.md; by default into bench/.results/)
 // What an idle keep-alive connection costs each server: RSS per connection
 // and the time to open them all, each after one request and response.
 import { spawn } from "node:child_process";
@@ -10,6 +11,7 @@ import { command, machine, writeSection } from "./results.js";
 
 const { values: args } = parseArgs({
   options: {
+    write: { type: "boolean", default: false },
     connections: { type: "string", default: "10000" },
     concurrency: { type: "string", default: "200" },
     servers: { type: "string", default: "simplenet,uws,node-http" },
@@ -74,4 +76,3 @@ writeSection("idle", [
   "",
   `RSS is VmRSS from /proc, ${SETTLE_MS} ms after the last connection opened; no garbage collection is forced, so garbage not yet collected counts too. simplenet, quiet for 250 ms after the burst, has given the C heap's free pages back by then (\`trimWhenQuiet\`, on by default: glibc's malloc_trim, 4 MiB here); the peers keep theirs.`,
 ].join("\n"));
-console.log("wrote bench/RESULTS.md");

@@ -8,7 +8,7 @@
 // every server here does its work) is reported apart from the process's
 // other threads (JIT compilers, GC helpers). Kernel work is not counted:
 // that is what `npm run bench:floor` shows. Writes the "instructions"
-// section of bench/RESULTS.md.
+// section of bench/RESULTS.md with --write (else a file in bench/.results/).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +23,7 @@ import { ensureWrk, parseWrk, runWrk, type Load } from "./wrk.js";
 
 const { values: args } = parseArgs({
   options: {
+    write: { type: "boolean", default: false },
     servers: { type: "string" },
     scenario: { type: "string" },
     repeat: { type: "string", default: "3" },
@@ -147,7 +148,6 @@ async function main(): Promise<void> {
   }
   if (notes.length > 0) lines.push("", ...notes.map((n) => `- ${n}`));
   writeSection("instructions", lines.join("\n"));
-  console.log("wrote the instructions section of bench/RESULTS.md");
 }
 
 await main();

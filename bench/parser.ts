@@ -1,4 +1,5 @@
-// npm run bench:parser [-- --time 100 --rounds 50]
+// npm run bench:parser [-- --time 100 --rounds 50 --write]
+// (--write: into bench/RESULTS.md; by default into bench/.results/)
 // simplenet's wasm parser (SIMD and scalar) against Node's built-in llhttp
 // and undici's llhttp wasm, on a 703-byte browser GET and a chunked POST.
 // The two wasm parsers are measured alike: with the message already in their
@@ -14,7 +15,7 @@ import { Llhttp } from "../test/support/llhttp.js";
 import { command, machine, writeSection } from "./results.js";
 
 const { values: args } = parseArgs({
-  options: { time: { type: "string", default: "100" }, rounds: { type: "string", default: "50" }, row: { type: "string" } },
+  options: { time: { type: "string", default: "100" }, rounds: { type: "string", default: "50" }, row: { type: "string" }, write: { type: "boolean", default: false } },
 });
 const ROUND_MS = Number(args.time);
 const ROUNDS = Number(args.rounds);
@@ -310,7 +311,6 @@ function writeResults(results: Result[]): void {
     "Targets: spans only ≥ 2.5× undici's SIMD wasm; with strings ≥ 2× Node's built-in parser.",
   );
   writeSection("parser", lines.join("\n"));
-  console.log("wrote bench/RESULTS.md");
 }
 
 // Each row runs in a process of its own (`--row k`), which measures a round

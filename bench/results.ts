@@ -1,7 +1,9 @@
 // bench/RESULTS.md: each benchmark rewrites only its own section, so the
-// HTTP, idle and parser numbers can be refreshed one at a time.
+// HTTP, idle and parser numbers can be refreshed one at a time. Only with
+// --write: by default a run goes to bench/.results/ (git-ignored), so a short
+// or noisy run never changes a committed file by accident.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release } from "node:os";
 
 const FILE = new URL("./RESULTS.md", import.meta.url);
@@ -9,8 +11,31 @@ const FILE = new URL("./RESULTS.md", import.meta.url);
 const loadAtStart = loadavg();
 const TITLE = "# Benchmark results\n\nSee [README.md](README.md) for how these are made and how to read them.\n";
 
-/** Replaces (or appends) the section between this benchmark's markers. */
+/** --write: this run's figures go into the committed RESULTS.md and ratios.svg. */
+const WRITE = process.argv.includes("--write");
+const RUNS = new URL("./.results/", import.meta.url);
+const startedAt = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
+
+/** Writes one of this run's files into bench/.results/; its path from the project's root. */
+function keep(name: string, text: string): string {
+  mkdirSync(RUNS, { recursive: true });
+  writeFileSync(new URL(name, RUNS), text);
+  return `bench/.results/${name}`;
+}
+
+/** With --write, bench/<name> (the README's chart); else bench/.results/<name> with the run's time in its name. */
+export function writeFigure(name: string, content: string): void {
+  if (WRITE) writeFileSync(new URL(`./${name}`, import.meta.url), content);
+  const file = WRITE ? `bench/${name}` : keep(name.replace(/(\.\w+)$/, `-${startedAt}$1`), content);
+  console.log(`wrote ${file}`);
+}
+
+/** With --write, replaces (or appends) the section between this benchmark's markers in RESULTS.md; else a file of its own in bench/.results/. */
 export function writeSection(name: string, markdown: string): void {
+  if (!WRITE) {
+    console.log(`wrote ${keep(`${name}-${startedAt}.md`, `${markdown.trim()}\n`)} (with --write: the ${name} section of bench/RESULTS.md)`);
+    return;
+  }
   const begin = `<!-- ${name}:begin -->`;
   const end = `<!-- ${name}:end -->`;
   const text = existsSync(FILE) ? readFileSync(FILE, "utf8") : TITLE;
@@ -19,6 +44,7 @@ export function writeSection(name: string, markdown: string): void {
   const to = text.indexOf(end);
   const next = from >= 0 && to > from ? text.slice(0, from) + block + text.slice(to + end.length) : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(FILE, next);
+  console.log(`wrote the ${name} section of bench/RESULTS.md`);
 }
 
 function packageVersion(name: string): string {

@@ -2,7 +2,7 @@
 // WebSocket servers under load: simplenet against `ws` (on node:http) and
 // uWebSockets.js. Each server runs alone in a fresh process pinned to core 0;
 // the load comes from bench/ws-client.c pinned to core 1, which reports its
-// own CPU use. Writes the "ws" section of bench/RESULTS.md.
+// own CPU use. Writes the "ws" section of bench/RESULTS.md with --write (else a file in bench/.results/).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,6 +38,7 @@ interface Scenario {
 
 const { values: args } = parseArgs({
   options: {
+    write: { type: "boolean", default: false },
     duration: { type: "string", default: "5" },
     warmup: { type: "string", default: "1" },
     repeat: { type: "string", default: "3" },
@@ -462,7 +463,6 @@ async function main(): Promise<void> {
     ...notes.map((n) => `- ${n}`),
   ];
   writeSection("ws", lines.join("\n"));
-  console.log("wrote bench/RESULTS.md");
 }
 
 await main();
