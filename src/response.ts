@@ -207,31 +207,16 @@ export class Response {
    * writeHead(status, [reason], [headers]), the headers as an object, an
    * array of [name, value] pairs, or node:http's flat array (name, value,
    * name, value). They take precedence over the fields set before: each name
-   * given replaces that field.
+   * given replaces that field, and one given twice (an object's keys may
+   * differ in case) is sent with each value, as node:http sends them.
    */
   writeHead(status: number, reason?: string | OutgoingFields | FlatFields, headers?: OutgoingFields | FlatFields): this {
     if (typeof reason !== "string") [headers, reason] = [reason, undefined];
     this.status = status;
     if (reason !== undefined) this.statusMessage = checkedReason(reason);
-    if (Array.isArray(headers)) {
-      this.setFieldList(headers);
-    } else if (headers !== undefined) {
-      for (const [name, value] of Object.entries(headers)) this.setHeader(name, value);
-    }
-    return this;
-  }
-
-  /**
-   * writeHead's array: pairs when its first item is an array, else flat, as
-   * node:http reads it. A name it repeats is sent with each of its values,
-   * the first replacing what was set before.
-   */
-  private setFieldList(list: readonly unknown[]): void {
-    const pairs = list.length > 0 && Array.isArray(list[0]);
-    if (!pairs && list.length % 2 !== 0) throw invalidFieldList(list);
+    if (headers === undefined) return this;
     const given: string[] = [];
-    for (let i = 0; i < list.length; i += pairs ? 1 : 2) {
-      const [name, value] = (pairs ? list[i] : [list[i], list[i + 1]]) as readonly [string, HeaderValue];
+    for (const [name, value] of Array.isArray(headers) ? listedFields(headers) : Object.entries(headers)) {
       if (given.some((n) => sameName(n, name))) {
         this.appendHeader(name, value);
       } else {
@@ -239,6 +224,7 @@ export class Response {
         given.push(name);
       }
     }
+    return this;
   }
 
   /**
@@ -624,6 +610,15 @@ function lengthMismatch(given: number, declared: number): Error {
 export type OutgoingFields = Record<string, HeaderValue> | readonly (readonly [string, HeaderValue])[];
 /** node:http's flat form of writeHead's fields: name, value, name, value. */
 export type FlatFields = readonly HeaderValue[];
+
+/** writeHead's array as [name, value] pairs: pairs when its first item is an array, else flat, as node:http reads it. */
+function listedFields(list: readonly unknown[]): (readonly [string, HeaderValue])[] {
+  if (list.length > 0 && Array.isArray(list[0])) return list as (readonly [string, HeaderValue])[];
+  if (list.length % 2 !== 0) throw invalidFieldList(list);
+  const pairs: (readonly [string, HeaderValue])[] = [];
+  for (let i = 0; i < list.length; i += 2) pairs.push([list[i] as string, list[i + 1] as HeaderValue]);
+  return pairs;
+}
 
 /** The TypeError node:http throws for a flat field list with a name left without its value. */
 function invalidFieldList(list: readonly unknown[]): TypeError {

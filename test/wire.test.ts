@@ -329,6 +329,20 @@ test("writeHead with node:http's flat list (name, value, name, value), with and 
   for (const r of answers) assert.equal([r.status, r.headers["x-a"], r.headers["x-b"], r.body], [201, "1", "2", "ok"]);
 });
 
+test("writeHead with an object whose keys name one field in two cases: both values sent, as node:http sends them", async () => {
+  const named = (r: StrictResponse) => r.fields.filter(([n]) => n.toLowerCase() === "x-a").map(([, v]) => v);
+  const handler = (res: ServerResponse | NodeResponse): void => {
+    res.writeHead(200, { "X-A": "1", "x-a": "2" });
+    res.end("ok");
+  };
+  let ours: StrictResponse[] = [];
+  await withServer((_req, res) => handler(res), async ({ port }) => {
+    ours = await responses(port, get("/", true));
+  });
+  const theirs = await nodeResponses(handler, get("/", true));
+  assert.equal([named(ours[0]), named(theirs[0])], [["1", "2"], ["1", "2"]]);
+});
+
 test("writeHead with a flat list that leaves a name without its value: ERR_INVALID_ARG_VALUE to the handler, as node:http throws", async () => {
   const codes: unknown[] = [];
   await withServer((_req, res) => {

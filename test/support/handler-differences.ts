@@ -143,7 +143,8 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
     reason: "RFC 9112 §6.3, §9.3, Appendix C.2.2: a response to HTTP/1.0 may be framed by Content-Length, and then persist when the client asked (Connection: keep-alive); simplenet frames a body given whole to end() (a 500 included) by its length — and keeps the connection if asked — so the client can tell a whole body from a cut one, node:http sends it until the close unless the handler set Content-Length itself",
     applies: (p) => {
       const program = p.request?.program;
-      if (program === undefined || version(p) !== "1.0" || declared(program) !== null || !(bodyWhole(program) || throwsBeforeBody(program))) return false;
+      // The catch-all's 500 clears the handler's Content-Length.
+      if (program === undefined || version(p) !== "1.0" || !(throwsBeforeBody(program) || (bodyWhole(program) && declared(program) === null))) return false;
       const length = p.responses.ours?.body.length;
       return (onField(p, "content-length") && p.ours === String(length) && p.theirs === null) ||
         (p.request?.connection === "keep-alive" && ((onField(p, "connection") && p.ours === "keep-alive" && p.theirs === "close") ||
@@ -177,7 +178,9 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
   {
     id: "connection-value-spelled",
     reason: "RFC 9110 §7.6.1: connection options are case-insensitive; simplenet writes the Connection field itself, from what it decided (close, keep-alive), node:http sends the handler's value as given",
-    applies: (p) => onField(p, "connection") && p.ours !== null && p.theirs !== null && p.ours.toLowerCase() === p.theirs.toLowerCase(),
+    applies: (p) => onField(p, "connection") && p.ours !== null && p.theirs !== null &&
+      // node:http's may be the handler's field given twice, in two spellings.
+      new Set(p.theirs.toLowerCase().split("\n")).size === 1 && p.ours.toLowerCase() === p.theirs.toLowerCase().split("\n")[0],
   },
   {
     id: "node-removed-content-length",
@@ -203,7 +206,7 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
       const closes = c.requests.findIndex((r) => r.connection === "close" || (r.version === "1.0" && r.connection !== "keep-alive"));
       if (!c.pipelined || closes < 0 || closes === c.requests.length - 1 || p.index < 0 || p.index > closes) return false;
       // node's 400, or nothing at all where the handler had already begun its response (its handler then sees its writes fail).
-      if (p.aspect === "seen") return p.theirs?.startsWith(p.ours === "" ? "threw ERR_" : `${p.ours}; threw ERR_`) === true;
+      if (p.aspect === "seen") return p.theirs?.startsWith(p.ours === "" ? "threw ERR_" : `${p.ours}; threw ERR_`) === true || p.ours?.startsWith(p.theirs ?? "") === true;
       return (p.responses.theirs?.status === 400 && p.responses.theirs.reason === "Bad Request") ||
         ((p.aspect === "answered" || p.aspect === "cut") && p.theirs === null);
     },
@@ -214,6 +217,8 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
     applies: (p) => {
       const r = p.request ?? p.conversation.requests.find((q) => q.version === "1.0" && fieldsSet(q.program).has("transfer-encoding"));
       if (r === undefined || r.version !== "1.0" || !fieldsSet(r.program).has("transfer-encoding")) return false;
+      // Its Content-Length then frames the body, so a body past it throws at the handler, as node:http's would without the Transfer-Encoding.
+      if (p.aspect === "seen") return p.ours === (p.theirs === "" ? "" : `${p.theirs}; `) + "threw ERR_HTTP_CONTENT_LENGTH_MISMATCH";
       return (onField(p, "transfer-encoding") && p.ours === null) || (onField(p, "content-length") && p.theirs === null) ||
         (onField(p, "connection") && p.ours !== p.theirs) || p.aspect === "keep-alive" || p.aspect === "answered" || p.aspect === "hung";
     },
@@ -277,13 +282,18 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
   },
   {
     id: "node-write-head-list-once",
-    reason: "writeHead's list with one name twice, after setHeader: node:http sets each pair in turn (the last value wins, where without an earlier setHeader it sends both), simplenet sends both (RFC 9110 §5.3: a field may repeat)",
+    reason: "writeHead's fields with one name twice (a list's, or an object's keys in two cases), after setHeader: node:http sets each in turn (the last wins, where without an earlier setHeader it sends both), simplenet sends both (RFC 9110 §5.3: a field may repeat)",
     applies: (p) => {
       const program = p.request?.program;
       const head = program?.steps.find((s) => s.op === "writeHead");
-      if (program === undefined || head?.op !== "writeHead" || !Array.isArray(head.fields) || p.aspect !== "field") return false;
-      const listed = head.fields.filter(([n]) => n.toLowerCase() === p.name).flatMap(([, v]) => (typeof v === "object" ? v.map(String) : [String(v)]));
-      return listed.length > 1 && p.ours === listed.join("\n") && p.theirs === listed.at(-1) && indexOf(program, "writeHead") > 0;
+      if (program === undefined || head?.op !== "writeHead" || head.fields === undefined || p.aspect !== "field") return false;
+      const values = (v: HeaderValue): string[] => (typeof v === "object" ? v.map(String) : [String(v)]);
+      const entries = (Array.isArray(head.fields) ? head.fields : Object.entries(head.fields)).filter(([n]) => n.toLowerCase() === p.name);
+      const listed = entries.flatMap(([, v]) => values(v));
+      const last = values(entries.at(-1)![1]).join("\n");
+      // The last one as node:http sends it: a character above 0x7F maybe as its UTF-8 bytes (field-value-bytes).
+      const sentLast = p.theirs === last || p.theirs === Buffer.from(last, "utf8").toString("latin1");
+      return entries.length > 1 && p.ours === listed.join("\n") && sentLast && indexOf(program, "writeHead") > 0;
     },
   },
   {
@@ -320,12 +330,16 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
   },
   {
     id: "long-body",
-    reason: "a handler that sends more bytes than its Content-Length gets ERR_HTTP_CONTENT_LENGTH_MISMATCH from both; simplenet checks before its head goes, so when nothing was sent the catch-all's 500 is clean, node:http has committed its head by then and the handler can only destroy the connection",
+    reason: "a handler that sends more bytes than its Content-Length gets ERR_HTTP_CONTENT_LENGTH_MISMATCH from both; simplenet checks before its head goes, so when nothing was sent the catch-all's 500 is clean, node:http has committed its head by then and the handler can only destroy the connection — or, for a first write() that leaves in one piece with the head, sends it past the length (a strict client refuses the response)",
     applies: (p) => {
+      const long = (program: Program): boolean => {
+        const length = declared(program);
+        return length !== null && length < bodyBytes(program) && !calls(program, "throw");
+      };
+      if (p.aspect === "refused") return p.ours === null && p.conversation.requests.some((r) => long(r.program));
       const program = p.request?.program;
-      const length = program === undefined ? null : declared(program);
-      if (program === undefined || length === null || !(length < bodyBytes(program)) || calls(program, "throw")) return false;
-      return p.aspect !== "seen" && p.aspect !== "hung" && p.aspect !== "refused" && (p.responses.theirs === undefined || p.aspect === "answered");
+      if (program === undefined || !long(program)) return false;
+      return p.aspect !== "seen" && p.aspect !== "hung" && (p.responses.theirs === undefined || p.aspect === "answered");
     },
   },
 ];
