@@ -1,0 +1,72 @@
+// Real apps — Express 4 and 5, Koa 3 with @koa/router and @koa/bodyparser,
+// Fastify 5 with plugins (through its serverFactory) — each served on
+// node:http and on simplenet's node:http face: every response must be the
+// same bytes, Date aside, and each is read by the strict client.
+import { suite, assert } from "./support/uvu.ts";
+import express4 from "express4";
+import express5 from "express";
+import { both } from "./fixtures/node-apps/compare.ts";
+import { keepAliveRequests, routeRequests } from "./fixtures/node-apps/routes.ts";
+import { expressApp } from "./fixtures/node-apps/express-app.ts";
+import { koaApp } from "./fixtures/node-apps/koa-app.ts";
+import { fastifyApp } from "./fixtures/node-apps/fastify-app.ts";
+
+const test = suite("node:http apps on simplenet");
+
+/** What each route must answer on node:http, so that two empty answers cannot pass for the same. */
+const STATUS: Record<string, RegExp> = {
+  "params": /^HTTP\/1\.1 200 /,
+  "json body": /^HTTP\/1\.1 201 /,
+  "chunked json body": /^HTTP\/1\.1 201 /,
+  "bad json": /^HTTP\/1\.1 (400|500) /,
+  "streamed file": /^HTTP\/1\.1 200 [^]*Its second line/,
+  "sent file": /^HTTP\/1\.1 200 [^]*Its second line/,
+  "conditional file": /^HTTP\/1\.1 200 /,
+  "redirect": /^HTTP\/1\.1 301 [^]*\r\nLocation: \/users\/1\r\n/i,
+  "cookies": /^HTTP\/1\.1 200 [^]*Set-Cookie: visits=2[^]*theme dark/i,
+  "error": /^HTTP\/1\.1 500 /,
+  "404": /^HTTP\/1\.1 404 /,
+  "HEAD": /^HTTP\/1\.1 200 /,
+  "HTTP/1.0": /^HTTP\/1\.1 200 /,
+};
+
+type Pair = Awaited<ReturnType<typeof both>>;
+
+async function sameAnswers(pair: Pair): Promise<void> {
+  try {
+    for (const [route, request] of Object.entries(routeRequests())) {
+      const [onNode, onSimplenet] = await pair.send(request);
+      assert.match(onNode, STATUS[route], `node:http's answer to ${route}: ${onNode}`);
+      assert.is(onSimplenet, onNode, route);
+    }
+    const [onNode, onSimplenet] = await pair.send(keepAliveRequests());
+    assert.is(onNode.match(/HTTP\/1\.1 \d{3} /g)?.length, 3);
+    assert.is(onSimplenet, onNode, "three requests on one connection");
+  } finally {
+    await pair.close();
+  }
+}
+
+test("Express 4", async () => {
+  await sameAnswers(await both((create) => create(expressApp(express4 as never))));
+});
+
+test("Express 5", async () => {
+  await sameAnswers(await both((create) => create(expressApp(express5))));
+});
+
+test("Koa 3 with @koa/router and @koa/bodyparser", async () => {
+  await sameAnswers(await both((create) => create(koaApp().callback())));
+});
+
+test("Fastify 5 with plugins, through serverFactory", async () => {
+  await sameAnswers(
+    await both(async (create) => {
+      const app = fastifyApp((handler) => create(handler) as never);
+      await app.ready();
+      return app.server;
+    }),
+  );
+});
+
+test.run();
