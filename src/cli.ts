@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { isMainThread } from "node:worker_threads";
 import { Router, serve, serveStatic, type Handler, type Response, type ServeOptions } from "./index.js";
-import { DEFAULT_MAX_BODY_BYTES } from "./server.js";
+import { DEFAULT_MAX_BODY_BYTES } from "./server/server.js";
 
 const usage = `Usage: simplenet [options]
 

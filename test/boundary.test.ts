@@ -5,7 +5,7 @@
 import { suite, assert } from "./support/uvu.ts";
 import { readdirSync } from "node:fs";
 import { serve, type Handler, type Server } from "../src/index.ts";
-import type { Response } from "../src/response.ts";
+import type { Response } from "../src/http/response.ts";
 import { REGIONS } from "../parser/src/abi.ts";
 import { exchange, open, parseResponses, sleep } from "./helpers.ts";
 

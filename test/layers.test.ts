@@ -1,28 +1,28 @@
 // The rules between the layers (DESIGN.md), checked on the import graphs of
 // src/ (the server) and parser/src/ (the simplenet-parser package): what each
-// file reaches, not which words it contains.
+// file reaches, not which words it contains. Also the house's shape: each
+// folder of src/ imports only the folders below it, no import circle anywhere
+// (src, parser, assembly, bench, fuzz), and no file too long to read.
 import { suite, assert } from "./support/uvu.ts";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
 import { runInNewContext } from "node:vm";
 import { build } from "esbuild";
+import { circles, importGraph, specifiers, tsFilesUnder } from "./support/import-graph.ts";
 
 const test = suite("layers");
+const root = new URL("../", import.meta.url).pathname;
 const src = new URL("../src/", import.meta.url);
 const parserSrc = new URL("../parser/src/", import.meta.url);
-const tsFiles = (dir: URL): string[] => readdirSync(dir).filter((f) => f.endsWith(".ts"));
+/** Paths relative to `dir`, such as "http/connection.ts". */
+const tsFiles = (dir: URL): string[] => tsFilesUnder(dir.pathname).map((f) => relative(dir.pathname, f));
 const files = tsFiles(src);
 const parserFiles = tsFiles(parserSrc);
 const read = (f: string, dir = src): string => readFileSync(new URL(f, dir), "utf8");
 const readParser = (f: string): string => read(f, parserSrc);
 
 /** The specifiers a file imports, statically or dynamically (type-only imports left out). */
-function imports(file: string, dir = src): string[] {
-  const text = read(file, dir).replace(/^\s*(\/\/.*|\*.*|\/\*.*)$/gm, "");
-  const found: string[] = [];
-  for (const m of text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^"';]*?\sfrom\s+)?["']([^"']+)["']/gm)) found.push(m[1]);
-  for (const m of text.matchAll(/\bimport\s*\(\s*["']([^"']+)["']\s*\)/g)) found.push(m[1]);
-  return found;
-}
+const imports = (file: string, dir = src): string[] => specifiers(read(file, dir), false);
 
 /** Every file of parser/src/ that `file` reaches, and the outside modules they import. */
 function reach(file: string): { files: Set<string>; external: Set<string> } {
@@ -43,7 +43,9 @@ function reach(file: string): { files: Set<string>; external: Set<string> } {
 test("src/ and parser/src/ import no networking module of Node", () => {
   const forbidden = /^(node:)?(net|http|https|http2|tls|dgram)$/;
   for (const file of files) {
-    for (const spec of imports(file)) assert.not.match(spec, forbidden, `${file} imports ${spec}`);
+    // DESIGN.md's one exception: the node:http face takes node:http's classes (never its sockets or parser).
+    const allowed = file.startsWith("node/") ? /^node:http$/ : /^$/;
+    for (const spec of imports(file)) if (!allowed.test(spec)) assert.not.match(spec, forbidden, `${file} imports ${spec}`);
   }
   for (const file of parserFiles) {
     for (const spec of imports(file, parserSrc)) assert.not.match(spec, forbidden, `parser/src/${file} imports ${spec}`);
@@ -54,7 +56,7 @@ test("the server reaches the parser only through the simplenet-parser package's 
   const entries = new Set(["simplenet-parser", "simplenet-parser/abi", "simplenet-parser/frames"]);
   for (const file of files) {
     for (const spec of imports(file)) {
-      if (spec.startsWith(".")) assert.ok(existsSync(new URL(spec.replace(/\.js$/, ".ts"), src)), `${file} imports ${spec}, a file of src/`);
+      if (spec.startsWith(".")) assert.ok(existsSync(new URL(spec.replace(/\.js$/, ".ts"), new URL(file, src))), `${file} imports ${spec}, a file of src/`);
       if (spec.startsWith("simplenet-parser")) assert.ok(entries.has(spec), `${file} imports ${spec}`);
     }
   }
@@ -62,11 +64,11 @@ test("the server reaches the parser only through the simplenet-parser package's 
   for (const entry of entries) assert.ok(exported.includes(entry.replace("simplenet-parser", ".")), `parser/package.json exports ${entry}`);
 });
 
-test("only src/syscalls.ts loads the addon", () => {
+test("only src/socket/syscalls.ts loads the addon", () => {
   for (const file of files) {
-    if (file !== "syscalls.ts") assert.not.match(read(file), /simplenet\.node|createRequire|process\.dlopen/, file);
+    if (file !== "socket/syscalls.ts") assert.not.match(read(file), /simplenet\.node|createRequire|process\.dlopen/, file);
   }
-  assert.match(read("syscalls.ts"), /simplenet\.node/);
+  assert.match(read("socket/syscalls.ts"), /simplenet\.node|node-gyp-build/);
 });
 
 test("only the module's two faces touch the wasm exports: parser.ts (HTTP) and frames.ts (WebSocket); parser-node.ts only compiles it", () => {
@@ -110,6 +112,67 @@ test("the embeddable parser runs where there is no Node at all", async () => {
   assert.is(parsed.target, "/hi");
   assert.is(JSON.stringify(parsed.headers), JSON.stringify([["Host", "a"]])); // arrays of another realm
   assert.is(typeof context.Buffer, "undefined");
+});
+
+/** Each folder of src/: what it may import, from the "May import:" line of its README.md. */
+function folderRules(): Map<string, string[]> {
+  const rules = new Map<string, string[]>();
+  for (const folder of new Set(files.filter((f) => f.includes("/")).map((f) => f.split("/")[0]))) {
+    const readme = new URL(`${folder}/README.md`, src);
+    if (folder === "node") {
+      // The node:http face (its own engineer's folder) uses the public entry only.
+      rules.set(folder, ["node", "index.ts"]);
+      continue;
+    }
+    assert.ok(existsSync(readme), `src/${folder}/ has a README.md that says what it does and what it may import`);
+    const line = /^May import: (.*)$/m.exec(readFileSync(readme, "utf8"));
+    assert.ok(line, `src/${folder}/README.md has a "May import:" line`);
+    const allowed = line![1].split(",").map((s) => s.trim().replace(/[/.]+$/, "")).filter((s) => s !== "" && s !== "nothing else");
+    rules.set(folder, [folder, ...allowed]);
+  }
+  return rules;
+}
+
+test("each folder of src/ imports only what its README allows; the entries (index.ts, cli.ts) may import any", () => {
+  const rules = folderRules();
+  assert.ok(rules.size >= 6, "socket, http, web, websocket, app and server at least");
+  for (const file of files) {
+    const folder = file.includes("/") ? file.split("/")[0] : null;
+    if (folder === null) continue;
+    for (const spec of specifiers(read(file))) {
+      if (!spec.startsWith(".")) continue;
+      const target = relative(src.pathname, resolve(dirname(new URL(file, src).pathname), spec.replace(/\.js$/, ".ts")));
+      const room = target.includes("/") ? target.split("/")[0] : target;
+      assert.ok(rules.get(folder)!.includes(room), `src/${file} imports ${target}: ${folder}/ may import only ${rules.get(folder)!.join(", ")}`);
+    }
+  }
+});
+
+test("the circle finder finds a circle of three, a file that imports itself, and nothing in a graph that runs one way", () => {
+  const circled = new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a"]], ["d", ["a"]], ["e", ["e"]]]);
+  assert.equal(circles(circled), [["a", "b", "c"], ["e"]]);
+  assert.equal(circles(new Map([["a", ["b", "c"]], ["b", ["c"]], ["c", []]])), []);
+});
+
+/** The parts of a TypeScript text longer than their limits: the file past `fileLines`, each class past `classLines`. */
+export function tooLong(text: string, fileLines: number, classLines: number): string[] {
+  const lines = text.split("\n");
+  const found: string[] = [];
+  if (lines.length > fileLines) found.push(`${lines.length} lines`);
+  lines.forEach((line, i) => {
+    const name = /^(?:export )?(?:abstract )?class (\w+)/.exec(line)?.[1];
+    if (name === undefined) return;
+    const end = lines.findIndex((l, j) => j > i && l === "}");
+    if (end - i + 1 > classLines) found.push(`class ${name}: ${end - i + 1} lines`);
+  });
+  return found;
+}
+
+test("the length check finds a long file and a long class", () => {
+  const classOf = (n: number): string => ["export class Big {", ...Array.from({ length: n - 2 }, () => "  x = 1;"), "}"].join("\n");
+  assert.equal(tooLong(classOf(10), 20, 10), []);
+  assert.equal(tooLong(classOf(11), 20, 10), ["class Big: 11 lines"]);
+  assert.equal(tooLong(classOf(11) + "\n" + classOf(10), 20, 10), ["21 lines", "class Big: 11 lines"]);
 });
 
 test.run();

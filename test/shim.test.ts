@@ -6,7 +6,7 @@
 import { suite, assert } from "./support/uvu.ts";
 import { createConnection, type Socket } from "node:net";
 import { once } from "node:events";
-import { Errno, K, accept4, bind, check, close, getsockname, listen, read, socket, write } from "../src/syscalls.ts";
+import { Errno, K, accept4, bind, check, close, getsockname, listen, read, socket, write } from "../src/socket/syscalls.ts";
 
 const test = suite("shim");
 const EFAULT = -Errno.EFAULT;

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve, type Handler } from "../src/index.ts";
-import { closeListener, openListener } from "../src/listener.ts";
+import { closeListener, openListener } from "../src/socket/listener.ts";
 import { exchange, methodsOf, open, parseResponses, sleep } from "./helpers.ts";
 
 const test = suite("socket layer");

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve, type Server } from "../src/index.ts";
-import { K, address, bind, check, close, connect, getpeername, read, socket, write } from "../src/syscalls.ts";
+import { K, address, bind, check, close, connect, getpeername, read, socket, write } from "../src/socket/syscalls.ts";
 import { parseResponses } from "./helpers.ts";
 
 const test = suite("unix-peer");

@@ -2,10 +2,10 @@
 // back-pressure, and the close handshake (RFC 6455 §5.5.1, §7).
 import { CLOSE, OPCODE, RSV } from "simplenet-parser/abi";
 import { isValidCloseCode, type FrameCodec } from "simplenet-parser/frames";
-import type { Tunnel } from "./tunnel.js";
-import { Account, OVER_SHARE, ROOM } from "./ws-budget.js";
-import type { Deflater } from "./ws-deflate.js";
-import type { WebSocketHub } from "./websocket.js";
+import type { Tunnel } from "../http/tunnel.js";
+import { Account, OVER_SHARE, ROOM } from "./budget.js";
+import type { Deflater } from "./deflate.js";
+import type { WebSocketHub } from "./hub.js";
 
 /** What send() did: the bytes written, SEND_QUEUED (queued, the socket is back-pressured), or SEND_DROPPED. */
 export const SEND_QUEUED = -1;

@@ -4,7 +4,7 @@
 // server sends that directly. Anything else a caller asks of it (the body as
 // a stream, text(), clone(), ...) builds the real Response once and
 // delegates. @hono/node-server does the same, for the same reason.
-import type { Response as ServerResponse } from "./response.js";
+import type { Response as ServerResponse } from "../http/response.js";
 import { appendFetchFields } from "./fetch-fields.js";
 
 const NativeResponse = globalThis.Response;

@@ -38,7 +38,7 @@ interface Addon {
   constants: Record<string, number>;
 }
 
-const addon = createRequire(import.meta.url)("../build/Release/simplenet.node") as Addon;
+const addon = createRequire(import.meta.url)("../../build/Release/simplenet.node") as Addon;
 
 // A copy in an object literal, frozen: the addon's object is built by 32
 // property stores and V8 keeps it as a dictionary, so every K.X on the hot

@@ -1,26 +1,27 @@
 // serve(): a listening socket, its connections and their timeouts, on one
 // event loop with one wasm parser instance.
-import { BodyError } from "./body.js";
-import { Connection, type ConnectionHost, type Deadlines } from "./connection.js";
-import { StatePool } from "./connection-state.js";
-import { Cork } from "./cork.js";
-import { Origin, type OriginOptions } from "./origin.js";
-import { WebSocketHub, type UpgradeAnswer, type WebSocketOptions } from "./websocket.js";
-import type { SendOptions } from "./ws-socket.js";
-import { originOf } from "./fetch.js";
-import { closeListener, inheritedListeners, openListener, resolveHost, type ListenOptions, type Listening } from "./listener.js";
+import { BodyError } from "../http/body.js";
+import { Connection, type ConnectionHost, type Deadlines } from "../http/connection.js";
+import { StatePool } from "../http/connection-state.js";
+import { Cork } from "../http/cork.js";
+import { Origin, type OriginOptions } from "../http/origin.js";
+import { WebSocketHub, type UpgradeAnswer, type WebSocketOptions } from "../websocket/hub.js";
+import type { SendOptions } from "../websocket/socket.js";
+import { originOf } from "../web/fetch.js";
+import { closeListener, inheritedListeners, openListener, resolveHost, type ListenOptions, type Listening } from "../socket/listener.js";
 import { listenWithHandover, type Successor } from "./handover.js";
-import { fromFetch, type FetchHandler } from "./fetch.js";
-import { installLightResponse } from "./web-response.js";
-import { EventLoop, type Watcher } from "./loop.js";
+import { fromFetch, type FetchHandler } from "../web/fetch.js";
+import { installLightResponse } from "../web/web-response.js";
+import { EventLoop, type Watcher } from "../socket/loop.js";
 import { createParser, type ParserInstance, type ParserLimits } from "simplenet-parser";
-import type { Request } from "./request.js";
-import type { Response } from "./response.js";
-import { Errno, K, SyscallError, accept4, close, setTrace } from "./syscalls.js";
-import { QuietTrim } from "./quiet-trim.js";
+import type { Request } from "../http/request.js";
+import type { Response } from "../http/response.js";
+import type { Handler } from "../http/handler.js";
+import { Errno, K, SyscallError, accept4, close, setTrace } from "../socket/syscalls.js";
+import { QuietTrim } from "../socket/quiet-trim.js";
 import { WorkerPool, joinPool, reportFailure, takeAssignment, workerCount } from "./workers.js";
 
-export type Handler = (req: Request, res: Response) => void | Promise<void>;
+export type { Handler };
 
 export interface Limits extends ParserLimits {
   /** Most open connections; more are accepted and closed at once. Default 10000. */

@@ -9,11 +9,20 @@
 // ones refused (or closed, with closeOnBackpressureLimit), never the clients
 // that read what they are sent. Nothing crashes.
 // The counters may live in a SharedArrayBuffer that worker threads share
-// (workers.ts hands the process's to every worker), so that one budget holds
-// for the process, not one per thread.
+// (server/workers.ts hands the process's to every worker in its workerData),
+// so that one budget holds for the process, not one per thread.
+import { isMainThread, workerData } from "node:worker_threads";
 
 /** Bytes of the counters: bytes used, then accounts holding any (two 64-bit integers). */
 export const BUDGET_COUNTERS_BYTES = 16;
+
+let processCounters: SharedArrayBuffer | null = null;
+
+/** The counters of the process's WebSocket memory budget: one for the main thread and every worker a pool starts (and those they start). */
+export function processBudgetCounters(): SharedArrayBuffer {
+  const handed = isMainThread ? undefined : (workerData as { simplenet?: { budget?: SharedArrayBuffer } } | null)?.simplenet?.budget;
+  return (processCounters ??= handed ?? new SharedArrayBuffer(BUDGET_COUNTERS_BYTES));
+}
 const USED = 0, HOLDERS = 1;
 /** Past this share of the limit, only accounts below the average may take more. */
 const PRESSURE = 0.75;

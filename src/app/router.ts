@@ -4,9 +4,9 @@
 // trailing slash makes the pattern match the whole subtree. When several
 // patterns match, the most specific one wins; two patterns that match some of
 // the same requests with neither more specific than the other are refused.
-import type { Request } from "./request.js";
-import type { Response } from "./response.js";
-import type { Handler } from "./server.js";
+import type { Request } from "../http/request.js";
+import type { Response } from "../http/response.js";
+import type { Handler } from "../http/handler.js";
 
 const enum Rel { Equivalent, MoreGeneral, MoreSpecific, Overlaps, Disjoint }
 

@@ -3,7 +3,7 @@
 // so a whole small response leaves in one write.
 import { FRAMING, HEAD } from "simplenet-parser/abi";
 import type { ParserInstance, RequestHead } from "simplenet-parser";
-import { close } from "./syscalls.js";
+import { close } from "../socket/syscalls.js";
 import type { Tunnel } from "./tunnel.js";
 
 /**

@@ -11,9 +11,9 @@ import { ResponseQueue, type QueueHost } from "./response-queue.js";
 import { Outbox, type OutboxHost } from "./outbox.js";
 import type { Cork } from "./cork.js";
 import { Tunnel, type TunnelHost } from "./tunnel.js";
-import { parseProxyHeader } from "./proxy.js";
-import { Errno, K, close, getpeername, read, shutdown } from "./syscalls.js";
-import type { EventLoop, Watcher } from "./loop.js";
+import { parseProxyHeader } from "../socket/proxy.js";
+import { Errno, K, close, getpeername, read, shutdown } from "../socket/syscalls.js";
+import type { EventLoop, Watcher } from "../socket/loop.js";
 
 /** The server's deadlines, ms (see Timeouts in server.ts); bodyMinRate in bytes per second. */
 export interface Deadlines {

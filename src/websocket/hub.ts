@@ -5,18 +5,17 @@
 import { CLOSE, OPCODE } from "simplenet-parser/abi";
 import { FrameCodec } from "simplenet-parser/frames";
 import type { ParserInstance } from "simplenet-parser";
-import type { Request } from "./request.js";
-import type { OutgoingFields, Response } from "./response.js";
-import type { Tunnel, TunnelHandler } from "./tunnel.js";
-import { MemoryBudget } from "./ws-budget.js";
-import { processBudgetCounters } from "./workers.js";
-import { Deflater, Inflater, ZlibLimiter, negotiate, type DeflateOptions, type Negotiated } from "./ws-deflate.js";
-import { acceptFields, handshakeFault } from "./ws-handshake.js";
-import { FrameReader, type FrameEvents } from "./ws-reader.js";
-import { SEND_DROPPED, WebSocket, closePayload, type SendOptions } from "./ws-socket.js";
-import { Topics } from "./ws-topics.js";
+import type { Request } from "../http/request.js";
+import type { OutgoingFields, Response } from "../http/response.js";
+import type { Tunnel, TunnelHandler } from "../http/tunnel.js";
+import { MemoryBudget, processBudgetCounters } from "./budget.js";
+import { Deflater, Inflater, ZlibLimiter, negotiate, type DeflateOptions, type Negotiated } from "./deflate.js";
+import { acceptFields, handshakeFault } from "./handshake.js";
+import { FrameReader, type FrameEvents } from "./reader.js";
+import { SEND_DROPPED, WebSocket, closePayload, type SendOptions } from "./socket.js";
+import { Topics } from "./topics.js";
 
-export { WebSocket, SEND_DROPPED, SEND_QUEUED, type SendOptions } from "./ws-socket.js";
+export { WebSocket, SEND_DROPPED, SEND_QUEUED, type SendOptions } from "./socket.js";
 
 /** What the upgrade hook answers to accept: the socket's data, more 101 fields, the chosen subprotocol. */
 export interface UpgradeAnswer<T> {

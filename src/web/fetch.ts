@@ -1,10 +1,10 @@
 // serve({ fetch }): handlers written against the web-standard Request and
 // Response (Hono, itty-router, the handlers of Bun and Deno) run unchanged.
-import type { Request } from "./request.js";
-import { BodyError } from "./body.js";
+import type { Request } from "../http/request.js";
+import { BodyError } from "../http/body.js";
 import { sendLight } from "./web-response.js";
 import { appendFetchFields } from "./fetch-fields.js";
-import type { Response } from "./response.js";
+import type { Response } from "../http/response.js";
 
 export interface FetchInfo {
   remoteAddress: string;

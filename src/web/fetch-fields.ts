@@ -2,7 +2,7 @@
 // Response may come from upstream (the result of fetch()), whose head
 // described that connection: its hop-by-hop fields (RFC 9110 §7.6.1) and its
 // framing are not ours to forward. The server frames the body it sends itself.
-import type { Response as ServerResponse } from "./response.js";
+import type { Response as ServerResponse } from "../http/response.js";
 
 /** Fields that only mean something on one connection, never forwarded (RFC 9110 §7.6.1; Proxy-Connection, as proxies still send it). */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);

@@ -2,7 +2,7 @@
 // owns it, else straight to the kernel; what the kernel refuses is copied
 // into a queue that drains on EPOLLOUT, files by sendfile(2) a budget at a
 // time. Drain waiters learn when they may write again.
-import { Errno, sendfile, write, writev } from "./syscalls.js";
+import { Errno, sendfile, write, writev } from "../socket/syscalls.js";
 import { MAX_IOVECS } from "simplenet-parser/abi";
 import { FileRegion, dropFiles, type OutputPart } from "./response.js";
 import { concat } from "simplenet-parser";

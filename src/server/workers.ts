@@ -5,8 +5,8 @@
 // counters live in a SharedArrayBuffer that every worker is handed.
 import { availableParallelism } from "node:os";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { bound, closeListener, type ListenOptions } from "./listener.js";
-import { BUDGET_COUNTERS_BYTES } from "./ws-budget.js";
+import { bound, closeListener, type ListenOptions } from "../socket/listener.js";
+import { processBudgetCounters } from "../websocket/budget.js";
 
 interface Assignment {
   host: string;
@@ -19,12 +19,6 @@ interface Assignment {
 type Message = { simplenet: "listening" } | { simplenet: "close" } | { simplenet: "failed"; error: string };
 
 let assignment: Assignment | null = !isMainThread ? ((workerData as { simplenet?: Assignment } | null)?.simplenet ?? null) : null;
-let budgetCounters: SharedArrayBuffer | null = assignment?.budget ?? null;
-
-/** The counters of the process's WebSocket memory budget: one for the main thread and every worker a pool starts (and those they start). */
-export function processBudgetCounters(): SharedArrayBuffer {
-  return (budgetCounters ??= new SharedArrayBuffer(BUDGET_COUNTERS_BYTES));
-}
 
 /**
  * In a worker started by a pool: where the first serve() call of this thread

@@ -18,13 +18,13 @@
 //    beside PATH and renames it over PATH once it accepts, so PATH always
 //    leads to the newest process.
 import { chmodSync, lstatSync, renameSync, unlinkSync } from "node:fs";
-import { inheritedListeners, openListener, type Listening } from "./listener.js";
-import type { EventLoop } from "./loop.js";
+import { inheritedListeners, openListener, type Listening } from "../socket/listener.js";
+import type { EventLoop } from "../socket/loop.js";
 import type { Server, ServeOptions } from "./server.js";
 import {
   Errno, K, SyscallError, accept4, address, bind, check, close, connect, epollCtl, fcntl, getsockname, listen, recvFds,
   sendFds, socket, write,
-} from "./syscalls.js";
+} from "../socket/syscalls.js";
 
 const PROTOCOL = "simplenet-handover/1";
 /** How long a new process waits for the running one to send its listener. */

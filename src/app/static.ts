@@ -3,9 +3,9 @@
 // (ETag, Last-Modified), single byte ranges, and no way out of the root.
 import { closeSync, constants, fstatSync, openSync, realpathSync, statSync, type Stats } from "node:fs";
 import { extname, join, sep } from "node:path";
-import type { Request } from "./request.js";
-import type { Response } from "./response.js";
-import type { Handler } from "./server.js";
+import type { Request } from "../http/request.js";
+import type { Response } from "../http/response.js";
+import type { Handler } from "../http/handler.js";
 import { describe, FileCache, type CachedFile, type FileCacheOptions, type FileMeta } from "./file-cache.js";
 
 export interface StaticOptions {

@@ -1,8 +1,8 @@
 // The WebSocket opening handshake, server side (RFC 6455 §4.2): is this
 // request a valid one, and the fields of the 101 that accepts it.
 import { createHash } from "node:crypto";
-import type { Request } from "./request.js";
-import type { OutgoingFields } from "./response.js";
+import type { Request } from "../http/request.js";
+import type { OutgoingFields } from "../http/response.js";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
