@@ -2,6 +2,7 @@
 // (process.binding("http_parser"), strict: no leniency flags). The one place
 // that knows its binding and callbacks: the differential test, the fuzzer's
 // oracle and the parser benchmark all go through `Llhttp`.
+import { createRequire } from "node:module";
 import { latin1 } from "../../parser/src/fields.ts";
 import type { Message } from "./stream.ts";
 import type { ResponseMessage } from "./response-stream.ts";
@@ -31,9 +32,31 @@ function loadBinding(): Binding {
   process.noDeprecation = true; // process.binding is deprecated (DEP0111); this is the parser node:http uses, on purpose
   try {
     return (process as unknown as { binding(name: string): Binding }).binding("http_parser");
+  } catch {
+    return fromHttpCommon();
   } finally {
     process.noDeprecation = quiet;
   }
+}
+
+/**
+ * Node 24 took http_parser out of process.binding; node:http's own module
+ * _http_common still hands out the same parser and method list. The method
+ * numbers llhttp reports are learned from the parser itself.
+ */
+function fromHttpCommon(): Binding {
+  const { HTTPParser, methods } = createRequire(import.meta.url)("_http_common") as Pick<Binding, "HTTPParser" | "methods">;
+  const allMethods: string[] = [];
+  const parser = new HTTPParser();
+  for (const name of methods) {
+    parser[HTTPParser.kOnHeadersComplete] = ((_major: number, _minor: number, _headers: unknown, method: number) => {
+      allMethods[method] = name;
+      return 0;
+    }) as never;
+    parser.initialize(HTTPParser.REQUEST, {}, 0, HTTPParser.kLenientNone);
+    parser.execute(Buffer.from(`${name} / HTTP/1.1\r\nHost: a\r\n\r\n`));
+  }
+  return { HTTPParser, methods, allMethods };
 }
 
 const binding = loadBinding();
