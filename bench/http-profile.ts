@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { busyTicks, coreTicks, cpuSplit, ticksBetween, totalTicks, TICK_SECONDS, type CoreTicks, type ServerProcess } from "./process.js";
 import { command, machine, writeSection } from "./results.js";
 import { parseWrk, runWrk, wrkLine, type Load } from "./wrk.js";
-import type { Scenario, ServerDef } from "./http.js";
+import type { Scenario, ServerDef } from "./http-defs.js";
 
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;

@@ -23,18 +23,10 @@ import { command, machine, writeFigure, writeSection } from "./results.js";
 import { median } from "./stats.js";
 import { ensureWrk, parseWrk, runWrk, wrkLine, wrkVersion, type Load } from "./wrk.js";
 import { profileScenarios } from "./http-profile.js";
-import { pick } from "./args.ts";
+import type { Group, Runtime, Scenario, ServerDef } from "./http-defs.js";
 
-export interface Scenario {
-  name: string;
-  what: string;
-  path: string;
-  connections: number;
-  script?: string;
-  headers?: string[];
-  /** Server and wrk both on cores 0 and 1, the servers with workers. */
-  multi?: boolean;
-}
+export type { Scenario, ServerDef };
+import { pick } from "./args.ts";
 
 const SERVER_CPU = 0;
 const LOAD_CPU = 1;
@@ -87,24 +79,6 @@ const BASELINE = "node-http";
 const FETCH_ROUTES = ["/hi", "/json"];
 const STATIC_ROUTES = ["/static/64k.bin"];
 const HI_ROUTE = ["/hi"];
-
-type Runtime = "node" | "bun" | "deno";
-/** Servers are compared within their group: each group's first-named simplenet server against every other one in it. */
-type Group = "own" | "fetch" | "multi";
-export interface ServerDef {
-  name: string;
-  label: string;
-  /** The name in a ratio's column heading ("vs uWS.js"). */
-  short?: string;
-  /** bench/servers/<file>.ts */
-  file: string;
-  runtime: Runtime;
-  group: Group;
-  routes?: string[];
-  /** How the server sends static-64k's file, shown beside its name in that scenario. */
-  static?: string;
-  env?: Record<string, string>;
-}
 
 export const SERVERS: ServerDef[] = [
   { name: "node-http", label: "node:http", file: "node-http", runtime: "node", group: "own", static: "a Buffer read once" },

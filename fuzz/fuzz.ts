@@ -17,7 +17,8 @@ import { resolve } from "node:path";
 import { Fuzzer } from "./engine.ts";
 import { HTTP_DICTIONARY, Random } from "./mutate.ts";
 import { DEFAULT_WORK_DIR, FINDINGS_DIR, fileName, readCorpus, seedDir, writeCorpus } from "./seeds.ts";
-import { TARGETS, findTarget, loadBuilds, type Target } from "./targets.ts";
+import { TARGETS, findTarget, type Target } from "./targets.ts";
+import { loadBuilds } from "./builds.ts";
 
 const MAX_LENGTH = 2048;
 const REPORT_EVERY_MS = 5000;

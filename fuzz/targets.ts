@@ -4,13 +4,12 @@
 // mode byte (the request's method, whether the connection closes after the
 // input), then a byte stream of responses. response: the input is decoded
 // into serializeHead's arguments. A target is one entry of TARGETS.
-import { ParserInstance, createParser, type HeadError } from "../parser/src/parser-node.ts";
-import type { ParserBuild } from "./build.ts";
-import { deferredHeadFault, driveStream, runKey, type SpanCheck } from "../test/support/stream.ts";
+import type { HeadError } from "../parser/src/parser-node.ts";
+import type { Builds } from "./builds.ts";
+import { deferredHeadFault, driveStream, runKey } from "../test/support/stream.ts";
 import { compareResponsesWithLlhttp, compareWithLlhttp } from "../test/support/differences.ts";
 import { deferredResponseFault, driveResponses, responseRunKey } from "../test/support/response-stream.ts";
 import type { Random } from "./mutate.ts";
-import { AbiTarget } from "./abi.ts";
 import { chunkedBodies, llhttpInputs } from "./seeds.ts";
 import { checkWebSocket, webSocketSeeds } from "./websocket.ts";
 
@@ -37,31 +36,6 @@ export function findTarget(name: string): Target {
   const target = TARGETS.find((t) => t.name === name);
   if (target === undefined) throw new Error(`--target must be one of ${TARGETS.map((t) => t.name).join(", ")}`);
   return target;
-}
-
-export interface Builds {
-  /** The instrumented build: coverage comes from its runs. */
-  instrumented: ParserInstance;
-  spans: SpanCheck;
-  counters: Uint8Array;
-  simd: ParserInstance;
-  scalar: ParserInstance;
-  /** The ABI target, on the instrumented instance (see abi.ts). */
-  abi: AbiTarget;
-}
-
-export function loadBuilds(build: ParserBuild): Builds {
-  const instance = new WebAssembly.Instance(build.module, {});
-  const exports = instance.exports as { memory: WebAssembly.Memory; resultTable(): number };
-  const buffer = exports.memory.buffer;
-  return {
-    instrumented: new ParserInstance(instance),
-    spans: { i32: new Int32Array(buffer), table: exports.resultTable() >> 2 },
-    counters: new Uint8Array(buffer, build.counterBase, build.probes),
-    simd: createParser({}, "simd"),
-    scalar: createParser({}, "scalar"),
-    abi: new AbiTarget(instance, build.counterBase),
-  };
 }
 
 export const CHUNKED_HEAD = ascii("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");

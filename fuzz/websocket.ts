@@ -15,7 +15,7 @@ import { FrameCodec, OPCODE } from "../parser/src/frames.ts";
 import { E, INCOMPLETE, UTF8_INVALID, WEBSOCKET } from "../parser/src/abi.ts";
 import type { ParserInstance } from "../parser/src/parser.ts";
 import type { Random } from "./mutate.ts";
-import type { Builds } from "./targets.ts";
+import type { Builds } from "./builds.ts";
 
 const codecs = new WeakMap<ParserInstance, FrameCodec>();
 function codecOf(parser: ParserInstance): FrameCodec {
