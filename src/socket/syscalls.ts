@@ -3,6 +3,7 @@
 // names both the errno and the system call.
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
+import { fileURLToPath } from "node:url";
 import { Tracer } from "./trace.js";
 
 export type Bytes = Uint8Array | ArrayBuffer;
@@ -38,7 +39,11 @@ interface Addon {
   constants: Record<string, number>;
 }
 
-const addon = createRequire(import.meta.url)("../../build/Release/simplenet.node") as Addon;
+// node-gyp-build takes build/Release (compiled here, by npm run build:addon
+// or an install that found no binary for this platform) before the package's
+// prebuilds/<platform>-<arch>/ (N-API: one binary serves every Node version).
+const loadAddon = createRequire(import.meta.url)("node-gyp-build") as (root: string) => unknown;
+const addon = loadAddon(fileURLToPath(new URL("../..", import.meta.url))) as Addon;
 
 // A copy in an object literal, frozen: the addon's object is built by 32
 // property stores and V8 keeps it as a dictionary, so every K.X on the hot
