@@ -14,7 +14,7 @@ import {
   E_BAD_ARGUMENT, E_BAD_CHUNK_STATE,
 } from "./abi";
 import { parseFields } from "./fields";
-import { maxBodyBytes, maxHeaderCount, maxHeaderLine, maxHeadBytes } from "./request";
+import { maxBodyBytes, maxHeaderCount, maxHeaderLine, maxHeadBytes } from "./limits";
 import { fail } from "./errors";
 
 const MAX_CHUNK_SIZE: f64 = 9007199254740991;

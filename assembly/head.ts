@@ -5,7 +5,7 @@
 // connection, whether the connection persists, and the framing fields
 // themselves — Content-Length and Transfer-Encoding, recorded as the field
 // lines go by and judged together at the end (RFC 9112 §6).
-import { byteAt, isDigit, CR, LF } from "./chars";
+import { byteAt, isDigit, scanLf, CR, LF } from "./chars";
 import { RECV, inRegion } from "./layout";
 import {
   RECV_CAPACITY, INCOMPLETE, E_BAD_VERSION, E_VERSION_NOT_SUPPORTED, E_BARE_CR, E_BARE_LF, E_BAD_CONTENT_LENGTH,
@@ -13,9 +13,8 @@ import {
   E_BAD_ARGUMENT,
 } from "./abi";
 import { parseFields } from "./fields";
-import {
-  maxHeadBytes, maxHeaderCount, maxHeaderLine, maxBodyBytes, headEndIn, parseLength, scanTransferCoding, OPTION_CLOSE, OPTION_KEEP_ALIVE,
-} from "./request";
+import { maxHeadBytes, maxHeaderCount, maxHeaderLine, maxBodyBytes } from "./limits";
+import { parseLength, scanTransferCoding, OPTION_CLOSE, OPTION_KEEP_ALIVE } from "./field-values";
 import { fail } from "./errors";
 
 /**
@@ -184,4 +183,17 @@ export let codings = 0;
  */
 @inline export function persists(http11: bool, connection: i32): bool {
   return (connection & OPTION_CLOSE) == 0 && (http11 || (connection & OPTION_KEEP_ALIVE) != 0);
+}
+
+/** Whether [from, end) holds an LF followed by CRLF or LF: the earliest a head can end. */
+export function headEndIn(p: usize, from: i32, end: i32): bool {
+  let i = scanLf(p, from, end);
+  while (i < end) {
+    if (i + 1 < end) {
+      const next = byteAt(p, i + 1);
+      if (next == LF || (next == CR && i + 2 < end)) return true;
+    }
+    i = scanLf(p, i + 1, end);
+  }
+  return false;
 }

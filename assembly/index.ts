@@ -3,7 +3,7 @@
 // argument is checked against the region it names.
 import { RECV, OUT, STAGE, STAGE_TABLE, RESULT, CHUNK_STATE, FRAME_TABLE } from "./layout";
 import { ABI_HASH, E_BAD_ARGUMENT } from "./abi";
-import { configureRequestLimits } from "./request";
+import { configureRequestLimits } from "./limits";
 import { configureChunkLimits, validChunkLimits } from "./chunked";
 
 export { parseRequest } from "./request";

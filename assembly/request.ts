@@ -2,16 +2,15 @@
 // Stateless: every call parses from the first byte, so a caller retries with
 // more bytes after INCOMPLETE. `prevLen` (bytes seen by the last attempt) lets
 // a retry skip the full parse until the empty line that ends the head arrives.
-import { byteAt, isToken, isDigit, isOws, isRegNameChar, scanRegName, scanTarget, scanLf, equalsLower, CR, LF, SP, COLON } from "./chars";
-import { setResult, RESULT, isByteCount } from "./layout";
+import { byteAt, isToken, isDigit, isRegNameChar, scanRegName, scanTarget, equalsLower, CR, LF, SP, COLON } from "./chars";
+import { setResult, RESULT } from "./layout";
 import {
   R_METHOD_OFF, R_METHOD_LEN, R_TARGET_OFF, R_TARGET_LEN, R_VERSION, R_HEADER_COUNT, R_FRAMING, R_FLAGS, R_METHOD_ID,
   R_CONTENT_LENGTH_F64, FRAMING_NONE, FRAMING_LENGTH, FRAMING_CHUNKED, FLAG_KEEP_ALIVE, FLAG_EXPECT_CONTINUE,
-  FLAG_EXPECT_OTHER, FLAG_UPGRADE, MAX_FIELDS, RECV_CAPACITY, METHOD_OTHER, METHOD_GET, METHOD_HEAD, METHOD_POST,
-  METHOD_PUT, METHOD_DELETE, METHOD_OPTIONS, METHOD_CONNECT, METHOD_PATCH, METHOD_TRACE, LIMIT_MAX_HEAD_BYTES,
-  LIMIT_MAX_HEAD_BYTES_CAP, LIMIT_MAX_HEADERS, LIMIT_MAX_HEADER_LINE, LIMIT_MAX_TARGET_BYTES, LIMIT_MAX_BODY_BYTES, LIMIT_MAX_METHOD_BYTES, E_METHOD_TOO_LONG,
+  FLAG_EXPECT_OTHER, FLAG_UPGRADE, METHOD_OTHER, METHOD_GET, METHOD_HEAD, METHOD_POST,
+  METHOD_PUT, METHOD_DELETE, METHOD_OPTIONS, METHOD_CONNECT, METHOD_PATCH, METHOD_TRACE, E_METHOD_TOO_LONG,
   INCOMPLETE, E_BAD_METHOD, E_BAD_TARGET, E_BAD_VERSION, E_HTTP09, E_BAD_TRANSFER_ENCODING, E_UNSUPPORTED_TRANSFER_CODING,
-  E_MISSING_HOST, E_DUPLICATE_HOST, E_BAD_HOST, E_TARGET_TOO_LONG, E_BAD_ARGUMENT, SPAN_NAME_OFF, SPAN_NAME_LEN,
+  E_MISSING_HOST, E_DUPLICATE_HOST, E_BAD_HOST, E_TARGET_TOO_LONG, SPAN_NAME_OFF, SPAN_NAME_LEN,
   SPAN_VALUE_OFF, SPAN_VALUE_LEN,
 } from "./abi";
 import { fieldSlot } from "./fields";
@@ -19,33 +18,9 @@ import {
   headLimit, headResult, skipEmptyLines, parseVersion, fieldSection, fieldKind, resetFraming, framingField, checkFraming, codingAt,
   codings, contentLength, lengthAt, persists, FIELD_TRANSFER_ENCODING, FIELD_HOST, FIELD_CONNECTION, FIELD_EXPECT,
 } from "./head";
+import { connectionOptions, OPTION_UPGRADE, TE_CHUNKED_LAST, TE_OTHER } from "./field-values";
+import { maxMethodBytes, maxTargetBytes } from "./limits";
 import { fail } from "./errors";
-
-const MAX_SAFE_INTEGER: f64 = 9007199254740991;
-
-// Limits, set by the host through setLimits.
-export let maxHeadBytes: i32 = LIMIT_MAX_HEAD_BYTES;
-export let maxHeaderCount: i32 = LIMIT_MAX_HEADERS;
-export let maxHeaderLine: i32 = LIMIT_MAX_HEADER_LINE;
-export let maxTargetBytes: i32 = LIMIT_MAX_TARGET_BYTES;
-export let maxBodyBytes: f64 = LIMIT_MAX_BODY_BYTES;
-export let maxMethodBytes: i32 = LIMIT_MAX_METHOD_BYTES;
-
-/** Takes the limits if every one is in range (line and target lengths at most the receive region); else changes none. */
-export function configureRequestLimits(head: i32, headers: i32, line: i32, target: i32, body: f64, method: i32): i32 {
-  if (head < 1 || head > LIMIT_MAX_HEAD_BYTES_CAP) return E_BAD_ARGUMENT;
-  if (method < 1 || method > RECV_CAPACITY) return E_BAD_ARGUMENT;
-  if (headers < 0 || headers > MAX_FIELDS) return E_BAD_ARGUMENT;
-  if (line < 1 || line > RECV_CAPACITY || target < 1 || target > RECV_CAPACITY) return E_BAD_ARGUMENT;
-  if (!isByteCount(body)) return E_BAD_ARGUMENT;
-  maxHeadBytes = head;
-  maxHeaderCount = headers;
-  maxHeaderLine = line;
-  maxTargetBytes = target;
-  maxBodyBytes = body;
-  maxMethodBytes = method;
-  return 0;
-}
 
 /**
  * Parses the head at [ptr, ptr + len), which must lie in the receive region.
@@ -55,19 +30,6 @@ export function parseRequest(ptr: i32, len: i32, prevLen: i32): i32 {
   const limit = headLimit(ptr, len, prevLen);
   if (limit < 0) return limit;
   return headResult(parseHead(<usize>ptr, limit), len);
-}
-
-/** Whether [from, end) holds an LF followed by CRLF or LF: the earliest a head can end. */
-export function headEndIn(p: usize, from: i32, end: i32): bool {
-  let i = scanLf(p, from, end);
-  while (i < end) {
-    if (i + 1 < end) {
-      const next = byteAt(p, i + 1);
-      if (next == LF || (next == CR && i + 2 < end)) return true;
-    }
-    i = scanLf(p, i + 1, end);
-  }
-  return false;
 }
 
 function parseHead(p: usize, end: i32): i32 {
@@ -250,101 +212,6 @@ function interpretHeaders(p: usize, http11: bool): i32 {
     store<f64>(RESULT + (<usize>R_CONTENT_LENGTH_F64 << 3), lengthAt >= 0 ? contentLength : 0);
   }
   return 0;
-}
-
-export const OPTION_CLOSE = 1;
-export const OPTION_KEEP_ALIVE = 2;
-export const OPTION_UPGRADE = 4;
-
-/**
- * Which option the `n` bytes at `o` are, ignoring ASCII case, or 0: by length,
- * then masked words. A value holds no CR, and `| 0x20` makes a letter or "-"
- * only of that letter in either case or of "-".
- */
-function connectionOption(o: usize, n: i32): i32 {
-  if (n == 5) { // "clos" "e"
-    return (load<u32>(o) | 0x20202020) == 0x736f6c63 && (<u32>load<u8>(o, 4) | 0x20) == 0x65 ? OPTION_CLOSE : 0;
-  }
-  if (n == 10) { // "keep-ali" "ve"
-    return (load<u64>(o) | 0x2020202020202020) == 0x696c612d7065656b && (<u32>load<u16>(o, 8) | 0x2020) == 0x6576 ? OPTION_KEEP_ALIVE : 0;
-  }
-  if (n == 7) { // "upgr" "rade"
-    return (load<u32>(o) | 0x20202020) == 0x72677075 && (load<u32>(o, 3) | 0x20202020) == 0x65646172 ? OPTION_UPGRADE : 0;
-  }
-  return 0;
-}
-
-/**
- * The Connection options that matter here, from a comma-separated list
- * (RFC 9110 §7.6.1, §5.6.1). An element counts only when it is the whole
- * option: "keep-alive x" is one unknown element, not keep-alive.
- */
-export function connectionOptions(v: usize, n: i32): i32 {
-  let options = 0;
-  let k = 0;
-  while (k <= n) {
-    let start = k;
-    while (k < n && load<u8>(v + <usize>k) != 0x2c) k++;
-    let stop = k;
-    while (start < stop && isOws(<u32>load<u8>(v + <usize>start))) start++;
-    while (stop > start && isOws(<u32>load<u8>(v + <usize>(stop - 1)))) stop--;
-    options |= connectionOption(v + <usize>start, stop - start);
-    k++;
-  }
-  return options;
-}
-
-/** 1*DIGIT up to 2^53 - 1, or -1. Lists ("5, 5") and signs are malformed. */
-export function parseLength(v: usize, n: i32): f64 {
-  if (n == 0) return -1;
-  let value: f64 = 0;
-  for (let k = 0; k < n; k++) {
-    const c = <u32>load<u8>(v + <usize>k);
-    if (!isDigit(c)) return -1;
-    value = value * 10 + <f64>(c - 0x30);
-    // Leading zeros are digits like any other (RFC 9110 §8.6); past 2^53 - 1 no length is exact.
-    if (value > MAX_SAFE_INTEGER) return -1;
-  }
-  return value;
-}
-
-/** scanTransferCoding's result bits: chunked is the last coding; a coding other than chunked is listed. */
-export const TE_CHUNKED_LAST = 1;
-export const TE_OTHER = 2;
-
-/**
- * Transfer-Encoding's list of codings (RFC 9112 §6.1, §7): tokens with
- * parameters, chunked at most once and with none. Returns
- * BAD_TRANSFER_ENCODING, or TE_* bits saying what the list holds.
- */
-export function scanTransferCoding(v: usize, n: i32): i32 {
-  let k = 0;
-  let codings = 0;
-  let chunkedSeen = false;
-  let lastIsChunked = false;
-  let other = false;
-  while (k < n) {
-    while (k < n && (isOws(<u32>load<u8>(v + <usize>k)) || load<u8>(v + <usize>k) == 0x2c)) k++;
-    if (k >= n) break;
-    const start = k;
-    while (k < n && isToken(<u32>load<u8>(v + <usize>k))) k++;
-    if (k == start) return E_BAD_TRANSFER_ENCODING;
-    const isChunked = equalsLower(v + <usize>start, k - start, "chunked");
-    // Skip transfer parameters; chunked takes none.
-    while (k < n && load<u8>(v + <usize>k) != 0x2c) {
-      if (isChunked) {
-        if (!isOws(<u32>load<u8>(v + <usize>k))) return E_BAD_TRANSFER_ENCODING;
-      }
-      k++;
-    }
-    if (isChunked && chunkedSeen) return E_BAD_TRANSFER_ENCODING;
-    chunkedSeen = chunkedSeen || isChunked;
-    if (!isChunked) other = true;
-    lastIsChunked = isChunked;
-    codings++;
-  }
-  if (codings == 0) return E_BAD_TRANSFER_ENCODING;
-  return (lastIsChunked ? TE_CHUNKED_LAST : 0) | (other ? TE_OTHER : 0);
 }
 
 /** Host = uri-host [ ":" port ] (RFC 9110 §7.2). Returns the offset of the fault, or -1. */

@@ -17,7 +17,7 @@ import {
   headLimit, headResult, skipEmptyLines, parseVersion, fieldSection, fieldKind, resetFraming, framingField, checkFraming, codingAt,
   codings, contentLength, lengthAt, persists, FIELD_TRANSFER_ENCODING, FIELD_CONNECTION, FIELD_UPGRADE,
 } from "./head";
-import { connectionOptions, TE_CHUNKED_LAST, OPTION_UPGRADE } from "./request";
+import { connectionOptions, TE_CHUNKED_LAST, OPTION_UPGRADE } from "./field-values";
 import { fail } from "./errors";
 
 /**
