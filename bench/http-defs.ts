@@ -15,7 +15,7 @@ export interface Scenario {
 
 export type Runtime = "node" | "bun" | "deno";
 /** Servers are compared within their group: each group's first-named simplenet server against every other one in it. */
-export type Group = "own" | "fetch" | "multi";
+export type Group = "own" | "fetch" | "multi" | "express" | "fastify-app";
 export interface ServerDef {
   name: string;
   label: string;

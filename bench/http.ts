@@ -95,14 +95,24 @@ export const SERVERS: ServerDef[] = [
   { name: "simplenet-workers", label: `simplenet, ${workers} workers`, file: "simplenet", runtime: "node", group: "multi", routes: HI_ROUTE, env: { BENCH_WORKERS: String(workers) } },
   { name: "uws-workers", label: `uWS.js, ${workers} workers`, short: "uWS.js", file: "uws", runtime: "node", group: "multi", routes: HI_ROUTE, env: { BENCH_WORKERS: String(workers) } },
   { name: "nginx", label: "nginx (worker_processes auto)", short: "nginx", file: "nginx", runtime: "node", group: "multi", routes: HI_ROUTE },
+  { name: "express-simplenet", label: "Express on simplenet/node", file: "express-simplenet", runtime: "node", group: "express", routes: FETCH_ROUTES },
+  { name: "express-node", label: "Express on node:http", short: "node:http", file: "express-node", runtime: "node", group: "express", routes: FETCH_ROUTES },
+  { name: "express-bun", label: "Express on Bun", short: "Bun", file: "express-bun", runtime: "bun", group: "express", routes: FETCH_ROUTES },
+  { name: "fastify-simplenet", label: "Fastify on simplenet/node", file: "fastify-simplenet", runtime: "node", group: "fastify-app", routes: FETCH_ROUTES },
+  { name: "fastify-node", label: "Fastify on node:http", short: "node:http", file: "fastify-node", runtime: "node", group: "fastify-app", routes: FETCH_ROUTES },
+  { name: "fastify-bun", label: "Fastify on Bun", short: "Bun", file: "fastify-bun", runtime: "bun", group: "fastify-app", routes: FETCH_ROUTES },
 ];
 
 /** The server each group's ratios are for. */
-const MINE: Record<Group, string> = { own: "simplenet", fetch: "simplenet-fetch", multi: "simplenet-workers" };
+const MINE: Record<Group, string> = {
+  own: "simplenet", fetch: "simplenet-fetch", multi: "simplenet-workers", express: "express-simplenet", "fastify-app": "fastify-simplenet",
+};
 const GROUP_TITLE: Record<Group, string> = {
   own: "Each server's own API, one core",
   fetch: "The same Hono app (fetch handlers), one core",
   multi: `${workers} workers on both cores, wrk sharing them`,
+  express: "The same Express app on node:http, on simplenet's node:http face and on Bun, one core",
+  "fastify-app": "The same Fastify app on node:http, on simplenet's node:http face (serverFactory) and on Bun, one core",
 };
 
 const scenarios = pick(SCENARIOS, args.scenario, "scenario");
@@ -365,7 +375,7 @@ function report(runs: Run[]): void {
       addNote(`${server.label} serves only ${server.routes!.join(" and ")}: not run in ${out.join(", ")}.`);
     }
   }
-  const tables = (["own", "fetch", "multi"] as Group[]).flatMap((g) => {
+  const tables = (["own", "fetch", "multi", "express", "fastify-app"] as Group[]).flatMap((g) => {
     const t = groupTable(runs, g);
     return t.length === 0 ? [] : ["", ...t];
   });
