@@ -71,13 +71,15 @@ test("only src/socket/syscalls.ts loads the addon", () => {
   assert.match(read("socket/syscalls.ts"), /simplenet\.node|node-gyp-build/);
 });
 
-test("only the module's two faces touch the wasm exports: parser.ts (HTTP) and frames.ts (WebSocket); parser-node.ts only compiles it", () => {
+test("only the module's two faces touch the wasm exports: instance.ts (HTTP, with the names in http-exports.ts) and frames.ts (WebSocket); parser.ts and parser-node.ts only compile it", () => {
   const wasmWords = /wasmExports|WebAssembly\.|\.exports\b|["'`/]simplenet[\w-]*\.wasm/;
   for (const file of files) assert.not.match(read(file), wasmWords, file);
+  const faces = ["instance.ts", "http-exports.ts", "parser.ts", "parser-node.ts", "frames.ts"];
   for (const file of parserFiles) {
-    if (file === "parser.ts" || file === "parser-node.ts" || file === "frames.ts") continue;
+    if (faces.includes(file)) continue;
     assert.not.match(readParser(file), wasmWords, `parser/src/${file}`);
   }
+  assert.match(readParser("instance.ts"), /instance\.exports/);
   assert.match(readParser("frames.ts"), /wasmExports/);
   assert.not.match(readParser("frames.ts"), /WebAssembly\.|simplenet[\w-]*\.wasm/, "frames.ts borrows the parser's instance");
 });
@@ -85,8 +87,11 @@ test("only the module's two faces touch the wasm exports: parser.ts (HTTP) and f
 test("the embeddable parser and the WebSocket codec reach no Node module, no Node-only API and no server file", () => {
   const parser = reach("parser.ts"), frames = reach("frames.ts");
   assert.equal([...parser.external, ...frames.external], [], "outside modules");
-  assert.equal([...parser.files].sort(), ["abi.ts", "fields.ts", "message-stream.ts", "parser.ts", "request-stream.ts", "response-stream.ts"]);
-  assert.equal([...frames.files].sort(), ["abi.ts", "frames.ts"]);
+  assert.equal([...parser.files].sort(), [
+    "abi-docs.ts", "abi.ts", "fields.ts", "head-serializer.ts", "heads.ts", "instance.ts", "message-stream.ts", "parser.ts",
+    "request-stream.ts", "response-stream.ts",
+  ]);
+  assert.equal([...frames.files].sort(), ["abi-docs.ts", "abi.ts", "frames.ts"]);
   for (const file of [...parser.files, ...frames.files]) {
     assert.not.match(readParser(file), /getBuiltinModule|latin1Slice|\bBuffer\b|\bprocess\b|\brequire\(/, file);
   }
@@ -154,6 +159,13 @@ test("the circle finder finds a circle of three, a file that imports itself, and
   assert.equal(circles(new Map([["a", ["b", "c"]], ["b", ["c"]], ["c", []]])), []);
 });
 
+test("no import circle in src, parser/src, assembly, bench or fuzz (type-only imports count too)", () => {
+  const all = ["src", "parser/src", "assembly", "bench", "fuzz"].flatMap((dir) => tsFilesUnder(root + dir));
+  assert.ok(all.length > 100, "the files were found");
+  const found = circles(importGraph(all)).map((circle) => circle.map((f) => relative(root, f)).join(" <-> "));
+  assert.equal(found, [], found.join("\n"));
+});
+
 /** The parts of a TypeScript text longer than their limits: the file past `fileLines`, each class past `classLines`. */
 export function tooLong(text: string, fileLines: number, classLines: number): string[] {
   const lines = text.split("\n");
@@ -173,6 +185,11 @@ test("the length check finds a long file and a long class", () => {
   assert.equal(tooLong(classOf(10), 20, 10), []);
   assert.equal(tooLong(classOf(11), 20, 10), ["class Big: 11 lines"]);
   assert.equal(tooLong(classOf(11) + "\n" + classOf(10), 20, 10), ["21 lines", "class Big: 11 lines"]);
+});
+
+test("no file of src/ or parser/src/ over 400 lines, no class over 250", () => {
+  for (const file of files) assert.equal(tooLong(read(file), 400, 250), [], `src/${file}`);
+  for (const file of parserFiles) assert.equal(tooLong(readParser(file), 400, 250), [], `parser/src/${file}`);
 });
 
 test.run();

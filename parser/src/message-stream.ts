@@ -6,7 +6,8 @@
 // says only how a head is parsed and taken, and how an error is reported.
 import { FRAMING, INCOMPLETE } from "./abi.js";
 import type { Fields } from "./fields.js";
-import type { ParseErrorInfo, ParserInstance } from "./parser.js";
+import type { ParseErrorInfo } from "./heads.js";
+import type { ParserInstance } from "./instance.js";
 
 /** The head fields the stream needs to read the body that follows. */
 export interface FramedHead {

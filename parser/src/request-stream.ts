@@ -3,7 +3,8 @@
 // any split; and the one-shot parse of a whole message built on it.
 import { FRAMING, INCOMPLETE, SPAN } from "./abi.js";
 import type { Fields } from "./fields.js";
-import { describeError, type ParseErrorInfo, type ParserInstance, type RequestHead } from "./parser.js";
+import { describeError, type ParseErrorInfo, type RequestHead } from "./heads.js";
+import type { ParserInstance } from "./instance.js";
 import { MessageStream, parseThrough, type MessageHandlers } from "./message-stream.js";
 
 export type StreamHandlers = MessageHandlers<RequestHead>;

@@ -6,7 +6,8 @@
 // in the module (assembly/response-head.ts) from the head and the method of
 // the request the response answers.
 import { FRAMING, E } from "./abi.js";
-import { describeError, methodId, type ParseErrorInfo, type ParserInstance, type ResponseHead } from "./parser.js";
+import { describeError, methodId, type ParseErrorInfo, type ResponseHead } from "./heads.js";
+import type { ParserInstance } from "./instance.js";
 import { MessageStream, parseThrough, AT_HEAD, IN_LENGTH, IN_CHUNKED, UNTIL_CLOSE, type MessageHandlers } from "./message-stream.js";
 
 export interface ResponseHandlers extends MessageHandlers<ResponseHead> {
