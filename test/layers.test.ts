@@ -192,4 +192,10 @@ test("no file of src/ or parser/src/ over 400 lines, no class over 250", () => {
   for (const file of parserFiles) assert.equal(tooLong(readParser(file), 400, 250), [], `parser/src/${file}`);
 });
 
+test("handover moves the server through the methods it offers: no field of it written, no method of it replaced", () => {
+  const handover = read("server/handover.ts");
+  assert.not.match(handover, /\bserver\.\w+\s*=[^=]/, "an assignment to the server's field or method");
+  assert.not.match(handover, /from "\.\/server\.js"/, "handover.ts names what it needs (HandoverServer) instead of importing the server");
+});
+
 test.run();

@@ -18,9 +18,8 @@
 //    beside PATH and renames it over PATH once it accepts, so PATH always
 //    leads to the newest process.
 import { chmodSync, lstatSync, renameSync, unlinkSync } from "node:fs";
-import { inheritedListeners, openListener, type Listening } from "../socket/listener.js";
+import { inheritedListeners, openListener, type ListenOptions, type Listening } from "../socket/listener.js";
 import type { EventLoop } from "../socket/loop.js";
-import type { Server, ServeOptions } from "./server.js";
 import {
   Errno, K, SyscallError, accept4, address, bind, check, close, connect, epollCtl, fcntl, getsockname, listen, recvFds,
   sendFds, socket, write,
@@ -56,11 +55,31 @@ interface Accepting {
   pid: number;
 }
 
+/** What handover asks of the server it moves, through methods the server offers. */
+export interface HandoverServer {
+  readonly loop: EventLoop;
+  readonly closing: boolean;
+  readonly connectionCount: number;
+  listen(options: ListenOptions, inherited?: Listening): void;
+  close(): Promise<void>;
+  /** Calls `fn` once, when the server begins to close (however that is asked for). */
+  onClose(fn: () => void): void;
+  /** Stops accepting without closing the listener (the successor accepts on it now); each next response says "Connection: close". */
+  stopAccepting(): void;
+}
+
+export interface HandoverOptions extends ListenOptions {
+  /** The Unix socket path where listeners are offered and taken. */
+  handover: string;
+  socketActivation?: boolean;
+  onHandover?: (successor: Successor) => void;
+}
+
 /**
  * serve() with `handover`: takes the listener of the process offering it at
  * options.handover (or opens one), serves on it, then offers it there in turn.
  */
-export async function listenWithHandover(server: Server, options: ServeOptions & { handover: string }): Promise<Server> {
+export async function listenWithHandover<S extends HandoverServer>(server: S, options: HandoverOptions): Promise<S> {
   const path = options.handover;
   let received: Received | null = null;
   let listening: Listening;
@@ -172,7 +191,7 @@ async function receive(loop: EventLoop, path: string): Promise<Received | null> 
  * first process to take it and report "accepting" gets it, and this server
  * then drains and closes.
  */
-function offer(server: Server, listening: Listening, staged: Staged, onHandover?: (successor: Successor) => void): void {
+function offer(server: HandoverServer, listening: Listening, staged: Staged, onHandover?: (successor: Successor) => void): void {
   const { loop } = server;
   const { fd, path } = staged;
   let inode: number;
@@ -200,13 +219,11 @@ function offer(server: Server, listening: Listening, staged: Staged, onHandover?
     if (removePath && sameFile(path, inode)) removeFile(path);
   };
   // However the server closes, it stops offering.
-  const closeServer = server.close;
-  server.close = function (this: Server): Promise<void> {
+  server.onClose(() => {
     // A successor holding the listener may be serving on it already: its Unix socket file stays.
     if (busy) listening.inherited = true;
     stopOffering(true);
-    return closeServer.call(this);
-  };
+  });
 
   loop.add(fd, K.EPOLLIN, {
     ready: () => {
@@ -243,12 +260,11 @@ function offer(server: Server, listening: Listening, staged: Staged, onHandover?
 }
 
 /** The successor accepts on the listener now: stop accepting, drain, close. */
-function handedOver(server: Server, listening: Listening, pid: number, stopOffering: () => void, onHandover?: (successor: Successor) => void): void {
+function handedOver(server: HandoverServer, listening: Listening, pid: number, stopOffering: () => void, onHandover?: (successor: Successor) => void): void {
   stopOffering();
   // The socket (and a Unix socket's file) lives on in the successor: close only our descriptor.
   listening.inherited = true;
-  server.loop.modify(listening.fd, 0);
-  server.closing = true; // each next response says "Connection: close"
+  server.stopAccepting();
   const until = Date.now() + DRAIN_MS;
   const wait = setInterval(() => {
     if (server.connectionCount > 0 && Date.now() < until) return;

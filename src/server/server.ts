@@ -137,8 +137,10 @@ export class Server implements ConnectionHost {
   port = 0;
   /** The Unix socket path, when listening on one. */
   path: string | undefined;
-  closing = false;
   readonly proxyProtocol: boolean;
+  /** Since close() or stopAccepting(): each next response says "Connection: close". */
+  private shuttingDown = false;
+  private readonly closeHooks: (() => void)[] = [];
   /** Open connections: the loop's watchers know them by descriptor (no set of our own, which would cost each one an entry). */
   private connections = 0;
   private readonly handler: Handler;
@@ -406,13 +408,29 @@ export class Server implements ConnectionHost {
     return held;
   }
 
+  get closing(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Calls `fn` once, when close() begins. */
+  onClose(fn: () => void): void {
+    this.closeHooks.push(fn);
+  }
+
+  /** Stops accepting but leaves the listener open (handover: a successor accepts on it); each next response says "Connection: close". */
+  stopAccepting(): void {
+    this.shuttingDown = true;
+    if (this.listening !== null) this.loop.modify(this.listening.fd, 0);
+  }
+
   /**
    * Stops accepting, closes idle connections, lets responses in flight finish
    * (up to timeouts.close), then releases the event loop.
    */
   close(): Promise<void> {
     if (this.closed !== null) return this.closed;
-    this.closing = true;
+    this.shuttingDown = true;
+    for (const hook of this.closeHooks.splice(0)) hook();
     if (this.acceptRetry !== null) clearTimeout(this.acceptRetry);
     if (this.listening !== null) {
       // Connections already in the backlog would be reset by the close: take them in and answer them.
