@@ -1,65 +1,24 @@
 // serve({ websocket }): the handshake, the sockets of one server, their
 // messages and control frames, topics, the idle timer and the memory budget.
-// Frames are read by ws-reader.ts (the wasm codec underneath) and written by
-// ws-socket.ts; this file wires them to the application's callbacks.
+// Frames are read by reader.ts (the wasm codec underneath) and written by
+// socket.ts; each socket's events come through its link (link.ts); this file
+// wires them to the application's callbacks.
 import { CLOSE, OPCODE } from "simplenet-parser/abi";
 import { FrameCodec } from "simplenet-parser/frames";
 import type { ParserInstance } from "simplenet-parser";
 import type { Request } from "../http/request.js";
-import type { OutgoingFields, Response } from "../http/response.js";
-import type { Tunnel, TunnelHandler } from "../http/tunnel.js";
+import type { Response } from "../http/response.js";
 import { MemoryBudget, processBudgetCounters } from "./budget.js";
 import { Deflater, Inflater, ZlibLimiter, negotiate, type DeflateOptions, type Negotiated } from "./deflate.js";
 import { acceptFields, handshakeFault } from "./handshake.js";
-import { FrameReader, type FrameEvents } from "./reader.js";
-import { SEND_DROPPED, WebSocket, closePayload, type SendOptions } from "./socket.js";
+import { FrameReader } from "./reader.js";
+import { Link, type LinkHub } from "./link.js";
+import type { UpgradeAnswer, WebSocketOptions } from "./options.js";
+import { SEND_DROPPED, WebSocket, closePayload, type SendOptions, type SocketHub } from "./socket.js";
 import { Topics } from "./topics.js";
 
 export { WebSocket, SEND_DROPPED, SEND_QUEUED, type SendOptions } from "./socket.js";
-
-/** What the upgrade hook answers to accept: the socket's data, more 101 fields, the chosen subprotocol. */
-export interface UpgradeAnswer<T> {
-  data?: T;
-  headers?: OutgoingFields | Headers;
-  /** One of the subprotocols the client offered (Sec-WebSocket-Protocol). */
-  protocol?: string;
-}
-
-export interface WebSocketOptions<T = unknown> {
-  /**
-   * Decides on a handshake that is valid per RFC 6455 (anything else was
-   * answered already: 400, 405, or 426 for a version other than 13). Return
-   * the socket's data (and fields, subprotocol) to accept; answer with `res`
-   * (401, 403, ...) or return false to refuse. Default: accept.
-   */
-  upgrade?: (req: Request, res: Response) => UpgradeAnswer<T> | void | false | Promise<UpgradeAnswer<T> | void | false>;
-  open?: (ws: WebSocket<T>) => void;
-  /** A whole message: a string for text, for binary a view valid only during the call (copy what you keep). */
-  message?: (ws: WebSocket<T>, message: string | Uint8Array, isBinary: boolean) => void;
-  /** The socket's queue has drained after a send was queued or dropped for back-pressure. */
-  drain?: (ws: WebSocket<T>) => void;
-  /** Once, when the connection has closed: the close code (1005 none given, 1006 no close frame) and reason. */
-  close?: (ws: WebSocket<T>, code: number, reason: string) => void;
-  ping?: (ws: WebSocket<T>, data: Uint8Array) => void;
-  pong?: (ws: WebSocket<T>, data: Uint8Array) => void;
-  /** Largest message, bytes (after inflation too); larger closes with 1009. Default 16 MiB. */
-  maxPayloadLength?: number;
-  /** Bytes a socket may have queued before sends are dropped. Default 16 MiB. */
-  maxBackpressure?: number;
-  /** Close a socket that reaches maxBackpressure instead of dropping its sends. Default false. */
-  closeOnBackpressureLimit?: boolean;
-  /** Seconds without a byte from the client before the socket is closed; a ping goes out at half. 0: never. Default 120. */
-  idleTimeout?: number;
-  /** permessage-deflate (RFC 7692). Default false. */
-  perMessageDeflate?: boolean | DeflateOptions;
-  /**
-   * Bytes the WebSockets may hold at once (messages being assembled or
-   * compressed, queued output). Set: this server's sockets share a budget of
-   * their own. Unset: they share one of 256 MiB with every server of the
-   * process that did not set it either.
-   */
-  memoryBudget?: number;
-}
+export type { UpgradeAnswer, WebSocketOptions } from "./options.js";
 
 const MIB = 1024 * 1024;
 /** How long a close handshake we started may wait for the client's answer. */
@@ -79,67 +38,7 @@ const decoder = new TextDecoder();
 let processBudget: MemoryBudget | null = null;
 let processLimiter: ZlibLimiter | null = null;
 
-/**
- * Per socket, what only the hub needs; also the socket's tunnel handler and
- * frame events, as methods (an idle socket carries no closures).
- */
-class Link<T> implements TunnelHandler, FrameEvents {
-  reader!: FrameReader;
-  /** Messages waiting behind one being inflated, in order; `size`: the bytes each holds (taken from the socket's account). */
-  inbound: { ready: boolean; size: number; deliver: () => void }[] = [];
-  closeCode: number = CLOSE.ABNORMAL;
-  closeReason = "";
-  closingSince = 0;
-  /** Reading is paused (see PAUSE_READING_AT). */
-  paused = false;
-
-  constructor(
-    private readonly hub: WebSocketHub<T>,
-    readonly ws: WebSocket<T>,
-    readonly tunnel: Tunnel,
-    readonly inflater: Inflater | null,
-  ) {}
-
-  // TunnelHandler
-  data(bytes: Uint8Array): void {
-    this.ws.lastSeen = Date.now();
-    this.ws.pinged = false;
-    this.reader.feed(bytes);
-    this.hub.updateReading(this);
-  }
-  end(): void {
-    this.tunnel.destroy(); // the client left without a close frame: 1006
-  }
-  drain(): void {
-    this.hub.drained(this.ws);
-  }
-  shutdown(): void {
-    if (this.ws.readyState === 1) this.ws.end(CLOSE.GOING_AWAY, "Server shutting down");
-    else this.tunnel.end();
-  }
-  close(): void {
-    this.hub.onClose(this);
-  }
-
-  // FrameEvents
-  message(data: Uint8Array, text: boolean, compressed: boolean, owned: boolean): void {
-    this.hub.onMessage(this, data, text, compressed, owned);
-  }
-  control(opcode: number, payload: Uint8Array): void {
-    this.hub.onControl(this, opcode, payload);
-  }
-  fault(code: number, reason: string): void {
-    this.hub.fail(this, code, reason);
-  }
-  reserve(bytes: number): boolean {
-    return this.ws.memory.reserve(bytes);
-  }
-  release(bytes: number): void {
-    this.ws.memory.give(bytes);
-  }
-}
-
-export class WebSocketHub<T = unknown> {
+export class WebSocketHub<T = unknown> implements LinkHub<T>, SocketHub<T> {
   readonly topics = new Topics<WebSocket<T>>();
   readonly budget: MemoryBudget;
   readonly maxBackpressure: number;

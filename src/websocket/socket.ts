@@ -3,9 +3,9 @@
 import { CLOSE, OPCODE, RSV } from "simplenet-parser/abi";
 import { isValidCloseCode, type FrameCodec } from "simplenet-parser/frames";
 import type { Tunnel } from "../http/tunnel.js";
-import { Account, OVER_SHARE, ROOM } from "./budget.js";
+import { Account, OVER_SHARE, ROOM, type MemoryBudget } from "./budget.js";
 import type { Deflater } from "./deflate.js";
-import type { WebSocketHub } from "./hub.js";
+import type { Topics } from "./topics.js";
 
 /** What send() did: the bytes written, SEND_QUEUED (queued, the socket is back-pressured), or SEND_DROPPED. */
 export const SEND_QUEUED = -1;
@@ -16,6 +16,19 @@ export interface SendOptions {
   binary?: boolean;
   /** Compress (when permessage-deflate was negotiated and the message is over the threshold). Default true. */
   compress?: boolean;
+}
+
+/** What a socket asks of its hub (hub.ts): the shared limits, topics and budget, and the events only the hub handles. */
+export interface SocketHub<T> {
+  readonly budget: MemoryBudget;
+  readonly topics: Topics<WebSocket<T>>;
+  readonly compressThreshold: number;
+  readonly maxBackpressure: number;
+  readonly closeOnBackpressureLimit: boolean;
+  drained(ws: WebSocket<T>): void;
+  closing(ws: WebSocket<T>, code: number, reason: string): void;
+  publish(topic: string, data: string | Uint8Array, options?: SendOptions, except?: WebSocket<T>): number;
+  sharesDeflater(deflater: Deflater): boolean;
 }
 
 const encoder = new TextEncoder();
@@ -49,7 +62,7 @@ export class WebSocket<T = unknown> {
 
   constructor(
     private readonly tunnel: Tunnel,
-    private readonly hub: WebSocketHub<T>,
+    private readonly hub: SocketHub<T>,
     private readonly codec: FrameCodec,
     data: T,
     /** The subprotocol chosen, or "". */
