@@ -194,24 +194,24 @@ Napi::Value Accept4(const Napi::CallbackInfo& info) {
   return Result(info.Env(), fd);
 }
 
-// getsockname(fd) -> [family, address, port] or -errno
-Napi::Value GetSockName(const Napi::CallbackInfo& info) {
+// One of the two calls that name a socket's end: [family, address, port] or -errno.
+static Napi::Value SocketName(const Napi::CallbackInfo& info, int (*call)(int, sockaddr*, socklen_t*)) {
   sockaddr_storage addr;
   socklen_t len = sizeof(addr);
-  if (getsockname(Int(info, 0), reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
+  if (call(Int(info, 0), reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
     return Napi::Number::New(info.Env(), -errno);
   }
   return Describe(info.Env(), addr, len);
 }
 
+// getsockname(fd) -> [family, address, port] or -errno
+Napi::Value GetSockName(const Napi::CallbackInfo& info) {
+  return SocketName(info, getsockname);
+}
+
 // getpeername(fd) -> [family, address, port] or -errno
 Napi::Value GetPeerName(const Napi::CallbackInfo& info) {
-  sockaddr_storage addr;
-  socklen_t len = sizeof(addr);
-  if (getpeername(Int(info, 0), reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
-    return Napi::Number::New(info.Env(), -errno);
-  }
-  return Describe(info.Env(), addr, len);
+  return SocketName(info, getpeername);
 }
 
 // read(fd, bytes, offset, length): reads into bytes[offset, offset + length).
@@ -246,8 +246,8 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
   return Result(info.Env(), SendMsg(Int(info, 0), &msg));
 }
 
-// write(fd, bytes, offset, length): one span, as sendmsg with MSG_NOSIGNAL.
-Napi::Value Write(const Napi::CallbackInfo& info) {
+// send(fd, bytes, offset, length): one span, with MSG_NOSIGNAL.
+Napi::Value Send(const Napi::CallbackInfo& info) {
   uint8_t* data;
   size_t length;
   if (!Span(info, 1, &data, &length)) return Napi::Number::New(info.Env(), -EFAULT);
@@ -392,7 +392,7 @@ void DefineSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("getsockname", Napi::Function::New<GetSockName>(env, "getsockname"));
   exports.Set("getpeername", Napi::Function::New<GetPeerName>(env, "getpeername"));
   exports.Set("read", Napi::Function::New<Read>(env, "read"));
-  exports.Set("write", Napi::Function::New<Write>(env, "write"));
+  exports.Set("send", Napi::Function::New<Send>(env, "send"));
   exports.Set("writev", Napi::Function::New<Writev>(env, "writev"));
   exports.Set("sendfile", Napi::Function::New<SendFile>(env, "sendfile"));
   exports.Set("fcntl", Napi::Function::New<Fcntl>(env, "fcntl"));

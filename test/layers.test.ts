@@ -198,4 +198,12 @@ test("handover moves the server through the methods it offers: no field of it wr
   assert.not.match(handover, /from "\.\/server\.js"/, "handover.ts names what it needs (HandoverServer) instead of importing the server");
 });
 
+test("the shim's functions are named after the system call they make: send(2) is send; getsockname and getpeername share one helper", () => {
+  const shim = readFileSync(new URL("shim/syscalls.cc", new URL("../", import.meta.url)), "utf8");
+  assert.match(shim, /exports\.Set\("send", Napi::Function::New<Send>/);
+  assert.not.match(shim, /exports\.Set\("write"/, "write(2) is not what it calls");
+  assert.match(shim, /return SocketName\(info, getsockname\);/);
+  assert.match(shim, /return SocketName\(info, getpeername\);/);
+});
+
 test.run();

@@ -1,4 +1,4 @@
-// The shim's side of the boundary: read and write take (bytes, offset,
+// The shim's side of the boundary: read and send take (bytes, offset,
 // length), and a span outside the bytes is refused with EFAULT before any
 // system call is made, for an ArrayBuffer (what the server passes: the wasm
 // memory's own buffer) and for a view, whose bounds are its own, not its
@@ -6,7 +6,7 @@
 import { suite, assert } from "./support/uvu.ts";
 import { createConnection, type Socket } from "node:net";
 import { once } from "node:events";
-import { Errno, K, accept4, bind, check, close, getsockname, listen, read, socket, write } from "../src/socket/syscalls.ts";
+import { Errno, K, accept4, bind, check, close, getsockname, listen, read, send, socket } from "../src/socket/syscalls.ts";
 
 const test = suite("shim");
 const EFAULT = -Errno.EFAULT;
@@ -19,7 +19,7 @@ const NOT_OPEN = 1 << 20;
 
 test("a span outside an ArrayBuffer is refused before the system call", () => {
   const memory = new ArrayBuffer(64);
-  for (const call of [read, write]) {
+  for (const call of [read, send]) {
     assert.is(call(NOT_OPEN, memory, 0, 64), EBADF, "the whole buffer");
     assert.is(call(NOT_OPEN, memory, 64, 0), EBADF, "empty, at the end");
     assert.is(call(NOT_OPEN, memory, 60, 5), EFAULT, "one past the end");
@@ -33,7 +33,7 @@ test("a span outside an ArrayBuffer is refused before the system call", () => {
 test("a view's span is checked against the view, and its offset applied", () => {
   const view = new Uint8Array(new ArrayBuffer(64), 16, 32);
   const wide = new Int32Array(new ArrayBuffer(64), 8, 4); // 16 bytes
-  for (const call of [read, write]) {
+  for (const call of [read, send]) {
     assert.is(call(NOT_OPEN, view, 0, 32), EBADF);
     assert.is(call(NOT_OPEN, view, 1, 32), EFAULT, "inside the buffer, past the view");
     assert.is(call(NOT_OPEN, wide, 0, 16), EBADF, "lengths are in bytes");
@@ -71,7 +71,7 @@ test("bytes land at the offset of an ArrayBuffer, and leave from one", async () 
     assert.is(new Uint8Array(memory)[9], 0, "nothing before the offset");
 
     const answer = once(client, "data");
-    assert.is(write(fd, memory, 11, 3), 3);
+    assert.is(send(fd, memory, 11, 3), 3);
     assert.is(String((await answer)[0]), "ell");
   } finally {
     client?.destroy();

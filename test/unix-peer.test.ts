@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve, type Server } from "../src/index.ts";
-import { K, address, bind, check, close, connect, getpeername, read, socket, write } from "../src/socket/syscalls.ts";
+import { K, address, bind, check, close, connect, getpeername, read, send, socket } from "../src/socket/syscalls.ts";
 import { parseResponses } from "./helpers.ts";
 
 const test = suite("unix-peer");
@@ -44,7 +44,7 @@ async function askRaw(path: string, name?: string): Promise<unknown> {
     if (name !== undefined) check("bind", bind(fd, K.AF_UNIX, name, 0));
     check("connect", connect(fd, K.AF_UNIX, path, 0));
     const request = Buffer.from(REQUEST);
-    assert.is(write(fd, request, 0, request.length), request.length);
+    assert.is(send(fd, request, 0, request.length), request.length);
     const received: Buffer[] = [];
     const into = new Uint8Array(4096);
     for (let n = read(fd, into, 0, into.length); n !== 0; n = read(fd, into, 0, into.length)) {

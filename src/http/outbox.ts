@@ -2,7 +2,7 @@
 // owns it, else straight to the kernel; what the kernel refuses is copied
 // into a queue that drains on EPOLLOUT, files by sendfile(2) a budget at a
 // time. Drain waiters learn when they may write again.
-import { Errno, sendfile, write, writev } from "../socket/syscalls.js";
+import { Errno, send, sendfile, writev } from "../socket/syscalls.js";
 import { MAX_IOVECS } from "simplenet-parser/abi";
 import { FileRegion, dropFiles, type OutputPart } from "./response.js";
 import { concat } from "simplenet-parser";
@@ -158,7 +158,7 @@ export class Outbox implements CorkOwner {
       this.enqueue(bytes.subarray(start, end));
       return;
     }
-    let n = write(this.host.fd, this.cork.memory, start, end - start);
+    let n = send(this.host.fd, this.cork.memory, start, end - start);
     if (n === end - start) return;
     if (n < 0) {
       if (n !== EAGAIN) return this.host.destroy();
@@ -183,7 +183,7 @@ export class Outbox implements CorkOwner {
     let total = 0;
     for (const part of bytes) total += part.length;
     if (total === 0) return true;
-    let n = bytes.length === 1 ? write(this.host.fd, bytes[0], 0, total) : writev(this.host.fd, bytes);
+    let n = bytes.length === 1 ? send(this.host.fd, bytes[0], 0, total) : writev(this.host.fd, bytes);
     if (n === total) return true;
     if (n < 0) {
       if (n !== EAGAIN) {

@@ -22,7 +22,7 @@ import { inheritedListeners, openListener, type ListenOptions, type Listening } 
 import type { EventLoop } from "../socket/loop.js";
 import {
   Errno, K, SyscallError, accept4, address, bind, check, close, connect, epollCtl, fcntl, getsockname, listen, recvFds,
-  sendFds, socket, write,
+  send, sendFds, socket,
 } from "../socket/syscalls.js";
 
 const PROTOCOL = "simplenet-handover/1";
@@ -105,7 +105,7 @@ export async function listenWithHandover<S extends HandoverServer>(server: S, op
   }
   if (received !== null) {
     // Accepting from here on (connections meanwhile wait in the shared queue): say so.
-    send(received.channel, { accepting: true, pid: process.pid } satisfies Accepting);
+    sendMessage(received.channel, { accepting: true, pid: process.pid } satisfies Accepting);
     close(received.channel);
   }
   offer(server, listening, staged, options.onHandover);
@@ -235,7 +235,7 @@ function offer(server: HandoverServer, listening: Listening, staged: Staged, onH
           continue;
         }
         busy = true;
-        if (!send(channel, message, [listening.fd])) {
+        if (!sendMessage(channel, message, [listening.fd])) {
           close(channel);
           busy = false;
           continue;
@@ -317,9 +317,9 @@ function receiveOne(loop: EventLoop, fd: number, timeoutMs: number, from: string
 }
 
 /** Sends one line of JSON (with descriptors): true when it all went. */
-function send(fd: number, message: object, fds: number[] = []): boolean {
+function sendMessage(fd: number, message: object, fds: number[] = []): boolean {
   const bytes = Buffer.from(`${JSON.stringify(message)}\n`);
-  const n = fds.length > 0 ? sendFds(fd, bytes, fds) : write(fd, bytes, 0, bytes.length);
+  const n = fds.length > 0 ? sendFds(fd, bytes, fds) : send(fd, bytes, 0, bytes.length);
   return n === bytes.length;
 }
 

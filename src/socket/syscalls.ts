@@ -24,7 +24,7 @@ interface Addon {
   getsockname(fd: number): SocketAddress | number;
   getpeername(fd: number): SocketAddress | number;
   read(fd: number, into: Bytes, offset: number, length: number): number;
-  write(fd: number, from: Bytes, offset: number, length: number): number;
+  send(fd: number, from: Bytes, offset: number, length: number): number;
   writev(fd: number, chunks: Bytes[]): number;
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;
@@ -71,7 +71,7 @@ export let accept4 = addon.accept4;
 export let getsockname = addon.getsockname;
 export let getpeername = addon.getpeername;
 export let read = addon.read;
-export let write = addon.write;
+export let send = addon.send;
 export let writev = addon.writev;
 export let sendfile = addon.sendfile;
 export let fcntl = addon.fcntl;
@@ -108,7 +108,7 @@ export function setTrace(log: ((line: string) => void) | null): void {
   getsockname = t ? (fd) => t.getsockname(fd, addon.getsockname(fd)) : addon.getsockname;
   getpeername = t ? (fd) => t.getpeername(fd, addon.getpeername(fd)) : addon.getpeername;
   read = t ? (fd, b, o, l) => t.read(fd, b, o, l, addon.read(fd, b, o, l)) : addon.read;
-  write = t ? (fd, b, o, l) => t.write(fd, b, o, l, addon.write(fd, b, o, l)) : addon.write;
+  send = t ? (fd, b, o, l) => t.send(fd, b, o, l, addon.send(fd, b, o, l)) : addon.send;
   writev = t ? (fd, c) => t.writev(fd, c, addon.writev(fd, c)) : addon.writev;
   sendfile = t ? (o, i, off, n) => t.sendfile(o, i, off, n, addon.sendfile(o, i, off, n)) : addon.sendfile;
   fcntl = t ? (fd, c, a) => t.fcntl(fd, c, a, addon.fcntl(fd, c, a)) : addon.fcntl;

@@ -46,7 +46,7 @@ export class Tracer {
     const data = r > 0 ? quote(bytesOf(into), offset, r) : "...";
     return this.line(`read(${fd}, ${data}, ${length})`, r);
   }
-  write(fd: number, from: Uint8Array | ArrayBuffer, offset: number, length: number, r: number): number {
+  send(fd: number, from: Uint8Array | ArrayBuffer, offset: number, length: number, r: number): number {
     return this.line(`sendto(${fd}, ${quote(bytesOf(from), offset, length)}, ${length}, MSG_NOSIGNAL, NULL, 0)`, r);
   }
   writev(fd: number, chunks: (Uint8Array | ArrayBuffer)[], r: number): number {
