@@ -156,8 +156,9 @@ async function attack(name: string, protocol: Protocol, start: Start, { env = {}
   const server = await startServer(env);
   try {
     const figures = await underAttack(server, protocol, start, during?.(server.port));
-    const worst = Math.max(...figures.fresh.map((r) => (typeof r === "number" ? r : Infinity)));
-    console.log(`  ${name}: RSS +${figures.growthMiB.toFixed(1)} MiB, fresh client worst ${Math.round(worst)} ms of ${figures.fresh.length},`
+    const answered = figures.fresh.filter((r) => typeof r === "number");
+    const fresh = answered.length === figures.fresh.length ? `worst ${Math.round(Math.max(...answered))} ms` : `${figures.fresh.length - answered.length} not answered`;
+    console.log(`  ${name}: RSS +${figures.growthMiB.toFixed(1)} MiB, fresh client ${fresh} of ${figures.fresh.length},`
       + ` sent ${(figures.sent / MIB).toFixed(1)} MiB, closed ${describe(figures.closures)}; the server closed ${[...figures.serverCloses].map(([k, n]) => `${k}×${n}`).join(", ")}`);
     return figures;
   } finally {
