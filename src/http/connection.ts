@@ -4,11 +4,15 @@
 // loop's cork (cork.ts). This file reads, parses and decides when to close.
 import { BodyError, BodyStream } from "./body.js";
 import { RequestHead, RequestStream, type Fields, type ParseErrorInfo, type ParserInstance, type StreamHandlers } from "simplenet-parser";
-import { Rare, type Active, type StatePool } from "./connection-state.js";
+import {
+  ConnectionState, Extras, INTEREST, READABLE, CLOSE_WHEN_DONE, CLOSED, BATCHING, SERVED, STOPPED, CLIENT_CLOSES,
+  UNREAD, CORK_HELD, clock, clockAt, since,
+} from "./connection-state.js";
+import type { BusyState, StatePool } from "./state-pool.js";
 import { Request } from "./request.js";
 import { FileRegion, Response, dropFiles, type OutputPart, type ResponseSink } from "./response.js";
-import { ResponseQueue, type QueueHost } from "./response-queue.js";
-import { Outbox, type OutboxHost } from "./outbox.js";
+import type { QueueHost } from "./response-queue.js";
+import type { OutboxHost } from "./outbox.js";
 import type { Cork } from "./cork.js";
 import { Tunnel, type TunnelHost } from "./tunnel.js";
 import { parseProxyHeader } from "../socket/proxy.js";
@@ -40,14 +44,13 @@ export interface ConnectionHost {
   /** An application callback threw where no response can take the blame. */
   reportError(error: unknown): void;
   forget(conn: Connection): void;
-  /** The request streams and active state connections borrow while busy. */
+  /** The request streams and busy states connections borrow. */
   readonly pool: StatePool;
   /** Told of every response once it has finished, the server's own answers included (serve()'s onResponse), or null. */
   readonly onResponse: ((res: Response) => void) | null;
 }
 
 const EAGAIN = -Errno.EAGAIN;
-const READABLE = K.EPOLLIN | K.EPOLLRDHUP;
 /** Most responses in flight on one connection before it stops reading (pipelining). */
 const MAX_IN_FLIGHT = 64;
 /** Unread request body bytes at which the connection stops reading. */
@@ -67,38 +70,6 @@ const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 /** Tunnel reads land this far into the receive region: the bytes before are the tunnel's, to put a carried frame head in front. */
 export const TUNNEL_HEADROOM = 16;
 
-/**
- * Connection times are milliseconds since CLOCK_BASE as 32-bit integers
- * (small integers, which V8 keeps in the object itself, where a Date.now()
- * would be a boxed double). They wrap after 24.8 days, so they are only ever
- * compared as differences, with since(). Never 0, which stands for "not set".
- */
-const CLOCK_BASE = Date.now();
-const clockAt = (ms: number): number => (ms - CLOCK_BASE) | 0 || 1;
-const clock = (): number => clockAt(Date.now());
-/** Milliseconds from clock time `then` to `now`. */
-const since = (now: number, then: number): number => (now - then) | 0;
-
-// Connection.flags: the epoll interest in the low bits, these above them.
-const INTEREST = K.EPOLLIN | K.EPOLLOUT | K.EPOLLRDHUP;
-const READ_PAUSED = 1 << 16;
-const PEER_ENDED = 1 << 17;
-/** No more requests are read: close once the responses in flight are sent. */
-const CLOSE_WHEN_DONE = 1 << 18;
-const CLOSED = 1 << 19;
-/** Reading the requests of one read: output is corked, and the read's time stands for now. */
-const BATCHING = 1 << 20;
-/** A request has been read on this connection. */
-const SERVED = 1 << 21;
-/** Requests are no longer parsed (the stream is stopped). */
-const STOPPED = 1 << 22;
-/** The last request read asked to close (Connection: close, or HTTP/1.0 without keep-alive). */
-const CLIENT_CLOSES = 1 << 23;
-/** Bytes came after the request the connection closes with: the client may still be sending. */
-const UNREAD = 1 << 24;
-/** A response of this connection took the cork for a write outside its read (holdCork): closing waits for releaseCork. */
-const CORK_HELD = 1 << 25;
-
 /** Bytes of memory that output parts lend (a file region lends a descriptor). */
 function lentBytes(parts: readonly OutputPart[]): number {
   let n = 0;
@@ -109,22 +80,13 @@ function lentBytes(parts: readonly OutputPart[]): number {
 /** Where a closing connection's last look at its socket reads to. */
 const PROBE = new Uint8Array(64);
 
-export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueHost, OutboxHost, TunnelHost {
-  // An idle connection is this one small object: what it needs while busy
-  // is borrowed from the server's pool (Active), rarely needed state lives in
-  // `rare`, flags in one integer, times as small integers.
-  /** Last time bytes came in or a response finished (clock()). */
-  private lastActivity = clock();
-  /** The epoll interest (INTEREST bits) and the flags above. */
-  private flags = READABLE;
-  private active: Active | null = null;
-  private rare: Rare | null = null;
-
+export class Connection extends ConnectionState implements Watcher, ResponseSink, StreamHandlers, QueueHost, OutboxHost, TunnelHost {
   /** Watches fd; if the loop refuses it, fd is closed and the error thrown. */
   constructor(
     private readonly host: ConnectionHost,
     readonly fd: number,
   ) {
+    super();
     if (host.proxyProtocol) this.proxyHeader = new Uint8Array(0);
     try {
       host.loop.add(fd, READABLE, this);
@@ -134,143 +96,22 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     }
   }
 
-  /** The active state, borrowed now if the connection was at rest. */
-  private get busy(): Active {
-    return this.active ?? (this.active = this.host.pool.takeActive(this));
+  protected takeBusyState(): BusyState {
+    return this.host.pool.takeBusyState(this);
   }
 
-  /** At rest (nothing in flight, half-read, queued or awaited, and not closing): the active state goes back to the pool. */
+  /** At rest (nothing in flight, half-read, queued or awaited, and not closing): the busy state goes back to the pool. */
   private rest(): void {
-    const a = this.active;
+    const a = this.busyState;
     if (a === null || this.flags & (CLOSED | CLOSE_WHEN_DONE | BATCHING | STOPPED)) return;
     if (a.tunnel !== null || a.stream !== null || a.current !== null || a.currentResponse !== null || a.headStartedAt !== 0) return;
     if (a.responses.length !== 0 || !a.outbox.atRest || a.deferred !== null) return;
-    this.active = null;
-    this.host.pool.giveActive(a);
-  }
-
-  private get responses(): ResponseQueue {
-    return this.busy.responses;
-  }
-  private get outbox(): Outbox {
-    return this.busy.outbox;
-  }
-  /** Responses in flight. */
-  private get inFlight(): number {
-    return this.active === null ? 0 : this.active.responses.length;
-  }
-  /** Whether bytes wait for EPOLLOUT. */
-  private get sending(): boolean {
-    return this.active !== null && this.active.outbox.pending;
-  }
-  private get stream(): RequestStream | null {
-    return this.active === null ? null : this.active.stream;
-  }
-  private set stream(stream: RequestStream | null) {
-    if (stream !== null || this.active !== null) this.busy.stream = stream;
-  }
-  private get current(): Request | null {
-    return this.active === null ? null : this.active.current;
-  }
-  private set current(req: Request | null) {
-    if (req !== null || this.active !== null) this.busy.current = req;
-  }
-  private get currentResponse(): Response | null {
-    return this.active === null ? null : this.active.currentResponse;
-  }
-  private set currentResponse(res: Response | null) {
-    if (res !== null || this.active !== null) this.busy.currentResponse = res;
-  }
-  /** When the head now arriving began (clock()), or 0. */
-  private get headStartedAt(): number {
-    return this.active === null ? 0 : this.active.headStartedAt;
-  }
-  private set headStartedAt(t: number) {
-    if (t !== 0 || this.active !== null) this.busy.headStartedAt = t;
-  }
-  /** After a 101: the connection carries another protocol's bytes. */
-  private get tunnel(): Tunnel | null {
-    return this.active === null ? null : this.active.tunnel;
-  }
-  private set tunnel(tunnel: Tunnel | null) {
-    if (tunnel !== null || this.active !== null) this.busy.tunnel = tunnel;
+    this.busyState = null;
+    this.host.pool.giveBusyState(a);
   }
 
   get parser(): ParserInstance {
     return this.host.parser;
-  }
-
-  private flag(bit: number, on: boolean): void {
-    this.flags = on ? this.flags | bit : this.flags & ~bit;
-  }
-  private get readPaused(): boolean {
-    return (this.flags & READ_PAUSED) !== 0;
-  }
-  private set readPaused(on: boolean) {
-    this.flag(READ_PAUSED, on);
-  }
-  private get peerEnded(): boolean {
-    return (this.flags & PEER_ENDED) !== 0;
-  }
-  private set peerEnded(on: boolean) {
-    this.flag(PEER_ENDED, on);
-  }
-  /** No more requests are read: close once the responses in flight are sent. */
-  private get closeWhenDone(): boolean {
-    return (this.flags & CLOSE_WHEN_DONE) !== 0;
-  }
-  private set closeWhenDone(on: boolean) {
-    this.flag(CLOSE_WHEN_DONE, on);
-  }
-  private get closed(): boolean {
-    return (this.flags & CLOSED) !== 0;
-  }
-  private set closed(on: boolean) {
-    this.flag(CLOSED, on);
-  }
-  /** Reading the requests of one read: output is corked, and the read's time stands for now. */
-  private get batching(): boolean {
-    return (this.flags & BATCHING) !== 0;
-  }
-  private set batching(on: boolean) {
-    this.flag(BATCHING, on);
-  }
-
-  private get lingeringSince(): number {
-    return this.rare === null ? 0 : this.rare.lingeringSince;
-  }
-  private set lingeringSince(t: number) {
-    if (t !== 0 || this.rare !== null) (this.rare ??= new Rare()).lingeringSince = t;
-  }
-  private get peer(): { address: string; port: number } | null {
-    return this.rare === null ? null : this.rare.peer;
-  }
-  private set peer(peer: { address: string; port: number } | null) {
-    if (peer !== null || this.rare !== null) (this.rare ??= new Rare()).peer = peer;
-  }
-  private get proxyHeader(): Uint8Array | null {
-    return this.rare === null ? null : this.rare.proxyHeader;
-  }
-  private set proxyHeader(bytes: Uint8Array | null) {
-    if (bytes !== null || this.rare !== null) (this.rare ??= new Rare()).proxyHeader = bytes;
-  }
-  private get graceUntil(): number {
-    return this.rare === null ? 0 : this.rare.graceUntil;
-  }
-  private set graceUntil(t: number) {
-    if (t !== 0 || this.rare !== null) (this.rare ??= new Rare()).graceUntil = t;
-  }
-  private get upgrading(): Response | null {
-    return this.rare === null ? null : this.rare.upgrading;
-  }
-  private set upgrading(res: Response | null) {
-    if (res !== null || this.rare !== null) (this.rare ??= new Rare()).upgrading = res;
-  }
-  private get early(): Uint8Array | null {
-    return this.rare === null ? null : this.rare.early;
-  }
-  private set early(bytes: Uint8Array | null) {
-    if (bytes !== null || this.rare !== null) (this.rare ??= new Rare()).early = bytes;
   }
 
   /** Whether a request's head or body is partly read. */
@@ -321,9 +162,9 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   ready(events: number): void {
     // Reset, or both directions shut: nothing more can be sent or received.
     if (events & (K.EPOLLHUP | K.EPOLLERR)) return this.destroy();
-    if (events & K.EPOLLOUT && this.active !== null) {
-      this.active.writeSince = clock(); // the client took bytes: its write deadline starts again
-      this.active.outbox.flush();
+    if (events & K.EPOLLOUT && this.busyState !== null) {
+      this.busyState.writeSince = clock(); // the client took bytes: its write deadline starts again
+      this.busyState.outbox.flush();
     }
     if (!this.closed && events & READABLE) this.onReadable();
   }
@@ -365,7 +206,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     } finally {
       this.flags &= ~BATCHING;
       cork.release(this.outbox);
-      if (this.active !== null) this.active.corkedBytes = 0;
+      if (this.busyState !== null) this.busyState.corkedBytes = 0;
     }
     this.returnStream();
     if (this.heldBytes > HIGH_WATER) this.pauseReading();
@@ -447,10 +288,10 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   tunnelSend(parts: Uint8Array[]): boolean {
     if (this.closed) return false;
     if (this.responses.length > 0) {
-      const rare = (this.rare ??= new Rare());
+      const extras = (this.extras ??= new Extras());
       for (const part of parts) {
-        rare.tunnelBacklog.push(part.slice());
-        rare.tunnelBacklogBytes += part.length;
+        extras.tunnelBacklog.push(part.slice());
+        extras.tunnelBacklogBytes += part.length;
       }
       return false;
     }
@@ -467,7 +308,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   }
 
   get bufferedAmount(): number {
-    return (this.active === null ? 0 : this.active.outbox.queuedBytes) + (this.rare === null ? 0 : this.rare.tunnelBacklogBytes);
+    return (this.busyState === null ? 0 : this.busyState.outbox.queuedBytes) + (this.extras === null ? 0 : this.extras.tunnelBacklogBytes);
   }
 
   endTunnel(): void {
@@ -538,7 +379,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   /** Bytes held for this connection: unsent output, output kept behind an unfinished response, the current request's unread body. */
   get heldBytes(): number {
-    const a = this.active;
+    const a = this.busyState;
     if (a === null) return 0;
     // A body whose response has ended is the handler's to read or drop: no deadline could end a pause it caused.
     const body = a.current === null || a.currentResponse!.finished ? 0 : (a.current.openBody?.buffered ?? 0);
@@ -560,7 +401,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   /** Under the low-water mark: the deferred requests go to the handler, until the backlog is over the high-water mark again. */
   private dispatchDeferred(): void {
-    const a = this.active;
+    const a = this.busyState;
     if (a === null || a.deferred === null || a.dispatchingDeferred || this.closed || this.heldBytes > LOW_WATER) return;
     const deferred = a.deferred;
     a.dispatchingDeferred = true;
@@ -578,7 +419,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   /** StreamHandlers: a piece of the current request's body. */
   data(chunk: Uint8Array): void {
     const req = this.current!;
-    this.active!.bodyBytes += chunk.length;
+    this.busyState!.bodyBytes += chunk.length;
     if (this.currentResponse!.finished && !req.body.complete) return; // answered already: discard
     req.body.push(Buffer.from(chunk));
     if (req.body.buffered > BODY_HIGH_WATER) this.pauseReading();
@@ -647,7 +488,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   private resumeReading(): void {
     if (!this.readPaused || this.closed) return;
-    if (this.active !== null && (this.active.deferred !== null || this.heldBytes > LOW_WATER)) return;
+    if (this.busyState !== null && (this.busyState.deferred !== null || this.heldBytes > LOW_WATER)) return;
     if (this.inFlight >= MAX_IN_FLIGHT) return;
     if (this.current !== null && this.current.body.buffered > BODY_HIGH_WATER) return;
     this.readPaused = false;
@@ -680,9 +521,9 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
 
   releaseCork(): boolean {
     this.flags &= ~CORK_HELD;
-    if (this.active === null) return false; // closed meanwhile
-    this.host.cork.release(this.active.outbox);
-    const sent = !this.active.outbox.pending;
+    if (this.busyState === null) return false; // closed meanwhile
+    this.host.cork.release(this.busyState.outbox);
+    const sent = !this.busyState.outbox.pending;
     this.maybeClose();
     this.rest();
     return sent && !this.closed;
@@ -721,7 +562,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   /** Resolves once `res` is first in line (or finished) and nothing is queued; rejects if the connection closes first. */
   drained(res: Response): Promise<void> {
     // At rest: nothing is queued and no response is in flight.
-    if (this.active === null) return this.closed ? Promise.reject(new Error("connection closed")) : Promise.resolve();
+    if (this.busyState === null) return this.closed ? Promise.reject(new Error("connection closed")) : Promise.resolve();
     return this.outbox.whenDrained(() => this.responses.oldest === res || res.finished);
   }
 
@@ -738,10 +579,10 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
   responseEnded(): void {
     // While the requests of a read are handled, that read's time stands for now.
     if (!this.batching) this.lastActivity = clock();
-    const rare = this.rare;
-    if (this.tunnel !== null && this.responses.length === 0 && rare !== null && rare.tunnelBacklog.length > 0) {
-      rare.tunnelBacklogBytes = 0;
-      this.outbox.send(rare.tunnelBacklog.splice(0));
+    const extras = this.extras;
+    if (this.tunnel !== null && this.responses.length === 0 && extras !== null && extras.tunnelBacklog.length > 0) {
+      extras.tunnelBacklogBytes = 0;
+      this.outbox.send(extras.tunnelBacklog.splice(0));
     }
     this.outbox.wake();
     this.dispatchDeferred();
@@ -793,7 +634,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     let interest = this.readPaused || this.peerEnded ? 0 : READABLE;
     if (this.sending) {
       interest |= K.EPOLLOUT;
-      if (!(this.flags & K.EPOLLOUT)) this.active!.writeSince = clock();
+      if (!(this.flags & K.EPOLLOUT)) this.busyState!.writeSince = clock();
     }
     if (interest !== (this.flags & INTEREST)) {
       this.flags = (this.flags & ~INTEREST) | interest;
@@ -809,7 +650,7 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
    */
   sweep(time: number, timeouts: Deadlines): void {
     const now = clockAt(time);
-    const a = this.active;
+    const a = this.busyState;
     const oldest = a === null ? undefined : a.responses.oldest;
     if (this.tunnel !== null && this.lingeringSince === 0) return; // the tunnel's protocol keeps its own time
     if (this.lingeringSince !== 0) {
@@ -875,12 +716,12 @@ export class Connection implements Watcher, ResponseSink, StreamHandlers, QueueH
     this.host.loop.closeWatched(this.fd);
     this.stopStream();
     this.current?.openBody?.fail(new BodyError("connection closed"));
-    this.active?.responses.discardAll();
-    this.active?.outbox.close();
+    this.busyState?.responses.discardAll();
+    this.busyState?.outbox.close();
     this.early = null;
-    if (this.rare !== null) {
-      this.rare.tunnelBacklog = [];
-      this.rare.tunnelBacklogBytes = 0;
+    if (this.extras !== null) {
+      this.extras.tunnelBacklog = [];
+      this.extras.tunnelBacklogBytes = 0;
     }
     const tunnel = this.tunnel;
     if (tunnel !== null) this.tunnelCall(() => tunnel.markClosed());

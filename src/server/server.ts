@@ -2,7 +2,7 @@
 // event loop with one wasm parser instance.
 import { BodyError } from "../http/body.js";
 import { Connection, type ConnectionHost, type Deadlines } from "../http/connection.js";
-import { StatePool } from "../http/connection-state.js";
+import { StatePool } from "../http/state-pool.js";
 import { Cork } from "../http/cork.js";
 import { Origin, type OriginOptions } from "../http/origin.js";
 import { WebSocketHub, type UpgradeAnswer, type WebSocketOptions } from "../websocket/hub.js";
