@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { WebSocket, WebSocketServer } from "ws";
 import { createServer } from "../src/node/index.ts";
 import { both, close, listen } from "./fixtures/node-apps/compare.ts";
-import { exchange } from "./helpers.ts";
+import { exchange, open } from "./helpers.ts";
 
 const test = suite("node:http face");
 
@@ -149,6 +149,51 @@ test("Expect: 100-continue: sent before the request, or left to a 'checkContinue
   await checked.close();
   assert.match(c, /^HTTP\/1\.1 417 /);
   assert.is(d, c);
+});
+
+test("a client that resets mid-response: 'aborted' and 'close' as on node:http, and no 'finish'", async () => {
+  const logs: string[][] = [[], []];
+  let which = 0;
+  const gone: Promise<void>[] = [];
+  const pair = await both((create) => {
+    const log = logs[which++];
+    let done: () => void;
+    gone.push(new Promise((resolve) => (done = resolve)));
+    return create((req, res) => {
+      req.on("aborted", () => log.push("req aborted"));
+      req.on("close", () => log.push("req close"));
+      res.on("finish", () => log.push("res finish"));
+      res.on("close", () => {
+        log.push(`res close ${res.writableFinished}`);
+        setTimeout(done, 20);
+      });
+      res.write("partial");
+    });
+  });
+  for (const port of pair.ports) {
+    const socket = await open(port);
+    socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    socket.once("data", () => socket.resetAndDestroy());
+  }
+  await Promise.all(gone);
+  await pair.close();
+  assert.ok(logs[0].includes("res close false"), logs[0].join());
+  assert.equal(logs[1], logs[0]);
+});
+
+test("a body that stops coming within requestTimeout is answered 408 and the connection closed, as node:http does", async () => {
+  const server = createServer({ requestTimeout: 300 }, (req, res) => {
+    const parts: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => parts.push(chunk));
+    req.on("end", () => res.end(Buffer.concat(parts)));
+  });
+  const port = await listen(server);
+  const started = Date.now();
+  const { responses, closed } = await exchange(port, ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab"], { idleMs: 3000 });
+  await close(server);
+  assert.is(responses[0]?.status, 408);
+  assert.ok(closed);
+  assert.ok(Date.now() - started < 3000);
 });
 
 test("listen forms, address(), listening, and the events 'listening', 'connection', 'close'", async () => {

@@ -132,7 +132,6 @@ export class Server extends EventEmitter {
       host: host ?? "::",
       handler: (req, res) => this.handle(req, res, false),
       upgrade: (req, res) => this.handleUpgrade(req, res),
-      methods: "any",
       // As node:http: bodies are streams the app reads, with no limit of the server's.
       limits: {
         maxBodyBytes: Infinity,
@@ -141,9 +140,11 @@ export class Server extends EventEmitter {
         maxTargetBytes: this.maxHeaderSize,
         maxHeaders: Math.min(this.maxHeadersCount ?? MAX_FIELDS, MAX_FIELDS),
       },
+      // node:http's requestTimeout bounds receiving the request, as simplenet's body deadline does; a slow app is never timed out.
       timeouts: {
         headers: this.headersTimeout || Infinity,
-        request: this.requestTimeout || Infinity,
+        body: this.requestTimeout || Infinity,
+        request: Infinity,
         keepAlive: this.keepAliveTimeout || Infinity,
       },
     };

@@ -56,9 +56,15 @@ export class ConnectionSocket extends Duplex {
   private readonly connection: { destroy(): void };
   /** The connection closes by itself once the response that asked for it is sent: destroy() must not cut that short. */
   private closesItself = false;
-  /** Called by every simplenet response of the connection when it finishes: one that finishes on its own lost its connection. */
+  /**
+   * Called by every simplenet response of the connection when it finishes:
+   * one that finishes on its own lost its connection, or was given up on by
+   * it (a 408 goes in its place), which then closes by itself.
+   */
   readonly lost = (): void => {
-    if (!this.ending && !this.destroyed) this.destroy();
+    if (this.ending || this.destroyed) return;
+    this.closesItself = true;
+    this.destroy();
   };
 
   constructor(request: Request, private readonly local: () => { address: string; family: string; port: number } | null) {
