@@ -38,6 +38,10 @@ const SERVERS = [
   { name: "simplenet", label: "simplenet" },
   { name: "simplenet-fetch", label: "Hono on simplenet (fetch)" },
   { name: "uws", label: "uWebSockets.js" },
+  { name: "command", label: "the simplenet command (Router, GET /hi)", file: "simplenet-command" },
+  { name: "command-no-router", label: "the command's /hi handler, no Router", file: "simplenet-command", env: { BENCH_ROUTER: "0" } },
+  { name: "express-node", label: "Express on node:http" },
+  { name: "express-simplenet", label: "Express on simplenet/node" },
 ];
 const SCENARIOS: { name: string; load: Load }[] = [
   { name: "plaintext", load: { path: "/hi", connections: 50, threads: 1, cpus: LOAD_CPU } },
@@ -68,10 +72,10 @@ function threadCounts(dir: string, pid: number): number[] {
 /** Per response: instructions of the main thread and of the others; wrk's count of responses and of errors (timeouts under valgrind's slowness among them). */
 interface Run { main: number; others: number; requests: number; errors: number }
 
-async function measure(name: string, load: Load, dir: string): Promise<Run> {
+async function measure(name: string, load: Load, dir: string, file = name, env: Record<string, string> = {}): Promise<Run> {
   const valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes", `--callgrind-out-file=${dir}/cg.%p`];
   // Every server here is a Node one: valgrind runs Node, which runs the server's file under tsx.
-  const proc: ServerProcess = await startServer(name, SERVER_CPU, {}, [], [...valgrind, process.execPath, "--import", "tsx"]);
+  const proc: ServerProcess = await startServer(file, SERVER_CPU, env, [], [...valgrind, process.execPath, "--import", "tsx"]);
   try {
     // Two warm-up runs: the second begins as the measured one does, with the last run's connections closed and
     // new ones opened, so the code those paths deoptimize is compiled again before anything is counted.
@@ -108,7 +112,7 @@ async function main(): Promise<void> {
         for (const server of servers) {
           if (skipped.has(server.name)) continue;
           try {
-            const run = await measure(server.name, scenario.load, dir);
+            const run = await measure(server.name, scenario.load, dir, server.file, server.env);
             const key = `${server.name}/${scenario.name}`;
             runs.set(key, [...(runs.get(key) ?? []), run]);
             console.log(`${server.label}, ${scenario.name} (run ${rep + 1}): ${fmt(run.main)} instructions per request on the main thread, ${fmt(run.others)} on the others (${run.requests} requests)`);

@@ -1,6 +1,5 @@
 // The Express app on simplenet's node:http face, the app unchanged.
-// The sources through tsx, as the other bench servers load their own code: dist/ has the face only after `npm run build`.
-import { createServer } from "../../src/node/index.js";
+import { createServer } from "../../dist/node/index.js";
 import { HOST, KEEP_ALIVE_MS, listening } from "./common.js";
 import { app } from "./express-app.js";
 
