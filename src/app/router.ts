@@ -1,47 +1,21 @@
-// A request router with the patterns of Go 1.22's ServeMux:
-// "[METHOD ][HOST]/[PATH]", where a path segment may be a wildcard {name},
-// the last one may be {name...} (the rest of the path) or {$} (the end), and a
-// trailing slash makes the pattern match the whole subtree. When several
-// patterns match, the most specific one wins; two patterns that match some of
-// the same requests with neither more specific than the other are refused.
+// A request router with the patterns of Go 1.22's ServeMux (route-pattern.ts
+// says what they are). The routes are compiled as they are added
+// (route-table.ts), so the usual request, for a path made only of literals,
+// costs one Map lookup: no split, regex, case folding or string made.
+// Patterns with a host are tried first, for the host whose Host field's bytes
+// they match, compared in place.
+import { SPAN } from "simplenet-parser/abi";
 import type { Request } from "../http/request.js";
 import type { Response } from "../http/response.js";
 import type { Handler } from "../http/handler.js";
-
-const enum Rel { Equivalent, MoreGeneral, MoreSpecific, Overlaps, Disjoint }
-
-/** A path segment of a pattern. */
-interface Segment {
-  /** literal: a decoded segment; end: {$}, the empty segment after a trailing slash. */
-  kind: "literal" | "wild" | "multi" | "end";
-  /** The literal's text, or the wildcard's name ("" for a trailing slash). */
-  text: string;
-}
-
-interface Route {
-  pattern: string;
-  /** "" matches every method. */
-  method: string;
-  /** Lower case; "" matches every host. */
-  host: string;
-  segments: Segment[];
-  handler: Handler;
-}
-
-interface Match {
-  route: Route;
-  params: Record<string, string>;
-  /** False when a multi wildcard (or trailing slash) took a non-empty rest. */
-  exact: boolean;
-}
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const IDENTIFIER = /^[\p{L}_][\p{L}\p{Nd}_]*$/u;
+import { cleanPath, decodeSegment, parsePattern, type Route } from "./route-pattern.js";
+import { RouteTable } from "./route-table.js";
 
 export class Router {
-  /** Routes with a host are tried first; each list keeps more specific routes before more general ones. */
-  private readonly hostRoutes: Route[] = [];
-  private readonly routes: Route[] = [];
+  private readonly anyHost = new RouteTable();
+  /** The tables of patterns with a host, by host (lower case): one array each, so a lookup makes no iterator. */
+  private readonly hostNames: string[] = [];
+  private readonly hostTables: RouteTable[] = [];
 
   /** The function to give serve(): `serve({ handler: router.handler })`. */
   readonly handler: Handler = (req, res) => this.serve(req, res);
@@ -49,19 +23,13 @@ export class Router {
   /** Registers `handler` for `pattern`; throws if the pattern is invalid or conflicts with one already registered. */
   handle(pattern: string, handler: Handler): this {
     const route = parsePattern(pattern, handler);
-    const list = route.host === "" ? this.routes : this.hostRoutes;
-    let at = 0;
-    for (let i = 0; i < list.length; i++) {
-      const other = list[i];
-      if (other.host !== route.host) continue;
-      const rel = compare(route, other);
-      if (rel === Rel.Equivalent || rel === Rel.Overlaps) {
-        const how = rel === Rel.Equivalent ? "matches the same requests as" : "overlaps with";
-        throw new Error(`pattern "${pattern}" ${how} "${other.pattern}", and neither is more specific`);
-      }
-      if (rel === Rel.MoreGeneral) at = i + 1;
+    if (route.host === "") {
+      this.anyHost.add(route);
+      return this;
     }
-    list.splice(at, 0, route);
+    let at = this.hostNames.indexOf(route.host);
+    if (at < 0) at = this.hostNames.push(route.host) - 1;
+    (this.hostTables[at] ??= new RouteTable()).add(route);
     return this;
   }
 
@@ -88,237 +56,119 @@ export class Router {
 
   private serve(req: Request, res: Response): void | Promise<void> {
     const path = req.path;
+    const method = req.method;
+    const host = this.hostTables.length === 0 ? null : this.hostTable(req);
+    const route = (host ?? this.anyHost).findStatic(path, method);
+    if (route === null) return this.serveOther(req, res, path, method, host);
+    req.params = {};
+    return route.handler(req, res);
+  }
+
+  /** Every request findStatic() does not answer: wildcards, escapes, paths to clean or redirect, 404 and 405. */
+  private serveOther(req: Request, res: Response, path: string, method: string, host: RouteTable | null): void | Promise<void> {
     if (path.charCodeAt(0) !== 0x2f) return notFound(res); // CONNECT's authority: no pattern matches it
-    const host = requestHost(req);
-    const query = queryOf(req.target);
     const clean = cleanPath(path);
-    if (clean !== path) return redirect(res, clean + query);
-    const segments = path.slice(1).split("/");
-    const match = this.find(host, req.method, segments);
-    if (match === null || !match.exact) {
+    if (clean !== path) return redirect(res, clean + queryOf(req.target));
+    const route = this.find(host, path, method);
+    if ((route === null || !isExact(route, path)) && !path.endsWith("/")) {
       // "/dir" when "/dir/" is a subtree: send the client there (Go's rule).
-      if (!path.endsWith("/")) {
-        const slashed = this.find(host, req.method, [...segments, ""]);
-        if (slashed !== null && slashed.exact) return redirect(res, `${path}/${query}`);
-      }
+      const slashed = this.find(host, `${path}/`, method);
+      if (slashed !== null && isExact(slashed, `${path}/`)) return redirect(res, `${path}/${queryOf(req.target)}`);
     }
-    if (match === null) {
-      const allowed = this.allowedMethods(host, segments);
-      if (allowed.length === 0) return notFound(res);
+    if (route === null) {
+      const allowed = new Set<string>();
+      host?.addAllowed(path, allowed);
+      this.anyHost.addAllowed(path, allowed);
+      if (allowed.size === 0) return notFound(res);
+      if (allowed.has("GET")) allowed.add("HEAD");
       res.reset(405);
-      res.setHeader("Allow", allowed.join(", "));
+      res.setHeader("Allow", [...allowed].sort().join(", "));
       res.setHeader("Content-Type", "text/plain; charset=utf-8");
       return res.end("Method Not Allowed\n");
     }
-    req.params = match.params;
-    return match.route.handler(req, res);
+    req.params = paramsOf(route, path);
+    return route.handler(req, res);
   }
 
-  private find(host: string, method: string, segments: string[]): Match | null {
-    if (host !== "") {
-      for (const route of this.hostRoutes) {
-        if (route.host === host && methodMatches(route.method, method)) {
-          const match = matchPath(route, segments);
-          if (match !== null) return match;
-        }
+  private find(host: RouteTable | null, path: string, method: string): Route | null {
+    return (host === null ? null : host.find(path, method)) ?? this.anyHost.find(path, method);
+  }
+
+  /** The table of the patterns for the request's host, or null: the Host field's bytes compared in place, without its port and case. */
+  private hostTable(req: Request): RouteTable | null {
+    const fields = req.headers;
+    const at = fields.indexOf("host");
+    if (req.target.charCodeAt(0) !== 0x2f || (at >= 0 && fields.indexOf("host", at + 1) >= 0)) {
+      // An absolute-form target's authority, or repeated Host fields: the host as a string.
+      const at = this.hostNames.indexOf(requestHost(req));
+      return at < 0 ? null : this.hostTables[at];
+    }
+    if (at < 0) return null;
+    const text = fields.text;
+    const start = fields.spans[at * SPAN.SLOTS + SPAN.VALUE_OFF];
+    let end = start + fields.spans[at * SPAN.SLOTS + SPAN.VALUE_LEN];
+    // Without the port: a ":" after any "]" of an IPv6 literal.
+    for (let i = end - 1; i >= start; i--) {
+      const c = text.charCodeAt(i);
+      if (c === 0x5d) break;
+      if (c === 0x3a) {
+        end = i;
+        break;
       }
     }
-    for (const route of this.routes) {
-      if (methodMatches(route.method, method)) {
-        const match = matchPath(route, segments);
-        if (match !== null) return match;
-      }
+    for (let i = 0; i < this.hostNames.length; i++) {
+      if (sameHost(this.hostNames[i], text, start, end)) return this.hostTables[i];
     }
     return null;
   }
+}
 
-  /** The methods of the patterns that match this path (none match its method). */
-  private allowedMethods(host: string, segments: string[]): string[] {
-    const methods = new Set<string>();
-    for (const route of [...this.hostRoutes, ...this.routes]) {
-      if ((route.host === "" || route.host === host) && matchPath(route, segments) !== null) methods.add(route.method);
-    }
-    if (methods.has("GET")) methods.add("HEAD");
-    return [...methods].sort();
+/** `text` from start to end, lower-cased as String.prototype.toLowerCase does one character per byte, equals `name`. */
+function sameHost(name: string, text: string, start: number, end: number): boolean {
+  if (end - start !== name.length) return false;
+  for (let i = start; i < end; i++) {
+    let c = text.charCodeAt(i);
+    // A-Z, and Latin-1's À-Þ but for ×
+    if ((c >= 0x41 && c <= 0x5a) || (c >= 0xc0 && c <= 0xde && c !== 0xd7)) c += 0x20;
+    if (c !== name.charCodeAt(i - start)) return false;
   }
+  return true;
 }
 
-function parsePattern(pattern: string, handler: Handler): Route {
-  const fail = (why: string): never => {
-    throw new Error(`invalid pattern "${pattern}": ${why}`);
-  };
-  let rest = pattern;
-  let method = "";
-  const space = rest.search(/[ \t]/);
-  if (space >= 0) {
-    method = rest.slice(0, space);
-    rest = rest.slice(space).trimStart();
-    if (!TOKEN.test(method)) fail(`bad method "${method}"`);
-  }
-  const slash = rest.indexOf("/");
-  if (slash < 0) fail("the path must begin with /");
-  const host = rest.slice(0, slash).toLowerCase();
-  if (host.includes("{")) fail("the host cannot have wildcards");
-  const path = rest.slice(slash);
-  if (cleanPath(path) !== path) fail("the path is not clean (no //, /./ or /../)");
-  const parts = path.slice(1).split("/");
-  const segments: Segment[] = [];
-  const names = new Set<string>();
-  parts.forEach((part, i) => {
-    const last = i === parts.length - 1;
-    if (part === "") {
-      if (!last) fail("empty segment");
-      segments.push({ kind: "multi", text: "" }); // a trailing slash: the whole subtree
-      return;
-    }
-    if (!part.includes("{") && !part.includes("}")) {
-      segments.push({ kind: "literal", text: decodeSegment(part) });
-      return;
-    }
-    if (!part.startsWith("{") || !part.endsWith("}") || part.indexOf("}") !== part.length - 1) {
-      fail(`a wildcard must be a whole segment: "${part}"`);
-    }
-    let name = part.slice(1, -1);
-    if (name === "$") {
-      if (!last) fail("{$} must be the last segment");
-      segments.push({ kind: "end", text: "" });
-      return;
-    }
-    const multi = name.endsWith("...");
-    if (multi) {
-      if (!last) fail(`{${name}} must be the last segment`);
-      name = name.slice(0, -3);
-    }
-    if (!IDENTIFIER.test(name)) fail(`bad wildcard name "${name}"`);
-    if (names.has(name)) fail(`duplicate wildcard name "${name}"`);
-    names.add(name);
-    segments.push({ kind: multi ? "multi" : "wild", text: name });
-  });
-  return { pattern, method, host, segments, handler };
+/** Where the path's segment `index` begins (segment 0 right after the leading "/"). */
+function segmentStart(path: string, index: number): number {
+  let at = 0;
+  for (let i = 0; i < index; i++) at = path.indexOf("/", at + 1);
+  return at + 1;
 }
 
-function methodMatches(pattern: string, method: string): boolean {
-  return pattern === "" || pattern === method || (pattern === "GET" && method === "HEAD");
+/** False when the route's {name...} or trailing slash took more than an empty last segment. */
+function isExact(route: Route, path: string): boolean {
+  const last = route.segments.length - 1;
+  return route.segments[last].kind !== "multi" || segmentStart(path, last) === path.length;
 }
 
-/** Matches the request path's segments (still percent-encoded) against a route. */
-function matchPath(route: Route, segments: string[]): Match | null {
-  const pattern = route.segments;
+/** The wildcards' values in a path the route matched, percent-decoded. */
+function paramsOf(route: Route, path: string): Record<string, string> {
   const params: Record<string, string> = {};
-  for (let i = 0; i < pattern.length; i++) {
-    const seg = pattern[i];
-    if (i >= segments.length) return null;
-    const text = segments[i];
-    switch (seg.kind) {
-      case "literal":
-        if (decodeSegment(text) !== seg.text) return null;
-        break;
-      case "wild":
-        if (text === "") return null;
-        params[seg.text] = decodeSegment(text);
-        break;
-      case "end":
-        if (text !== "" || i !== segments.length - 1) return null;
-        break;
-      case "multi": {
-        const rest = segments.slice(i);
-        if (seg.text !== "") params[seg.text] = rest.map(decodeSegment).join("/");
-        return { route, params, exact: rest.length === 1 && rest[0] === "" };
-      }
+  if (!route.hasParams) return params;
+  let start = 1;
+  for (const segment of route.segments) {
+    if (segment.kind === "multi") {
+      const rest = path.slice(start);
+      // Each segment decoded alone, so a malformed escape spoils only its own.
+      if (segment.text !== "") params[segment.text] = rest.includes("%") ? rest.split("/").map(decodeSegment).join("/") : rest;
+      break;
     }
+    let end = path.indexOf("/", start);
+    if (end < 0) end = path.length;
+    if (segment.kind === "wild") params[segment.text] = decodeSegment(path.slice(start, end));
+    start = end + 1;
   }
-  return segments.length === pattern.length ? { route, params, exact: true } : null;
+  return params;
 }
 
-/** How the requests p1 matches relate to those p2 matches (hosts aside). */
-function compare(p1: Route, p2: Route): Rel {
-  const methods = compareMethods(p1.method, p2.method);
-  if (methods === Rel.Disjoint) return Rel.Disjoint;
-  return combine(methods, comparePaths(p1.segments, p2.segments));
-}
-
-function compareMethods(m1: string, m2: string): Rel {
-  if (m1 === m2) return Rel.Equivalent;
-  if (m1 === "") return Rel.MoreGeneral;
-  if (m2 === "") return Rel.MoreSpecific;
-  if (m1 === "GET" && m2 === "HEAD") return Rel.MoreGeneral; // GET also matches HEAD
-  if (m1 === "HEAD" && m2 === "GET") return Rel.MoreSpecific;
-  return Rel.Disjoint;
-}
-
-function comparePaths(s1: Segment[], s2: Segment[]): Rel {
-  const multi1 = s1[s1.length - 1].kind === "multi";
-  const multi2 = s2[s2.length - 1].kind === "multi";
-  if (s1.length !== s2.length && !multi1 && !multi2) return Rel.Disjoint;
-  const common = Math.min(s1.length, s2.length);
-  let rel = Rel.Equivalent;
-  for (let i = 0; i < common; i++) {
-    rel = combine(rel, compareSegments(s1[i], s2[i]));
-    if (rel === Rel.Disjoint) return rel;
-  }
-  if (s1.length === s2.length) return rel;
-  // Only a shorter pattern ending in a multi wildcard can match the longer one's paths.
-  if (s1.length < s2.length && multi1) return combine(rel, Rel.MoreGeneral);
-  if (s2.length < s1.length && multi2) return combine(rel, Rel.MoreSpecific);
-  return Rel.Disjoint;
-}
-
-function compareSegments(a: Segment, b: Segment): Rel {
-  if (a.kind === "multi" && b.kind === "multi") return Rel.Equivalent;
-  if (a.kind === "multi") return Rel.MoreGeneral;
-  if (b.kind === "multi") return Rel.MoreSpecific;
-  if (a.kind === "wild" && b.kind === "wild") return Rel.Equivalent;
-  // A single wildcard never matches the empty segment that {$} stands for.
-  if (a.kind === "wild") return b.kind === "end" ? Rel.Disjoint : Rel.MoreGeneral;
-  if (b.kind === "wild") return a.kind === "end" ? Rel.Disjoint : Rel.MoreSpecific;
-  return a.kind === b.kind && a.text === b.text ? Rel.Equivalent : Rel.Disjoint;
-}
-
-function combine(r1: Rel, r2: Rel): Rel {
-  switch (r1) {
-    case Rel.Equivalent:
-      return r2;
-    case Rel.Disjoint:
-      return Rel.Disjoint;
-    case Rel.Overlaps:
-      return r2 === Rel.Disjoint ? Rel.Disjoint : Rel.Overlaps;
-    default:
-      if (r2 === Rel.Equivalent) return r1;
-      if (r2 === inverse(r1)) return Rel.Overlaps;
-      return r2;
-  }
-}
-
-function inverse(rel: Rel): Rel {
-  return rel === Rel.MoreGeneral ? Rel.MoreSpecific : rel === Rel.MoreSpecific ? Rel.MoreGeneral : rel;
-}
-
-/** The path with "//", "." and ".." segments resolved; a trailing slash is kept. */
-function cleanPath(path: string): string {
-  if (!path.includes("//") && !/\/\.\.?(\/|$)/.test(path)) return path;
-  const out: string[] = [];
-  const parts = path.split("/");
-  for (const part of parts) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  const last = parts[parts.length - 1];
-  const trailing = path.length > 1 && (last === "" || last === "." || last === "..");
-  const clean = `/${out.join("/")}`;
-  return trailing && clean !== "/" ? `${clean}/` : clean;
-}
-
-function decodeSegment(text: string): string {
-  if (!text.includes("%")) return text;
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text; // malformed escapes stay as they are
-  }
-}
-
-/** The request's host, lower case and without a port. */
+/** The request's host, lower case and without a port, as a string: for the rare requests hostTable() cannot read in place. */
 function requestHost(req: Request): string {
   const target = req.target;
   let host = req.headers.get("host") ?? "";
