@@ -196,6 +196,26 @@ test("a body that stops coming within requestTimeout is answered 408 and the con
   assert.ok(Date.now() - started < 3000);
 });
 
+test("a request simplenet refuses itself is answered by it and then told to 'clientError', as node:http tells it", async () => {
+  const errors: string[][] = [[], []];
+  let which = 0;
+  const pair = await both((create) => {
+    const log = errors[which++];
+    const server = create((_req, res) => res.end("never"));
+    server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+      log.push(error.code ?? "");
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    });
+    return server;
+  });
+  const [onNode, onSimplenet] = await pair.send("GET / HTTP/1.1\r\nHost: x\r\nBad Field\r\n\r\n");
+  await pair.close();
+  assert.match(onNode, /^HTTP\/1\.1 400 /);
+  assert.match(onSimplenet, /^HTTP\/1\.1 400 /);
+  assert.equal(errors.map((log) => log.length), [1, 1]);
+  assert.match(errors[1][0], /^HPE_/);
+});
+
 test("listen forms, address(), listening, and the events 'listening', 'connection', 'close'", async () => {
   const events: string[] = [];
   const server = createServer((req, res) => res.end(`${req.socket.remoteAddress} ${typeof req.socket.remotePort}`));

@@ -4,7 +4,8 @@
 // parserOnIncoming and resOnFinish) is done here the same way, so the bytes
 // Node's ServerResponse makes go out unchanged; simplenet reads and parses.
 import { EventEmitter } from "node:events";
-import { IncomingMessage, ServerResponse } from "node:http";
+import { Duplex } from "node:stream";
+import { IncomingMessage, STATUS_CODES, ServerResponse } from "node:http";
 import { lookup } from "node:dns/promises";
 import { Server as SimplenetServer, type Request, type Response, type ServeOptions } from "../index.js";
 import { ConnectionSocket, SIMPLENET_RESPONSE, findNeedDrainKey, type NodeResponse } from "./socket.js";
@@ -81,6 +82,8 @@ export class Server extends EventEmitter {
   private readonly Outgoing: ServerResponseClass;
   private readonly maxHeaderSize: number;
   private server: SimplenetServer | null = null;
+  /** The responses of requests that reached the face, kept only while 'clientError' is listened to (at listen()): any other is the server's own answer. */
+  private faceResponses: WeakSet<Response> | null = null;
   private starting = false;
   /** One socket per connection, found by the connection's request handle. */
   private readonly sockets = new WeakMap<object, ConnectionSocket>();
@@ -131,6 +134,8 @@ export class Server extends EventEmitter {
       backlog: options.backlog,
       host: host ?? "::",
       handler: (req, res) => this.handle(req, res, false),
+      // Only with a 'clientError' listener: without one, no hook is made per response.
+      onResponse: this.listenerCount("clientError") > 0 ? (res) => this.reportClientError(res) : undefined,
       upgrade: (req, res) => this.handleUpgrade(req, res),
       // As node:http: bodies are streams the app reads, with no limit of the server's.
       limits: {
@@ -148,6 +153,7 @@ export class Server extends EventEmitter {
         keepAlive: this.keepAliveTimeout || Infinity,
       },
     };
+    this.faceResponses = serveOptions.onResponse === undefined ? null : new WeakSet();
     let server: SimplenetServer;
     try {
       server = new SimplenetServer(serveOptions);
@@ -227,8 +233,21 @@ export class Server extends EventEmitter {
     return socket;
   }
 
+  /**
+   * simplenet answered a request itself (400, 408, 413, 414, 431, 501, 505:
+   * see the README's table): 'clientError' tells the app afterwards, with a
+   * socket already closed to it, since the answer has been sent.
+   */
+  private reportClientError(res: Response): void {
+    if (res.status < 400 || this.faceResponses!.has(res)) return;
+    const code = res.status === 408 ? "ERR_HTTP_REQUEST_TIMEOUT" : res.status === 431 ? "HPE_HEADER_OVERFLOW" : "HPE_INVALID_REQUEST";
+    const error = Object.assign(new Error(`simplenet answered ${res.status} ${STATUS_CODES[res.status] ?? ""}`.trim()), { code });
+    this.emit("clientError", error, new Duplex().destroy());
+  }
+
   /** node:http's parserOnIncoming. */
   private handle(request: Request, response: Response, lastOnConnection: boolean): void {
+    this.faceResponses?.add(response);
     const socket = this.socketFor(request);
     const head = request.head;
     const req = incomingMessage(this.Incoming, socket, request, false);
@@ -269,6 +288,7 @@ export class Server extends EventEmitter {
   private handleUpgrade(request: Request, response: Response): void {
     // simplenet closes the connection after an upgrade request it did not switch: the response says so.
     if (this.listenerCount("upgrade") === 0) return this.handle(request, response, true);
+    this.faceResponses?.add(response);
     const socket = new TunnelSocket(response.takeOver());
     const req = incomingMessage(this.Incoming, socket, request, true);
     endWithoutBody(req);
