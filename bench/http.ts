@@ -23,6 +23,7 @@ import { command, machine, writeFigure, writeSection } from "./results.js";
 import { median } from "./stats.js";
 import { ensureWrk, parseWrk, runWrk, wrkLine, wrkVersion, type Load } from "./wrk.js";
 import { profileScenarios } from "./http-profile.js";
+import { boundMark, boundNote, loadBound } from "./load-bound.js";
 import type { Group, Runtime, Scenario, ServerDef } from "./http-defs.js";
 
 export type { Scenario, ServerDef };
@@ -317,16 +318,20 @@ function groupTable(runs: Run[], group: Group): string[] {
   ];
   for (const scenario of scenarios) {
     if (!members.some((s) => of(runs, s.name, scenario.name).length > 0)) continue;
+    // wrk's core past the bound: req/s is wrk's, and the req/s ratio compares server-core µs per request instead.
+    const wrkBusy = (server: string) => (scenario.multi ? undefined : stat(of(runs, server, scenario.name), "core1").median);
+    const coreUs = measures(scenario).find((m) => m.key === "coreUs")!;
     for (const m of measures(scenario)) {
       const cells = members.map((s) => {
         const st = stat(of(runs, s.name, scenario.name), m.key);
         if (m.key === "core0" || m.key === "core1") return st.n === 0 ? "" : `${fmt(st.median * 100)}%`;
-        return withSpread(st, m.digits);
+        return withSpread(st, m.digits) + (m.key === "rps" && st.n > 0 ? boundMark("wrk", wrkBusy(s.name)) : "");
       });
       const ratios = peers.map((p) => {
         if (!m.ratio) return "";
-        const r = ratio(runs, scenario.name, mine, p.name, m);
-        return Number.isFinite(r) ? `${fmt(r, 2)}×` : "";
+        const bound = m.key === "rps" && (loadBound(wrkBusy(mine)) || loadBound(wrkBusy(p.name)));
+        const r = ratio(runs, scenario.name, mine, p.name, bound ? coreUs : m);
+        return Number.isFinite(r) ? `${fmt(r, 2)}×${bound ? " µs" : ""}` : "";
       });
       lines.push(`| ${scenario.name} | ${m.what} | ${cells.join(" | ")} |${ratios.map((r) => ` ${r} |`).join("")}`);
     }
@@ -349,7 +354,7 @@ function detailTables(runs: Run[]): string[] {
     mine.sort((a, b) => order.indexOf(a.server) - order.indexOf(b.server) || a.rep - b.rep);
     for (const r of mine) {
       const how = scenario.name === "static-64k" ? SERVERS.find((s) => s.name === r.server)!.static : undefined;
-      lines.push(`| ${label(r.server)}${how === undefined ? "" : ` (${how})`} | ${r.rep} | ${fmt(r.rps)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.coreUs, 2)} | ${fmt(r.core0 * 100)}% | ${fmt(r.core1 * 100)}% | ${fmt(r.cpu * 100)}% | ${fmt(r.procUs, 2)} | ${fmt(r.rssMiB, 1)} | ${r.errors} |`);
+      lines.push(`| ${label(r.server)}${how === undefined ? "" : ` (${how})`} | ${r.rep} | ${fmt(r.rps)}${scenario.multi ? "" : boundMark("wrk", r.core1)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.coreUs, 2)} | ${fmt(r.core0 * 100)}% | ${fmt(r.core1 * 100)}% | ${fmt(r.cpu * 100)}% | ${fmt(r.procUs, 2)} | ${fmt(r.rssMiB, 1)} | ${r.errors} |`);
     }
   }
   return lines;
@@ -368,6 +373,7 @@ function report(runs: Run[]): void {
       addNote(`close: ${label(r.server)}'s errors (about one per request) are wrk counting the server's close of each connection, after a complete response, as a read error: not failed requests. (uWS.js, for one, closes without a \`Connection: close\` header in its response.)`);
     }
   }
+  if (runs.some((r) => !scenarios.find((s) => s.name === r.scenario)?.multi && loadBound(r.core1))) addNote(boundNote("wrk", "server-core µs per request"));
   // Servers that serve only some routes: say which scenarios they sat out.
   for (const server of servers) {
     const out = scenarios.filter((s) => !runsIn(server, s) && (server.group === "multi") === (s.multi === true)).map((s) => s.name);
@@ -437,7 +443,7 @@ async function main(): Promise<void> {
             ? `${fmt(run.coreUs, 1)} µs/req on both cores (busy ${fmt(run.core0 * 100)}% ${fmt(run.core1 * 100)}%)`
             : `core0 ${fmt(run.coreUs, 1)} µs/req (busy ${fmt(run.core0 * 100)}%)  wrk core ${fmt(run.core1 * 100)}%`;
           console.log(
-            `${scenario.name.padEnd(13)} #${rep} ${(server.label + how).padEnd(30)} ${fmt(run.rps).padStart(9)} req/s  p99 ${fmt(run.p99, 2)} ms  ${coreText}  server cpu ${fmt(run.cpu * 100)}% ${fmt(run.procUs, 1)} µs/req  rss ${fmt(run.rssMiB, 1)} MiB${run.errors > 0 ? `  errors ${run.errors}` : ""}`,
+            `${scenario.name.padEnd(13)} #${rep} ${(server.label + how).padEnd(30)} ${fmt(run.rps).padStart(9)} req/s${scenario.multi ? "" : boundMark("wrk", run.core1)}  p99 ${fmt(run.p99, 2)} ms  ${coreText}  server cpu ${fmt(run.cpu * 100)}% ${fmt(run.procUs, 1)} µs/req  rss ${fmt(run.rssMiB, 1)} MiB${run.errors > 0 ? `  errors ${run.errors}` : ""}`,
           );
         }
       }
