@@ -273,6 +273,40 @@ test("closeAllConnections() ends kept-alive connections, so close() completes", 
   assert.is(server.listening, false);
 });
 
+test("closeIdleConnections() closes a kept-alive connection between requests, and leaves one with a request in flight", async () => {
+  let answer: (() => void) | undefined;
+  const server = createServer((req, res) => {
+    if (req.url === "/slow") answer = () => res.end("late");
+    else res.end("now");
+  });
+  const port = await listen(server);
+  const idle = await open(port);
+  const busy = await open(port);
+  const idleClosed = new Promise((resolve) => idle.on("close", resolve));
+  idle.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  await new Promise((resolve) => idle.once("data", resolve));
+  busy.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  while (answer === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+  server.closeIdleConnections();
+  await idleClosed;
+  assert.is(busy.destroyed, false);
+  const late = new Promise<string>((resolve) => busy.once("data", (b: Buffer) => resolve(b.toString())));
+  answer();
+  assert.match(await late, /late$/);
+  busy.destroy();
+  await close(server);
+});
+
+test("listen(port) without a host is on every address, IPv6 and IPv4, as node:http's", async () => {
+  const server = createServer((_req, res) => res.end("both"));
+  await new Promise<void>((resolve) => server.listen(0, resolve));
+  const address = server.address() as { address: string; family: string; port: number };
+  assert.equal([address.address, address.family], ["::", "IPv6"]);
+  const { responses } = await exchange(address.port, ["GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"]);
+  assert.is(responses[0].body, "both");
+  await close(server);
+});
+
 test("ws attaches through 'upgrade' with handleUpgrade, its handshake the same bytes as on node:http", async () => {
   const wss = new WebSocketServer({ noServer: true });
   wss.on("connection", (ws) => ws.on("message", (data) => ws.send(`echo ${data}`)));
