@@ -87,6 +87,15 @@ test("a path only other methods' patterns match: 405 with each of their methods,
   assert.is(host.headers.allow, "DELETE, GET, HEAD, POST, PUT");
 });
 
+test("many paths of literals (looked up by a Map rather than compared one by one): each its own route, methods apart", async () => {
+  const router = new Router().handle("/{x}", reporting("/{x}"));
+  for (let i = 0; i < 20; i++) router.get(`/p${i}`, reporting(`GET /p${i}`));
+  router.post("/p3", reporting("POST /p3"));
+  const requests = ["GET /p0", "GET /p19", "HEAD /p7", "POST /p3", "POST /p4", "GET /p20", "GET /p%31"].map((r) => `${r} HTTP/1.1\r\nHost: a\r\nContent-Length: 0`);
+  const responses = await send(router.handler, requests);
+  assert.equal(responses.map((r) => decodeURIComponent(r.headers["x-route"] ?? "")), ["GET /p0", "GET /p19", "GET /p7", "POST /p3", "/{x}", "/{x}", "GET /p1"]);
+});
+
 /** Counts calls of the string and regex work a static route needs none of, while `body` runs. */
 function counting(): { calls: () => number; during: (fn: () => unknown) => unknown; restore: () => void } {
   let calls = 0;

@@ -8,25 +8,36 @@
 // the first route the walk finds is the most specific of those that match.
 import { Rel, compare, decodeSegment, needsCleaning, type Route } from "./route-pattern.js";
 
-/** The routes that end at one place of the tree, at most one per method. */
+/** The routes that end at one place of the tree, at most one per method; GET and HEAD, the usual ones, in fields of their own. */
 class Leaf {
-  private readonly byMethod = new Map<string, Route>();
+  private getRoute: Route | null = null;
+  private headRoute: Route | null = null;
   private anyMethod: Route | null = null;
+  private others: Map<string, Route> | null = null;
 
   add(route: Route): void {
     if (route.method === "") this.anyMethod = route;
-    else this.byMethod.set(route.method, route);
+    else if (route.method === "GET") this.getRoute = route;
+    else if (route.method === "HEAD") this.headRoute = route;
+    else (this.others ??= new Map()).set(route.method, route);
   }
 
   pick(method: string): Route | null {
-    return this.byMethod.get(method) ?? (method === "HEAD" ? this.byMethod.get("GET") : undefined) ?? this.anyMethod;
+    if (method === "GET") return this.getRoute ?? this.anyMethod;
+    if (method === "HEAD") return this.headRoute ?? this.getRoute ?? this.anyMethod;
+    return this.others?.get(method) ?? this.anyMethod;
   }
 
   addMethods(methods: Set<string>): void {
-    for (const method of this.byMethod.keys()) methods.add(method);
+    if (this.getRoute !== null) methods.add("GET");
+    if (this.headRoute !== null) methods.add("HEAD");
+    for (const method of this.others?.keys() ?? []) methods.add(method);
     if (this.anyMethod !== null) methods.add("");
   }
 }
+
+/** Up to this many paths of literals are compared one by one: cheaper than hashing the string a request's path is made into. */
+const SCAN_LIMIT = 8;
 
 class RouteNode {
   literals: Map<string, RouteNode> | null = null;
@@ -43,8 +54,10 @@ export class RouteTable {
   /** In the order added, for the conflict check. */
   private readonly routes: Route[] = [];
   private readonly root = new RouteNode();
-  /** Paths made only of literals, as a request spells them. */
-  private readonly statics = new Map<string, Leaf>();
+  /** Paths made only of literals, as a request spells them, and their leaves; past SCAN_LIMIT, a Map of them. */
+  private readonly staticPaths: string[] = [];
+  private readonly staticLeaves: Leaf[] = [];
+  private staticMap: Map<string, Leaf> | null = null;
 
   /** Adds a route; throws if it conflicts with one already here. */
   add(route: Route): void {
@@ -69,7 +82,10 @@ export class RouteTable {
     const leaf = (node.here ??= new Leaf());
     leaf.add(route);
     const path = staticPath(route);
-    if (path !== null) this.statics.set(path, leaf);
+    if (path === null || this.staticPaths.includes(path)) return;
+    this.staticPaths.push(path);
+    this.staticLeaves.push(leaf);
+    if (this.staticPaths.length > SCAN_LIMIT) this.staticMap = new Map(this.staticPaths.map((p, i) => [p, this.staticLeaves[i]]));
   }
 
   /**
@@ -78,8 +94,15 @@ export class RouteTable {
    * A path found here needs no cleaning and has no escapes.
    */
   findStatic(path: string, method: string): Route | null {
-    const leaf = this.statics.get(path);
-    return leaf === undefined ? null : leaf.pick(method);
+    if (this.staticMap !== null) {
+      const leaf = this.staticMap.get(path);
+      return leaf === undefined ? null : leaf.pick(method);
+    }
+    const paths = this.staticPaths;
+    for (let i = 0; i < paths.length; i++) {
+      if (paths[i] === path) return this.staticLeaves[i].pick(method);
+    }
+    return null;
   }
 
   /** The most specific route for a clean path (beginning with "/"), or null. */
