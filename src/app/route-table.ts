@@ -1,7 +1,8 @@
 // The routes of one host (or of every host), compiled as they are added: a
-// tree with one node per path segment, and beside it a map from each path
-// made only of literals to its routes, so that a request for such a path is
-// one Map lookup: no split, no regex, no string made. The tree is walked most
+// tree with one node per path segment, and beside it the paths made only of
+// literals with their routes, so that a request for such a path is found by
+// comparing its path with a few strings (or by one Map lookup where there are
+// many): no split, no regex, no string made. The tree is walked most
 // specific first (a literal, then {name}, then {$}, then {name...} or a
 // trailing slash; at each route's end, the request's own method, then GET for
 // HEAD, then any method): since conflicting patterns are refused when added,

@@ -1,7 +1,8 @@
 // A request router with the patterns of Go 1.22's ServeMux (route-pattern.ts
 // says what they are). The routes are compiled as they are added
 // (route-table.ts), so the usual request, for a path made only of literals,
-// costs one Map lookup: no split, regex, case folding or string made.
+// costs a comparison of its path with a few strings (or one Map lookup): no
+// split, regex, case folding or string made.
 // Patterns with a host are tried first, for the host whose Host field's bytes
 // they match, compared in place.
 import { SPAN } from "simplenet-parser/abi";
@@ -100,8 +101,8 @@ export class Router {
     const at = fields.indexOf("host");
     if (req.target.charCodeAt(0) !== 0x2f || (at >= 0 && fields.indexOf("host", at + 1) >= 0)) {
       // An absolute-form target's authority, or repeated Host fields: the host as a string.
-      const at = this.hostNames.indexOf(requestHost(req));
-      return at < 0 ? null : this.hostTables[at];
+      const index = this.hostNames.indexOf(requestHost(req));
+      return index < 0 ? null : this.hostTables[index];
     }
     if (at < 0) return null;
     const text = fields.text;
