@@ -1,5 +1,5 @@
 // The hostile clients of issue 26 as tests, against simplenet only, each on a
-// fresh server process (test/support/hostile-server.ts: bench:hostile's
+// fresh server process (test/fixtures/hostile-server.mts: bench:hostile's
 // routes and limits) so that the RSS measured is the server's own. The
 // attacks are bench:hostile's (bench/hostile/attacks.ts) at smaller sizes:
 // each test takes a few seconds, yet sends enough that a server holding what
@@ -68,7 +68,7 @@ const SETTLE_MS = 1500;
 /** maxConnections of the server: the slowloris and half-sent attacks fill it. */
 const MAX_CONNECTIONS = 200;
 
-const SERVER_FILE = fileURLToPath(new URL("./support/hostile-server.ts", import.meta.url));
+const SERVER_FILE = fileURLToPath(new URL("./fixtures/hostile-server.mts", import.meta.url));
 const TSCONFIG = fileURLToPath(new URL("../tsconfig.json", import.meta.url));
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -134,7 +134,7 @@ async function underAttack(server: ServerProcess, protocol: Protocol, start: Sta
   return { growthMiB: (meter.peakKiB - meter.startKiB) / 1024, fresh, closures, serverCloses: serverCloses(server), sent, answersAfter };
 }
 
-/** The WebSocket closes test/support/hostile-server.ts has told so far, counted by "PATH CODE". */
+/** The WebSocket closes test/fixtures/hostile-server.mts has told so far, counted by "PATH CODE". */
 function serverCloses(server: ServerProcess): Map<string, number> {
   const counts = new Map<string, number>();
   for (const line of server.notes) {
