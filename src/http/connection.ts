@@ -700,10 +700,17 @@ export class Connection extends ConnectionState implements Watcher, ResponseSink
    * At the connection limit, how fit this connection is to make room for a
    * new client (nginx reuses idle keep-alive connections first): any idle
    * one (never sent a byte, between requests, lingering) before any other,
-   * then the head that has been arriving longest; -1 for one being served.
+   * then the head, or the upgraded protocol's message (a WebSocket's), that
+   * has been arriving longest; -1 for one being served or at rest upgraded.
    */
   evictionRank(time: number): number {
-    if (this.closed || this.tunnel !== null) return -1;
+    if (this.closed) return -1;
+    const tunnel = this.tunnel;
+    if (tunnel !== null) {
+      if (this.lingeringSince !== 0) return Infinity; // closing already
+      const began = tunnel.messageSince;
+      return began === 0 ? -1 : Math.max(0, time - began);
+    }
     if (this.idle) return Infinity;
     if (this.headStartedAt !== 0 && this.inFlight === 0) return since(clockAt(time), this.headStartedAt);
     return -1;

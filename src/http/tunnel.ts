@@ -29,6 +29,8 @@ export interface TunnelHandler {
   close(): void;
   drain(): void;
   shutdown(): void;
+  /** When the message the peer is sending began (Date.now() ms), or 0 when none is under way. */
+  messageSince(): number;
 }
 
 const noop = (): void => {};
@@ -56,6 +58,11 @@ export class Tunnel {
 
   get remote(): { address: string; port: number } {
     return this.host.remote;
+  }
+
+  /** When the message the peer is sending began (ms), or 0: none, or a protocol that does not say. */
+  get messageSince(): number {
+    return this.handler === null ? 0 : this.handler.messageSince();
   }
 
   get closed(): boolean {

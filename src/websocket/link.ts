@@ -30,6 +30,8 @@ export class Link<T> implements TunnelHandler, FrameEvents {
   closingSince = 0;
   /** Reading is paused (see the hub's PAUSE_READING_AT). */
   paused = false;
+  /** When the message the client is sending began (ms), or 0 between messages. */
+  private messageStart = 0;
 
   constructor(
     private readonly hub: LinkHub<T>,
@@ -40,10 +42,16 @@ export class Link<T> implements TunnelHandler, FrameEvents {
 
   // TunnelHandler
   data(bytes: Uint8Array): void {
-    this.ws.lastSeen = Date.now();
+    const now = Date.now();
+    this.ws.lastSeen = now;
     this.ws.pinged = false;
     this.reader.feed(bytes);
+    if (!this.reader.midMessage) this.messageStart = 0;
+    else if (this.messageStart === 0) this.messageStart = now;
     this.hub.updateReading(this);
+  }
+  messageSince(): number {
+    return this.messageStart;
   }
   end(): void {
     this.tunnel.destroy(); // the client left without a close frame: 1006

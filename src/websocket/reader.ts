@@ -61,6 +61,11 @@ export class FrameReader {
     private readonly deflate: boolean,
   ) {}
 
+  /** Whether a message (or a control frame) has begun and not ended: the peer owes its rest. */
+  get midMessage(): boolean {
+    return this.phase === PAYLOAD || this.carry !== null || this.messageOpcode !== -1;
+  }
+
   /** Feeds bytes; a view in the receive region is worked on in place, anything else is copied there first. */
   feed(bytes: Uint8Array): void {
     const { parser } = this;
