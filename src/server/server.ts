@@ -1,7 +1,9 @@
 // serve(): a listening socket, its connections and their timeouts, on one
 // event loop with one wasm parser instance.
 import { BodyError } from "../http/body.js";
-import { Connection, type ConnectionHost, type Deadlines } from "../http/connection.js";
+import { Connection } from "../http/connection.js";
+import type { ConnectionHost } from "../http/connection-flow.js";
+import type { Deadlines } from "../http/connection-deadlines.js";
 import { StatePool } from "../http/state-pool.js";
 import { Cork } from "../http/cork.js";
 import { Origin } from "../http/origin.js";
