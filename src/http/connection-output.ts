@@ -5,16 +5,10 @@
 import { ConnectionTunnel } from "./connection-tunnel.js";
 import { CORK_HELD, clock } from "./connection-state.js";
 import type { BusyState } from "./state-pool.js";
-import { FileRegion, dropFiles, type OutputPart, type Response, type ResponseSink } from "./response.js";
+import type { Response, ResponseSink } from "./response.js";
+import { dropFiles, memoryOf, type OutputPart } from "./output-part.js";
 import type { QueueHost } from "./response-queue.js";
 import type { OutboxHost } from "./outbox.js";
-
-/** Bytes of memory that output parts lend (a file region lends a descriptor). */
-function lentBytes(parts: readonly OutputPart[]): number {
-  let n = 0;
-  for (const part of parts) if (!(part instanceof FileRegion)) n += part.length;
-  return n;
-}
 
 export abstract class ConnectionOutput extends ConnectionTunnel implements ResponseSink, QueueHost, OutboxHost {
   /** No more requests are read: close once the responses in flight are sent. */
@@ -85,7 +79,7 @@ export abstract class ConnectionOutput extends ConnectionTunnel implements Respo
   }
 
   send(parts: OutputPart[]): boolean {
-    if (this.batching) this.busy.corkedBytes += lentBytes(parts);
+    if (this.batching) this.busy.corkedBytes += memoryOf(parts);
     return this.outbox.send(parts);
   }
 

@@ -4,7 +4,7 @@
 // time. Drain waiters learn when they may write again.
 import { Errno, send, sendfile, writev } from "../socket/syscalls.js";
 import { MAX_IOVECS } from "simplenet-parser/abi";
-import { FileRegion, dropFiles, type OutputPart } from "./response.js";
+import { FileRegion, dropFiles, type OutputPart } from "./output-part.js";
 import { concat } from "simplenet-parser";
 import type { Cork, CorkOwner } from "./cork.js";
 

@@ -3,7 +3,8 @@
 // response before it has ended. The queue is a list threaded through the
 // responses themselves (their queue* fields): a request costs it no object,
 // and an idle connection's queue holds nothing.
-import { FileRegion, dropFiles, type OutputPart, type Response } from "./response.js";
+import type { Response } from "./response.js";
+import { FileRegion, dropFiles, memoryOf, type OutputPart } from "./output-part.js";
 import { copy } from "./outbox.js";
 
 export interface QueueHost {
@@ -17,13 +18,6 @@ export interface QueueHost {
   closingResponseSent(): void;
   /** A response ended and the next may write. */
   responseEnded(): void;
-}
-
-/** Bytes of memory that output parts hold. */
-function memoryOf(parts: readonly OutputPart[]): number {
-  let n = 0;
-  for (const part of parts) if (!(part instanceof FileRegion)) n += part.length;
-  return n;
 }
 
 export class ResponseQueue {
