@@ -194,7 +194,6 @@ test("the length check finds a long file and a long class", () => {
  * 250 lines. Remove an entry once its file fits.
  */
 const NOT_YET_SPLIT: Record<string, { lines: number; classLines: number }> = {
-  "http/outbox.ts": { lines: 400, classLines: 295 },
   "server/server.ts": { lines: 400, classLines: 331 },
   "websocket/hub.ts": { lines: 400, classLines: 314 },
   "websocket/socket.ts": { lines: 400, classLines: 274 },

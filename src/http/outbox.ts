@@ -4,20 +4,14 @@
 // time. Drain waiters learn when they may write again.
 import { Errno, send, sendfile, writev } from "../socket/syscalls.js";
 import { MAX_IOVECS } from "simplenet-parser/abi";
-import { FileRegion, dropFiles, type OutputPart } from "./output-part.js";
+import { FileRegion, copy, dropFiles, hasFile, type OutputPart } from "./output-part.js";
+import { NO_PARTS, SendQueue } from "./send-queue.js";
 import { concat } from "simplenet-parser";
 import type { Cork, CorkOwner } from "./cork.js";
 
 const EAGAIN = -Errno.EAGAIN;
 /** File bytes sent per wake-up, so one large file cannot starve the other connections. */
 const SENDFILE_BUDGET = 1 << 20;
-/**
- * Queued parts smaller than this are copied into shared chunks of CHUNK
- * bytes: a client that never reads, sent many small messages, costs the
- * bytes it is owed, not a typed array (~200 bytes of heap) per message.
- */
-const COALESCE_BELOW = 1024;
-const CHUNK = 16 * 1024;
 
 export interface OutboxHost {
   readonly fd: number;
@@ -35,18 +29,10 @@ interface Waiter {
   fail: (error: Error) => void;
 }
 
-/** The empty queue and waiter list every outbox starts with and shares: an idle connection owns no arrays. */
-const NO_PARTS: OutputPart[] = [];
+/** The empty waiter list every outbox starts with and shares: an idle connection owns no arrays. */
 const NO_WAITERS: Waiter[] = [];
 
-export class Outbox implements CorkOwner {
-  /** What the kernel has not taken yet, in order; byte parts here are copies. NO_PARTS while empty. */
-  private queue: OutputPart[] = NO_PARTS;
-  /** Bytes (and file bytes) in `queue` and `tail`, counted as they come and go: no walk over the queue learns its size. */
-  private queued = 0;
-  /** A chunk being filled with small parts, after everything in `queue` (only while the queue has something). */
-  private tail: Uint8Array | null = null;
-  private tailUsed = 0;
+export class Outbox extends SendQueue implements CorkOwner {
   /** NO_WAITERS while empty. */
   private waiters: Waiter[] = NO_WAITERS;
   private closed = false;
@@ -54,7 +40,9 @@ export class Outbox implements CorkOwner {
   private soon: Uint8Array[] | null = null;
   private soonBytes = 0;
 
-  constructor(private host: OutboxHost, private readonly cork: Cork) {}
+  constructor(private host: OutboxHost, private readonly cork: Cork) {
+    super();
+  }
 
   /** Lent to another connection (from a pool): only an outbox at rest is. */
   attach(host: OutboxHost): void {
@@ -64,11 +52,6 @@ export class Outbox implements CorkOwner {
   /** Nothing queued, awaited or gathered, not corked, not closed: it may serve another connection. */
   get atRest(): boolean {
     return this.queue.length === 0 && this.waiters.length === 0 && this.soon === null && !this.closed && !this.cork.owns(this);
-  }
-
-  /** Whether bytes wait for EPOLLOUT. */
-  get pending(): boolean {
-    return this.queue.length > 0;
   }
 
   /** Bytes (and file bytes) waiting for EPOLLOUT. */
@@ -192,47 +175,9 @@ export class Outbox implements CorkOwner {
       }
       n = 0;
     }
-    this.queue = [];
-    for (const part of bytes) {
-      if (n >= part.length) {
-        n -= part.length;
-        continue;
-      }
-      this.enqueue(part.subarray(n));
-      n = 0;
-    }
+    this.queueUnsent(bytes, n);
     this.host.updateInterest();
     return false;
-  }
-
-  /** Puts a copy of `part` at the end of the queue (a small one into the tail chunk) and counts it. */
-  private enqueue(part: OutputPart): void {
-    if (part instanceof FileRegion) {
-      this.sealTail();
-      this.queue.push(part);
-      this.queued += part.remaining;
-      return;
-    }
-    const n = part.length;
-    if (n === 0) return;
-    this.queued += n;
-    if (n >= COALESCE_BELOW || this.queue.length === 0) {
-      this.sealTail();
-      this.queue.push(part.slice());
-      return;
-    }
-    if (this.tail !== null && this.tail.length - this.tailUsed < n) this.sealTail();
-    this.tail ??= new Uint8Array(CHUNK);
-    this.tail.set(part, this.tailUsed);
-    this.tailUsed += n;
-  }
-
-  /** The tail chunk's bytes join the queue as one part; the next small part starts a new chunk. */
-  private sealTail(): void {
-    if (this.tail === null) return;
-    if (this.tailUsed > 0) this.queue.push(this.tail.subarray(0, this.tailUsed));
-    this.tail = null;
-    this.tailUsed = 0;
   }
 
   /** The queue is empty: send through it, then keep copies of the bytes it still holds. */
@@ -325,21 +270,9 @@ export class Outbox implements CorkOwner {
     this.closed = true;
     this.cork.abandon(this);
     this.takeSoon();
-    dropFiles(this.queue);
-    this.queue = NO_PARTS;
-    this.queued = 0;
-    this.tail = null;
+    this.dropQueue();
     const waiters = this.waiters;
     this.waiters = NO_WAITERS;
     for (const waiter of waiters) waiter.fail(new Error("connection closed"));
   }
-}
-
-function hasFile(parts: readonly OutputPart[]): boolean {
-  for (const part of parts) if (part instanceof FileRegion) return true;
-  return false;
-}
-
-export function copy(part: OutputPart): OutputPart {
-  return part instanceof FileRegion ? part : part.slice();
 }

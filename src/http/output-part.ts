@@ -32,3 +32,14 @@ export function memoryOf(parts: readonly OutputPart[]): number {
   for (const part of parts) if (!(part instanceof FileRegion)) n += part.length;
   return n;
 }
+
+/** Whether a file region is among `parts`. */
+export function hasFile(parts: readonly OutputPart[]): boolean {
+  for (const part of parts) if (part instanceof FileRegion) return true;
+  return false;
+}
+
+/** A part to keep: bytes are only lent, so they are copied; a file region is owned already. */
+export function copy(part: OutputPart): OutputPart {
+  return part instanceof FileRegion ? part : part.slice();
+}

@@ -4,8 +4,7 @@
 // responses themselves (their queue* fields): a request costs it no object,
 // and an idle connection's queue holds nothing.
 import type { Response } from "./response.js";
-import { FileRegion, dropFiles, memoryOf, type OutputPart } from "./output-part.js";
-import { copy } from "./outbox.js";
+import { FileRegion, copy, dropFiles, memoryOf, type OutputPart } from "./output-part.js";
 
 export interface QueueHost {
   /** Sends the oldest response's bytes; false when not all went out now. */
