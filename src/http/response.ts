@@ -1,18 +1,16 @@
 // What a handler answers with. The head is serialized by the wasm module into
 // its output region; a string body given to end() is encoded right after it,
 // so a whole small response leaves in one write.
-import { FRAMING } from "simplenet-parser/abi";
-import type { ParserInstance } from "simplenet-parser";
+import { FRAMING, HEAD } from "simplenet-parser/abi";
+import type { ParserInstance, RequestHead } from "simplenet-parser";
 import { FileRegion, type OutputPart } from "./output-part.js";
-import type { OutgoingFields } from "./response-fields.js";
-import { ResponseHead, lengthMismatch, type HeadSink } from "./response-head.js";
 import type { Tunnel } from "./tunnel.js";
 
-export type { FlatFields, HeaderValue, OutgoingFields } from "./response-fields.js";
-
 /** What a response writes through: its connection. */
-export interface ResponseSink extends HeadSink {
+export interface ResponseSink {
   readonly parser: ParserInstance;
+  /** Whether the server is shutting down, so connections close after their responses. */
+  readonly closing: boolean;
   /**
    * Makes the connection the owner of the output region (cork.ts) unless it
    * is already: true when it took it, to give back with releaseCork(). Only
@@ -21,6 +19,16 @@ export interface ResponseSink extends HeadSink {
   holdCork(): boolean;
   /** Gives the cork back, sending what was written meanwhile; false when the kernel did not take all of it. */
   releaseCork(): boolean;
+  /**
+   * Serializes a head into the output region and returns its length; it
+   * starts at `headAt` (an index into parser.bytes), which the call sets and
+   * which is valid until the connection's next write.
+   * Throws a HeadError for a field the serializer refuses.
+   */
+  serializeHead(
+    status: number, reason: string, fields: readonly (readonly [string, string])[], framing: number,
+    contentLength: number, flags: number,
+  ): number;
   readonly headAt: number;
   /**
    * Sends bytes for `res`, or queues them behind earlier responses. Byte parts
@@ -38,6 +46,7 @@ export interface ResponseSink extends HeadSink {
   switchProtocols(res: Response): Tunnel;
 }
 
+
 const encoder = new TextEncoder();
 const CRLF = new Uint8Array([13, 10]);
 const LAST_CHUNK = encoder.encode("0\r\n\r\n");
@@ -54,9 +63,41 @@ function isShortAscii(s: string): boolean {
   return true;
 }
 
+export type HeaderValue = string | number | readonly string[];
 export type Body = string | Uint8Array;
 
-export class Response extends ResponseHead<ResponseSink> {
+/** The fields of a response that has none yet: shared by all of them, never written to (addField replaces it). */
+const NO_FIELDS: [string, string][] = [];
+
+/** Whether two field names are the same, ASCII case aside (no lowercase copies made: this runs for every lookup). */
+function sameName(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y && ((x | 0x20) !== (y | 0x20) || (x | 0x20) < 0x61 || (x | 0x20) > 0x7a)) return false;
+  }
+  return true;
+}
+
+export class Response {
+  status = 200;
+  /** Reason phrase; empty means the standard one for the status. */
+  statusMessage = "";
+  headersSent = false;
+  finished = false;
+  /** When the request arrived (ms). */
+  readonly startedAt: number;
+  /** Body bytes handed to the connection (none for HEAD and bodiless statuses). */
+  bytesWritten = 0;
+  private headers: [string, string][] = NO_FIELDS;
+  private finishListeners: (() => void)[] | null = null;
+  /** How the body goes on the wire: LENGTH, CHUNKED (ours or the handler's Transfer-Encoding), UNTIL_CLOSE (HTTP/1.0 without a length) or NONE. */
+  private framing: number = FRAMING.NONE;
+  /** The body length the head declared (with FRAMING.LENGTH): more is refused, fewer closes the connection. */
+  private declaredLength = 0;
+  private bodyless = false;
+  private closes: boolean;
   /** @internal The connection's response queue (response-queue.ts): the next response in it. */
   queueNext: Response | null = null;
   /** @internal Output kept while earlier responses are unfinished: copies, and file regions it owns. */
@@ -67,6 +108,101 @@ export class Response extends ResponseHead<ResponseSink> {
   queued = false;
   /** @internal Cut short by abort(): the output its queue kept for it is dropped, never sent. */
   cutShort = false;
+
+  /**
+   * startedAt: when the request arrived (ms); closeAfter: the connection
+   * closes after this response whatever the handler does (Expect failures,
+   * errors, timeouts).
+   */
+  constructor(private readonly sink: ResponseSink, readonly request: RequestHead, startedAt = Date.now(), closeAfter = false) {
+    this.closes = closeAfter || !request.keepAlive;
+    this.startedAt = startedAt;
+  }
+
+  /** Whether the connection closes once this response is sent. */
+  get closesConnection(): boolean {
+    return this.closes;
+  }
+
+  /** node:http's name for status. */
+  get statusCode(): number {
+    return this.status;
+  }
+  set statusCode(status: number) {
+    this.status = status;
+  }
+
+  /** Replaces the field's values. Throws a TypeError naming the field when its name or a value cannot be sent. */
+  setHeader(name: string, value: HeaderValue): this {
+    if (typeof value === "string") {
+      // The common case, without the list: one checked string.
+      checkField(name, value);
+      if (this.headers.length > 0) this.removeHeader(name);
+      this.addField(name, value);
+      return this;
+    }
+    const values = fieldValues(name, value);
+    if (this.headers.length > 0) this.removeHeader(name);
+    for (const v of values) this.addField(name, v);
+    return this;
+  }
+
+  /** Adds values to the field. Throws a TypeError naming the field when its name or a value cannot be sent. */
+  appendHeader(name: string, value: HeaderValue): this {
+    for (const v of fieldValues(name, value)) this.addField(name, v);
+    return this;
+  }
+
+  /** The first field makes the response's own list, one long: a push onto an empty array would make room for 17. */
+  private addField(name: string, value: string): void {
+    if (this.headers === NO_FIELDS) this.headers = [[name, value]];
+    else this.headers.push([name, value]);
+  }
+
+  getHeader(name: string): string | undefined {
+    let value: string | undefined;
+    for (const [n, v] of this.headers) if (sameName(n, name)) value = value === undefined ? v : value + ", " + v;
+    return value;
+  }
+
+  hasHeader(name: string): boolean {
+    for (const field of this.headers) if (sameName(field[0], name)) return true;
+    return false;
+  }
+
+  removeHeader(name: string): this {
+    if (this.hasHeader(name)) this.headers = this.headers.filter(([n]) => !sameName(n, name));
+    return this;
+  }
+
+  getHeaders(): [string, string][] {
+    return this.headers.slice();
+  }
+
+  /**
+   * Sets status, reason and headers in one call, as node:http does:
+   * writeHead(status, [reason], [headers]), the headers as an object, an
+   * array of [name, value] pairs, or node:http's flat array (name, value,
+   * name, value). They take precedence over the fields set before: each name
+   * given replaces that field, and one given twice (an object's keys may
+   * differ in case) is sent with each value, as node:http sends them.
+   */
+  writeHead(status: number, reason?: string | OutgoingFields | FlatFields, headers?: OutgoingFields | FlatFields): this {
+    if (typeof reason !== "string") [headers, reason] = [reason, undefined];
+    this.status = status;
+    if (reason !== undefined) this.statusMessage = checkedReason(reason);
+    if (headers === undefined) return this;
+    const given: string[] = [];
+    for (const [name, value] of Array.isArray(headers) ? listedFields(headers) : Object.entries(headers)) {
+      if (given.some((n) => sameName(n, name))) {
+        this.appendHeader(name, value);
+      } else {
+        this.setHeader(name, value);
+        given.push(name);
+      }
+    }
+    return this;
+  }
 
   /**
    * Sends a piece of the body (the head first, if it has not gone yet).
@@ -213,6 +349,27 @@ export class Response extends ResponseHead<ResponseSink> {
   }
 
   /**
+   * Calls `listener` once the response has ended, or once its connection
+   * closed before it could (then `finished` is true too, and writes return false).
+   */
+  onFinish(listener: () => void): void {
+    if (this.finished) return listener();
+    (this.finishListeners ??= []).push(listener);
+  }
+
+  /** Marks the response finished without sending more: its connection is gone or has given up on it. */
+  drop(): void {
+    this.finished = true;
+    this.notifyFinish();
+  }
+
+  private notifyFinish(): void {
+    const listeners = this.finishListeners;
+    this.finishListeners = null;
+    if (listeners !== null) for (const listener of listeners) listener();
+  }
+
+  /**
    * Sends bytes the caller framed itself (head and body, as node:http's
    * ServerResponse makes them for the node:http face): the response counts
    * as begun, `last` ends it, and `close` closes the connection after it.
@@ -292,6 +449,13 @@ export class Response extends ResponseHead<ResponseSink> {
     return tunnel;
   }
 
+  /** Forgets status and headers, to answer with an error instead (only before the head is sent). */
+  reset(status: number): void {
+    this.status = status;
+    this.statusMessage = "";
+    this.headers = NO_FIELDS;
+  }
+
   /** The connection answers with an error in this response's place and closes after it. */
   fail(status: number, text: string): void {
     this.reset(status);
@@ -300,5 +464,176 @@ export class Response extends ResponseHead<ResponseSink> {
     this.end(text);
   }
 
+  /**
+   * Serializes the head into the parser's output region and returns its
+   * length. bodyLength is the whole body's length, or -1 when it streams;
+   * then firstChunk is the length of the piece about to follow the head.
+   *
+   * The framing follows node:http: a Content-Length the handler set is the
+   * framing (sent once, as ours); a Transfer-Encoding it set is sent and the
+   * body chunked. Where node:http differs, RFC 9112 decides: a coding list
+   * that does not end in chunked gets chunked added, since the handler applied
+   * the others itself and only chunked (or a close) can end such a body (§6.1;
+   * node:http sends the body bare and keeps the connection); a Content-Length
+   * beside a Transfer-Encoding is dropped (§6.2; node:http sends both); an
+   * HTTP/1.0 client, which cannot read Transfer-Encoding (§6.1), gets none,
+   * its body framed as if none had been set (node:http sends chunks). A HEAD
+   * or 304 keeps the handler's Content-Length, as in node:http (it is the
+   * representation's); a 1xx or 204 sends neither field (RFC 9110 §8.6, RFC
+   * 9112 §6.1; node:http sends what the handler set).
+   */
+  private serialize(bodyLength: number, firstChunk = 0): number {
+    const status = this.status;
+    const noBody = status < 200 || status === 204 || status === 304;
+    this.bodyless = noBody || this.request.isHead;
+    const http11 = this.request.minorVersion === 1;
+    let flags: number = HEAD.DATE;
+    const headers = this.headers;
+    // The fields that decide the framing: looked at only when present, so a plain response costs no copy.
+    let lengths: string | null = null;
+    let codings: string | null = null;
+    let dropConnection = false;
+    for (let i = 0; i < headers.length; i++) {
+      const field = headers[i];
+      const name = field[0];
+      // Only names as long as one of the four we look at can be one of them.
+      const n = name.length;
+      if (n !== 4 && n !== 10 && n !== 14 && n !== 17) continue;
+      if (sameName(name, "content-length")) lengths = lengths === null ? field[1] : lengths + "," + field[1];
+      else if (sameName(name, "transfer-encoding")) codings = codings === null ? field[1] : codings + "," + field[1];
+      else if (sameName(name, "connection")) {
+        if (status !== 101) {
+          dropConnection = true;
+          if (/(^|[\s,])close($|[\s,])/i.test(field[1])) this.closes = true;
+        }
+      } else if (sameName(name, "date")) flags &= ~HEAD.DATE;
+    }
+    const honourCodings = codings !== null && !noBody && http11;
+    // The handler's Content-Length stays as given only on a 304 (a HEAD's goes out as ours).
+    const keepLengths = status === 304 && lengths !== null;
+    const declared = lengths === null || honourCodings ? -1 : declaredLength(lengths);
+    let fields: [string, string][] = headers;
+    if (dropConnection || lengths !== null || codings !== null) {
+      fields = headers.filter(([name]) => {
+        if (sameName(name, "connection")) return status === 101;
+        if (sameName(name, "content-length")) return keepLengths;
+        return !sameName(name, "transfer-encoding");
+      });
+      // The handler's codings as one field, chunked last.
+      if (honourCodings) fields.push(["Transfer-Encoding", lastCoding(codings!) === "chunked" ? codings! : codings + ", chunked"]);
+    }
+    // What the serializer adds; this.framing is how the body goes.
+    let framing: number = FRAMING.NONE;
+    let length = 0;
+    if (noBody) {
+      this.framing = FRAMING.NONE;
+    } else if (honourCodings) {
+      this.framing = FRAMING.CHUNKED;
+    } else if (declared >= 0) {
+      framing = this.framing = FRAMING.LENGTH;
+      length = this.declaredLength = declared;
+      if (!this.bodyless) {
+        const given = bodyLength >= 0 ? bodyLength : firstChunk;
+        if (given > declared) throw lengthMismatch(given, declared);
+        if (bodyLength >= 0 && bodyLength < declared) this.closes = true; // cut short: the close tells the client
+      }
+    } else if (bodyLength >= 0) {
+      framing = this.framing = FRAMING.LENGTH;
+      length = this.declaredLength = bodyLength;
+    } else if (http11) {
+      framing = this.framing = FRAMING.CHUNKED;
+    } else if (this.bodyless) {
+      this.framing = FRAMING.NONE; // HTTP/1.0 HEAD: no body, so no close to end one
+    } else {
+      this.framing = FRAMING.UNTIL_CLOSE;
+      this.closes = true; // HTTP/1.0 without a length: the close ends the body
+    }
+    if (this.sink.closing && status !== 101) this.closes = true;
+    if (this.closes) flags |= HEAD.CLOSE;
+    else if (!http11) flags |= HEAD.KEEP_ALIVE;
+    const n = this.sink.serializeHead(status, this.statusMessage, fields, framing, length, flags);
+    this.headersSent = true;
+    return n;
+  }
+}
 
+/** The handler's Content-Length (its fields' values joined): one byte count, repeated or not; anything else is refused. */
+function declaredLength(values: string): number {
+  let length = -1;
+  for (const value of values.split(",")) {
+    const text = value.trim();
+    const n = /^[0-9]{1,15}$/.test(text) ? Number(text) : -1;
+    if (n < 0 || (length >= 0 && n !== length)) throw new TypeError(`Invalid Content-Length: ${JSON.stringify(values)}`);
+    length = n;
+  }
+  return length;
+}
+
+/** The last transfer coding of a Transfer-Encoding list, lowercased. */
+function lastCoding(codings: string): string {
+  return codings.slice(codings.lastIndexOf(",") + 1).trim().toLowerCase();
+}
+
+/** The error node:http throws (with strictContentLength) for a body longer than its Content-Length. */
+function lengthMismatch(given: number, declared: number): Error {
+  const error = new Error(
+    `Response body's content-length of ${given} byte(s) does not match the content-length of ${declared} byte(s) set in header`,
+  ) as Error & { code: string };
+  error.code = "ERR_HTTP_CONTENT_LENGTH_MISMATCH";
+  return error;
+}
+
+/** Header values as node:http takes them: a string, a number or a list. */
+export type OutgoingFields = Record<string, HeaderValue> | readonly (readonly [string, HeaderValue])[];
+/** node:http's flat form of writeHead's fields: name, value, name, value. */
+export type FlatFields = readonly HeaderValue[];
+
+/** writeHead's array as [name, value] pairs: pairs when its first item is an array, else flat, as node:http reads it. */
+function listedFields(list: readonly unknown[]): (readonly [string, HeaderValue])[] {
+  if (list.length > 0 && Array.isArray(list[0])) return list as (readonly [string, HeaderValue])[];
+  if (list.length % 2 !== 0) throw invalidFieldList(list);
+  const pairs: (readonly [string, HeaderValue])[] = [];
+  for (let i = 0; i < list.length; i += 2) pairs.push([list[i] as string, list[i + 1] as HeaderValue]);
+  return pairs;
+}
+
+/** The TypeError node:http throws for a flat field list with a name left without its value. */
+function invalidFieldList(list: readonly unknown[]): TypeError {
+  const error = new TypeError(`The argument 'headers' is invalid: a flat list of ${list.length} items leaves a name without its value`) as TypeError & { code: string };
+  error.code = "ERR_INVALID_ARG_VALUE";
+  return error;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Field-value characters (RFC 9110 §5.5): visible ASCII, obs-text, SP and HTAB, one byte each. */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** The last name and value found valid: a handler sets the same ones on every response. */
+let validName: string | null = null;
+let validValue: string | null = null;
+
+/** Throws a TypeError naming the field when its name or value cannot be sent. */
+function checkField(name: string, value: string): void {
+  if (name !== validName) {
+    if (typeof name !== "string" || !TOKEN.test(name)) throw new TypeError(`Invalid header name: ${JSON.stringify(name)}`);
+    validName = name;
+  }
+  if (value !== validValue) {
+    if (!FIELD_VALUE.test(value)) throw new TypeError(`Invalid value for header ${JSON.stringify(name)}: ${JSON.stringify(value)}`);
+    validValue = value;
+  }
+}
+
+function fieldValues(name: string, value: HeaderValue): string[] {
+  if (typeof name !== "string" || !TOKEN.test(name)) throw new TypeError(`Invalid header name: ${JSON.stringify(name)}`);
+  const values = typeof value === "object" ? value.map(String) : [String(value)];
+  for (const v of values) {
+    if (!FIELD_VALUE.test(v)) throw new TypeError(`Invalid value for header ${JSON.stringify(name)}: ${JSON.stringify(v)}`);
+  }
+  return values;
+}
+
+function checkedReason(reason: string): string {
+  if (!FIELD_VALUE.test(reason)) throw new TypeError(`Invalid reason phrase: ${JSON.stringify(reason)}`);
+  return reason;
 }
