@@ -271,6 +271,15 @@ test("a Transfer-Encoding that does not end in chunked gets chunked added (RFC 9
   });
 });
 
+test("a Transfer-Encoding that names chunked twice goes out with chunked once, last (RFC 9112 §6.1), as node:http sends writeHead's last", async () => {
+  const answers = await sameAsNode((res) => {
+    res.setHeader("X-Test", "a");
+    res.writeHead(404, ["Transfer-Encoding", "chunked", "transfer-encoding", "chunked"]);
+    res.end("hello");
+  }, get("/") + "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n" + get("/", true));
+  assert.equal(answers.map((r) => r.headers["transfer-encoding"]), ["chunked", "chunked", "chunked"]);
+});
+
 test("HEAD and 304 keep the handler's Content-Length, once, as node:http does", async () => {
   const requests = "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n" + get("/304", true);
   let n = 0;

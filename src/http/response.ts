@@ -520,7 +520,7 @@ export class Response {
         return !sameName(name, "transfer-encoding");
       });
       // The handler's codings as one field, chunked last.
-      if (honourCodings) fields.push(["Transfer-Encoding", lastCoding(codings!) === "chunked" ? codings! : codings + ", chunked"]);
+      if (honourCodings) fields.push(["Transfer-Encoding", chunkedLast(codings!)]);
     }
     // What the serializer adds; this.framing is how the body goes.
     let framing: number = FRAMING.NONE;
@@ -569,9 +569,18 @@ function declaredLength(values: string): number {
   return length;
 }
 
-/** The last transfer coding of a Transfer-Encoding list, lowercased. */
-function lastCoding(codings: string): string {
-  return codings.slice(codings.lastIndexOf(",") + 1).trim().toLowerCase();
+/**
+ * The handler's transfer codings with chunked applied once, last (RFC 9112
+ * §6.1: a sender applies chunked once, and a client refuses a list that names
+ * it twice or before another coding), the handler's spelling kept where it
+ * already is so.
+ */
+function chunkedLast(codings: string): string {
+  const list = codings.split(",").map((coding) => coding.trim());
+  const others = list.filter((coding) => coding !== "" && coding.toLowerCase() !== "chunked");
+  if (others.length === list.length) return codings + ", chunked";
+  if (others.length === list.length - 1 && list[list.length - 1].toLowerCase() === "chunked") return codings;
+  return [...others, "chunked"].join(", ");
 }
 
 /** The error node:http throws (with strictContentLength) for a body longer than its Content-Length. */
