@@ -291,6 +291,15 @@ test("HEAD and 304 keep the handler's Content-Length, once, as node:http does", 
   assert.equal(answers.map((r) => [r.status, r.fields.filter(([name]) => name.toLowerCase() === "content-length").length]), [[200, 1], [304, 1]]);
 });
 
+test("a 304 whose writeHead names Content-Length twice with one value sends it once, as node:http sends writeHead's last", async () => {
+  const answers = await sameAsNode((res) => {
+    res.setHeader("X-Test", "a");
+    res.writeHead(304, ["content-length", "18", "Content-Length", "18"]);
+    res.end();
+  }, get("/") + get("/", true));
+  assert.equal(answers.map((r) => r.fields.filter(([n]) => n.toLowerCase() === "content-length").length), [1, 1]);
+});
+
 test("a 204 sends no Content-Length or Transfer-Encoding the handler set (RFC 9110 §8.6; node:http sends them)", async () => {
   let n = 0;
   await withServer((_req, res) => {

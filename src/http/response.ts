@@ -514,9 +514,11 @@ export class Response {
     const declared = lengths === null || honourCodings ? -1 : declaredLength(lengths);
     let fields: [string, string][] = headers;
     if (dropConnection || lengths !== null || codings !== null) {
+      // A 304's Content-Length goes once, the first the handler named (one value, declaredLength checked), as a recipient refuses two (RFC 9112 §6.3).
+      let lengthKept = false;
       fields = headers.filter(([name]) => {
         if (sameName(name, "connection")) return status === 101;
-        if (sameName(name, "content-length")) return keepLengths;
+        if (sameName(name, "content-length")) return keepLengths && !lengthKept && (lengthKept = true);
         return !sameName(name, "transfer-encoding");
       });
       // The handler's codings as one field, chunked last.
