@@ -79,6 +79,11 @@ const indexOf = (p: Program, op: Step["op"]): number => p.steps.findIndex((s) =>
 const calls = (p: Program, op: Step["op"]): boolean => indexOf(p, op) >= 0;
 /** The program throws before its body began (writeHead may have run). */
 const throwsBeforeBody = (p: Program): boolean => calls(p, "throw") && !calls(p, "write") && !calls(p, "end");
+/** The program throws after its end(), where a handler whose end() threw never gets. */
+const throwsAfterEnd = (p: Program): boolean => calls(p, "throw") && calls(p, "end") && indexOf(p, "throw") > indexOf(p, "end");
+/** What a handler saw before the program's own throw after end(), which node:http's never reached once its end() threw. */
+const seenBeforeOwnThrow = (p: Program, seen: string | null): string | null =>
+  throwsAfterEnd(p) ? seen?.replace(/(^|; )threw the program's throw$/, "") ?? null : seen;
 /** The body is all given to end(): no write() before it. */
 const bodyWhole = (p: Program): boolean => calls(p, "end") && !calls(p, "write");
 /** The body bytes the program gives, up to a throw. */
@@ -95,6 +100,10 @@ const declared = (p: Program): number | null => {
 /** The program sets, appends or removes the field. */
 const touches = (p: Program, name: string): boolean =>
   p.steps.some((s) => (s.op === "setHeader" || s.op === "appendHeader" || s.op === "removeHeader") && s.name.toLowerCase() === name);
+/** The values writeHead's fields give the field, one per entry (an object's keys in two cases, or a list's repeats, are two). */
+const namedByWriteHead = (p: Program, name: string): string[] =>
+  p.steps.flatMap((s) => s.op !== "writeHead" || s.fields === undefined ? [] :
+    (Array.isArray(s.fields) ? s.fields : Object.entries(s.fields)).filter(([n]) => n.toLowerCase() === name).map(([, v]) => String(v)));
 const bodyless = (status: number): boolean => status === 204 || status === 304;
 /** The request's HTTP version (the probe's is 1.1). */
 const version = (p: HandlerParting): string => p.request?.version ?? "1.1";
@@ -169,6 +178,9 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
     reason: "RFC 9110 §8.6, RFC 9112 §6.1, §6.3: a 204 must carry neither Content-Length nor Transfer-Encoding, and a 204 or 304 has no body whatever its fields say; node:http sends the handler's framing fields on them (a strict client refuses the 204) and, for Transfer-Encoding, closes the connection after; simplenet leaves them out and keeps the connection",
     applies: (p) => {
       const framed = (program: Program): boolean => bodyless(statusSet(program)) && (fieldsSet(program).has("transfer-encoding") || fieldsSet(program).has("content-length"));
+      // node closed after it: the next request (or the probe) answered on ours only.
+      const before = p.conversation.requests[p.index - 1]?.program;
+      if (p.aspect === "answered" && p.ours !== null && p.theirs === null) return before !== undefined && framed(before) && fieldsSet(before).has("transfer-encoding");
       const program = p.request?.program ?? p.conversation.requests.find((r) => framed(r.program))?.program;
       if (program === undefined || !framed(program)) return false;
       return (p.aspect === "refused" && p.ours === null) || (onField(p, "transfer-encoding", "content-length") && p.ours === null) ||
@@ -206,7 +218,11 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
       const closes = c.requests.findIndex((r) => r.connection === "close" || (r.version === "1.0" && r.connection !== "keep-alive"));
       if (!c.pipelined || closes < 0 || closes === c.requests.length - 1 || p.index < 0 || p.index > closes) return false;
       // node's 400, or nothing at all where the handler had already begun its response (its handler then sees its writes fail).
-      if (p.aspect === "seen") return p.theirs?.startsWith(p.ours === "" ? "threw ERR_" : `${p.ours}; threw ERR_`) === true || p.ours?.startsWith(p.theirs ?? "") === true;
+      if (p.aspect === "seen") {
+        // node's end() threw there, so its handler never reached a throw of its own after it.
+        const ours = p.request === null ? p.ours : seenBeforeOwnThrow(p.request.program, p.ours);
+        return p.theirs?.startsWith(ours === "" ? "threw ERR_" : `${ours}; threw ERR_`) === true || p.ours?.startsWith(p.theirs ?? "") === true;
+      }
       return (p.responses.theirs?.status === 400 && p.responses.theirs.reason === "Bad Request") ||
         ((p.aspect === "answered" || p.aspect === "cut") && p.theirs === null);
     },
@@ -276,8 +292,10 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
     applies: (p) => {
       const program = p.request?.program;
       if (program === undefined || fieldsSet(program).has("transfer-encoding") || !program.steps.some((s) => s.op === "removeHeader" && s.name.toLowerCase() === "transfer-encoding")) return false;
+      // A throw after the writes cuts both; node's body ends with the close, so it reads as whole, simplenet's chunks as cut.
+      const cutReadsWhole = p.aspect === "answered" && p.ours === null && calls(program, "throw") && !hasFraming(p.responses.theirs);
       return (onField(p, "transfer-encoding") && p.ours === "chunked" && p.theirs === null) || (p.aspect === "keep-alive" && p.ours === "true") ||
-        (onField(p, "connection") && p.theirs === "close");
+        (onField(p, "connection") && p.theirs === "close") || cutReadsWhole;
     },
   },
   {
@@ -315,7 +333,9 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
       const program = p.request?.program;
       const awaitsDrained = program?.steps.some((s) => s.op === "await" && s.on === "drained");
       if (!awaitsDrained || p.aspect !== "seen" || !p.conversation.pipelined || p.index === 0) return false;
-      return p.ours === (p.theirs === "" ? "threw Error" : `${p.theirs}; threw Error`);
+      // node's handler carries on, to a throw of its own after end() where the program has one.
+      const theirs = seenBeforeOwnThrow(program!, p.theirs);
+      return p.ours === (theirs === "" ? "threw Error" : `${theirs}; threw Error`);
     },
   },
   {
@@ -324,10 +344,8 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
     applies: (p) => {
       const program = p.request?.program;
       const length = program === undefined ? null : declared(program);
-      const throwsAfterEnd = program !== undefined && calls(program, "throw") && calls(program, "end") && indexOf(program, "throw") > indexOf(program, "end");
-      if (program === undefined || length === null || !(length > bodyBytes(program)) || (calls(program, "throw") && !throwsAfterEnd)) return false;
-      // What simplenet's handler saw before its own throw, which node's never reached.
-      const ours = throwsAfterEnd ? p.ours?.replace(/(^|; )threw the program's throw$/, "") : p.ours;
+      if (program === undefined || length === null || !(length > bodyBytes(program)) || (calls(program, "throw") && !throwsAfterEnd(program))) return false;
+      const ours = seenBeforeOwnThrow(program, p.ours);
       return (p.aspect === "seen" && p.theirs === `${ours}${ours === "" ? "" : "; "}threw ERR_HTTP_CONTENT_LENGTH_MISMATCH`) ||
         (p.aspect === "cut" && p.ours === "cut") || (p.aspect === "answered" && p.theirs === null);
     },
@@ -338,12 +356,43 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
     applies: (p) => {
       const long = (program: Program): boolean => {
         const length = declared(program);
-        return length !== null && length < bodyBytes(program) && !calls(program, "throw");
+        // A throw after end() is reached by neither: end() threw first.
+        return length !== null && length < bodyBytes(program) && (!calls(program, "throw") || throwsAfterEnd(program));
       };
       if (p.aspect === "refused") return p.ours === null && p.conversation.requests.some((r) => long(r.program));
       const program = p.request?.program;
       if (program === undefined || !long(program)) return false;
       return p.aspect !== "seen" && p.aspect !== "hung" && (p.responses.theirs === undefined || p.aspect === "answered");
+    },
+  },
+  {
+    id: "write-head-framing-field-twice",
+    reason: "writeHead's fields naming Content-Length or Transfer-Encoding twice (a list's repeats, or an object's keys in two cases): RFC 9110 §8.6 allows one length only, and a recipient refuses differing ones or a chunked coding applied twice (RFC 9112 §6.1, §6.3); simplenet sends equal lengths once, chunked once, and refuses differing lengths with a TypeError at the head (the catch-all's 500, the handler's fault), node:http sends both (a strict client refuses the response) or, after a field set before, the last one",
+    applies: (p) => {
+      const twice = (program: Program): boolean =>
+        namedByWriteHead(program, "content-length").length >= 2 || namedByWriteHead(program, "transfer-encoding").length >= 2;
+      const differ = (program: Program): boolean => new Set(namedByWriteHead(program, "content-length").map(Number)).size > 1;
+      if (p.aspect === "refused") return p.ours === null && p.conversation.requests.some((r) => twice(r.program));
+      const program = p.request?.program;
+      if (program === undefined || !differ(program)) return false;
+      if (p.aspect === "seen") {
+        // node's end() may throw at the length it kept (the last), which the body does not match.
+        const theirs = p.theirs?.replace(/(^|; )threw ERR_HTTP_CONTENT_LENGTH_MISMATCH$/, "");
+        return p.ours === (theirs === "" ? "" : `${theirs}; `) + "threw TypeError";
+      }
+      return p.responses.ours?.status === 500 || (p.aspect === "answered" && p.ours === null);
+    },
+  },
+  {
+    id: "handler-connection-close-and-keep-alive",
+    reason: "RFC 9112 §9.6: a close option means the connection closes after the response; a handler that gives Connection both close and keep-alive (writeHead's object with the name in two cases) gets one Connection: close from simplenet, which closes, node:http sends both as given (or, after a field set before, the last one) and keeps the connection when that one says keep-alive",
+    applies: (p) => {
+      // The probe after it answered on node's only: the request before it is the one.
+      const r = p.aspect === "answered" && p.ours === null && p.index > 0 ? p.conversation.requests[p.index - 1] : p.request;
+      const values = r == null ? [] : (fieldsSet(r.program).get("connection") ?? []).map((v) => v.toLowerCase());
+      if (!values.includes("close") || !values.includes("keep-alive")) return false;
+      return (onField(p, "connection") && p.ours === "close") || (p.aspect === "keep-alive" && p.ours === "false" && p.theirs === "true") ||
+        (p.aspect === "answered" && p.ours === null);
     },
   },
 ];
