@@ -126,6 +126,26 @@ test("the README's drained() loop, with a response queued behind an unfinished o
   });
 });
 
+test("the README's drained() loop behind a response that closes the connection: drained() rejects, so the loop ends", async () => {
+  let outcome: Promise<string> | null = null;
+  await withServer(async (req, res) => {
+    if (req.target === "/1") {
+      await new Promise((resolve) => setImmediate(resolve));
+      res.setHeader("Connection", "close");
+      return res.end("first");
+    }
+    outcome = (async () => {
+      // Without the rejection, a write to the dropped response returns false and drained() resolves: a loop that never ends.
+      for (let n = 0; n < 1000; n++) if (!res.write("x".repeat(65536))) await res.drained();
+      return "wrote every piece";
+    })().catch((e: Error) => `rejected: ${e.message}`);
+  }, async ({ port }) => {
+    const answers = await responses(port, get("/1") + get("/2"));
+    assert.equal(answers.map((r) => r.body), ["first"]);
+    assert.is(await outcome, "rejected: connection closed");
+  });
+});
+
 test("a response written from another connection's handler leaves that connection's batch intact", async () => {
   let waiting: ServerResponse | null = null;
   let arrived!: () => void;

@@ -97,6 +97,8 @@ export class Response {
   /** The body length the head declared (with FRAMING.LENGTH): more is refused, fewer closes the connection. */
   private declaredLength = 0;
   private bodyless = false;
+  /** Finished by drop(): its connection is gone or gave up on it, so nothing more of it is sent. */
+  private dropped = false;
   private closes: boolean;
   /** @internal The connection's response queue (response-queue.ts): the next response in it. */
   queueNext: Response | null = null;
@@ -359,6 +361,7 @@ export class Response {
 
   /** Marks the response finished without sending more: its connection is gone or has given up on it. */
   drop(): void {
+    this.dropped = true;
     this.finished = true;
     this.notifyFinish();
   }
@@ -412,8 +415,17 @@ export class Response {
     this.end(JSON.stringify(value));
   }
 
+  /**
+   * Resolves once the client has taken what was written; rejects once the
+   * response was dropped (an earlier response closed the connection), where
+   * write() returns false for good: a write loop learns the client is gone
+   * rather than writing into nothing.
+   */
   drained(): Promise<void> {
-    return this.sink.drained(this);
+    if (this.dropped) return Promise.reject(new Error("connection closed"));
+    return this.sink.drained(this).then(() => {
+      if (this.dropped) throw new Error("connection closed");
+    });
   }
 
   /**
