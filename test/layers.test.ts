@@ -194,7 +194,7 @@ test("the length check finds a long file and a long class", () => {
  * 250 lines. Remove an entry once its file fits.
  */
 const NOT_YET_SPLIT: Record<string, { lines: number; classLines: number }> = {
-  "http/response.ts": { lines: 640, classLines: 476 },
+  "http/response.ts": { lines: 549, classLines: 472 },
   "server/server.ts": { lines: 400, classLines: 331 },
   "websocket/hub.ts": { lines: 400, classLines: 314 },
   "websocket/socket.ts": { lines: 400, classLines: 274 },
