@@ -381,8 +381,8 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
       const program = p.request?.program;
       if (program === undefined || !differ(program)) return false;
       if (p.aspect === "seen") {
-        // node's end() may throw at the length it kept (the last), which the body does not match.
-        const theirs = p.theirs?.replace(/(^|; )threw ERR_HTTP_CONTENT_LENGTH_MISMATCH$/, "");
+        // node's end() may throw at the length it kept (the last), which the body does not match, or pass and reach the program's own throw.
+        const theirs = seenBeforeOwnThrow(program, p.theirs?.replace(/(^|; )threw ERR_HTTP_CONTENT_LENGTH_MISMATCH$/, "") ?? null);
         return p.ours === (theirs === "" ? "" : `${theirs}; `) + "threw TypeError";
       }
       return p.responses.ours?.status === 500 || (p.aspect === "answered" && p.ours === null);
