@@ -136,8 +136,11 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
   },
   {
     id: "write-head-commits-in-node",
-    reason: "node:http's writeHead commits the head at once (headersSent is true, its framing chosen before the body is known: chunked, or until the close for HTTP/1.0), so a throw after it can only cut the connection; simplenet's writeHead sets status and fields, and the head goes with the first write or end(): a throw after it is still a clean 500, and a body given whole to end() is framed by Content-Length",
+    reason: "node:http's writeHead commits the head at once (headersSent is true, its framing chosen before the body is known: chunked, or until the close for HTTP/1.0), so a throw after it can only cut the connection; simplenet's writeHead sets status and fields, and the head goes with the first write or end(): a throw after it is still a clean 500, and a body given whole to end() is framed by Content-Length; node:http's cut also ends the requests pipelined behind it, whose handlers never run there",
     applies: (p) => {
+      const c = p.conversation;
+      const cutBefore = c.pipelined && c.requests.slice(0, Math.max(p.index, 0)).some((r) => calls(r.program, "writeHead") && throwsBeforeBody(r.program));
+      if (cutBefore && ((p.aspect === "seen" && p.theirs === "") || p.theirs === null)) return true;
       const program = p.request?.program;
       if (program === undefined || !calls(program, "writeHead")) return false;
       if (throwsBeforeBody(program)) return p.aspect !== "refused";
