@@ -115,8 +115,9 @@ const hasFraming = (r: StrictResponse | undefined): boolean => r !== undefined &
 export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
   {
     id: "connection-keep-alive",
-    reason: "RFC 9112 §9.3: an HTTP/1.1 connection persists unless a side says close; node:http says Connection: keep-alive on every persistent response anyway, simplenet only to HTTP/1.0 clients, where it means something",
-    applies: (p) => onField(p, "connection") && p.ours === null && p.theirs === "keep-alive" && version(p) === "1.1",
+    reason: "RFC 9112 §9.3: an HTTP/1.1 connection persists unless a side says close; node:http says Connection: keep-alive on every persistent response anyway (and sends a handler's own keep-alive fields as given, one line each), simplenet only to HTTP/1.0 clients, where it means something",
+    applies: (p) => onField(p, "connection") && p.ours === null && version(p) === "1.1" &&
+      p.theirs !== null && p.theirs.split("\n").every((value) => /^keep-alive$/i.test(value.trim())),
   },
   {
     id: "keep-alive-timeout",
@@ -172,9 +173,12 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
   },
   {
     id: "node-sends-both-framings",
-    reason: "RFC 9112 §6.3: a sender must not send Content-Length with Transfer-Encoding; node:http sends both when the handler sets both (a strict client refuses the response), simplenet frames it by Transfer-Encoding alone",
-    applies: (p) => p.aspect === "refused" && p.ours === null && p.theirs !== null &&
-      p.conversation.requests.some((r) => fieldsSet(r.program).has("content-length") && fieldsSet(r.program).has("transfer-encoding")),
+    reason: "RFC 9112 §6.3: a sender must not send Content-Length with Transfer-Encoding; node:http sends both when the handler sets both (a strict client refuses the response, and what node's handler does after that is not seen), simplenet frames it by Transfer-Encoding alone",
+    applies: (p) => {
+      const both = (program: Program): boolean => fieldsSet(program).has("content-length") && fieldsSet(program).has("transfer-encoding");
+      if (p.aspect === "seen") return p.request !== undefined && both(p.request.program) && p.theirs === "" && p.ours !== "";
+      return p.aspect === "refused" && p.ours === null && p.theirs !== null && p.conversation.requests.some((r) => both(r.program));
+    },
   },
   {
     id: "node-framing-without-body",
