@@ -84,6 +84,15 @@ const throwsAfterEnd = (p: Program): boolean => calls(p, "throw") && calls(p, "e
 /** What a handler saw before the program's own throw after end(), which node:http's never reached once its end() threw. */
 const seenBeforeOwnThrow = (p: Program, seen: string | null): string | null =>
   throwsAfterEnd(p) ? seen?.replace(/(^|; )threw the program's throw$/, "") ?? null : seen;
+/**
+ * Whether node's handler saw what simplenet's saw before simplenet's stopped
+ * at `stop` (the last thing simplenet's saw), whatever node's did after.
+ */
+function sameUntil(ours: string | null, stop: string, theirs: string | null): boolean {
+  if (ours === null || theirs === null || !(ours === stop || ours.endsWith(`; ${stop}`))) return false;
+  const before = ours.slice(0, ours.length - stop.length).replace(/; $/, "");
+  return before === "" || theirs === before || theirs.startsWith(`${before}; `);
+}
 /** The body is all given to end(): no write() before it. */
 const bodyWhole = (p: Program): boolean => calls(p, "end") && !calls(p, "write");
 /** The body bytes the program gives, up to a throw. */
@@ -337,13 +346,12 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
   },
   {
     id: "drained-after-close",
-    reason: "a handler awaiting drained() on a connection that closed (or will close) before its response could go (an earlier response ended with the close): simplenet's drained() rejects, so a write loop learns the client is gone instead of writing into nothing; node:http's write returns true there and the handler carries on, to a throw of its own if it has one",
+    reason: "a handler awaiting drained() on a connection that closed (or will close) before its response could go (an earlier response ended with the close): simplenet's drained() rejects, so a write loop learns the client is gone instead of writing into nothing; node:http's write returns true there and the handler carries on (to a throw of its own, or end()'s length check)",
     applies: (p) => {
       const program = p.request?.program;
       const awaitsDrained = program?.steps.some((s) => s.op === "await" && s.on === "drained");
       if (!awaitsDrained || p.aspect !== "seen" || !p.conversation.pipelined || p.index === 0) return false;
-      const theirs = calls(program!, "throw") ? p.theirs?.replace(/(^|; )threw the program's throw$/, "") : p.theirs;
-      return p.ours === (theirs === "" ? "threw Error" : `${theirs}; threw Error`);
+      return sameUntil(p.ours, "threw Error", p.theirs);
     },
   },
   {
@@ -390,8 +398,7 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
       if (p.aspect === "seen") {
         // simplenet's handler stops at writeHead; node's goes on (its end() may throw at the length it kept, or it reaches
         // the program's own throw): what both saw before writeHead is the same.
-        const before = p.ours?.replace(/(^|; )threw TypeError$/, "") ?? null;
-        return before !== null && before !== p.ours && p.theirs !== null && (before === "" || p.theirs === before || p.theirs.startsWith(`${before}; `));
+        return sameUntil(p.ours, "threw TypeError", p.theirs);
       }
       return p.responses.ours?.status === 500 || (p.aspect === "answered" && p.ours === null);
     },
