@@ -247,7 +247,10 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
     id: "transfer-encoding-to-http10",
     reason: "RFC 9112 §6.1: a server must not send Transfer-Encoding in a response to an HTTP/1.0 request; node:http sends the handler's (and keeps the connection if the handler said keep-alive), simplenet leaves it out and frames the body by its length, or by the close",
     applies: (p) => {
-      const r = p.request ?? p.conversation.requests.find((q) => q.version === "1.0" && fieldsSet(q.program).has("transfer-encoding"));
+      const teTo10 = (q: RequestSpec): boolean => q.version === "1.0" && fieldsSet(q.program).has("transfer-encoding");
+      // node:http closed after it: the requests pipelined behind it never reach node's handlers.
+      if (p.index > 0 && p.conversation.requests.slice(0, p.index).some(teTo10) && ((p.aspect === "seen" && p.theirs === "") || p.theirs === null)) return true;
+      const r = p.request ?? p.conversation.requests.find(teTo10);
       if (r === undefined || r.version !== "1.0" || !fieldsSet(r.program).has("transfer-encoding")) return false;
       // Its Content-Length then frames the body, so a body past it throws at the handler, as node:http's would without the Transfer-Encoding.
       if (p.aspect === "seen") return p.ours === (p.theirs === "" ? "" : `${p.theirs}; `) + "threw ERR_HTTP_CONTENT_LENGTH_MISMATCH";
@@ -381,6 +384,9 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
       if (p.aspect === "seen" && awaitsDrained && p.conversation.pipelined && p.conversation.requests.slice(0, p.index).some((r) => long(r.program))) {
         return p.theirs !== null && p.ours?.startsWith(p.theirs) === true;
       }
+      // A write() past the length with a throw of the program's after it: simplenet's handler stops at the write, node's goes on.
+      if (p.aspect === "seen" && program !== undefined && (declared(program) ?? Infinity) < bodyBytes(program) &&
+        sameUntil(p.ours, "threw ERR_HTTP_CONTENT_LENGTH_MISMATCH", p.theirs)) return true;
       if (program === undefined || !long(program)) return false;
       return p.aspect !== "seen" && p.aspect !== "hung" && (p.responses.theirs === undefined || p.aspect === "answered");
     },
@@ -407,12 +413,14 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
     id: "handler-connection-close-and-keep-alive",
     reason: "RFC 9112 §9.6: a close option means the connection closes after the response; a handler that gives Connection both close and keep-alive (writeHead's object with the name in two cases) gets one Connection: close from simplenet, which closes, node:http sends both as given (or, after a field set before, the last one) and keeps the connection when that one says keep-alive",
     applies: (p) => {
-      // The probe after it answered on node's only: the request before it is the one.
-      const r = p.aspect === "answered" && p.ours === null && p.index > 0 ? p.conversation.requests[p.index - 1] : p.request;
-      const values = r == null ? [] : (fieldsSet(r.program).get("connection") ?? []).map((v) => v.toLowerCase());
-      if (!values.includes("close") || !values.includes("keep-alive")) return false;
-      return (onField(p, "connection") && p.ours === "close") || (p.aspect === "keep-alive" && p.ours === "false" && p.theirs === "true") ||
-        (p.aspect === "answered" && p.ours === null);
+      const both = (program: Program): boolean => {
+        const values = (fieldsSet(program).get("connection") ?? []).map((v) => v.toLowerCase());
+        return values.includes("close") && values.includes("keep-alive");
+      };
+      // What came after it (the probe, or requests pipelined behind it) is answered or cut on node's side only.
+      if (p.ours === null && p.index !== 0 && p.conversation.requests.slice(0, p.index < 0 ? undefined : p.index).some((r) => both(r.program))) return true;
+      if (p.request == null || !both(p.request.program)) return false;
+      return (onField(p, "connection") && p.ours === "close") || (p.aspect === "keep-alive" && p.ours === "false" && p.theirs === "true");
     },
   },
 ];
