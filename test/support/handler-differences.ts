@@ -371,7 +371,7 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
   },
   {
     id: "long-body",
-    reason: "a handler that sends more bytes than its Content-Length gets ERR_HTTP_CONTENT_LENGTH_MISMATCH from both; simplenet checks before its head goes, so when nothing was sent the catch-all's 500 is clean, node:http has committed its head by then and the handler can only destroy the connection — or, for a first write() that leaves in one piece with the head, sends it past the length (a strict client refuses the response); a later pipelined handler awaiting drain on node's destroyed connection then waits for good, where simplenet's carries on",
+    reason: "a handler that sends more bytes than its Content-Length gets ERR_HTTP_CONTENT_LENGTH_MISMATCH from both; simplenet checks before its head goes, so when nothing was sent the catch-all's 500 is clean, node:http has committed its head by then and the handler can only destroy the connection — or, for a first write() that leaves in one piece with the head, sends it past the length (a strict client refuses the response); a later pipelined handler awaiting drain on node's destroyed connection then waits for good, where simplenet's carries on; a response dropped because an earlier one closed the connection takes simplenet's writes unchecked (write() returns false), node:http's still throw",
     applies: (p) => {
       const long = (program: Program): boolean => {
         const length = declared(program);
@@ -384,6 +384,10 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
       if (p.aspect === "seen" && awaitsDrained && p.conversation.pipelined && p.conversation.requests.slice(0, p.index).some((r) => long(r.program))) {
         return p.theirs !== null && p.ours?.startsWith(p.theirs) === true;
       }
+      // A response dropped because one before it closed the connection: simplenet's writes go nowhere, unchecked (write() returns false), node's still check the length.
+      const closesBefore = p.index > 0 && p.conversation.requests.slice(0, p.index)
+        .some((r) => (fieldsSet(r.program).get("connection") ?? []).some((v) => /(^|,)\s*close\s*(,|$)/i.test(v)));
+      if (p.aspect === "seen" && closesBefore && p.theirs === `${p.ours ? `${p.ours}; ` : ""}threw ERR_HTTP_CONTENT_LENGTH_MISMATCH`) return true;
       // A write() past the length with a throw of the program's after it: simplenet's handler stops at the write, node's goes on.
       if (p.aspect === "seen" && program !== undefined && (declared(program) ?? Infinity) < bodyBytes(program) &&
         sameUntil(p.ours, "threw ERR_HTTP_CONTENT_LENGTH_MISMATCH", p.theirs)) return true;
