@@ -3,7 +3,7 @@
 // http.createServer(handler).listen(port) — Express's and Koa's app.listen(),
 // Fastify's server — serves on simplenet without an edit. Clients
 // (http.request, fetch) and node:https stay Node's.
-import http from "node:http";
+import { nodeHttp as http } from "./node-http.js";
 import { syncBuiltinESMExports } from "node:module";
 import { Server, createServer } from "./server.js";
 

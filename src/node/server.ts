@@ -5,7 +5,7 @@
 // Node's ServerResponse makes go out unchanged; simplenet reads and parses.
 import { EventEmitter } from "node:events";
 import { Duplex } from "node:stream";
-import { IncomingMessage, STATUS_CODES, ServerResponse } from "node:http";
+import { IncomingMessage, STATUS_CODES, ServerResponse } from "./node-http.js";
 import { lookup } from "node:dns/promises";
 import { Server as SimplenetServer, type Request, type Response, type ServeOptions } from "../index.js";
 import { ConnectionSocket, SIMPLENET_RESPONSE, findNeedDrainKey, type NodeResponse } from "./socket.js";
