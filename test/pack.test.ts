@@ -200,6 +200,9 @@ requires(test, npm && npx ? null : "npm and npx on PATH", "prebuild, npm pack: w
   packed = { dir, server: join(dir, server.filename), parser: join(dir, parser.filename) };
 });
 
+/** The app folder the tarballs were installed into without a compiler. */
+let installedApp: string | undefined;
+
 requires(test, npm && npx ? null : "npm and npx on PATH", "npm install <tarballs> with CC=false CXX=false: the prebuilt addon loads, npx simplenet and import { serve } answer", async () => {
   assert.ok(packed?.server, "packed by the test before");
   const { app } = install("app", { CC: "false", CXX: "false" });
@@ -217,11 +220,15 @@ requires(test, npm && npx ? null : "npm and npx on PATH", "npm install <tarballs
   // The API, and the parser entry point, imported by name.
   assert.equal(await serveOnce(app, [process.execPath]), { path: "/from-the-package", parsed: "/x", arch: process.arch });
 
-  // The same install on arm64: an arm64 Node under qemu-user loads prebuilds/linux-arm64/.
-  if (process.arch === "x64") {
-    assert.ok(qemu !== "" && existsSync(armNode) && existsSync(armSysroot), "qemu-aarch64, the arm64 Node and the arm64 libraries: run scripts/test-deps.sh");
-    assert.equal(await serveOnce(app, [qemu, "-L", armSysroot, armNode]), { path: "/from-the-package", parsed: "/x", arch: "arm64" });
-  }
+  installedApp = app;
+});
+
+const armReady = process.arch !== "x64" ? "an x64 machine (arm64 runs under qemu-user there)"
+  : qemu !== "" && existsSync(armNode) && existsSync(armSysroot) ? null
+  : "qemu-aarch64, the arm64 Node and the arm64 libraries: run scripts/test-deps.sh";
+requires(test, armReady, "the same install on arm64: an arm64 Node under qemu-user loads prebuilds/linux-arm64/", async () => {
+  assert.ok(installedApp, "installed by the test before");
+  assert.equal(await serveOnce(installedApp!, [qemu, "-L", armSysroot, armNode]), { path: "/from-the-package", parsed: "/x", arch: "arm64" });
 });
 
 requires(test, npm && command("c++") && command("make") ? null : "npm, a C++ compiler and make", "npm install --build-from-source: the fallback compiles the addon and it serves", async () => {
