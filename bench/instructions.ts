@@ -1,4 +1,4 @@
-// npm run bench:instructions [-- --servers simplenet,uws --scenario plaintext,pipelined --repeat 3 --duration 8]
+// npm run bench:instructions [-- --servers simplenet,uws --scenario plaintext,plaintext-256,pipelined --repeat 3 --duration 8]
 // User-space instructions per request, counted by valgrind's callgrind: the
 // number that tells a change to the JavaScript, the wasm or the shim apart
 // on a shared machine, where time per request moves by ±10% between runs of
@@ -32,6 +32,8 @@ const { values: args } = parseArgs({
   },
 });
 const SERVER_CPU = 0;
+/** Under callgrind Node runs tens of times slower: loading Express (its modules through tsx) took past a minute on a shared machine. */
+const VALGRIND_START_MS = 300_000;
 const LOAD_CPU = String(1);
 
 const SERVERS = [
@@ -45,6 +47,8 @@ const SERVERS = [
 ];
 const SCENARIOS: { name: string; load: Load }[] = [
   { name: "plaintext", load: { path: "/hi", connections: 50, threads: 1, cpus: LOAD_CPU } },
+  // The issue's second per-connection row: more sockets ready per wake-up, fewer requests per read.
+  { name: "plaintext-256", load: { path: "/hi", connections: 256, threads: 1, cpus: LOAD_CPU } },
   { name: "pipelined", load: { path: "/hi", connections: 50, threads: 1, cpus: LOAD_CPU, script: "pipeline.lua" } },
 ];
 
@@ -75,7 +79,7 @@ interface Run { main: number; others: number; requests: number; errors: number }
 async function measure(name: string, load: Load, dir: string, file = name, env: Record<string, string> = {}): Promise<Run> {
   const valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes", `--callgrind-out-file=${dir}/cg.%p`];
   // Every server here is a Node one: valgrind runs Node, which runs the server's file under tsx.
-  const proc: ServerProcess = await startServer(file, SERVER_CPU, env, [], [...valgrind, process.execPath, "--import", "tsx"]);
+  const proc: ServerProcess = await startServer(file, SERVER_CPU, env, [], [...valgrind, process.execPath, "--import", "tsx"], VALGRIND_START_MS);
   try {
     // Two warm-up runs: the second begins as the measured one does, with the last run's connections closed and
     // new ones opened, so the code those paths deoptimize is compiled again before anything is counted.
@@ -133,7 +137,7 @@ async function main(): Promise<void> {
     "## User-space instructions per request (`npm run bench:instructions`)",
     "",
     machine(command("bench:instructions"), [
-      `- Each server under \`valgrind --tool=callgrind\` on core ${SERVER_CPU}, instrumentation off while it starts and through a ${args.warmup} s warm-up, on for ${args.duration} s of \`taskset -c ${LOAD_CPU} wrk -t1 -c50\` (plaintext: GET /hi; pipelined: 16 per connection, pipeline.lua); ${repeat} runs each, a fresh process per run`,
+      `- Each server under \`valgrind --tool=callgrind\` on core ${SERVER_CPU}, instrumentation off while it starts and through a ${args.warmup} s warm-up, on for ${args.duration} s of \`taskset -c ${LOAD_CPU} wrk -t1\` (plaintext: GET /hi on 50 connections; plaintext-256: on 256; pipelined: 16 per connection on 50, pipeline.lua); ${repeat} runs each, a fresh process per run`,
     ]),
     "",
     "Instructions executed in user space per response, medians (the range over the runs in brackets). The main thread is where each server parses, runs the handler and makes its system calls; the other threads are the JIT compilers and GC helpers. The kernel's work is not in these counts.",
