@@ -1,5 +1,5 @@
 // The hostile clients of issue 26 as tests, against simplenet only, each on a
-// fresh server process (test/fixtures/hostile-server.mts: bench:hostile's
+// fresh server process (bench/servers/hostile-simplenet.ts from the sources: bench:hostile's
 // routes and limits) so that the RSS measured is the server's own. The
 // attacks are bench:hostile's (bench/hostile/attacks.ts) at smaller sizes:
 // each test takes a few seconds, yet sends enough that a server holding what
@@ -68,7 +68,7 @@ const SETTLE_MS = 1500;
 /** maxConnections of the server: the slowloris and half-sent attacks fill it. */
 const MAX_CONNECTIONS = 200;
 
-const SERVER_FILE = fileURLToPath(new URL("./fixtures/hostile-server.mts", import.meta.url));
+const SERVER_FILE = fileURLToPath(new URL("../bench/servers/hostile-simplenet.ts", import.meta.url));
 const TSCONFIG = fileURLToPath(new URL("../tsconfig.json", import.meta.url));
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -94,6 +94,8 @@ function startServer(env: Record<string, string>): Promise<ServerProcess> {
   return startProcess("hostile-simplenet", [process.execPath, "--max-old-space-size=512", "--import", "tsx", SERVER_FILE], `0-${cpus().length - 1}`, {
     // The sources' tsconfig, whose paths lead to the parser's sources (the bench's build config leads to dist/).
     TSX_TSCONFIG_PATH: TSCONFIG,
+    HOSTILE_FROM: "src",
+    HOSTILE_TELL_CLOSES: "1",
     HOSTILE_MAX_CONNECTIONS: String(MAX_CONNECTIONS),
     ...env,
   });
@@ -134,7 +136,7 @@ async function underAttack(server: ServerProcess, protocol: Protocol, start: Sta
   return { growthMiB: (meter.peakKiB - meter.startKiB) / 1024, fresh, closures, serverCloses: serverCloses(server), sent, answersAfter };
 }
 
-/** The WebSocket closes test/fixtures/hostile-server.mts has told so far, counted by "PATH CODE". */
+/** The WebSocket closes the server has told so far, counted by "PATH CODE". */
 function serverCloses(server: ServerProcess): Map<string, number> {
   const counts = new Map<string, number>();
   for (const line of server.notes) {

@@ -1,8 +1,16 @@
-// simplenet for bench:hostile, from the compiled build (dist/) that users run:
-// maxConnections, a WebSocket memory budget, maxBackpressure with
-// closeOnBackpressureLimit, and permessage-deflate on.
-import { serve } from "../../dist/index.js";
+// simplenet for bench:hostile: maxConnections, a WebSocket memory budget,
+// maxBackpressure with closeOnBackpressureLimit, and permessage-deflate on.
+// The bench serves the compiled build (dist/) that users run; test/hostile.test.ts
+// serves the sources as they are now (HOSTILE_FROM=src), sets its own
+// maxBackpressure where the budget, not this limit, is to bound a socket
+// (HOSTILE_MAX_BACKPRESSURE), and is told every WebSocket close on stdout
+// (HOSTILE_TELL_CLOSES=1: "note websocket closed PATH CODE"), so that it sees the
+// code the server sent to a client that cannot read it.
 import { BIG, HOST, MAX_BACKPRESSURE, MAX_CONNECTIONS, MAX_PAYLOAD, MEMORY_BUDGET, TINY, TOPIC, listening, note } from "./hostile-common.js";
+
+const { serve } = (await import(process.env.HOSTILE_FROM === "src" ? "../../src/index.ts" : "../../dist/index.js")) as typeof import("../../src/index.ts");
+const maxBackpressure = Number(process.env.HOSTILE_MAX_BACKPRESSURE ?? MAX_BACKPRESSURE);
+const tellCloses = process.env.HOSTILE_TELL_CLOSES === "1";
 
 interface Data { path: string }
 
@@ -18,6 +26,12 @@ const server = await serve({
       res.setHeader("Content-Type", "application/octet-stream");
       return res.end(BIG);
     }
+    if (req.path === "/big-afresh") {
+      // 1 MiB made for each response, as a handler that renders its answer makes it: what the
+      // server holds of these is memory RSS shows (BIG is one buffer however often it is queued).
+      res.setHeader("Content-Type", "application/octet-stream");
+      return res.end(Buffer.from(BIG));
+    }
     res.status = 404;
     res.end("Not Found\n");
   },
@@ -31,12 +45,15 @@ const server = await serve({
       if ((ws.data as Data).path === "/pub") server.publish(TOPIC, message, { binary: isBinary });
       else ws.send(message, { binary: isBinary });
     },
+    close(ws, code) {
+      if (tellCloses) note(`websocket closed ${(ws.data as Data).path} ${code}`);
+    },
     maxPayloadLength: MAX_PAYLOAD,
-    maxBackpressure: MAX_BACKPRESSURE,
+    maxBackpressure,
     closeOnBackpressureLimit: true,
     perMessageDeflate: true,
     memoryBudget: MEMORY_BUDGET,
   },
 });
-note(`simplenet: maxConnections ${MAX_CONNECTIONS}, memoryBudget ${MEMORY_BUDGET >> 20} MiB, maxBackpressure ${MAX_BACKPRESSURE >> 20} MiB with closeOnBackpressureLimit, permessage-deflate on, other limits and deadlines default`);
+note(`simplenet: maxConnections ${MAX_CONNECTIONS}, memoryBudget ${MEMORY_BUDGET >> 20} MiB, maxBackpressure ${maxBackpressure >> 20} MiB with closeOnBackpressureLimit, permessage-deflate on, other limits and deadlines default`);
 listening(server.port);
