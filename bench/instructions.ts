@@ -42,6 +42,8 @@ const SERVERS = [
   { name: "uws", label: "uWebSockets.js" },
   { name: "command", label: "the simplenet command (Router, GET /hi)", file: "simplenet-command" },
   { name: "command-no-router", label: "the command's /hi handler, no Router", file: "simplenet-command", env: { BENCH_ROUTER: "0" } },
+  { name: "node-http", label: "node:http, its handler alone" },
+  { name: "node-http-simplenet", label: "the same handler on simplenet/node" },
   { name: "express-node", label: "Express on node:http" },
   { name: "express-simplenet", label: "Express on simplenet/node" },
 ];

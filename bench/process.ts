@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 
 /** Seconds per clock tick of /proc/<pid>/stat: USER_HZ is 100 on Linux. */
 const TICK_S = 0.01;
+/** How long a server may take to listen; a server under valgrind takes longer (see startServer's `startTimeoutMs`). */
 const START_TIMEOUT_MS = 30_000;
 
 export interface ServerProcess {
@@ -39,14 +40,16 @@ const BUILD_TSCONFIG = fileURLToPath(new URL("../tsconfig.build.json", import.me
  * is lower (`ulimit` cannot be raised from inside Node), and waits until it
  * listens. The file runs under Node with tsx, unless `runtime` gives the
  * command to run it with instead (its path is appended, e.g. `bun`).
- * Throws Unsupported when the server says it cannot run here.
+ * Throws Unsupported when the server says it cannot run here, and an error
+ * when it does not listen within `startTimeoutMs`.
  */
 export function startServer(
   name: string, cpu: number | string, env: Record<string, string> = {}, nodeFlags: string[] = [], runtime?: string[],
+  startTimeoutMs = START_TIMEOUT_MS,
 ): Promise<ServerProcess> {
   const file = new URL(`./servers/${name}.ts`, import.meta.url).pathname;
   const argv = runtime !== undefined ? [...runtime, file] : [process.execPath, ...nodeFlags, "--import", "tsx", file];
-  return startProcess(name, argv, cpu, env);
+  return startProcess(name, argv, cpu, env, startTimeoutMs);
 }
 
 /**
@@ -54,7 +57,9 @@ export function startServer(
  * descriptor limit, and the same lines read from its output ("listening
  * PORT", "note TEXT", "unsupported REASON").
  */
-export function startProcess(name: string, argv: string[], cpu: number | string, env: Record<string, string> = {}): Promise<ServerProcess> {
+export function startProcess(
+  name: string, argv: string[], cpu: number | string, env: Record<string, string> = {}, startTimeoutMs = START_TIMEOUT_MS,
+): Promise<ServerProcess> {
   const raise = `(ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)")`;
   const child = spawn("bash", ["-c", `${raise} && exec taskset -c ${cpu} "$@"`, "bash", ...argv], {
     // tsconfig.build.json has no paths: dist/ imports the built simplenet-parser, not its sources through tsx.
@@ -65,7 +70,7 @@ export function startProcess(name: string, argv: string[], cpu: number | string,
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
   const notes: string[] = [];
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`${name} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => fail(new Error(`${name} did not start within ${startTimeoutMs} ms`)), startTimeoutMs);
     const fail = (error: Error) => {
       clearTimeout(timer);
       child.kill("SIGKILL");
