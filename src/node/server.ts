@@ -8,7 +8,7 @@ import { Duplex } from "node:stream";
 import { IncomingMessage, STATUS_CODES, ServerResponse } from "./node-http.js";
 import { lookup } from "node:dns/promises";
 import { Server as SimplenetServer, type Request, type Response, type ServeOptions } from "../index.js";
-import { ConnectionSocket, SIMPLENET_RESPONSE, findNeedDrainKey, type NodeResponse } from "./socket.js";
+import { ConnectionSocket, FACE_REQUEST, FACE_SOCKET, SIMPLENET_RESPONSE, findNeedDrainKey, type NodeResponse } from "./socket.js";
 import { TunnelSocket } from "./tunnel-socket.js";
 import { endWithoutBody, incomingMessage, type IncomingMessageClass } from "./incoming.js";
 
@@ -47,12 +47,11 @@ function emitCloseNT(res: NodeResponse): void {
   }
 }
 
-/** node:http's resOnFinish: the next response may write, or the connection ends with this one. */
-function resOnFinish(
-  req: IncomingMessage & { _consuming: boolean; _readableState: { resumeScheduled: boolean }; _dump(): void },
-  res: NodeResponse,
-  socket: ConnectionSocket,
-): void {
+/** node:http's resOnFinish, a response's 'finish' listener: the next response may write, or the connection ends with this one. */
+function resOnFinish(this: NodeResponse): void {
+  const res = this;
+  const req = res[FACE_REQUEST] as IncomingMessage & { _consuming: boolean; _readableState: { resumeScheduled: boolean }; _dump(): void };
+  const socket = res[FACE_SOCKET];
   if (socket.incoming[0] === req) socket.incoming.shift();
   // A body nobody read is read and dropped, so the connection can go on.
   if (!req._consuming && !req._readableState.resumeScheduled) req._dump();
@@ -258,11 +257,13 @@ export class Server extends EventEmitter {
     res._onPendingData = noPendingData;
     res.shouldKeepAlive = head.keepAlive && !lastOnConnection;
     res[SIMPLENET_RESPONSE] = response;
+    res[FACE_REQUEST] = req;
+    res[FACE_SOCKET] = socket;
     response.onFinish(socket.lost);
     socket.incoming.push(req);
     if (socket._httpMessage !== null) socket.outgoing.push(res);
     else socket.assign(res);
-    res.on("finish", resOnFinish.bind(undefined, req as never, res, socket));
+    res.on("finish", resOnFinish);
     try {
       if (head.expectContinue && head.minorVersion === 1) {
         res._expect_continue = true;

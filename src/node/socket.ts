@@ -9,9 +9,15 @@ import type { Request, Response } from "../index.js";
 /** The simplenet response a ServerResponse's bytes go to, kept on the instance so that a swapped prototype keeps it. */
 export const SIMPLENET_RESPONSE = Symbol("simplenet response");
 
+/** The request a ServerResponse answers and the socket it writes to, for its 'finish' listener (one shared function, no closure per request). */
+export const FACE_REQUEST = Symbol("simplenet face request");
+export const FACE_SOCKET = Symbol("simplenet face socket");
+
 /** The fields of node:http's ServerResponse that its server sets and reads, outside its types. */
 export type NodeResponse = ServerResponse & {
   [SIMPLENET_RESPONSE]: Response;
+  [FACE_REQUEST]: IncomingMessage;
+  [FACE_SOCKET]: ConnectionSocket;
   _last: boolean;
   _keepAliveTimeout: number;
   _maxRequestsPerSocket: number;
@@ -127,9 +133,10 @@ export class ConnectionSocket extends Duplex {
     this.send([chunk], done);
   }
 
+  /** ServerResponse's end() writes its last piece and an empty one whose callback is its finish: the empty one is left out. */
   override _writev(chunks: { chunk: Buffer }[], done: (error?: Error | null) => void): void {
-    const parts: Uint8Array[] = new Array(chunks.length);
-    for (let i = 0; i < chunks.length; i++) parts[i] = chunks[i].chunk;
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < chunks.length; i++) if (chunks[i].chunk.length > 0) parts.push(chunks[i].chunk);
     this.send(parts, done);
   }
 
