@@ -32,7 +32,7 @@ const { values: args } = parseArgs({
   },
 });
 const SERVER_CPU = 0;
-/** Under callgrind Node runs tens of times slower: loading Express (its modules through tsx) took past a minute on a shared machine. */
+/** Under callgrind Node runs tens of times slower: loading Express (its modules through tsx) took longer than the 30 s other starts are given. */
 const VALGRIND_START_MS = 300_000;
 const LOAD_CPU = String(1);
 
