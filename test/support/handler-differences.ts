@@ -14,7 +14,8 @@
 // response was cut, and what the handlers saw (getHeader, errors thrown at
 // them).
 import type { HeaderValue } from "../../src/index.ts";
-import { readStrictly, StrictResponseError, type StrictResponse } from "./strict-client.ts";
+import { framingFault, readStrictly, StrictResponseError, type StrictResponse } from "./strict-client.ts";
+import { LlhttpResponses } from "./llhttp.ts";
 import { textOf, type Conversation, type Program, type RequestSpec, type Seen, type Step } from "./handler-programs.ts";
 import type { Transcript } from "./handler-wire.ts";
 
@@ -35,6 +36,13 @@ export interface HandlerParting {
   theirs: string | null;
   /** The response each side sent there, if any. */
   responses: { ours?: StrictResponse; theirs?: StrictResponse };
+  /**
+   * The request at whose response node:http's connection was gone, as its
+   * wire shows: the response said it closes, was cut or never came before
+   * node closed, or a strict client refused it (and stops reading there);
+   * null where node's connection lasted.
+   */
+  nodeGoneAt: number | null;
 }
 
 export interface HandlerDifference {
@@ -93,6 +101,19 @@ function sameUntil(ours: string | null, stop: string, theirs: string | null): bo
   const before = ours.slice(0, ours.length - stop.length).replace(/; $/, "");
   return before === "" || theirs === before || theirs.startsWith(`${before}; `);
 }
+/**
+ * What two handlers saw (getHeader results, then errors) agrees until either
+ * met an error: the first entry they differ in is a throw on one side, or
+ * one side's list ends there (its handler had stopped, or not got so far).
+ */
+function agreeUntilError(ours: string | null, theirs: string | null): boolean {
+  if (ours === null || theirs === null) return false;
+  // The entries as joined; a value with "; " in it splits alike on both sides.
+  const x = ours === "" ? [] : ours.split("; "), y = theirs === "" ? [] : theirs.split("; ");
+  let i = 0;
+  while (i < x.length && i < y.length && x[i] === y[i]) i++;
+  return i === x.length || i === y.length || x[i].startsWith("threw ") || y[i].startsWith("threw ");
+}
 /** The body is all given to end(): no write() before it. */
 const bodyWhole = (p: Program): boolean => calls(p, "end") && !calls(p, "write");
 /** The body bytes the program gives, up to a throw. */
@@ -123,6 +144,12 @@ const hasFraming = (r: StrictResponse | undefined): boolean => r !== undefined &
 
 export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
   {
+    id: "after-node-connection-gone",
+    reason: "node:http's connection was gone at an earlier response — it said close, cut a body, or sent one a strict client refuses (and stops reading at) — so the requests after it have nothing of node:http's to compare with: node never answers them, and their handlers run on a connection already gone (writes that fail, a drain that never comes, a check of the length that simplenet no longer makes for a response that cannot go out) or not at all; what both handlers saw before either met an error must still agree, and everything at or before that response is compared as always",
+    applies: (p) => p.nodeGoneAt !== null && p.index > p.nodeGoneAt &&
+      (((p.aspect === "answered" || p.aspect === "cut") && p.theirs === null) || (p.aspect === "seen" && agreeUntilError(p.ours, p.theirs))),
+  },
+  {
     id: "connection-keep-alive",
     reason: "RFC 9112 §9.3: an HTTP/1.1 connection persists unless a side says close; node:http says Connection: keep-alive on every persistent response anyway (and sends a handler's own keep-alive fields as given, one line each), simplenet only to HTTP/1.0 clients, where it means something",
     applies: (p) => onField(p, "connection") && p.ours === null && version(p) === "1.1" &&
@@ -146,11 +173,8 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
   },
   {
     id: "write-head-commits-in-node",
-    reason: "node:http's writeHead commits the head at once (headersSent is true, its framing chosen before the body is known: chunked, or until the close for HTTP/1.0), so a throw after it can only cut the connection; simplenet's writeHead sets status and fields, and the head goes with the first write or end(): a throw after it is still a clean 500, and a body given whole to end() is framed by Content-Length; node:http's cut also ends the requests pipelined behind it, whose handlers never run there",
+    reason: "node:http's writeHead commits the head at once (headersSent is true, its framing chosen before the body is known: chunked, or until the close for HTTP/1.0), so a throw after it can only cut the connection; simplenet's writeHead sets status and fields, and the head goes with the first write or end(): a throw after it is still a clean 500, and a body given whole to end() is framed by Content-Length",
     applies: (p) => {
-      const c = p.conversation;
-      const cutBefore = c.pipelined && c.requests.slice(0, Math.max(p.index, 0)).some((r) => calls(r.program, "writeHead") && throwsBeforeBody(r.program));
-      if (cutBefore && ((p.aspect === "seen" && p.theirs === "") || p.theirs === null)) return true;
       const program = p.request?.program;
       if (program === undefined || !calls(program, "writeHead")) return false;
       if (throwsBeforeBody(program)) return p.aspect !== "refused";
@@ -194,7 +218,7 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
     reason: "RFC 9110 §8.6, RFC 9112 §6.1, §6.3: a 204 must carry neither Content-Length nor Transfer-Encoding, and a 204 or 304 has no body whatever its fields say; node:http sends the handler's framing fields on them (a strict client refuses the 204) and, for Transfer-Encoding, closes the connection after; simplenet leaves them out and keeps the connection",
     applies: (p) => {
       const framed = (program: Program): boolean => bodyless(statusSet(program)) && (fieldsSet(program).has("transfer-encoding") || fieldsSet(program).has("content-length"));
-      // node closed after it: the next request (or the probe) answered on ours only.
+      // node closed after it without a word: the next request (or the probe) answered on ours only.
       const before = p.conversation.requests[p.index - 1]?.program;
       if (p.aspect === "answered" && p.ours !== null && p.theirs === null) return before !== undefined && framed(before) && fieldsSet(before).has("transfer-encoding");
       const program = p.request?.program ?? p.conversation.requests.find((r) => framed(r.program))?.program;
@@ -248,8 +272,6 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
     reason: "RFC 9112 §6.1: a server must not send Transfer-Encoding in a response to an HTTP/1.0 request; node:http sends the handler's (and keeps the connection if the handler said keep-alive), simplenet leaves it out and frames the body by its length, or by the close",
     applies: (p) => {
       const teTo10 = (q: RequestSpec): boolean => q.version === "1.0" && fieldsSet(q.program).has("transfer-encoding");
-      // node:http closed after it: the requests pipelined behind it never reach node's handlers.
-      if (p.index > 0 && p.conversation.requests.slice(0, p.index).some(teTo10) && ((p.aspect === "seen" && p.theirs === "") || p.theirs === null)) return true;
       const r = p.request ?? p.conversation.requests.find(teTo10);
       if (r === undefined || r.version !== "1.0" || !fieldsSet(r.program).has("transfer-encoding")) return false;
       // Its Content-Length then frames the body, so a body past it throws at the handler, as node:http's would without the Transfer-Encoding.
@@ -262,12 +284,10 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
     id: "http10-no-body-keep-alive",
     reason: "RFC 9112 §6.3: a 204 or 304, or a response to HEAD, has no body, so it needs no length to persist; to an HTTP/1.0 client that asked for keep-alive simplenet keeps the connection after one, node:http closes it when the handler began a body with write() (unless the handler set Connection itself)",
     applies: (p) => {
-      // The probe after it answered on ours only: the request before it is the one.
-      const closedAfter = p.aspect === "answered" && p.theirs === null && p.index > 0;
-      const r = closedAfter ? p.conversation.requests[p.index - 1] : p.request;
+      const r = p.request;
       if (r == null || r.version !== "1.0" || r.connection !== "keep-alive") return false;
       if (!bodyless(statusSet(r.program)) && r.method !== "HEAD") return false;
-      return closedAfter || (p.aspect === "keep-alive" && p.ours === "true") || (onField(p, "connection") && p.ours === "keep-alive" && p.theirs === "close");
+      return (p.aspect === "keep-alive" && p.ours === "true") || (onField(p, "connection") && p.ours === "keep-alive" && p.theirs === "close");
     },
   },
   {
@@ -371,7 +391,7 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
   },
   {
     id: "long-body",
-    reason: "a handler that sends more bytes than its Content-Length gets ERR_HTTP_CONTENT_LENGTH_MISMATCH from both; simplenet checks before its head goes, so when nothing was sent the catch-all's 500 is clean, node:http has committed its head by then and the handler can only destroy the connection — or, for a first write() that leaves in one piece with the head, sends it past the length (a strict client refuses the response); a later pipelined handler awaiting drain on node's destroyed connection then waits for good, where simplenet's carries on; a response dropped because an earlier one closed the connection takes simplenet's writes unchecked (write() returns false), node:http's still throw",
+    reason: "a handler that sends more bytes than its Content-Length gets ERR_HTTP_CONTENT_LENGTH_MISMATCH from both; simplenet checks before its head goes, so when nothing was sent the catch-all's 500 is clean, node:http has committed its head by then and the handler can only destroy the connection — or, for a first write() that leaves in one piece with the head, sends it past the length (a strict client refuses the response)",
     applies: (p) => {
       const long = (program: Program): boolean => {
         const length = declared(program);
@@ -380,14 +400,6 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
       };
       if (p.aspect === "refused") return p.ours === null && p.conversation.requests.some((r) => long(r.program));
       const program = p.request?.program;
-      const awaitsDrained = program?.steps.some((s) => s.op === "await" && s.on === "drained") === true;
-      if (p.aspect === "seen" && awaitsDrained && p.conversation.pipelined && p.conversation.requests.slice(0, p.index).some((r) => long(r.program))) {
-        return p.theirs !== null && p.ours?.startsWith(p.theirs) === true;
-      }
-      // A response dropped because one before it closed the connection: simplenet's writes go nowhere, unchecked (write() returns false), node's still check the length.
-      const closesBefore = p.index > 0 && p.conversation.requests.slice(0, p.index)
-        .some((r) => (fieldsSet(r.program).get("connection") ?? []).some((v) => /(^|,)\s*close\s*(,|$)/i.test(v)));
-      if (p.aspect === "seen" && closesBefore && p.theirs === `${p.ours ? `${p.ours}; ` : ""}threw ERR_HTTP_CONTENT_LENGTH_MISMATCH`) return true;
       // A write() past the length with a throw of the program's after it: simplenet's handler stops at the write, node's goes on.
       if (p.aspect === "seen" && program !== undefined && (declared(program) ?? Infinity) < bodyBytes(program) &&
         sameUntil(p.ours, "threw ERR_HTTP_CONTENT_LENGTH_MISMATCH", p.theirs)) return true;
@@ -450,6 +462,20 @@ function read(t: Transcript): Reading {
   }
 }
 
+const llhttp = new LlhttpResponses();
+
+/** Where the connection was gone (HandlerParting.nodeGoneAt): the first response that closes it or was refused, or the first missing one after a close. */
+function goneAt(t: Transcript, r: Reading): number | null {
+  if (r.refused === null) {
+    const closes = r.responses.findIndex((x) => !x.keepAlive);
+    return closes >= 0 ? closes : t.closed ? r.responses.length : null;
+  }
+  // The responses llhttp read up to the refusal; the refused one is the first with a framing fault, else the one after them.
+  const heads = llhttp.parse(t.bytes, t.methods, t.closed).messages;
+  const refused = heads.findIndex((x, i) => !x.keepAlive || framingFault(x.status, x.headers, t.methods[i]) !== null);
+  return refused >= 0 ? refused : heads.length;
+}
+
 /** A response's fields but Date, by lower-case name, values in order. */
 function fieldMap(r: StrictResponse): Map<string, string[]> {
   const map = new Map<string, string[]>();
@@ -465,23 +491,22 @@ export function compareConversation(
   c: Conversation, ours: Transcript, theirs: Transcript, seenOurs: Seen, seenTheirs: Seen,
 ): HandlerParting[] {
   const out: HandlerParting[] = [];
+  const a = read(ours), b = read(theirs);
+  const nodeGoneAt = goneAt(theirs, b);
   const differ = (index: number, aspect: Aspect, o: string | null, t: string | null, name = "") => {
     if (o !== t) {
       out.push({
         conversation: c, index, request: c.requests[index] ?? null, aspect, name, ours: o, theirs: t,
-        responses: index < 0 ? {} : { ours: a?.responses[index], theirs: b?.responses[index] },
+        responses: index < 0 ? {} : { ours: a.responses[index], theirs: b.responses[index] }, nodeGoneAt,
       });
     }
   };
   // What the handlers saw, where both ran (whether a pipelined request's handler runs at all is seen in its answer).
-  let a: Reading | null = null, b: Reading | null = null;
   c.requests.forEach((r, i) => {
     const o = seenOurs.get(r.program.id), t = seenTheirs.get(r.program.id);
     if (o !== undefined && t !== undefined) differ(i, "seen", o.join("; "), t.join("; "));
   });
   differ(-1, "hung", ours.hung ? "hung" : null, theirs.hung ? "hung" : null);
-  a = read(ours);
-  b = read(theirs);
   if (a.refused !== null || b.refused !== null) {
     differ(-1, "refused", a.refused === null ? null : "refused", b.refused === null ? null : "refused");
     return out;
