@@ -6,20 +6,12 @@ import { clockAt, since } from "./connection-state.js";
 import { BodyError } from "./body.js";
 import { RequestHead } from "simplenet-parser";
 import { Response } from "./response.js";
+import { LINGER_MS, type Deadlines, type Served } from "./served.js";
 
-/** The server's deadlines, ms (see Timeouts in server/options.ts); bodyMinRate in bytes per second. */
-export interface Deadlines {
-  headers: number;
-  body: number;
-  bodyMinRate: number;
-  request: number;
-  write: number;
-  keepAlive: number;
-}
+export abstract class ConnectionDeadlines extends ConnectionOutput implements Served {
+  /** Server shutdown: close after the responses in flight. */
+  abstract shutdown(): void;
 
-const LINGER_MS = 2000;
-
-export abstract class ConnectionDeadlines extends ConnectionOutput {
   /** Whether a request's head or body is partly read. */
   protected get inMessage(): boolean {
     return this.stream !== null && this.stream.inMessage;
@@ -35,10 +27,10 @@ export abstract class ConnectionDeadlines extends ConnectionOutput {
    * every state of a connection has its deadline here (SECURITY.md's table).
    */
   sweep(time: number, timeouts: Deadlines): void {
+    if (this.idle) this.giveBack(); // what the read path keeps lent (connection-flow.ts)
     const now = clockAt(time);
     const a = this.busyState;
     const oldest = a === null ? undefined : a.responses.oldest;
-    if (this.tunnel !== null && this.lingeringSince === 0) return; // the tunnel's protocol keeps its own time
     if (this.lingeringSince !== 0) {
       if (since(now, this.lingeringSince) > LINGER_MS) this.destroy();
     } else if (this.headStartedAt !== 0 && since(now, this.headStartedAt) > timeouts.headers) {
@@ -86,17 +78,10 @@ export abstract class ConnectionDeadlines extends ConnectionOutput {
    * At the connection limit, how fit this connection is to make room for a
    * new client (nginx reuses idle keep-alive connections first): any idle
    * one (never sent a byte, between requests, lingering) before any other,
-   * then the head, or the upgraded protocol's message (a WebSocket's), that
-   * has been arriving longest; -1 for one being served or at rest upgraded.
+   * then the head that has been arriving longest; -1 for one being served.
    */
   evictionRank(time: number): number {
     if (this.closed) return -1;
-    const tunnel = this.tunnel;
-    if (tunnel !== null) {
-      if (this.lingeringSince !== 0) return Infinity; // closing already
-      const began = tunnel.messageSince;
-      return began === 0 ? -1 : Math.max(0, time - began);
-    }
     if (this.idle) return Infinity;
     if (this.headStartedAt !== 0 && this.inFlight === 0) return since(clockAt(time), this.headStartedAt);
     return -1;

@@ -72,7 +72,7 @@ export abstract class ConnectionFlow extends ConnectionState {
   protected rest(): void {
     const a = this.busyState;
     if (a === null || this.flags & (CLOSED | CLOSE_WHEN_DONE | BATCHING | STOPPED)) return;
-    if (a.tunnel !== null || a.stream !== null || a.current !== null || a.currentResponse !== null || a.headStartedAt !== 0) return;
+    if (a.stream !== null || a.current !== null || a.currentResponse !== null || a.headStartedAt !== 0) return;
     if (a.responses.length !== 0 || !a.outbox.atRest || a.deferred !== null) return;
     this.busyState = null;
     this.host.pool.giveBusyState(a);
@@ -92,6 +92,20 @@ export abstract class ConnectionFlow extends ConnectionState {
     if (stream === null || stream.inMessage || stream.stopped) return;
     this.stream = null;
     this.host.pool.give(stream);
+  }
+
+  /**
+   * Between messages, the stream and then (at rest) the busy state go back to
+   * the pool. The read path keeps both: a keep-alive client's next request
+   * mostly comes within the second, and borrowing them again cost every read.
+   * The server's sweep calls this once a second, so a connection idle that
+   * long is one small object again. Neither holds a byte of the client's
+   * while kept (a stream between messages has none, a busy state at rest
+   * none).
+   */
+  protected giveBack(): void {
+    this.returnStream();
+    this.rest();
   }
 
   /** No more requests are parsed on this connection. */

@@ -2,7 +2,7 @@
 // (ResponseSink), and the events its response queue and outbox report back
 // (QueueHost, OutboxHost). The bytes themselves go down: response →
 // response-queue.ts → outbox.ts → cork.ts → the system call.
-import { ConnectionTunnel } from "./connection-tunnel.js";
+import { ConnectionUpgrade } from "./connection-upgrade.js";
 import { CORK_HELD, clock } from "./connection-state.js";
 import type { BusyState } from "./state-pool.js";
 import type { Response, ResponseSink } from "./response.js";
@@ -10,9 +10,11 @@ import { dropFiles, memoryOf, type OutputPart } from "./output-part.js";
 import type { QueueHost } from "./response-queue.js";
 import type { OutboxHost } from "./outbox.js";
 
-export abstract class ConnectionOutput extends ConnectionTunnel implements ResponseSink, QueueHost, OutboxHost {
+export abstract class ConnectionOutput extends ConnectionUpgrade implements ResponseSink, QueueHost, OutboxHost {
   /** No more requests are read: close once the responses in flight are sent. */
   protected abstract stopReadingRequests(): void;
+  /** Closes the connection if nothing more is to be read or sent. */
+  protected abstract maybeClose(): void;
 
   protected takeBusyState(): BusyState {
     return this.host.pool.takeBusyState(this);
@@ -93,7 +95,7 @@ export abstract class ConnectionOutput extends ConnectionTunnel implements Respo
   responseEnded(): void {
     // While the requests of a read are handled, that read's time stands for now.
     if (!this.batching) this.lastActivity = clock();
-    this.sendTunnelBacklog();
+    this.handOverWhenSent();
     this.outbox.wake();
     this.dispatchDeferred();
     this.resumeReading();
@@ -103,7 +105,6 @@ export abstract class ConnectionOutput extends ConnectionTunnel implements Respo
 
   /** OutboxHost: everything queued went out. */
   drainedAll(): void {
-    this.tunnelDrained();
     this.dispatchDeferred();
     this.resumeReading();
     this.maybeClose();

@@ -9,7 +9,6 @@ import type { Request } from "./request.js";
 import type { Response } from "./response.js";
 import type { ResponseQueue } from "./response-queue.js";
 import type { Outbox } from "./outbox.js";
-import type { Tunnel } from "./tunnel.js";
 import type { BusyState } from "./state-pool.js";
 import { K } from "../socket/syscalls.js";
 
@@ -61,9 +60,19 @@ export class Extras {
   upgrading: Response | null = null;
   /** The bytes that followed that request's head: the new protocol's, if the switch happens. */
   early: Uint8Array | null = null;
-  /** Tunnel bytes written before the 101 left (it waits behind earlier responses). */
-  tunnelBacklog: Uint8Array[] = [];
-  tunnelBacklogBytes = 0;
+  /** After the upgrade hook switched protocols: the watcher the socket goes to once the 101 has left. */
+  upgraded: Upgraded | null = null;
+}
+
+/** The watcher an upgraded socket is handed to (tunnel-connection.ts), as the connection knows it. */
+export interface Upgraded {
+  readonly remote: { address: string; port: number };
+  /** The 101 has left: the socket (watched with `interest`) and its outbox are the tunnel's now. */
+  takeOver(outbox: Outbox, interest: number): void;
+  /** The connection closed before the handover. */
+  connectionClosed(): void;
+  /** Server shutdown, before the handover. */
+  shutdown(): void;
 }
 
 export abstract class ConnectionState {
@@ -123,13 +132,6 @@ export abstract class ConnectionState {
   }
   protected set headStartedAt(t: number) {
     if (t !== 0 || this.busyState !== null) this.busy.headStartedAt = t;
-  }
-  /** After a 101: the connection carries another protocol's bytes. */
-  protected get tunnel(): Tunnel | null {
-    return this.busyState === null ? null : this.busyState.tunnel;
-  }
-  protected set tunnel(tunnel: Tunnel | null) {
-    if (tunnel !== null || this.busyState !== null) this.busy.tunnel = tunnel;
   }
 
   protected flag(bit: number, on: boolean): void {
@@ -197,6 +199,12 @@ export abstract class ConnectionState {
   }
   protected set upgrading(res: Response | null) {
     if (res !== null || this.extras !== null) (this.extras ??= new Extras()).upgrading = res;
+  }
+  protected get upgraded(): Upgraded | null {
+    return this.extras === null ? null : this.extras.upgraded;
+  }
+  protected set upgraded(watcher: Upgraded | null) {
+    if (watcher !== null || this.extras !== null) (this.extras ??= new Extras()).upgraded = watcher;
   }
   protected get early(): Uint8Array | null {
     return this.extras === null ? null : this.extras.early;

@@ -2,7 +2,8 @@
 // requests for the handler; this file reads, parses and decides when to
 // close. Its other jobs are the classes it builds on, one file each:
 // connection-state.ts (the packed state), connection-flow.ts (interest and
-// byte accounting), connection-tunnel.ts (after a 101), connection-output.ts
+// byte accounting), connection-upgrade.ts (a 101 hands the socket to its
+// tunnel's own watcher, tunnel-connection.ts), connection-output.ts
 // (the writing side) and connection-deadlines.ts (timeouts, eviction).
 import { BodyError, BodyStream } from "./body.js";
 import { RequestHead, type Fields, type ParseErrorInfo, type StreamHandlers } from "simplenet-parser";
@@ -39,7 +40,7 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
     // A handler of another connection's batch got here (server.close(), say):
     // the receive region holds that batch, so read once its parse returns.
     if (this.parser.parsing) return queueMicrotask(() => this.closed || this.onReadable());
-    if (this.tunnel !== null) return this.onTunnelReadable(this.tunnel);
+    if (this.upgradePending) return this.pauseReading(); // the tunnel's watcher reads them, once the 101 has left
     const stream = this.stream ?? this.borrowStream();
     const room = stream.prepare();
     const n = read(this.fd, this.host.cork.memory, stream.writeAt, room);
@@ -175,12 +176,6 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
 
   protected onPeerEnd(): void {
     this.peerEnded = true;
-    const tunnel = this.tunnel;
-    if (tunnel !== null && this.lingeringSince === 0) {
-      this.updateInterest();
-      this.tunnelCall(() => tunnel.emitEnd());
-      return this.maybeClose();
-    }
     if (this.lingeringSince !== 0 || this.inFlight === 0) return this.destroy();
     // The client half-closed: finish the responses it is waiting for, then
     // close. A body cut short is the client's fault: 400, if nothing was sent.
@@ -236,12 +231,7 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
     this.busyState?.responses.discardAll();
     this.busyState?.outbox.close();
     this.early = null;
-    if (this.extras !== null) {
-      this.extras.tunnelBacklog = [];
-      this.extras.tunnelBacklogBytes = 0;
-    }
-    const tunnel = this.tunnel;
-    if (tunnel !== null) this.tunnelCall(() => tunnel.markClosed());
+    this.upgraded?.connectionClosed();
     this.host.forget();
   }
 
@@ -253,8 +243,7 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
    */
   shutdown(): void {
     if (this.parser.parsing) return void queueMicrotask(() => this.closed || this.shutdown());
-    const tunnel = this.tunnel;
-    if (tunnel !== null) return this.tunnelCall(() => tunnel.emitShutdown());
+    if (this.upgradePending) return this.upgraded!.shutdown();
     if (this.idle) this.onReadable();
     if (this.closed) return;
     if (!this.idle) {

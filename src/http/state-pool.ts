@@ -9,7 +9,6 @@ import type { Response } from "./response.js";
 import { ResponseQueue, type QueueHost } from "./response-queue.js";
 import { Outbox, type OutboxHost } from "./outbox.js";
 import type { Cork } from "./cork.js";
-import type { Tunnel } from "./tunnel.js";
 
 /** A request read but not handed to its handler yet (see BusyState.deferred). */
 export interface Deferred {
@@ -45,8 +44,6 @@ export class BusyState {
   corkedBytes = 0;
   /** Whether deferred requests are being dispatched (a handler that ends at once must not start another round inside this one). */
   dispatchingDeferred = false;
-  /** After a 101: the connection carries another protocol's bytes (and is never at rest again). */
-  tunnel: Tunnel | null = null;
 
   constructor(readonly responses: ResponseQueue, readonly outbox: Outbox) {}
 }

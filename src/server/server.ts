@@ -1,34 +1,36 @@
-// serve(): a listening socket, its connections and their timeouts, on one
-// event loop with one wasm parser instance.
+// serve(): a listening socket and the sockets it accepts, on one event loop
+// with one wasm parser instance. The Server is each connection's host (the
+// handlers, the parser, the cork and the pool it borrows from); its listener
+// is acceptor.ts's, and the open sockets' count, deadlines and eviction are
+// served-sockets.ts's.
 import { BodyError } from "../http/body.js";
 import { Connection } from "../http/connection.js";
 import type { ConnectionHost } from "../http/connection-flow.js";
-import type { Deadlines } from "../http/connection-deadlines.js";
+import type { Deadlines } from "../http/served.js";
 import { StatePool } from "../http/state-pool.js";
 import { Cork } from "../http/cork.js";
 import { Origin } from "../http/origin.js";
 import { WebSocketHub, type UpgradeAnswer } from "../websocket/hub.js";
 import type { SendOptions } from "../websocket/socket.js";
 import { originOf } from "../web/fetch.js";
-import { closeListener, inheritedListeners, openListener, resolveHost, type ListenOptions, type Listening } from "../socket/listener.js";
+import { inheritedListeners, resolveHost, type ListenOptions, type Listening } from "../socket/listener.js";
 import { listenWithHandover } from "./handover.js";
 import { fromFetch } from "../web/fetch.js";
 import { installLightResponse } from "../web/web-response.js";
-import { EventLoop, type Watcher } from "../socket/loop.js";
+import { EventLoop } from "../socket/loop.js";
 import { createParser, type ParserInstance } from "simplenet-parser";
 import type { Request } from "../http/request.js";
 import type { Response } from "../http/response.js";
 import type { Handler } from "../http/handler.js";
-import { Errno, K, SyscallError, accept4, close, setTrace } from "../socket/syscalls.js";
+import { K, close, setTrace } from "../socket/syscalls.js";
 import { QuietTrim } from "../socket/quiet-trim.js";
 import { WorkerPool, joinPool, reportFailure, takeAssignment, workerCount } from "./workers.js";
+import { Acceptor } from "./acceptor.js";
+import { ServedSockets } from "./served-sockets.js";
 
 export type { Handler };
 export { DEFAULT_MAX_BODY_BYTES, type Limits, type ServeOptions, type Timeouts } from "./options.js";
 import { parserLimits, type ServeOptions } from "./options.js";
-
-const ACCEPT_BATCH = 64;
-const ACCEPT_RETRY_MS = 100;
 
 export class Server implements ConnectionHost {
   readonly loop: EventLoop;
@@ -43,8 +45,9 @@ export class Server implements ConnectionHost {
   /** Since close() or stopAccepting(): each next response says "Connection: close". */
   private shuttingDown = false;
   private readonly closeHooks: (() => void)[] = [];
-  /** Open connections: the loop's watchers know them by descriptor (no set of our own, which would cost each one an entry). */
-  private connections = 0;
+  private readonly acceptor: Acceptor;
+  /** Open connections and tunnels. */
+  private readonly served: ServedSockets;
   private readonly handler: Handler;
   private readonly upgradeHandler: Handler | null;
   /** The server's WebSockets, when serve() was given `websocket`. */
@@ -55,15 +58,9 @@ export class Server implements ConnectionHost {
   /** ConnectionHost: serve()'s onResponse, its errors reported, or null. */
   readonly onResponse: ((res: Response) => void) | null;
   private readonly timeouts: Deadlines & { close: number };
-  private readonly maxConnections: number;
-  private listening: Listening | null = null;
   private tracing = false;
-  private exhaustionReported = false;
-  private readonly sweeper: ReturnType<typeof setInterval>;
   private readonly quietTrim: QuietTrim | null;
-  private acceptRetry: ReturnType<typeof setTimeout> | null = null;
   private closed: Promise<void> | null = null;
-  private allGone: (() => void) | null = null;
 
   constructor(options: ServeOptions) {
     if (options.handler === undefined && options.fetch === undefined) throw new TypeError("serve() needs a handler or fetch");
@@ -94,7 +91,6 @@ export class Server implements ConnectionHost {
         this.onError(error);
       }
     };
-    this.maxConnections = options.limits?.maxConnections ?? 10000;
     this.timeouts = {
       headers: options.timeouts?.headers ?? 60_000,
       request: options.timeouts?.request ?? 300_000,
@@ -104,99 +100,37 @@ export class Server implements ConnectionHost {
       keepAlive: options.timeouts?.keepAlive ?? 5_000,
       close: options.timeouts?.close ?? 10_000,
     };
-    const { keepAlive, headers, request, body, write } = this.timeouts;
-    const every = Math.min(1000, keepAlive / 2, headers / 2, request / 2, body / 2, write / 2);
-    this.sweeper = setInterval(() => this.sweep(), Math.max(10, every));
-    this.sweeper.unref();
+    this.served = new ServedSockets(this.loop, options.limits?.maxConnections ?? 10000, this.timeouts);
+    this.acceptor = new Acceptor(this.loop, (fd) => this.accepted(fd), (error) => this.onError(error));
     this.quietTrim = options.trimWhenQuiet === false ? null : new QuietTrim(this.loop);
   }
 
-  /** Opens the listening socket (or takes the inherited one) and watches it. */
+  /** Opens the listening socket (or takes the one handed in, which stays the caller's if this throws) and watches it. */
   listen(options: ListenOptions, inherited?: Listening): void {
     let listening: Listening;
     try {
-      listening = inherited ?? openListener(options);
-      this.loop.add(listening.fd, K.EPOLLIN, this.listener);
+      listening = this.acceptor.listen(options, inherited);
     } catch (error) {
       this.release();
       throw error;
     }
-    this.listening = listening;
     this.host = listening.host;
     this.port = listening.port;
     this.path = listening.path;
   }
 
-  private readonly listener: Watcher = { ready: () => this.acceptBatch() };
-
-  /** Accepts up to a batch per wake-up, so a flood of connections cannot starve the ones already open. */
-  private acceptBatch(limit = ACCEPT_BATCH): void {
-    for (let i = 0; i < limit && this.listening !== null; i++) {
-      const fd = accept4(this.listening.fd, K.SOCK_NONBLOCK | K.SOCK_CLOEXEC);
-      if (fd < 0) {
-        if (fd === -Errno.EMFILE || fd === -Errno.ENFILE) this.pauseAccepting(new SyscallError("accept4", -fd));
-        else if (fd === -Errno.ECONNABORTED || fd === -Errno.EPROTO) continue;
-        return;
-      }
-      this.exhaustionReported = false;
-      if (this.connections >= this.maxConnections && !this.makeRoom()) {
-        close(fd);
-        continue;
-      }
-      let conn: Connection;
-      try {
-        conn = new Connection(this, fd); // the loop keeps it; closes fd if the loop refuses it
-      } catch (error) {
-        this.onError(error);
-        continue;
-      }
-      this.connections++;
-      // A client's request tends to arrive with its handshake: read it now
-      // rather than after another turn of the loop (EAGAIN when it has not).
-      conn.ready(K.EPOLLIN);
+  private accepted(fd: number): void {
+    if (!this.served.admit()) return void close(fd);
+    let conn: Connection;
+    try {
+      conn = new Connection(this, fd); // the loop keeps it; closes fd if the loop refuses it
+    } catch (error) {
+      return this.onError(error);
     }
-  }
-
-  /**
-   * At maxConnections: closes the connection fittest to make room for a new
-   * client (Connection.evictionRank: idle ones first, then the slowest
-   * head), so sockets that trickle heads cannot lock fresh clients out, as
-   * they would if new connections were the ones refused. False when every
-   * connection is being served.
-   */
-  private makeRoom(): boolean {
-    const now = Date.now();
-    let victim: Connection | null = null;
-    let best = -1;
-    this.loop.forEach((watcher) => {
-      if (best === Infinity || !(watcher instanceof Connection)) return;
-      const rank = watcher.evictionRank(now);
-      if (rank > best) {
-        best = rank;
-        victim = watcher;
-      }
-    });
-    if (victim === null) return false;
-    (victim as Connection).destroy();
-    return true;
-  }
-
-  /**
-   * Out of descriptors: the pending connection stays in the backlog and the
-   * listener would be readable forever, so stop watching it for a while
-   * rather than spin. Reported once until an accept succeeds again.
-   */
-  private pauseAccepting(error: SyscallError): void {
-    if (this.acceptRetry !== null || this.listening === null) return;
-    if (!this.exhaustionReported) {
-      this.exhaustionReported = true;
-      this.onError(new Error(`${error.message}: out of file descriptors; pausing accept until some are free`));
-    }
-    this.loop.modify(this.listening.fd, 0);
-    this.acceptRetry = setTimeout(() => {
-      this.acceptRetry = null;
-      if (this.listening !== null) this.loop.modify(this.listening.fd, K.EPOLLIN);
-    }, ACCEPT_RETRY_MS);
+    this.served.opened();
+    // A client's request tends to arrive with its handshake: read it now
+    // rather than after another turn of the loop (EAGAIN when it has not).
+    conn.ready(K.EPOLLIN);
   }
 
   get upgrades(): boolean {
@@ -265,49 +199,28 @@ export class Server implements ConnectionHost {
   }
 
 
-  /** A connection has closed. */
+  /** A connection (or tunnel) has closed. */
   forget(): void {
-    this.connections--;
-    if (this.connections === 0) this.allGone?.();
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    const timeouts = this.timeouts;
-    this.loop.forEach((watcher) => {
-      if (watcher instanceof Connection) watcher.sweep(now, timeouts);
-    });
-  }
-
-  private openConnections(): Connection[] {
-    const open: Connection[] = [];
-    this.loop.forEach((watcher) => {
-      if (watcher instanceof Connection) open.push(watcher);
-    });
-    return open;
+    this.served.forget();
   }
 
   /** Closes every connection now, responses in flight or not (node:http's closeAllConnections). */
   closeAllConnections(): void {
-    for (const conn of this.openConnections()) conn.destroy();
+    this.served.destroyAll();
   }
 
   /** Closes the connections with nothing in flight (node:http's closeIdleConnections). */
   closeIdleConnections(): void {
-    for (const conn of this.openConnections()) if (conn.idle) conn.destroy();
+    this.served.destroyIdle();
   }
 
   get connectionCount(): number {
-    return this.connections;
+    return this.served.size;
   }
 
   /** Bytes held for all connections: unsent output, output kept behind unfinished responses, unread request bodies. */
   get heldBytes(): number {
-    let held = 0;
-    this.loop.forEach((watcher) => {
-      if (watcher instanceof Connection) held += watcher.heldBytes;
-    });
-    return held;
+    return this.served.heldBytes;
   }
 
   get closing(): boolean {
@@ -322,7 +235,7 @@ export class Server implements ConnectionHost {
   /** Stops accepting but leaves the listener open (handover: a successor accepts on it); each next response says "Connection: close". */
   stopAccepting(): void {
     this.shuttingDown = true;
-    if (this.listening !== null) this.loop.modify(this.listening.fd, 0);
+    this.acceptor.stop();
   }
 
   /**
@@ -333,19 +246,9 @@ export class Server implements ConnectionHost {
     if (this.closed !== null) return this.closed;
     this.shuttingDown = true;
     for (const hook of this.closeHooks.splice(0)) hook();
-    if (this.acceptRetry !== null) clearTimeout(this.acceptRetry);
-    if (this.listening !== null) {
-      // Connections already in the backlog would be reset by the close: take them in and answer them.
-      this.acceptBatch(Infinity);
-      closeListener(this.listening, this.loop);
-      this.listening = null;
-    }
-    const gone = new Promise<void>((resolve) => (this.allGone = resolve));
-    for (const conn of this.openConnections()) conn.shutdown();
-    if (this.connections === 0) this.allGone!();
-    const deadline = setTimeout(() => {
-      for (const conn of this.openConnections()) conn.destroy();
-    }, this.timeouts.close);
+    this.acceptor.close();
+    const gone = this.served.shutdownAll();
+    const deadline = setTimeout(() => this.served.destroyAll(), this.timeouts.close);
     this.closed = gone.then(() => {
       clearTimeout(deadline);
       this.release();
@@ -355,7 +258,7 @@ export class Server implements ConnectionHost {
 
   private release(): void {
     this.websockets?.close();
-    clearInterval(this.sweeper);
+    this.served.stop();
     this.quietTrim?.stop();
     this.loop.close();
     if (this.tracing) setTrace(null);

@@ -37,6 +37,11 @@ export class EventLoop {
     check("epoll_ctl", epollCtl(this.epfd, K.EPOLL_CTL_MOD, fd, events));
   }
 
+  /** Another watcher takes fd over, watched as it was (a connection hands its socket to its tunnel after a 101). */
+  replace(fd: number, watcher: Watcher): void {
+    this.watchers[fd] = watcher;
+  }
+
   /** Each watcher, by descriptor (one removed meanwhile is skipped). */
   forEach(fn: (watcher: Watcher) => void): void {
     const watchers = this.watchers;

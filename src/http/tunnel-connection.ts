@@ -1,0 +1,281 @@
+// A socket after "101 Switching Protocols": its own watcher on the loop. The
+// connection hands it the socket, and the outbox with whatever of its
+// responses the kernel has not taken yet, once the 101 and every response
+// before it have ended; until then the tunnel's writes wait here. From then
+// on the peer's bytes go to the Tunnel (tunnel.ts) and its writes through
+// that outbox, and the server asks this watcher, not the connection, about
+// deadlines, held bytes and eviction.
+import type { ParserInstance } from "simplenet-parser";
+import { Tunnel, type TunnelHost } from "./tunnel.js";
+import type { Outbox, OutboxHost } from "./outbox.js";
+import type { Cork } from "./cork.js";
+import { LINGER_MS, type Deadlines, type Served } from "./served.js";
+import { READABLE, clock, clockAt, since, type Upgraded } from "./connection-state.js";
+import type { EventLoop } from "../socket/loop.js";
+import { Errno, K, getpeername, read, shutdown } from "../socket/syscalls.js";
+
+const EAGAIN = -Errno.EAGAIN;
+/** Tunnel reads land this far into the receive region: the bytes before are the tunnel's, to put a carried frame head in front. */
+const HEADROOM = 16;
+
+/** What a tunnel needs from its server (a connection's host has it all). */
+export interface TunnelServer {
+  readonly loop: EventLoop;
+  readonly parser: ParserInstance;
+  readonly cork: Cork;
+  /** An application callback threw. */
+  reportError(error: unknown): void;
+  /** A served socket has closed. */
+  forget(): void;
+}
+
+export class TunnelConnection implements Served, TunnelHost, OutboxHost, Upgraded {
+  readonly tunnel: Tunnel;
+  /** Null until the connection hands the socket over. */
+  private outbox: Outbox | null = null;
+  /** The tunnel's writes before the handover (copies), in order, or null. */
+  private backlog: Uint8Array[] | null = null;
+  private backlogBytes = 0;
+  /** The epoll interest the socket is watched with. */
+  private interest = 0;
+  private readPaused = false;
+  private peerEnded = false;
+  /** end() was called: close once everything queued is sent. */
+  private ending = false;
+  private closed = false;
+  /** Handing the peer's bytes to the tunnel (closing waits until that returns). */
+  private reading = false;
+  /** While bytes wait for EPOLLOUT: when the client last took some; when the lingering close began, or 0 (clock()). */
+  private writeSince = 0;
+  private lingeringSince = 0;
+
+  /**
+   * `connection` is what destroy() closes until the handover; `early`, the
+   * bytes that came with the request's head, reach the tunnel once the
+   * upgrade hook has returned (and set its callbacks).
+   */
+  constructor(
+    private readonly host: TunnelServer,
+    readonly fd: number,
+    private peer: { address: string; port: number } | null,
+    early: Uint8Array | null,
+    private connection: { destroy(): void } | null,
+  ) {
+    this.tunnel = new Tunnel(this);
+    if (early !== null && early.length > 0) queueMicrotask(() => this.closed || this.deliver(early));
+  }
+
+  /** Upgraded: the 101 has left; this watcher takes the socket (watched with `interest`) and its outbox. */
+  takeOver(outbox: Outbox, interest: number): void {
+    this.connection = null;
+    this.outbox = outbox;
+    this.interest = interest;
+    outbox.attach(this);
+    this.host.loop.replace(this.fd, this);
+    const backlog = this.backlog;
+    this.backlog = null;
+    // Writes before the handover returned false: the tunnel waits for a drain.
+    if (backlog !== null && outbox.send(backlog) && !this.closed) this.drainedAll();
+    this.updateInterest();
+    this.maybeClose();
+  }
+
+  /** Upgraded: the connection closed before the handover. */
+  connectionClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.backlog = null;
+    this.call(() => this.tunnel.markClosed());
+  }
+
+  get remote(): { address: string; port: number } {
+    if (this.peer === null) {
+      const peer = this.closed ? -1 : getpeername(this.fd);
+      this.peer = typeof peer === "number" ? { address: "", port: 0 } : { address: peer[1], port: peer[2] };
+    }
+    return this.peer;
+  }
+
+  /** Watcher: the socket is ready. */
+  ready(events: number): void {
+    if (events & (K.EPOLLHUP | K.EPOLLERR)) return this.destroy();
+    if (events & K.EPOLLOUT && this.outbox !== null) {
+      this.writeSince = clock(); // the client took bytes: its write deadline starts again
+      this.outbox.flush();
+    }
+    if (!this.closed && events & READABLE) this.onReadable();
+  }
+
+  private onReadable(): void {
+    const { parser } = this.host;
+    // Another connection's handler got here: the receive region holds its batch, so read once that parse returns.
+    if (parser.parsing) return queueMicrotask(() => this.closed || this.onReadable());
+    const at = parser.recv + HEADROOM;
+    const n = read(this.fd, parser.bytes, at, parser.recvCapacity - HEADROOM);
+    if (n < 0) {
+      if (n !== EAGAIN) this.destroy();
+      return;
+    }
+    if (n === 0) return this.onPeerEnd();
+    if (this.lingeringSince !== 0) return; // discarding what arrives after our close
+    parser.beginParse();
+    try {
+      this.deliver(parser.bytes.subarray(at, at + n));
+    } finally {
+      parser.endParse();
+    }
+  }
+
+  /** The peer's bytes to the tunnel, its writes meanwhile corked into one. */
+  private deliver(bytes: Uint8Array): void {
+    const outbox = this.outbox;
+    this.reading = true;
+    try {
+      if (outbox === null) this.tunnel.emitData(bytes);
+      else outbox.corked(() => this.tunnel.emitData(bytes));
+    } catch (error) {
+      this.host.reportError(error);
+      this.destroy();
+    } finally {
+      this.reading = false;
+    }
+    this.maybeClose();
+  }
+
+  private onPeerEnd(): void {
+    this.peerEnded = true;
+    if (this.lingeringSince !== 0) return this.destroy();
+    this.updateInterest();
+    this.call(() => this.tunnel.emitEnd());
+    this.maybeClose();
+  }
+
+  /** After end(): once everything queued is sent, the write side shuts and the peer has LINGER_MS to close its side. */
+  private maybeClose(): void {
+    const outbox = this.outbox;
+    if (!this.ending || this.closed || this.reading || outbox === null || this.lingeringSince !== 0) return;
+    if (outbox.queuedBytes > 0) return; // drainedAll comes back here
+    // Corked: the batch leaves when its owner releases it, within this turn.
+    if (this.host.cork.owns(outbox)) return queueMicrotask(() => this.maybeClose());
+    if (this.peerEnded) return this.destroy();
+    shutdown(this.fd, K.SHUT_WR);
+    this.lingeringSince = clock();
+    this.readPaused = false;
+    this.updateInterest();
+  }
+
+  /** Runs a tunnel callback; one that throws is reported and closes the socket. */
+  private call(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.host.reportError(error);
+      this.destroy();
+    }
+  }
+
+  /** The socket's own deadlines (the protocol keeps its own time besides): bytes the client takes none of, and the lingering close. */
+  sweep(time: number, timeouts: Deadlines): void {
+    const now = clockAt(time);
+    if (this.lingeringSince !== 0) {
+      if (since(now, this.lingeringSince) > LINGER_MS) this.destroy();
+    } else if (this.outbox !== null && this.outbox.pending && since(now, this.writeSince) > timeouts.write) {
+      this.destroy(); // the client stopped reading: nothing more can reach it
+    }
+  }
+
+  /** Closing already: first; then the message (a WebSocket's) the peer has been sending longest; -1 between messages. */
+  evictionRank(time: number): number {
+    if (this.closed) return -1;
+    if (this.lingeringSince !== 0) return Infinity;
+    const began = this.tunnel.messageSince;
+    return began === 0 ? -1 : Math.max(0, time - began);
+  }
+
+  get heldBytes(): number {
+    return this.bufferedAmount;
+  }
+
+  /** Nothing waits to be sent. */
+  get idle(): boolean {
+    return this.bufferedAmount === 0;
+  }
+
+  /** Server shutdown: the protocol ends politely (a WebSocket sends its close frame). */
+  shutdown(): void {
+    if (this.host.parser.parsing) return void queueMicrotask(() => this.shutdown()); // close() from a handler: after its batch
+    if (!this.closed) this.call(() => this.tunnel.emitShutdown());
+  }
+
+  destroy(): void {
+    if (this.connection !== null) return this.connection.destroy(); // it tells connectionClosed()
+    if (this.closed) return;
+    this.closed = true;
+    this.host.loop.closeWatched(this.fd);
+    this.outbox!.close();
+    this.call(() => this.tunnel.markClosed());
+    this.host.forget();
+  }
+
+  // ---- OutboxHost ------------------------------------------------------------
+
+  updateInterest(): void {
+    if (this.closed || this.outbox === null) return;
+    let interest = this.readPaused || this.peerEnded ? 0 : READABLE;
+    if (this.outbox.pending) {
+      interest |= K.EPOLLOUT;
+      if (!(this.interest & K.EPOLLOUT)) this.writeSince = clock();
+    }
+    if (interest !== this.interest) {
+      this.interest = interest;
+      this.host.loop.modify(this.fd, interest);
+    }
+  }
+
+  drainedAll(): void {
+    if (!this.ending) this.call(() => this.tunnel.emitDrain());
+    this.maybeClose();
+  }
+
+  // ---- TunnelHost ------------------------------------------------------------
+
+  tunnelSend(parts: Uint8Array[]): boolean {
+    if (this.closed) return false;
+    if (this.outbox !== null) return this.outbox.send(parts);
+    for (const part of parts) {
+      (this.backlog ??= []).push(part.slice());
+      this.backlogBytes += part.length;
+    }
+    return false;
+  }
+
+  tunnelSendSoon(bytes: Uint8Array): void {
+    if (this.closed) return;
+    if (this.outbox !== null) this.outbox.sendSoon(bytes);
+    else this.tunnelSend([bytes]);
+  }
+
+  get bufferedAmount(): number {
+    if (this.outbox !== null) return this.outbox.queuedBytes; // the backlog went into it
+    return this.closed ? 0 : this.backlogBytes;
+  }
+
+  endTunnel(): void {
+    this.ending = true;
+    this.maybeClose();
+  }
+
+  corkTunnel(fn: () => void): void {
+    if (this.outbox === null) fn();
+    else this.outbox.corked(fn);
+  }
+
+  pauseTunnel(paused: boolean): void {
+    this.readPaused = paused;
+    this.updateInterest();
+  }
+
+  place(n: number): Uint8Array | null {
+    return this.host.cork.place(n);
+  }
+}
