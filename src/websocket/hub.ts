@@ -1,9 +1,9 @@
-// serve({ websocket }): the handshake, the sockets of one server, their
-// messages and control frames, topics, the idle timer and the memory budget.
-// Frames are read by reader.ts (the wasm codec underneath) and written by
-// socket.ts; each socket's events come through its link (link.ts); this file
-// wires them to the application's callbacks.
-import { CLOSE, OPCODE } from "simplenet-parser/abi";
+// serve({ websocket }): the handshake, the sockets of one server, publishing
+// to topics, the idle timer and the memory budget. Each socket is a
+// WebSocket (socket.ts: what the application calls, and what it sends) and
+// its link (link.ts: what arrives, read by reader.ts); this file makes them
+// and keeps what they share.
+import { CLOSE } from "simplenet-parser/abi";
 import { FrameCodec } from "simplenet-parser/frames";
 import type { ParserInstance } from "simplenet-parser";
 import type { Request } from "../http/request.js";
@@ -11,10 +11,10 @@ import type { Response } from "../http/response.js";
 import { MemoryBudget, processBudgetCounters } from "./budget.js";
 import { Deflater, Inflater, ZlibLimiter, negotiate, type DeflateOptions, type Negotiated } from "./deflate.js";
 import { acceptFields, handshakeFault } from "./handshake.js";
-import { FrameReader } from "./reader.js";
+import { clockNow, elapsed } from "./clock.js";
 import { Link, type LinkHub } from "./link.js";
 import type { UpgradeAnswer, WebSocketOptions } from "./options.js";
-import { SEND_DROPPED, WebSocket, closePayload, type SendOptions, type SocketHub } from "./socket.js";
+import { SEND_DROPPED, WebSocket, type SendOptions } from "./socket.js";
 import { Topics } from "./topics.js";
 
 export { WebSocket, SEND_DROPPED, SEND_QUEUED, type SendOptions } from "./socket.js";
@@ -23,30 +23,21 @@ export type { UpgradeAnswer, WebSocketOptions } from "./options.js";
 const MIB = 1024 * 1024;
 /** How long a close handshake we started may wait for the client's answer. */
 const CLOSE_WAIT_MS = 5000;
-/** Pongs a client may be owed (sent while output is queued, not yet taken by the kernel); a ping past them closes with 1008 (ws's limit is 60). */
-export const MAX_PONGS_OWED = 64;
-/**
- * A connection's reading pauses while its queued output is over this (or
- * while a message of it is being inflated), and resumes once the queue is
- * down to RESUME_READING_AT: what the client sends meanwhile waits in the
- * kernel, so echoes, pongs and messages behind zlib cannot pile up here.
- */
-const PAUSE_READING_AT = 64 * 1024;
-const RESUME_READING_AT = 16 * 1024;
-const decoder = new TextDecoder();
 
 let processBudget: MemoryBudget | null = null;
 let processLimiter: ZlibLimiter | null = null;
 
-export class WebSocketHub<T = unknown> implements LinkHub<T>, SocketHub<T> {
+export class WebSocketHub<T = unknown> implements LinkHub<T> {
   readonly topics = new Topics<WebSocket<T>>();
   readonly budget: MemoryBudget;
+  readonly codec: FrameCodec;
+  /** The largest message, bytes. */
+  readonly maxPayload: number;
   readonly maxBackpressure: number;
   readonly closeOnBackpressureLimit: boolean;
   readonly compressThreshold: number;
-  private readonly codec: FrameCodec;
-  private readonly links = new Map<WebSocket<T>, Link<T>>();
-  private readonly maxPayload: number;
+  /** Every socket's link, in the order they opened. */
+  private readonly links = new Set<Link<T>>();
   private readonly idleMs: number;
   private readonly deflate: DeflateOptions | null;
   private readonly limiter: ZlibLimiter;
@@ -54,8 +45,8 @@ export class WebSocketHub<T = unknown> implements LinkHub<T>, SocketHub<T> {
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(
-    private readonly options: WebSocketOptions<T>,
-    private readonly parser: ParserInstance,
+    readonly options: WebSocketOptions<T>,
+    readonly parser: ParserInstance,
     private readonly onError: (error: unknown) => void,
   ) {
     this.codec = new FrameCodec(parser);
@@ -77,7 +68,7 @@ export class WebSocketHub<T = unknown> implements LinkHub<T>, SocketHub<T> {
       : (processLimiter ??= new ZlibLimiter(8));
     // A quarter of the timeout at most, so that a short one still pings at half before it closes.
     const period = this.idleMs === 0 ? 1000 : Math.max(50, Math.min(1000, this.idleMs / 4));
-    this.timer = setInterval(() => this.sweep(Date.now()), period);
+    this.timer = setInterval(() => this.sweep(clockNow()), period);
     this.timer.unref();
   }
 
@@ -116,11 +107,11 @@ export class WebSocketHub<T = unknown> implements LinkHub<T>, SocketHub<T> {
   accept(req: Request, res: Response, answer: UpgradeAnswer<T>): WebSocket<T> {
     const negotiated = this.deflate === null ? null : negotiate(req.headers.get("sec-websocket-extensions"), this.deflate);
     const tunnel = res.upgrade(acceptFields(req, answer.protocol, negotiated?.header ?? null, answer.headers));
+    const link = new Link(this, negotiated === null ? null : new Inflater(negotiated, this.limiter));
     const deflater = negotiated === null ? null : this.deflaterFor(negotiated);
-    const ws = new WebSocket<T>(tunnel, this, this.codec, answer.data as T, answer.protocol ?? "", negotiated?.header ?? "", deflater);
-    const link = new Link(this, ws, tunnel, negotiated === null ? null : new Inflater(negotiated, this.limiter));
-    link.reader = new FrameReader(this.codec, this.parser, link, this.maxPayload, negotiated !== null);
-    this.links.set(ws, link);
+    const ws = new WebSocket<T>(link, tunnel, deflater, answer.data as T, clockNow(), answer.protocol ?? "", negotiated?.header ?? "");
+    link.ws = ws;
+    this.links.add(link);
     tunnel.handler = link;
     this.call(() => this.options.open?.(ws), link);
     return ws;
@@ -145,39 +136,9 @@ export class WebSocketHub<T = unknown> implements LinkHub<T>, SocketHub<T> {
     return count;
   }
 
-  /** The connection's queue has drained, or a socket's queued sends are all out: drain, if a send was queued or dropped and nothing waits now. */
-  drained(ws: WebSocket<T>): void {
-    ws.takeQueued();
-    const link = this.links.get(ws);
-    if (link !== undefined) this.updateReading(link);
-    if (ws.backpressured && ws.idle) {
-      ws.backpressured = false;
-      this.call(() => this.options.drain?.(ws), link);
-    }
-  }
-
-  /** Pauses or resumes reading a connection (see PAUSE_READING_AT). */
-  updateReading(link: Link<T>): void {
-    const queued = link.ws.getBufferedAmount();
-    const pause = link.inbound.length > 0 || queued > (link.paused ? RESUME_READING_AT : PAUSE_READING_AT);
-    if (pause === link.paused) return;
-    link.paused = pause;
-    if (pause) link.tunnel.pause();
-    else link.tunnel.resume();
-  }
-
-  /** A socket sent its close frame (ws.end()): the client has CLOSE_WAIT_MS to answer. */
-  closing(ws: WebSocket<T>, code: number, reason: string): void {
-    const link = this.links.get(ws);
-    if (link === undefined) return;
-    link.closeCode = code;
-    link.closeReason = reason;
-    link.closingSince = Date.now();
-  }
-
   /** Closes every socket (the server is closing without waiting). */
   destroyAll(): void {
-    for (const link of [...this.links.values()]) link.tunnel.destroy();
+    for (const link of [...this.links]) link.ws.close();
   }
 
   close(): void {
@@ -191,145 +152,17 @@ export class WebSocketHub<T = unknown> implements LinkHub<T>, SocketHub<T> {
     return this.sharedDeflaters.get(deflater.windowBits) === deflater;
   }
 
-  private deflaterFor(negotiated: Negotiated): Deflater {
-    if (!negotiated.serverNoContextTakeover) return new Deflater(negotiated, this.limiter);
-    // Without context takeover every socket with the same window can share one deflater.
-    let shared = this.sharedDeflaters.get(negotiated.serverWindowBits);
-    if (shared === undefined) this.sharedDeflaters.set(negotiated.serverWindowBits, (shared = new Deflater(negotiated, this.limiter)));
-    return shared;
-  }
-
-  onMessage(link: Link<T>, data: Uint8Array, text: boolean, compressed: boolean, owned: boolean): void {
-    if (!compressed && link.inbound.length === 0) return this.deliver(link, data, text);
-    // A message waiting for zlib, or behind one, holds its bytes: within the budget, like one being assembled.
-    const memory = link.ws.memory;
-    if (compressed && !memory.reserve(data.length)) return this.fail(link, CLOSE.TRY_AGAIN_LATER, "Server memory budget reached");
-    if (!compressed) memory.take(data.length);
-    const slot = { ready: false, size: data.length, deliver: (): void => {} };
-    link.inbound.push(slot);
-    const input = owned ? data : data.slice();
-    const finish = (bytes: Uint8Array): void => {
-      slot.ready = true;
-      slot.deliver = () => this.deliver(link, bytes, text);
-      this.deliverReady(link);
-    };
-    if (!compressed) return finish(input);
-    link.inflater!.inflate([input], this.maxPayload, (result) => {
-      // (Not called once the socket has closed: its account was given back whole.)
-      if (link.ws.readyState === 3) return;
-      if ("error" in result) {
-        return this.fail(link, result.error === "too-large" ? CLOSE.MESSAGE_TOO_BIG : CLOSE.INVALID_PAYLOAD, "Bad compressed message");
-      }
-      if (text && !this.isUtf8(result.data)) return this.fail(link, CLOSE.INVALID_PAYLOAD, "Text is not UTF-8");
-      finish(result.data);
-    });
-  }
-
-  /** Delivers the waiting messages and control frames that are ready, in order; reading resumes once none waits. */
-  private deliverReady(link: Link<T>): void {
-    while (link.inbound.length > 0 && link.inbound[0].ready) {
-      const slot = link.inbound.shift()!;
-      link.ws.memory.give(slot.size);
-      slot.deliver();
-    }
-    this.updateReading(link);
-  }
-
-  private deliver(link: Link<T>, data: Uint8Array, text: boolean): void {
-    if (link.ws.readyState !== 1 || this.options.message === undefined) return;
-    const message = text ? decoder.decode(data) : data;
-    this.call(() => this.options.message!(link.ws, message, !text), link);
-  }
-
-  onControl(link: Link<T>, opcode: number, payload: Uint8Array): void {
-    if (opcode === OPCODE.CLOSE) link.reader.stop(); // nothing after a close frame is read
-    // Behind messages still being inflated, a control frame waits its turn: a
-    // close must not overtake them (they would be lost), nor a pong their echoes.
-    // (The reader gives each control frame a payload of its own, so it may wait.)
-    if (link.inbound.length > 0) {
-      link.ws.memory.take(payload.length);
-      link.inbound.push({ ready: true, size: payload.length, deliver: () => this.handleControl(link, opcode, payload) });
-      return;
-    }
-    this.handleControl(link, opcode, payload);
-  }
-
-  private handleControl(link: Link<T>, opcode: number, payload: Uint8Array): void {
-    const { ws } = link;
-    if (ws.readyState === 3) return;
-    if (opcode === OPCODE.PING) {
-      if (ws.pongsOwed >= MAX_PONGS_OWED) {
-        // It pings and does not read the answers: as ws does, end it (a close frame could not reach it either).
-        link.closeCode = CLOSE.POLICY_VIOLATION;
-        link.closeReason = "Too many pongs owed";
-        return link.tunnel.destroy();
-      }
-      ws.pong(payload);
-      return this.call(() => this.options.ping?.(ws, payload), link);
-    }
-    if (opcode === OPCODE.PONG) {
-      ws.pinged = false;
-      return this.call(() => this.options.pong?.(ws, payload), link);
-    }
-    // A close frame: echo it if we had not sent ours, then close the TCP connection (RFC 6455 §5.5.1, §7.1.1).
-    const code = payload.length >= 2 ? (payload[0] << 8) | payload[1] : CLOSE.NO_STATUS;
-    const reason = payload.length > 2 ? decoder.decode(payload.subarray(2)) : "";
-    link.reader.stop();
-    if (ws.readyState === 1) {
-      link.closeCode = code;
-      link.closeReason = reason;
-      ws.control(OPCODE.CLOSE, payload.length >= 2 ? payload.subarray(0, 2) : new Uint8Array(0));
-    }
-    ws.readyState = 2;
-    ws.endConnection();
-  }
-
-  /** Fails the connection (RFC 6455 §7.1.7): a close frame with the code, then the TCP close. */
-  fail(link: Link<T>, code: number, reason: string): void {
-    const { ws } = link;
-    link.reader.stop();
-    if (ws.readyState === 1) {
-      ws.control(OPCODE.CLOSE, closePayload(code, reason));
-      link.closeCode = code;
-      link.closeReason = reason;
-    }
-    ws.readyState = 2;
-    ws.endConnection();
-  }
-
+  /** A link's connection has closed (its link has stopped reading). */
   onClose(link: Link<T>): void {
     const { ws } = link;
-    link.reader.stop();
-    link.inflater?.close();
-    link.inbound = [];
     this.topics.leaveAll(ws);
-    this.links.delete(ws);
+    this.links.delete(link);
     ws.closed();
     this.call(() => this.options.close?.(ws, link.closeCode, link.closeReason));
   }
 
-  private sweep(now: number): void {
-    for (const link of this.links.values()) {
-      const { ws } = link;
-      if (link.closingSince !== 0) {
-        if (now - link.closingSince > CLOSE_WAIT_MS) link.tunnel.destroy();
-        continue;
-      }
-      if (this.idleMs === 0) continue;
-      const idle = now - ws.lastSeen;
-      if (idle >= this.idleMs && ws.pinged) {
-        link.closeCode = CLOSE.ABNORMAL;
-        link.tunnel.destroy();
-      } else if (idle >= this.idleMs / 2 && !ws.pinged) {
-        // (Late, past the timeout, when the loop was held up: the client still gets its ping and a sweep's time to answer.)
-        ws.pinged = true;
-        ws.ping();
-      }
-    }
-  }
-
   /** Validates text in the receive region, a region's worth at a time (outside any parse of it). */
-  private isUtf8(bytes: Uint8Array): boolean {
+  isUtf8(bytes: Uint8Array): boolean {
     const { parser, codec } = this;
     parser.claimReceiveRegion();
     let state = 0;
@@ -343,12 +176,41 @@ export class WebSocketHub<T = unknown> implements LinkHub<T>, SocketHub<T> {
   }
 
   /** Runs an application callback; one that throws is reported, and fails its socket with 1011. */
-  private call(fn: () => void, link?: Link<T>): void {
+  call(fn: () => void, link?: Link<T>): void {
     try {
       fn();
     } catch (error) {
       this.onError(error);
-      if (link !== undefined) this.fail(link, CLOSE.INTERNAL_ERROR, "Internal error");
+      if (link !== undefined) link.fail(CLOSE.INTERNAL_ERROR, "Internal error");
+    }
+  }
+
+  private deflaterFor(negotiated: Negotiated): Deflater {
+    if (!negotiated.serverNoContextTakeover) return new Deflater(negotiated, this.limiter);
+    // Without context takeover every socket with the same window can share one deflater.
+    let shared = this.sharedDeflaters.get(negotiated.serverWindowBits);
+    if (shared === undefined) this.sharedDeflaters.set(negotiated.serverWindowBits, (shared = new Deflater(negotiated, this.limiter)));
+    return shared;
+  }
+
+  /** The idle timer (times from clock.ts): pings a quiet client at half the timeout, closes it at the timeout, and ends close handshakes left unanswered. */
+  private sweep(now: number): void {
+    for (const link of this.links) {
+      const { ws } = link;
+      if (link.closingSince !== 0) {
+        if (elapsed(link.closingSince, now) > CLOSE_WAIT_MS) ws.close();
+        continue;
+      }
+      if (this.idleMs === 0) continue;
+      const idle = elapsed(ws.lastSeen, now);
+      if (idle >= this.idleMs && ws.pinged) {
+        link.closeCode = CLOSE.ABNORMAL;
+        ws.close();
+      } else if (idle >= this.idleMs / 2 && !ws.pinged) {
+        // (Late, past the timeout, when the loop was held up: the client still gets its ping and a sweep's time to answer.)
+        ws.pinged = true;
+        ws.ping();
+      }
     }
   }
 }

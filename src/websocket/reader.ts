@@ -6,20 +6,11 @@ import { CLOSE, OPCODE, RSV, WEBSOCKET, INCOMPLETE, UTF8_INVALID } from "simplen
 import { describeError, type ParserInstance } from "simplenet-parser";
 import { isValidCloseCode, type FrameCodec } from "simplenet-parser/frames";
 
-export interface FrameEvents {
-  /**
-   * A whole message. `data` is a view valid during the call when `owned` is
-   * false; `compressed`: RSV1 was set (permessage-deflate), so it is not
-   * validated yet.
-   */
-  message(data: Uint8Array, text: boolean, compressed: boolean, owned: boolean): void;
-  /** A control frame's payload (a view valid during the call), validated for close frames. */
-  control(opcode: number, payload: Uint8Array): void;
-  /** A protocol fault: close with this code. */
-  fault(code: number, reason: string): void;
-  /** May `bytes` more be buffered for a message (the memory budget)? */
-  reserve(bytes: number): boolean;
-  release(bytes: number): void;
+/** What every reader of a server shares (one object per server, not one per socket: the hub). */
+export interface ReaderSettings {
+  readonly codec: FrameCodec;
+  readonly parser: ParserInstance;
+  readonly maxPayload: number;
 }
 
 const HEAD = 0, PAYLOAD = 1, STOPPED = 2;
@@ -28,7 +19,11 @@ export const MAX_FRAGMENTS = 16_384;
 /** The smallest buffer a message is assembled in: it grows by doubling, so a message of many small fragments costs its bytes, not an object each. */
 const MIN_ASSEMBLY = 1024;
 
-export class FrameReader {
+/**
+ * One connection's reading state; its events are the methods a subclass
+ * (the socket's link) gives, so reader and link are one object per socket.
+ */
+export abstract class FrameReader<S extends ReaderSettings = ReaderSettings> {
   private phase = HEAD;
   /** The bytes of a frame head that straddles two reads (at most 13). */
   private carry: Uint8Array | null = null;
@@ -38,7 +33,6 @@ export class FrameReader {
   private mask = 0;
   private remaining = 0;
   private maskPhase = 0;
-  private payloadStart = 0;
   // The message being assembled (text or binary, possibly fragmented).
   private messageOpcode = -1;
   private compressed = false;
@@ -48,18 +42,27 @@ export class FrameReader {
   private size = 0;
   private utf8 = 0;
   // A control frame's payload, which may arrive in pieces too.
-  private control: Uint8Array | null = null;
-  private controlAt = 0;
+  private controlPayload: Uint8Array | null = null;
   private closeUtf8 = 0;
 
-  constructor(
-    private readonly codec: FrameCodec,
-    private readonly parser: ParserInstance,
-    private readonly on: FrameEvents,
-    private readonly maxPayload: number,
-    /** RSV1 allowed: permessage-deflate was negotiated. */
-    private readonly deflate: boolean,
-  ) {}
+  constructor(protected readonly settings: S) {}
+
+  /** RSV1 allowed: permessage-deflate was negotiated. */
+  protected abstract mayCompress(): boolean;
+
+  /**
+   * A whole message. `data` is a view valid during the call when `owned` is
+   * false; `compressed`: RSV1 was set (permessage-deflate), so it is not
+   * validated yet.
+   */
+  protected abstract message(data: Uint8Array, text: boolean, compressed: boolean, owned: boolean): void;
+  /** A control frame's payload (a view valid during the call), validated for close frames. */
+  protected abstract control(opcode: number, payload: Uint8Array): void;
+  /** A protocol fault: close with this code. */
+  protected abstract fail(code: number, reason: string): void;
+  /** May `bytes` more be buffered for a message (the memory budget)? */
+  protected abstract reserve(bytes: number): boolean;
+  protected abstract release(bytes: number): void;
 
   /** Whether a message (or a control frame) has begun and not ended: the peer owes its rest. */
   get midMessage(): boolean {
@@ -68,7 +71,7 @@ export class FrameReader {
 
   /** Feeds bytes; a view in the receive region is worked on in place, anything else is copied there first. */
   feed(bytes: Uint8Array): void {
-    const { parser } = this;
+    const { parser } = this.settings;
     let ptr = bytes.byteOffset;
     const inRecv = bytes.buffer === parser.bytes.buffer && ptr >= parser.recv + WEBSOCKET.MAX_HEADER &&
       ptr + bytes.length <= parser.recv + parser.recvCapacity;
@@ -98,12 +101,15 @@ export class FrameReader {
 
   stop(): void {
     this.phase = STOPPED;
-    this.release();
+    this.releaseAssembly();
   }
 
   private consume(ptr: number, len: number): void {
-    const { codec } = this;
-    const bytes = this.parser.bytes;
+    const { codec, parser } = this.settings;
+    const bytes = parser.bytes;
+    const rsv = this.mayCompress() ? RSV.RSV1 : 0;
+    /** Where the payload of a frame whose head is in these bytes begins (a frame read whole goes out as a view). */
+    let payloadStart = -1;
     while (len > 0 && this.phase !== STOPPED) {
       if (this.phase === HEAD) {
         const carry = this.carry;
@@ -114,21 +120,21 @@ export class FrameReader {
           bytes.set(carry, ptr);
           this.carry = null;
         }
-        const r = codec.parseHeader(ptr, len, true, this.deflate ? RSV.RSV1 : 0);
+        const r = codec.parseHeader(ptr, len, true, rsv);
         if (r === INCOMPLETE) {
           this.carry = bytes.slice(ptr, ptr + len);
           return;
         }
         if (r < 0) {
           const { status, reason } = describeError(r, 0);
-          this.fail(status, reason);
+          this.fault(status, reason);
           return;
         }
         if (!this.startFrame()) return;
         this.phase = PAYLOAD;
         ptr += r;
         len -= r;
-        this.payloadStart = ptr;
+        payloadStart = ptr;
         if (this.remaining === 0) this.endFrame(ptr, 0);
         continue;
       }
@@ -136,7 +142,7 @@ export class FrameReader {
       codec.unmask(ptr, n, this.mask, this.maskPhase);
       this.maskPhase = (this.maskPhase + n) & 3;
       this.remaining -= n;
-      const whole = this.remaining === 0 && this.payloadStart === ptr;
+      const whole = this.remaining === 0 && payloadStart === ptr;
       if (!this.payload(ptr, n, whole)) return;
       ptr += n;
       len -= n;
@@ -146,7 +152,7 @@ export class FrameReader {
 
   /** Checks a new frame against the message in progress (RFC 6455 §5.4, §5.5). */
   private startFrame(): boolean {
-    const { codec } = this;
+    const { codec } = this.settings;
     this.fin = codec.fin;
     this.opcode = codec.opcode;
     this.mask = codec.mask;
@@ -155,52 +161,53 @@ export class FrameReader {
     const opcode = this.opcode;
     const rsv1 = (codec.rsv & RSV.RSV1) !== 0;
     if (opcode >= OPCODE.CLOSE) {
-      if (rsv1) return this.fail(CLOSE.PROTOCOL_ERROR, "RSV1 on a control frame");
-      this.control = new Uint8Array(this.remaining);
-      this.controlAt = 0;
+      if (rsv1) return this.fault(CLOSE.PROTOCOL_ERROR, "RSV1 on a control frame");
+      this.controlPayload = new Uint8Array(this.remaining);
       this.closeUtf8 = 0;
       return true;
     }
     if (opcode === OPCODE.CONTINUATION) {
-      if (this.messageOpcode < 0) return this.fail(CLOSE.PROTOCOL_ERROR, "Continuation frame without a message");
-      if (rsv1) return this.fail(CLOSE.PROTOCOL_ERROR, "RSV1 on a continuation frame");
-      if (++this.fragments > MAX_FRAGMENTS) return this.fail(CLOSE.POLICY_VIOLATION, "Too many fragments");
+      if (this.messageOpcode < 0) return this.fault(CLOSE.PROTOCOL_ERROR, "Continuation frame without a message");
+      if (rsv1) return this.fault(CLOSE.PROTOCOL_ERROR, "RSV1 on a continuation frame");
+      if (++this.fragments > MAX_FRAGMENTS) return this.fault(CLOSE.POLICY_VIOLATION, "Too many fragments");
     } else {
-      if (this.messageOpcode >= 0) return this.fail(CLOSE.PROTOCOL_ERROR, "New message inside a fragmented one");
+      if (this.messageOpcode >= 0) return this.fault(CLOSE.PROTOCOL_ERROR, "New message inside a fragmented one");
       this.messageOpcode = opcode;
       this.compressed = rsv1;
       this.utf8 = 0;
       this.fragments = 1;
     }
     // Compressed messages answer to the limit once inflated, and to it as they arrive too.
-    if (this.size + this.remaining > this.maxPayload) return this.fail(CLOSE.MESSAGE_TOO_BIG, "Message too big");
+    if (this.size + this.remaining > this.settings.maxPayload) return this.fault(CLOSE.MESSAGE_TOO_BIG, "Message too big");
     return true;
   }
 
   /** n payload bytes at ptr, unmasked. */
   private payload(ptr: number, n: number, whole: boolean): boolean {
-    const bytes = this.parser.bytes;
+    const { codec, parser } = this.settings;
+    const bytes = parser.bytes;
     if (this.opcode >= OPCODE.CLOSE) {
+      // Where these bytes go in the payload (this.remaining no longer counts them).
+      const controlAt = this.controlPayload!.length - this.remaining - n;
       if (this.opcode === OPCODE.CLOSE) {
         // The reason (after the 2-byte code) is validated as it arrives.
-        const skip = Math.max(0, Math.min(n, 2 - this.controlAt));
+        const skip = Math.max(0, Math.min(n, 2 - controlAt));
         if (n > skip) {
-          this.closeUtf8 = this.codec.utf8(ptr + skip, n - skip, this.closeUtf8);
-          if (this.closeUtf8 === UTF8_INVALID) return this.fail(CLOSE.INVALID_PAYLOAD, "Close reason is not UTF-8");
+          this.closeUtf8 = codec.utf8(ptr + skip, n - skip, this.closeUtf8);
+          if (this.closeUtf8 === UTF8_INVALID) return this.fault(CLOSE.INVALID_PAYLOAD, "Close reason is not UTF-8");
         }
       }
-      this.control!.set(bytes.subarray(ptr, ptr + n), this.controlAt);
-      this.controlAt += n;
+      this.controlPayload!.set(bytes.subarray(ptr, ptr + n), controlAt);
       return true;
     }
     if (this.messageOpcode === OPCODE.TEXT && !this.compressed) {
-      this.utf8 = this.codec.utf8(ptr, n, this.utf8);
-      if (this.utf8 === UTF8_INVALID) return this.fail(CLOSE.INVALID_PAYLOAD, "Text is not UTF-8");
+      this.utf8 = codec.utf8(ptr, n, this.utf8);
+      if (this.utf8 === UTF8_INVALID) return this.fault(CLOSE.INVALID_PAYLOAD, "Text is not UTF-8");
     }
     // A whole message in one read goes out as a view; anything else is kept.
     if (whole && this.fin && this.assembly === null) return true;
     if (n === 0) return true;
-    if (!this.makeRoom(n)) return this.fail(CLOSE.TRY_AGAIN_LATER, "Server memory budget reached");
+    if (!this.makeRoom(n)) return this.fault(CLOSE.TRY_AGAIN_LATER, "Server memory budget reached");
     this.assembly!.set(bytes.subarray(ptr, ptr + n), this.size);
     this.size += n;
     return true;
@@ -212,8 +219,8 @@ export class FrameReader {
     const capacity = old === null ? 0 : old.length;
     if (this.size + n <= capacity) return true;
     // (size + n is within maxPayload: startFrame saw to that.)
-    const grown = Math.min(Math.max(MIN_ASSEMBLY, capacity * 2, this.size + n), this.maxPayload);
-    if (!this.on.reserve(grown - capacity)) return false;
+    const grown = Math.min(Math.max(MIN_ASSEMBLY, capacity * 2, this.size + n), this.settings.maxPayload);
+    if (!this.reserve(grown - capacity)) return false;
     const assembly = new Uint8Array(grown);
     if (old !== null) assembly.set(old.subarray(0, this.size));
     this.assembly = assembly;
@@ -223,20 +230,20 @@ export class FrameReader {
   private endFrame(ptr: number, n: number): void {
     this.phase = HEAD;
     if (this.opcode >= OPCODE.CLOSE) {
-      const payload = this.control!;
-      this.control = null;
+      const payload = this.controlPayload!;
+      this.controlPayload = null;
       if (this.opcode === OPCODE.CLOSE) {
-        if (payload.length === 1) return void this.fail(CLOSE.PROTOCOL_ERROR, "Close payload of one byte");
+        if (payload.length === 1) return void this.fault(CLOSE.PROTOCOL_ERROR, "Close payload of one byte");
         if (payload.length >= 2 && !isValidCloseCode((payload[0] << 8) | payload[1])) {
-          return void this.fail(CLOSE.PROTOCOL_ERROR, "Invalid close code");
+          return void this.fault(CLOSE.PROTOCOL_ERROR, "Invalid close code");
         }
-        if (payload.length >= 2 && this.closeUtf8 !== 0) return void this.fail(CLOSE.INVALID_PAYLOAD, "Close reason is not UTF-8");
+        if (payload.length >= 2 && this.closeUtf8 !== 0) return void this.fault(CLOSE.INVALID_PAYLOAD, "Close reason is not UTF-8");
       }
-      return this.on.control(this.opcode, payload);
+      return this.control(this.opcode, payload);
     }
     if (!this.fin) return;
     const text = this.messageOpcode === OPCODE.TEXT;
-    if (text && !this.compressed && this.utf8 !== 0) return void this.fail(CLOSE.INVALID_PAYLOAD, "Text ends inside a character");
+    if (text && !this.compressed && this.utf8 !== 0) return void this.fault(CLOSE.INVALID_PAYLOAD, "Text ends inside a character");
     const compressed = this.compressed;
     const assembly = this.assembly;
     const size = this.size;
@@ -245,22 +252,22 @@ export class FrameReader {
     this.size = 0;
     if (assembly === null) {
       // One frame read whole, after fragments that were all empty (if any): nothing was kept.
-      this.on.message(this.parser.bytes.subarray(ptr, ptr + n), text, compressed, false);
+      this.message(this.settings.parser.bytes.subarray(ptr, ptr + n), text, compressed, false);
       return;
     }
-    this.on.release(assembly.length);
-    this.on.message(assembly.subarray(0, size), text, compressed, true);
+    this.release(assembly.length);
+    this.message(assembly.subarray(0, size), text, compressed, true);
   }
 
-  private fail(code: number, reason: string): false {
+  private fault(code: number, reason: string): false {
     this.stop();
-    this.on.fault(code, reason);
+    this.fail(code, reason);
     return false;
   }
 
   /** Gives back the budget held by a message in progress. */
-  private release(): void {
-    if (this.assembly !== null) this.on.release(this.assembly.length);
+  private releaseAssembly(): void {
+    if (this.assembly !== null) this.release(this.assembly.length);
     this.assembly = null;
     this.size = 0;
   }
