@@ -194,7 +194,6 @@ test("the length check finds a long file and a long class", () => {
  * 250 lines. Remove an entry once its file fits.
  */
 const NOT_YET_SPLIT: Record<string, { lines: number; classLines: number }> = {
-  "http/response.ts": { lines: 549, classLines: 472 },
 };
 
 test("no file of src/ or parser/src/ over 400 lines, no class over 250 (but the files not split yet, which may not grow)", () => {

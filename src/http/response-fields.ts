@@ -90,6 +90,44 @@ export function checkField(name: string, value: string): void {
   }
 }
 
+/** The fields of a response that has none yet: shared by all of them, never written to (addField replaces it). */
+export const NO_FIELDS: [string, string][] = [];
+
+/** A response's fields as set so far (Response.headers). */
+interface FieldList {
+  headers: [string, string][];
+}
+
+/** The first field makes the response's own list, one long: a push onto an empty array would make room for 17. */
+export function addField(res: FieldList, name: string, value: string): void {
+  if (res.headers === NO_FIELDS) res.headers = [[name, value]];
+  else res.headers.push([name, value]);
+}
+
+/** setHeader(): replaces the field's values, or throws a TypeError naming the field when its name or a value cannot be sent. */
+export function setField(res: FieldList, name: string, value: HeaderValue): void {
+  if (typeof value === "string") {
+    // The common case, without the list: one checked string.
+    checkField(name, value);
+    if (res.headers.length > 0) removeField(res, name);
+    addField(res, name, value);
+    return;
+  }
+  const values = fieldValues(name, value);
+  if (res.headers.length > 0) removeField(res, name);
+  for (const v of values) addField(res, name, v);
+}
+
+/** removeHeader(): every field of that name goes. */
+export function removeField(res: FieldList, name: string): void {
+  for (const field of res.headers) {
+    if (sameName(field[0], name)) {
+      res.headers = res.headers.filter(([n]) => !sameName(n, name));
+      return;
+    }
+  }
+}
+
 export function fieldValues(name: string, value: HeaderValue): string[] {
   if (typeof name !== "string" || !TOKEN.test(name)) throw new TypeError(`Invalid header name: ${JSON.stringify(name)}`);
   const values = typeof value === "object" ? value.map(String) : [String(value)];
