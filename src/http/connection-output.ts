@@ -1,16 +1,17 @@
 // A connection's writing side: what its responses write through
-// (ResponseSink), and the events its response queue and outbox report back
-// (QueueHost, OutboxHost). The bytes themselves go down: response →
-// response-queue.ts → outbox.ts → cork.ts → the system call.
+// (ResponseSink), and what the outbox reports back (OutboxHost). The bytes go
+// down — response → response-queue.ts (in order) → outbox.ts → cork.ts → the
+// system call —, and this class drives them: it asks the queue whether a
+// response is first in line, sends for it or has the queue keep its output,
+// and sends what the next ones kept once the oldest ends.
 import { ConnectionUpgrade } from "./connection-upgrade.js";
 import { CORK_HELD, clock } from "./connection-state.js";
 import type { BusyState } from "./state-pool.js";
 import type { Response, ResponseSink } from "./response.js";
 import { dropFiles, memoryOf, type OutputPart } from "./output-part.js";
-import type { QueueHost } from "./response-queue.js";
 import type { OutboxHost } from "./outbox.js";
 
-export abstract class ConnectionOutput extends ConnectionUpgrade implements ResponseSink, QueueHost, OutboxHost {
+export abstract class ConnectionOutput extends ConnectionUpgrade implements ResponseSink, OutboxHost {
   /** No more requests are read: close once the responses in flight are sent. */
   protected abstract stopReadingRequests(): void;
   /** Closes the connection if nothing more is to be read or sent. */
@@ -57,20 +58,51 @@ export abstract class ConnectionOutput extends ConnectionUpgrade implements Resp
       dropFiles(parts);
       return false;
     }
-    return this.responses.output(res, parts, last);
+    const responses = this.responses;
+    if (responses.oldest !== res) {
+      responses.keep(res, parts, last);
+      return false;
+    }
+    const sent = this.send(parts);
+    if (last && responses.oldest === res) this.oldestEnded(); // a failed send has emptied the queue already
+    return sent;
   }
 
+  /** output() of parser.bytes[start, end), bytes of the output region valid during the call: while corked, no view is made for them. */
   outputRegion(res: Response, start: number, end: number, last: boolean): boolean {
     if (this.closed) return false;
-    return this.responses.outputRegion(res, start, end, last);
+    const responses = this.responses;
+    if (responses.oldest !== res) return this.output(res, [this.host.parser.bytes.subarray(start, end)], last);
+    const sent = this.outbox.sendRegion(start, end);
+    if (last && responses.oldest === res) this.oldestEnded(); // a failed send has emptied the queue already
+    return sent;
   }
 
-  sendRegion(start: number, end: number): boolean {
-    return this.outbox.sendRegion(start, end);
+  /** Bytes for `res` (a 100 Continue) that wait behind the responses before it. */
+  protected sendInOrder(res: Response, bytes: Uint8Array): void {
+    if (this.responses.oldest === res) this.send([bytes]);
+    else this.responses.keep(res, [bytes], false);
   }
 
-  get regionBytes(): Uint8Array {
-    return this.host.parser.bytes;
+  /** The oldest response has ended: the next ones' kept output goes, up to one that has not ended or closes the connection. */
+  private oldestEnded(): void {
+    const responses = this.responses;
+    let done = responses.shift();
+    while (true) {
+      if (done.closesConnection) {
+        // It is the last (RFC 9112 §9.6).
+        this.stopReadingRequests();
+        responses.discardAll();
+        break;
+      }
+      const next = responses.oldest;
+      if (next === undefined) break;
+      const kept = responses.takeKept(next);
+      if (kept !== null) this.send(kept);
+      if (!next.queueEnded || responses.oldest !== next) break;
+      done = responses.shift();
+    }
+    this.responseEnded();
   }
 
   /** Resolves once `res` is first in line (or finished) and nothing is queued; rejects if the connection closes first. */
@@ -80,19 +112,13 @@ export abstract class ConnectionOutput extends ConnectionUpgrade implements Resp
     return this.outbox.whenDrained(() => this.responses.oldest === res || res.finished);
   }
 
-  send(parts: OutputPart[]): boolean {
+  private send(parts: OutputPart[]): boolean {
     if (this.batching) this.busy.corkedBytes += memoryOf(parts);
     return this.outbox.send(parts);
   }
 
-  /** QueueHost: a response that closes the connection was sent; it is the last. */
-  closingResponseSent(): void {
-    this.stopReadingRequests();
-    this.responses.discardAll();
-  }
-
-  /** QueueHost: a response ended and the next may write. */
-  responseEnded(): void {
+  /** A response ended and the next may write. */
+  private responseEnded(): void {
     // While the requests of a read are handled, that read's time stands for now.
     if (!this.batching) this.lastActivity = clock();
     this.handOverWhenSent();

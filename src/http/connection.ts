@@ -156,7 +156,7 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
   private onBodyRead(res: Response): void {
     // HTTP/1.0 clients do not know 100 Continue (RFC 9110 §10.1.1).
     if (!res.request.expectContinue || res.request.minorVersion === 0 || res.headersSent || res.finished) return;
-    this.responses.sendInOrder(res, CONTINUE);
+    this.sendInOrder(res, CONTINUE);
   }
 
   /** StreamHandlers: the bytes are not HTTP; answer the error and close. */

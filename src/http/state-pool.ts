@@ -6,7 +6,7 @@
 import { RequestStream, type Fields, type ParseErrorInfo, type ParserInstance, type RequestHead, type StreamHandlers } from "simplenet-parser";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
-import { ResponseQueue, type QueueHost } from "./response-queue.js";
+import { ResponseQueue } from "./response-queue.js";
 import { Outbox, type OutboxHost } from "./outbox.js";
 import type { Cork } from "./cork.js";
 
@@ -73,10 +73,9 @@ export class StatePool implements StreamHandlers {
     if (this.free.length < MAX_FREE) this.free.push(stream);
   }
 
-  takeBusyState(conn: QueueHost & OutboxHost): BusyState {
+  takeBusyState(conn: OutboxHost): BusyState {
     const state = this.busyStates.pop();
-    if (state === undefined) return new BusyState(new ResponseQueue(conn), new Outbox(conn, this.cork));
-    state.responses.attach(conn);
+    if (state === undefined) return new BusyState(new ResponseQueue(), new Outbox(conn, this.cork));
     state.outbox.attach(conn);
     return state;
   }
