@@ -323,7 +323,9 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
       if (r === undefined || !(r.connection === "close" || (r.version === "1.0" && r.connection === ""))) return false;
       const asked = fieldsSet(r.program).get("connection")?.join(", ").toLowerCase();
       if (asked === undefined || !asked.includes("keep-alive") || asked.includes("close")) return false;
-      return (onField(p, "connection") && p.theirs?.toLowerCase() === "keep-alive") || (p.aspect === "keep-alive" && p.ours === "false") ||
+      // node:http's Connection is the handler's keep-alive, maybe given twice (writeHead's list), one line each.
+      const keptAlive = p.theirs !== null && p.theirs.split("\n").every((v) => v.toLowerCase() === "keep-alive");
+      return (onField(p, "connection") && keptAlive) || (p.aspect === "keep-alive" && p.ours === "false") ||
         (p.aspect === "answered" && p.ours === null) || (p.aspect === "hung" && p.ours === null) || (p.aspect === "cut" && p.ours === null);
     },
   },
