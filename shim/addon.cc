@@ -3,10 +3,12 @@
 #include <napi.h>
 
 #include "poller.h"
+#include "region.h"
 #include "syscalls.h"
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   DefineSyscalls(env, exports);
+  DefineRegion(env, exports);
   exports.Set("Poller", Poller::Define(env));
   return exports;
 }

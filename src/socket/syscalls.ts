@@ -35,6 +35,7 @@ interface Addon {
   malloc_trim(): number;
   send_fds(fd: number, from: Bytes, fds: number[]): number;
   recv_fds(fd: number, into: Bytes, offset: number, length: number, fds: Int32Array): number;
+  region_io(buffer: ArrayBuffer, args: Int32Array): { read(): number; send(): number };
   Poller: new (epfd: number, events: Int32Array, onReady: (count: number) => void) => PollerHandle;
   constants: Record<string, number>;
 }
@@ -60,7 +61,56 @@ export const K = Object.freeze({ ...addon.constants }) as {
 
 export const { Poller } = addon;
 
-// Live bindings: with tracing off they are the addon's own functions, so
+/**
+ * An ArrayBuffer read into and sent from by the addon's argument-free pair
+ * (shim/region.cc): (fd, offset, length) go through `args`, which saves the
+ * N-API conversions of the general read and send, about 400 instructions a
+ * call, twice per request. Only ArrayBuffers take this way, and in src/ only
+ * the wasm parser's memory (of fixed size) is passed as one. This object
+ * keeps the buffer and `args` alive for as long as the functions live, which
+ * the shim relies on.
+ */
+class Region {
+  readonly args = new Int32Array(new ArrayBuffer(12));
+  readonly read: () => number;
+  readonly send: () => number;
+  constructor(readonly buffer: ArrayBuffer) {
+    ({ read: this.read, send: this.send } = addon.region_io(buffer, this.args));
+  }
+}
+
+const regions = new WeakMap<ArrayBuffer, Region>();
+/** The region used last: a server reads and sends from its one memory, so this is the one asked for almost always. */
+let lastRegion: Region | null = null;
+
+function regionOf(buffer: ArrayBuffer): Region {
+  if (lastRegion !== null && lastRegion.buffer === buffer) return lastRegion;
+  let region = regions.get(buffer);
+  if (region === undefined) regions.set(buffer, (region = new Region(buffer)));
+  return (lastRegion = region);
+}
+
+function regionRead(fd: number, into: Bytes, offset: number, length: number): number {
+  if (!(into instanceof ArrayBuffer)) return addon.read(fd, into, offset, length);
+  const region = regionOf(into);
+  const args = region.args;
+  args[0] = fd;
+  args[1] = offset;
+  args[2] = length;
+  return region.read();
+}
+
+function regionSend(fd: number, from: Bytes, offset: number, length: number): number {
+  if (!(from instanceof ArrayBuffer)) return addon.send(fd, from, offset, length);
+  const region = regionOf(from);
+  const args = region.args;
+  args[0] = fd;
+  args[1] = offset;
+  args[2] = length;
+  return region.send();
+}
+
+// Live bindings: with tracing off they are the addon's own functions (or the region pair), so
 // tracing costs nothing unless it is on.
 export let socket = addon.socket;
 export let setsockopt = addon.setsockopt;
@@ -70,8 +120,8 @@ export let listen = addon.listen;
 export let accept4 = addon.accept4;
 export let getsockname = addon.getsockname;
 export let getpeername = addon.getpeername;
-export let read = addon.read;
-export let send = addon.send;
+export let read = regionRead;
+export let send = regionSend;
 export let writev = addon.writev;
 export let sendfile = addon.sendfile;
 export let fcntl = addon.fcntl;
@@ -107,8 +157,8 @@ export function setTrace(log: ((line: string) => void) | null): void {
   accept4 = t ? (fd, fl) => t.accept4(fd, fl, addon.accept4(fd, fl)) : addon.accept4;
   getsockname = t ? (fd) => t.getsockname(fd, addon.getsockname(fd)) : addon.getsockname;
   getpeername = t ? (fd) => t.getpeername(fd, addon.getpeername(fd)) : addon.getpeername;
-  read = t ? (fd, b, o, l) => t.read(fd, b, o, l, addon.read(fd, b, o, l)) : addon.read;
-  send = t ? (fd, b, o, l) => t.send(fd, b, o, l, addon.send(fd, b, o, l)) : addon.send;
+  read = t ? (fd, b, o, l) => t.read(fd, b, o, l, addon.read(fd, b, o, l)) : regionRead;
+  send = t ? (fd, b, o, l) => t.send(fd, b, o, l, addon.send(fd, b, o, l)) : regionSend;
   writev = t ? (fd, c) => t.writev(fd, c, addon.writev(fd, c)) : addon.writev;
   sendfile = t ? (o, i, off, n) => t.sendfile(o, i, off, n, addon.sendfile(o, i, off, n)) : addon.sendfile;
   fcntl = t ? (fd, c, a) => t.fcntl(fd, c, a, addon.fcntl(fd, c, a)) : addon.fcntl;
