@@ -50,7 +50,7 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
       if (n !== EAGAIN) return this.destroy();
       return this.rest();
     }
-    const now = Date.now();
+    const now = this.host.loop.now();
     this.lastActivity = clockAt(now);
     if (this.lingeringSince !== 0) return; // discarding what arrives after our close
     const cork = this.host.cork;

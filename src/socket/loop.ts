@@ -22,6 +22,8 @@ export class EventLoop {
   private dispatching = false;
   /** Descriptors closed during this batch, to close once it is dispatched. */
   private closeAfterBatch: number[] = [];
+  /** Date.now() when this batch was taken: one clock reading per wake-up, not one per socket read. */
+  private batchTime = 0;
 
   constructor() {
     this.epfd = check("epoll_create1", epollCreate1(K.EPOLL_CLOEXEC));
@@ -81,9 +83,19 @@ export class EventLoop {
     close(this.epfd);
   }
 
+  /**
+   * The time (ms): while a batch is dispatched, the time it was taken (its
+   * sockets' bytes all arrived by then, and a deadline timed from it can only
+   * come early, by the batch's own length), else the clock's.
+   */
+  now(): number {
+    return this.dispatching ? this.batchTime : Date.now();
+  }
+
   private dispatch(count: number): void {
     const events = this.events;
     this.wakes++;
+    this.batchTime = Date.now();
     if (traceEpollWait !== null) traceEpollWait(this.epfd, events, count);
     this.dispatching = true;
     try {
