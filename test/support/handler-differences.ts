@@ -399,15 +399,14 @@ export const HANDLER_DIFFERENCES: readonly HandlerDifference[] = [
     id: "long-body",
     reason: "a handler that sends more bytes than its Content-Length gets ERR_HTTP_CONTENT_LENGTH_MISMATCH from both; simplenet checks before its head goes, so when nothing was sent the catch-all's 500 is clean, node:http has committed its head by then and the handler can only destroy the connection — or, for a first write() that leaves in one piece with the head, sends it past the length (a strict client refuses the response)",
     applies: (p) => {
-      const long = (program: Program): boolean => {
-        const length = declared(program);
-        // A throw after end() is reached by neither: end() threw first.
-        return length !== null && length < bodyBytes(program) && (!calls(program, "throw") || throwsAfterEnd(program));
-      };
-      if (p.aspect === "refused") return p.ours === null && p.conversation.requests.some((r) => long(r.program));
+      const pastLength = (program: Program): boolean => (declared(program) ?? Infinity) < bodyBytes(program);
+      // A throw after end() is reached by neither: end() threw first.
+      const long = (program: Program): boolean => pastLength(program) && (!calls(program, "throw") || throwsAfterEnd(program));
+      // node's bytes past the length went out whatever the program does after that write (a throw of its own included).
+      if (p.aspect === "refused") return p.ours === null && p.conversation.requests.some((r) => pastLength(r.program));
       const program = p.request?.program;
       // A write() past the length with a throw of the program's after it: simplenet's handler stops at the write, node's goes on.
-      if (p.aspect === "seen" && program !== undefined && (declared(program) ?? Infinity) < bodyBytes(program) &&
+      if (p.aspect === "seen" && program !== undefined && pastLength(program) &&
         sameUntil(p.ours, "threw ERR_HTTP_CONTENT_LENGTH_MISMATCH", p.theirs)) return true;
       if (program === undefined || !long(program)) return false;
       return p.aspect !== "seen" && p.aspect !== "hung" && (p.responses.theirs === undefined || p.aspect === "answered");
