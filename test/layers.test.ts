@@ -207,6 +207,7 @@ test("no file of src/ or parser/src/ over 400 lines, no class over 250 (but the 
 test("handover moves the server through the methods it offers: no field of it written, no method of it replaced", () => {
   const handover = read("server/handover.ts");
   assert.not.match(handover, /\bserver\.\w+\s*=[^=]/, "an assignment to the server's field or method");
+  assert.not.match(handover, /\blistening\.\w+\s*=[^=]/, "an assignment to the listener the server holds (shareListener() says it lives on in a successor)");
   assert.not.match(handover, /from "\.\/server\.js"/, "handover.ts names what it needs (HandoverServer) instead of importing the server");
 });
 

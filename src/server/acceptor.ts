@@ -69,6 +69,11 @@ export class Acceptor implements Watcher {
     }, ACCEPT_RETRY_MS);
   }
 
+  /** The listening socket lives on in a successor: close() closes only this descriptor (a Unix socket's file stays). */
+  share(): void {
+    if (this.listening !== null) this.listening.inherited = true;
+  }
+
   /** Stops accepting but leaves the listener open (a successor accepts on it). */
   stop(): void {
     if (this.listening !== null) this.loop.modify(this.listening.fd, 0);

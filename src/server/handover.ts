@@ -18,7 +18,7 @@
 //    beside PATH and renames it over PATH once it accepts, so PATH always
 //    leads to the newest process.
 import { chmodSync, lstatSync, renameSync, unlinkSync } from "node:fs";
-import { inheritedListeners, openListener, type ListenOptions, type Listening } from "../socket/listener.js";
+import { closeListener, inheritedListeners, openListener, type ListenOptions, type Listening } from "../socket/listener.js";
 import type { EventLoop } from "../socket/loop.js";
 import {
   Errno, K, SyscallError, accept4, address, bind, check, close, connect, epollCtl, fcntl, getsockname, listen, recvFds,
@@ -66,6 +66,8 @@ export interface HandoverServer {
   onClose(fn: () => void): void;
   /** Stops accepting without closing the listener (the successor accepts on it now); each next response says "Connection: close". */
   stopAccepting(): void;
+  /** The listening socket lives on in a successor: close() closes only this process's descriptor (a Unix socket's file stays). */
+  shareListener(): void;
 }
 
 export interface HandoverOptions extends ListenOptions {
@@ -82,7 +84,7 @@ export interface HandoverOptions extends ListenOptions {
 export async function listenWithHandover<S extends HandoverServer>(server: S, options: HandoverOptions): Promise<S> {
   const path = options.handover;
   let received: Received | null = null;
-  let listening: Listening;
+  let listening: Listening | null = null;
   let staged: Staged;
   try {
     received = await receive(server.loop, path);
@@ -95,11 +97,11 @@ export async function listenWithHandover<S extends HandoverServer>(server: S, op
   }
   try {
     listening = received?.listening ?? (options.socketActivation === false ? undefined : inheritedListeners()[0]) ?? openListener(options);
-    // The server keeps this very object: offer() marks it inherited at handover.
-    server.listen(options, listening);
+    server.listen(options, listening); // the caller's to close if it throws
   } catch (error) {
     unstage(staged);
     if (received !== null) release(received); // the running process keeps serving
+    else if (listening !== null) closeListener(listening);
     void server.close();
     throw error;
   }
@@ -221,7 +223,7 @@ function offer(server: HandoverServer, listening: Listening, staged: Staged, onH
   // However the server closes, it stops offering.
   server.onClose(() => {
     // A successor holding the listener may be serving on it already: its Unix socket file stays.
-    if (busy) listening.inherited = true;
+    if (busy) server.shareListener();
     stopOffering(true);
   });
 
@@ -244,7 +246,7 @@ function offer(server: HandoverServer, listening: Listening, staged: Staged, onH
           ({ message: answer }) => {
             close(channel);
             if ((answer as Accepting).accepting !== true) throw new Error("handover: unexpected answer");
-            handedOver(server, listening, (answer as Accepting).pid, () => stopOffering(false), onHandover);
+            handedOver(server, (answer as Accepting).pid, () => stopOffering(false), onHandover);
           },
           () => {
             // The successor went away before it accepted: keep serving, keep offering.
@@ -260,10 +262,9 @@ function offer(server: HandoverServer, listening: Listening, staged: Staged, onH
 }
 
 /** The successor accepts on the listener now: stop accepting, drain, close. */
-function handedOver(server: HandoverServer, listening: Listening, pid: number, stopOffering: () => void, onHandover?: (successor: Successor) => void): void {
+function handedOver(server: HandoverServer, pid: number, stopOffering: () => void, onHandover?: (successor: Successor) => void): void {
   stopOffering();
-  // The socket (and a Unix socket's file) lives on in the successor: close only our descriptor.
-  listening.inherited = true;
+  server.shareListener();
   server.stopAccepting();
   const until = Date.now() + DRAIN_MS;
   const wait = setInterval(() => {

@@ -232,6 +232,11 @@ export class Server implements ConnectionHost {
     this.closeHooks.push(fn);
   }
 
+  /** Handover: the listening socket lives on in a successor, so close() closes only this process's descriptor (a Unix socket's file stays). */
+  shareListener(): void {
+    this.acceptor.share();
+  }
+
   /** Stops accepting but leaves the listener open (handover: a successor accepts on it); each next response says "Connection: close". */
   stopAccepting(): void {
     this.shuttingDown = true;
