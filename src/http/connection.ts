@@ -73,7 +73,7 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
       cork.release(this.outbox);
       if (this.busyState !== null) this.busyState.corkedBytes = 0;
     }
-    this.returnStream();
+    // The stream and busy state stay lent until the sweep (giveBack).
     if (this.heldBytes > HIGH_WATER) this.pauseReading();
     this.maybeClose();
     // A head left half-read is timed from this read, also when it began
@@ -83,7 +83,6 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
     } else {
       this.headStartedAt = 0;
     }
-    this.rest();
   }
 
   /** Before the first request: the PROXY header (v1 or v2) names the real client. */
