@@ -1,17 +1,18 @@
 // The `handler` target: generated handler programs and request sequences
 // (test/support/handler-programs.ts) on simplenet and on node:http, both
 // wires read by the strict client and compared as the handler differential
-// test compares them (test/support/handler-differences.ts); a difference no
-// entry of the table explains is a finding. Not the parser and not
-// coverage-guided: each execution is one program over real sockets, so it
-// is async, and it has its own loop here. Conversations are drawn in
-// batches before any runs, so a seed and --execs give the same programs on
-// any machine.
+// test compares them (test/support/handler-compare.ts); a difference no
+// entry of the table (handler-differences.ts) explains is a finding. Not the
+// parser and not coverage-guided: each execution is one program over real
+// sockets, so it is async, and it has its own loop here. Conversations are
+// drawn in batches before any runs, so a seed and --execs give the same
+// programs on any machine.
 import { random } from "../test/support/random.ts";
 import { Gen } from "../test/support/generate.ts";
 import { generateConversation, printConversation, type Conversation } from "../test/support/handler-programs.ts";
 import { HandlerServers } from "../test/support/handler-wire.ts";
-import { compareConversation, describeParting, explainHandler, partingKind } from "../test/support/handler-differences.ts";
+import { compareConversation, describeParting, partingKind } from "../test/support/handler-compare.ts";
+import { explainHandler } from "../test/support/handler-differences.ts";
 
 /** Conversations on the wire at once. */
 const AT_ONCE = 8;

@@ -2,7 +2,7 @@
 // seeded conversations of GET and HEAD requests, HTTP/1.0 and 1.1, answered
 // in turn or pipelined, each request running its own generated program on
 // both servers; both wires are read by the strict client and compared
-// (test/support/handler-differences.ts). Every difference must be an entry
+// (test/support/handler-compare.ts). Every difference must be an entry
 // of the handler differences table; anything else fails and prints the
 // conversation, its programs and what differed.
 import { suite, assert } from "./support/uvu.ts";
@@ -10,7 +10,8 @@ import { random } from "./support/random.ts";
 import { Gen } from "./support/generate.ts";
 import { generateConversation, printConversation } from "./support/handler-programs.ts";
 import { HandlerServers } from "./support/handler-wire.ts";
-import { compareConversation, describeParting, explainHandler, partingKind } from "./support/handler-differences.ts";
+import { compareConversation, describeParting, partingKind } from "./support/handler-compare.ts";
+import { explainHandler } from "./support/handler-differences.ts";
 
 const SEED = 0x5eed + 25;
 const CONVERSATIONS = Number(process.env.HANDLER_CONVERSATIONS ?? 1500);
