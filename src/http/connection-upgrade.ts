@@ -9,7 +9,7 @@ import { INTEREST, STOPPED } from "./connection-state.js";
 import type { Response } from "./response.js";
 import type { Tunnel } from "./tunnel.js";
 import { TunnelConnection } from "./tunnel-connection.js";
-import { getpeername } from "../socket/syscalls.js";
+import { peerOf } from "./served.js";
 
 export abstract class ConnectionUpgrade extends ConnectionFlow {
   /** Closes the descriptor now (once), failing whatever is in flight. */
@@ -17,13 +17,10 @@ export abstract class ConnectionUpgrade extends ConnectionFlow {
 
   /** The client: who a PROXY header said it is, or the socket's peer (looked up when first asked). */
   get remote(): { address: string; port: number } {
-    if (this.peer === null) {
-      const upgraded = this.upgraded;
-      if (upgraded !== null) return upgraded.remote; // its socket now
-      const peer = this.closed ? -1 : getpeername(this.fd);
-      this.peer = typeof peer === "number" ? { address: "", port: 0 } : { address: peer[1], port: peer[2] };
-    }
-    return this.peer;
+    if (this.peer !== null) return this.peer;
+    const upgraded = this.upgraded;
+    if (upgraded !== null) return upgraded.remote; // its socket now
+    return (this.peer = peerOf(this.closed ? -1 : this.fd));
   }
 
   /** ResponseSink: the upgrade hook's res.upgrade(). */

@@ -1,8 +1,10 @@
 // What the server asks of every socket it serves, whichever watcher holds it
 // on the loop: a connection (connection.ts) or, after a 101, its tunnel
 // (tunnel-connection.ts). The server tells them from its other watchers
-// (listeners) and asks each through these methods only.
+// (listeners) and asks each through these methods only. Also what both
+// kinds share: the lingering close, and who the peer is.
 import type { Watcher } from "../socket/loop.js";
+import { getpeername } from "../socket/syscalls.js";
 
 /** The server's deadlines, ms (see Timeouts in server/options.ts); bodyMinRate in bytes per second. */
 export interface Deadlines {
@@ -34,6 +36,12 @@ export interface Served extends Watcher {
   shutdown(): void;
   /** Closes the descriptor now. */
   destroy(): void;
+}
+
+/** Who is at the other end of fd (an empty address when nobody is, or for a Unix socket's unnamed peer). */
+export function peerOf(fd: number): { address: string; port: number } {
+  const peer = fd < 0 ? -1 : getpeername(fd);
+  return typeof peer === "number" ? { address: "", port: 0 } : { address: peer[1], port: peer[2] };
 }
 
 /** Whether a watcher of the loop is a socket the server serves (and not a listener). */

@@ -9,10 +9,10 @@ import type { ParserInstance } from "simplenet-parser";
 import { Tunnel, type TunnelHost } from "./tunnel.js";
 import type { Outbox, OutboxHost } from "./outbox.js";
 import type { Cork } from "./cork.js";
-import { LINGER_MS, type Deadlines, type Served } from "./served.js";
+import { LINGER_MS, peerOf, type Deadlines, type Served } from "./served.js";
 import { READABLE, clock, clockAt, since, type Upgraded } from "./connection-state.js";
 import type { EventLoop } from "../socket/loop.js";
-import { Errno, K, getpeername, read, shutdown } from "../socket/syscalls.js";
+import { Errno, K, read, shutdown } from "../socket/syscalls.js";
 
 const EAGAIN = -Errno.EAGAIN;
 /** Tunnel reads land this far into the receive region: the bytes before are the tunnel's, to put a carried frame head in front. */
@@ -89,11 +89,7 @@ export class TunnelConnection implements Served, TunnelHost, OutboxHost, Upgrade
   }
 
   get remote(): { address: string; port: number } {
-    if (this.peer === null) {
-      const peer = this.closed ? -1 : getpeername(this.fd);
-      this.peer = typeof peer === "number" ? { address: "", port: 0 } : { address: peer[1], port: peer[2] };
-    }
-    return this.peer;
+    return (this.peer ??= peerOf(this.closed ? -1 : this.fd));
   }
 
   /** Watcher: the socket is ready. */
