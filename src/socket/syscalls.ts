@@ -65,16 +65,19 @@ export const { Poller } = addon;
  * An ArrayBuffer read into and sent from by the addon's argument-free pair
  * (shim/region.cc): (fd, offset, length) go through `args`, which saves the
  * N-API conversions of the general read and send, about 400 instructions a
- * call, twice per request. Only ArrayBuffers take this way, and in src/ only
- * the wasm parser's memory (of fixed size) is passed as one. This object
- * keeps the buffer and `args` alive for as long as the functions live, which
- * the shim relies on.
+ * call, twice per request. In src/ the one ArrayBuffer passed is the wasm
+ * parser's memory, of fixed size. The shim keeps the buffer's pointer and
+ * size: this object keeps the buffer and `args` alive as long as the
+ * functions, a resizable buffer never takes this way, and a detached one
+ * (its length 0 from then on) no longer matches its size.
  */
 class Region {
   readonly args = new Int32Array(new ArrayBuffer(12));
+  readonly size: number;
   readonly read: () => number;
   readonly send: () => number;
   constructor(readonly buffer: ArrayBuffer) {
+    this.size = buffer.byteLength;
     ({ read: this.read, send: this.send } = addon.region_io(buffer, this.args));
   }
 }
@@ -83,16 +86,18 @@ const regions = new WeakMap<ArrayBuffer, Region>();
 /** The region used last: a server reads and sends from its one memory, so this is the one asked for almost always. */
 let lastRegion: Region | null = null;
 
-function regionOf(buffer: ArrayBuffer): Region {
-  if (lastRegion !== null && lastRegion.buffer === buffer) return lastRegion;
-  let region = regions.get(buffer);
-  if (region === undefined) regions.set(buffer, (region = new Region(buffer)));
-  return (lastRegion = region);
+/** The region for `bytes`, or null when they take the general way. */
+function regionOf(bytes: Bytes): Region | null {
+  if (lastRegion !== null && lastRegion.buffer === bytes) return bytes.byteLength === lastRegion.size ? lastRegion : null;
+  if (!(bytes instanceof ArrayBuffer) || (bytes as { resizable?: boolean }).resizable === true) return null;
+  let region = regions.get(bytes);
+  if (region === undefined) regions.set(bytes, (region = new Region(bytes)));
+  return bytes.byteLength === region.size ? (lastRegion = region) : null;
 }
 
 function regionRead(fd: number, into: Bytes, offset: number, length: number): number {
-  if (!(into instanceof ArrayBuffer)) return addon.read(fd, into, offset, length);
   const region = regionOf(into);
+  if (region === null) return addon.read(fd, into, offset, length);
   const args = region.args;
   args[0] = fd;
   args[1] = offset;
@@ -101,8 +106,8 @@ function regionRead(fd: number, into: Bytes, offset: number, length: number): nu
 }
 
 function regionSend(fd: number, from: Bytes, offset: number, length: number): number {
-  if (!(from instanceof ArrayBuffer)) return addon.send(fd, from, offset, length);
   const region = regionOf(from);
+  if (region === null) return addon.send(fd, from, offset, length);
   const args = region.args;
   args[0] = fd;
   args[1] = offset;
