@@ -45,10 +45,11 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
     const room = stream.prepare();
     const n = read(this.fd, this.host.cork.memory, stream.writeAt, room);
     if (n <= 0) {
-      this.returnStream();
+      // Nothing came: what the reads kept goes back now, before a close could drop it.
+      this.giveBack();
       if (n === 0) return this.onPeerEnd();
       if (n !== EAGAIN) return this.destroy();
-      return this.rest();
+      return;
     }
     const now = this.host.loop.now();
     this.lastActivity = clockAt(now);
