@@ -74,6 +74,20 @@ test("a request's fields are found by name whatever the case of either side, and
   });
 });
 
+test("a target's path and query split at its first \"?\", short and long targets alike", async () => {
+  const seen: string[] = [];
+  await withServer((req, res) => {
+    seen.push(`${req.path} ${req.query.toString()}`);
+    res.end();
+  }, async ({ port }) => {
+    const long = `/${"a".repeat(40)}`;
+    for (const target of ["/", "/hi", "/hi?", "/hi?x=1", "/hi?x=1?y", `${long}?x=1`, long, `${long}?x=1?y`]) {
+      await fetch(`http://127.0.0.1:${port}${target}`);
+    }
+    assert.equal(seen, ["/ ", "/hi ", "/hi ", "/hi x=1", "/hi x=1%3Fy", `${long} x=1`, `${long} `, `${long} x=1%3Fy`]);
+  });
+});
+
 test("port 0 gives a real port", async () => {
   await withServer(hi, async (server) => {
     assert.ok(server.port > 0 && server.port < 65536);

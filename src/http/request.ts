@@ -124,11 +124,23 @@ export class Request implements AsyncIterable<Uint8Array> {
   }
 
   private queryStart(): number {
-    if (this.queryIndex === undefined) {
-      const target = this.target;
-      const q = target.indexOf("?");
-      this.queryIndex = q >= 0 && !target.slice(0, q).includes("#") ? q : -1;
-    }
-    return this.queryIndex;
+    return (this.queryIndex ??= queryIndexOf(this.target));
   }
+}
+
+/** Targets up to this long are scanned in a loop: for them a call of the indexOf builtin costs more than the scan. */
+const SHORT_TARGET = 32;
+
+/** Where the query begins in `target` (its "?"), or -1: none, or only after a "#". */
+function queryIndexOf(target: string): number {
+  if (target.length > SHORT_TARGET) {
+    const q = target.indexOf("?");
+    return q >= 0 && !target.slice(0, q).includes("#") ? q : -1;
+  }
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c === 0x3f) return i; // "?"
+    if (c === 0x23) return -1; // "#"
+  }
+  return -1;
 }
