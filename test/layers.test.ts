@@ -166,6 +166,61 @@ test("no import circle in src, parser/src, assembly, bench or fuzz (type-only im
   assert.equal(found, [], found.join("\n"));
 });
 
+/**
+ * A response's bytes go down one path — response → response-queue.ts →
+ * outbox.ts → cork.ts → send-queue.ts → the system call —, each piece
+ * importing only the pieces below it (type-only imports count: a type is how
+ * a callback up is named), and none offering an interface for a piece above
+ * to implement (a Host or Owner it would call back). output-part.ts is the
+ * bytes themselves, below them all.
+ */
+const DOWN_THE_PATH = ["http/response-queue.ts", "http/outbox.ts", "http/cork.ts", "http/send-queue.ts", "http/output-part.ts"];
+
+/** What in `texts` (file → text) breaks the one-way path: an import up it, or a class that implements an interface of a piece on it. */
+export function callsUpThePath(path: readonly string[], texts: ReadonlyMap<string, string>): string[] {
+  const found: string[] = [];
+  const interfaces = new Map<string, string>();
+  path.forEach((file, i) => {
+    const text = texts.get(file)!;
+    for (const m of text.matchAll(/^export interface (\w+)/gm)) interfaces.set(m[1], file);
+    // The queue threads its list through the responses it keeps: their type, never their code.
+    for (const spec of specifiers(text, file !== "http/response-queue.ts")) {
+      if (!spec.startsWith(".")) continue;
+      const target = relative(src.pathname, resolve(dirname(new URL(file, src).pathname), spec.replace(/\.js$/, ".ts")));
+      const below = path.indexOf(target) > i;
+      if (!below && (target.startsWith("http/") || path.includes(target))) found.push(`${file} imports ${target}, not below it on the path`);
+    }
+  });
+  for (const [file, text] of texts) {
+    for (const m of text.matchAll(/\bclass \w+[^{]*?\bimplements ([^{]+)\{/g)) {
+      for (const name of m[1].split(",").map((s) => s.trim().replace(/<.*$/, ""))) {
+        const owner = interfaces.get(name);
+        if (owner !== undefined) found.push(`${file} implements ${name}, which ${owner} would call back`);
+      }
+    }
+  }
+  return found;
+}
+
+test("the path check finds a piece that imports one above it and a class that implements a lower piece's interface", () => {
+  const path = ["http/a.ts", "http/b.ts"];
+  const oneWay = new Map([["http/a.ts", 'import { B } from "./b.js";\nexport class A { b = new B(); }'], ["http/b.ts", "export class B {}"]]);
+  assert.equal(callsUpThePath(path, oneWay), []);
+  const upward = new Map([...oneWay, ["http/b.ts", 'import type { A } from "./a.js";\nexport class B { a: A | null = null; }']]);
+  assert.equal(callsUpThePath(path, upward), ["http/b.ts imports http/a.ts, not below it on the path"]);
+  const host = new Map([
+    ["http/a.ts", 'import { B, type BHost } from "./b.js";\nexport class A implements BHost { done(): void {} }'],
+    ["http/b.ts", "export interface BHost { done(): void }\nexport class B {}"],
+  ]);
+  assert.equal(callsUpThePath(path, host), ["http/a.ts implements BHost, which http/b.ts would call back"]);
+});
+
+test("a response's bytes go down one path (queue, outbox, cork, send queue) with no call back up", () => {
+  const texts = new Map(files.filter((f) => f.startsWith("http/")).map((f) => [f, read(f)]));
+  for (const file of DOWN_THE_PATH) assert.ok(texts.has(file), `src/${file} exists`);
+  assert.equal(callsUpThePath(DOWN_THE_PATH, texts), []);
+});
+
 /** The parts of a TypeScript text longer than their limits: the file past `fileLines`, each class past `classLines`. */
 export function tooLong(text: string, fileLines: number, classLines: number): string[] {
   const lines = text.split("\n");

@@ -1,24 +1,25 @@
 // A connection's writing side: what its responses write through
-// (ResponseSink), and what the outbox reports back (OutboxHost). The bytes go
-// down — response → response-queue.ts (in order) → outbox.ts → cork.ts → the
-// system call —, and this class drives them: it asks the queue whether a
+// (ResponseSink). The bytes go down — response → response-queue.ts (in
+// order) → outbox.ts → cork.ts → send-queue.ts → the system call —, none of
+// which calls back up: this class drives them. It asks the queue whether a
 // response is first in line, sends for it or has the queue keep its output,
-// and sends what the next ones kept once the oldest ends.
+// and sends what the next ones kept once the oldest ends; after each send it
+// reads the outbox's state (a failed write, bytes waiting for EPOLLOUT, all
+// sent) and closes, watches or goes on.
 import { ConnectionUpgrade } from "./connection-upgrade.js";
 import { CORK_HELD, clock } from "./connection-state.js";
 import type { BusyState } from "./state-pool.js";
 import type { Response, ResponseSink } from "./response.js";
 import { dropFiles, memoryOf, type OutputPart } from "./output-part.js";
-import type { OutboxHost } from "./outbox.js";
 
-export abstract class ConnectionOutput extends ConnectionUpgrade implements ResponseSink, OutboxHost {
+export abstract class ConnectionOutput extends ConnectionUpgrade implements ResponseSink {
   /** No more requests are read: close once the responses in flight are sent. */
   protected abstract stopReadingRequests(): void;
   /** Closes the connection if nothing more is to be read or sent. */
   protected abstract maybeClose(): void;
 
   protected takeBusyState(): BusyState {
-    return this.host.pool.takeBusyState(this);
+    return this.host.pool.takeBusyState(this.fd);
   }
 
   get headAt(): number {
@@ -27,9 +28,7 @@ export abstract class ConnectionOutput extends ConnectionUpgrade implements Resp
 
   /** ResponseSink: a response writes into the output region only while its connection owns the cork. */
   holdCork(): boolean {
-    const cork = this.host.cork;
-    if (cork.owns(this.outbox)) return false;
-    cork.take(this.outbox);
+    if (!this.outbox.takeCork()) return false;
     this.flags |= CORK_HELD;
     return true;
   }
@@ -37,8 +36,10 @@ export abstract class ConnectionOutput extends ConnectionUpgrade implements Resp
   releaseCork(): boolean {
     this.flags &= ~CORK_HELD;
     if (this.busyState === null) return false; // closed meanwhile
-    this.host.cork.release(this.busyState.outbox);
-    const sent = !this.busyState.outbox.pending;
+    const outbox = this.busyState.outbox;
+    outbox.releaseCork();
+    this.afterSend();
+    const sent = !outbox.pending;
     this.maybeClose();
     this.rest();
     return sent && !this.closed;
@@ -74,6 +75,7 @@ export abstract class ConnectionOutput extends ConnectionUpgrade implements Resp
     const responses = this.responses;
     if (responses.oldest !== res) return this.output(res, [this.host.parser.bytes.subarray(start, end)], last);
     const sent = this.outbox.sendRegion(start, end);
+    if (!sent) this.afterSend();
     if (last && responses.oldest === res) this.oldestEnded(); // a failed send has emptied the queue already
     return sent;
   }
@@ -114,7 +116,16 @@ export abstract class ConnectionOutput extends ConnectionUpgrade implements Resp
 
   private send(parts: OutputPart[]): boolean {
     if (this.batching) this.busy.corkedBytes += memoryOf(parts);
-    return this.outbox.send(parts);
+    const sent = this.outbox.send(parts);
+    if (!sent) this.afterSend();
+    return sent;
+  }
+
+  /** After a send: a write that failed for good closes the connection; bytes the kernel refused wait for EPOLLOUT. */
+  protected afterSend(): void {
+    const outbox = this.busyState!.outbox;
+    if (outbox.failed) this.destroy();
+    else if (outbox.pending) this.updateInterest();
   }
 
   /** A response ended and the next may write. */
@@ -129,8 +140,14 @@ export abstract class ConnectionOutput extends ConnectionUpgrade implements Resp
     this.rest();
   }
 
-  /** OutboxHost: everything queued went out. */
-  drainedAll(): void {
+  /** EPOLLOUT: what waits is sent; once all of it went, the connection goes on (deferred requests, reading, closing). */
+  protected sendQueued(): void {
+    const outbox = this.busyState!.outbox;
+    if (!outbox.flush()) {
+      if (outbox.failed) this.destroy();
+      return; // EPOLLOUT stays on
+    }
+    this.updateInterest();
     this.dispatchDeferred();
     this.resumeReading();
     this.maybeClose();

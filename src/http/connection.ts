@@ -29,7 +29,7 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
     if (events & (K.EPOLLHUP | K.EPOLLERR)) return this.destroy();
     if (events & K.EPOLLOUT && this.busyState !== null) {
       this.busyState.writeSince = clock(); // the client took bytes: its write deadline starts again
-      this.busyState.outbox.flush();
+      this.sendQueued();
     }
     if (!this.closed && events & READABLE) this.onReadable();
   }
@@ -54,8 +54,8 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
     const now = this.host.loop.now();
     this.lastActivity = clockAt(now);
     if (this.lingeringSince !== 0) return; // discarding what arrives after our close
-    const cork = this.host.cork;
-    cork.take(this.outbox);
+    const outbox = this.outbox;
+    outbox.takeCork();
     this.flags |= BATCHING;
     const pool = this.host.pool;
     pool.reader = this;
@@ -71,9 +71,11 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
       }
     } finally {
       this.flags &= ~BATCHING;
-      cork.release(this.outbox);
+      outbox.releaseCork();
       if (this.busyState !== null) this.busyState.corkedBytes = 0;
     }
+    // The batch has gone (or was sent earlier, when another connection took the cork): act on how.
+    this.afterSend();
     // The stream and busy state stay lent until the sweep (giveBack).
     if (this.heldBytes > HIGH_WATER) this.pauseReading();
     this.maybeClose();

@@ -5,28 +5,23 @@
 // when the owner releases the cork. Only the owner writes into the region:
 // another connection that writes meanwhile (from the owner's handler, or from
 // a timer) takes the cork for that write, which sends the owner's batch
-// first, and gives it back after.
+// first, and gives it back after. The cork sends a batch into its owner's
+// send queue (send-queue.ts), the piece below it, and calls nothing above:
+// the connection that owns the cork reads its send queue's state once it
+// has released it.
 import { MAX_IOVECS } from "simplenet-parser/abi";
 import { HeadError, type ParserInstance } from "simplenet-parser";
+import type { SendQueue } from "./send-queue.js";
 
 /** Most parts one batch holds: the shim's writev takes MAX_IOVECS, and a queued tail may ride along. */
 const MAX_BATCH_PARTS = MAX_IOVECS - 4;
 
-export interface CorkOwner {
-  /** Sends a batch (views into the output region among them) now, or copies what the kernel refuses. */
-  sendBatch(parts: Uint8Array[]): void;
-  /** Sends parser.bytes[start, end) (in the output region) now, or copies what the kernel refuses. */
-  sendRange(start: number, end: number): void;
-  /** Sends what it gathered to send at the end of the turn (see later()). */
-  sendLater(): void;
-}
-
 export class Cork {
   /** Bytes at the start of the output region that the owner's batch still needs. */
   private used = 0;
-  private owner: CorkOwner | null = null;
+  private owner: SendQueue | null = null;
   /** The owner the cork goes back to when the current one, which took it from them, releases it. */
-  private previous: CorkOwner | null = null;
+  private previous: SendQueue | null = null;
   private parts: Uint8Array[] = [];
   /**
    * The batch's last bytes, when they are output-region bytes given by
@@ -37,9 +32,6 @@ export class Cork {
   private rangeEnd = 0;
   /** Where the last serialized head starts (an index into parser.bytes); only valid until the owner's next write. */
   headAt = 0;
-  /** Connections with bytes to send at the end of this turn, in the order they asked. */
-  private late: CorkOwner[] = [];
-
   /**
    * The wasm memory's own ArrayBuffer, which the hot reads and sends pass to
    * the shim: a buffer's pointer costs the shim one cheap call, a view's
@@ -55,7 +47,7 @@ export class Cork {
    * `owner` batches its output until release(); a different owner's batch is
    * sent first, and that owner gets the cork back at the release.
    */
-  take(owner: CorkOwner): void {
+  take(owner: SendQueue): void {
     if (this.owner !== owner) {
       this.flush();
       this.previous = this.owner;
@@ -63,32 +55,20 @@ export class Cork {
     }
   }
 
-  owns(owner: CorkOwner): boolean {
+  owns(owner: SendQueue): boolean {
     return this.owner === owner;
   }
 
   /** Sends the owner's batch and gives the region up, to the owner it was taken from if any. */
-  release(owner: CorkOwner): void {
+  release(owner: SendQueue): void {
     if (this.owner !== owner) return;
     this.flush();
     this.owner = this.previous;
     this.previous = null;
   }
 
-  /** Calls owner.sendLater() once the current turn of the loop is over (after every callback of this batch of events). */
-  later(owner: CorkOwner): void {
-    if (this.late.length === 0) queueMicrotask(() => this.sendLate());
-    this.late.push(owner);
-  }
-
-  private sendLate(): void {
-    const late = this.late;
-    this.late = [];
-    for (const owner of late) owner.sendLater();
-  }
-
   /** Forgets the owner's batch without sending it (its connection is gone). */
-  abandon(owner: CorkOwner): void {
+  abandon(owner: SendQueue): void {
     if (this.previous === owner) this.previous = null;
     if (this.owner !== owner) return;
     this.parts = [];
@@ -151,12 +131,12 @@ export class Cork {
     this.used = 0;
     this.rangeEnd = 0;
     if (parts.length === 0) {
-      if (rangeEnd !== 0) this.owner!.sendRange(rangeStart, rangeEnd);
+      if (rangeEnd !== 0) this.owner!.sendRange(this.memory, rangeStart, rangeEnd);
       return;
     }
     this.parts = [];
     if (rangeEnd !== 0) parts.push(this.parser.bytes.subarray(rangeStart, rangeEnd));
-    this.owner!.sendBatch(coalesce(parts));
+    this.owner!.send(coalesce(parts));
   }
 
   /**

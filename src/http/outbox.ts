@@ -1,27 +1,15 @@
 // What one connection sends: through the loop's cork while the connection
-// owns it, else straight to the kernel; what the kernel refuses is copied
-// into a queue that drains on EPOLLOUT, files by sendfile(2) a budget at a
-// time. Drain waiters learn when they may write again.
-import { Errno, send, sendfile, writev } from "../socket/syscalls.js";
+// owns it, else straight to its send queue (send-queue.ts), which makes the
+// system calls and keeps what the kernel refuses. Bytes gathered to leave at
+// the end of the loop's turn, and the waiters that learn when they may write
+// again, are kept here too. It calls no one up: each method returns what
+// happened, and the connection reads the state (`pending`, `failed`) after
+// a send and acts on it.
 import { MAX_IOVECS } from "simplenet-parser/abi";
-import { FileRegion, copy, dropFiles, hasFile, type OutputPart } from "./output-part.js";
-import { NO_PARTS, SendQueue } from "./send-queue.js";
+import { dropFiles, hasFile, type OutputPart } from "./output-part.js";
+import { SendQueue } from "./send-queue.js";
 import { concat } from "simplenet-parser";
-import type { Cork, CorkOwner } from "./cork.js";
-
-const EAGAIN = -Errno.EAGAIN;
-/** File bytes sent per wake-up, so one large file cannot starve the other connections. */
-const SENDFILE_BUDGET = 1 << 20;
-
-export interface OutboxHost {
-  readonly fd: number;
-  /** The kernel refused more (or took everything): watch EPOLLOUT or stop watching it. */
-  updateInterest(): void;
-  /** A write failed for good: close the connection. */
-  destroy(): void;
-  /** Everything queued went out. */
-  drainedAll(): void;
-}
+import type { Cork } from "./cork.js";
 
 interface Waiter {
   ready: () => boolean;
@@ -32,56 +20,85 @@ interface Waiter {
 /** The empty waiter list every outbox starts with and shares: an idle connection owns no arrays. */
 const NO_WAITERS: Waiter[] = [];
 
-export class Outbox extends SendQueue implements CorkOwner {
+export class Outbox {
+  /** What the cork batches for, and what sends: the connection's sending side. */
+  private readonly sender: SendQueue;
   /** NO_WAITERS while empty. */
   private waiters: Waiter[] = NO_WAITERS;
-  private closed = false;
   /** Bytes to send at the end of this turn of the loop (sendSoon), in order, before anything sent after them. */
   private soon: Uint8Array[] | null = null;
   private soonBytes = 0;
 
-  constructor(private host: OutboxHost, private readonly cork: Cork) {
-    super();
+  constructor(fd: number, private readonly cork: Cork) {
+    this.sender = new SendQueue(fd);
   }
 
   /** Lent to another connection (from a pool): only an outbox at rest is. */
-  attach(host: OutboxHost): void {
-    this.host = host;
+  attach(fd: number): void {
+    this.sender.fd = fd;
   }
 
   /** Nothing queued, awaited or gathered, not corked, not closed: it may serve another connection. */
   get atRest(): boolean {
-    return this.queue.length === 0 && this.waiters.length === 0 && this.soon === null && !this.closed && !this.cork.owns(this);
+    const sender = this.sender;
+    return !sender.pending && this.waiters.length === 0 && this.soon === null && !sender.closed && !this.cork.owns(sender);
+  }
+
+  /** Whether bytes wait for EPOLLOUT. */
+  get pending(): boolean {
+    return this.sender.pending;
+  }
+
+  /** A write failed for good: the connection is to close. */
+  get failed(): boolean {
+    return this.sender.failed;
   }
 
   /** Bytes (and file bytes) waiting for EPOLLOUT. */
   get queuedBytes(): number {
-    return this.queued + this.soonBytes;
+    return this.sender.queued + this.soonBytes;
+  }
+
+  /** Whether this connection's output is corked now. */
+  get ownsCork(): boolean {
+    return this.cork.owns(this.sender);
+  }
+
+  /** Corks this connection's output unless it is already: true when it took the cork, to give back with releaseCork(). */
+  takeCork(): boolean {
+    if (this.cork.owns(this.sender)) return false;
+    this.cork.take(this.sender);
+    return true;
+  }
+
+  /** Sends the batch and gives the cork up (to the connection it was taken from, if any). */
+  releaseCork(): void {
+    this.cork.release(this.sender);
   }
 
   /** Runs `fn` with this connection's output corked (unless it is already), then sends the batch. */
   corked(fn: () => void): void {
-    if (this.cork.owns(this)) return fn();
-    this.cork.take(this);
+    if (!this.takeCork()) return fn();
     try {
       fn();
     } finally {
-      this.cork.release(this);
+      this.releaseCork();
     }
   }
 
-  /** Writes now what the kernel takes and queues the rest (copying bytes, which are only lent). False if any was queued. */
+  /** Writes now what the kernel takes and queues the rest (copying bytes, which are only lent). False if any was queued, or the write failed. */
   send(parts: OutputPart[]): boolean {
-    if (this.closed) {
+    const sender = this.sender;
+    if (sender.closed) {
       dropFiles(parts);
       return false;
     }
     if (this.soon !== null) parts = [...this.takeSoon(), ...parts];
-    if (this.cork.owns(this)) {
-      if (!hasFile(parts) && this.cork.add(parts as Uint8Array[])) return true;
+    if (this.cork.owns(sender)) {
+      if (!hasFile(parts) && this.cork.add(parts as Uint8Array[])) return !sender.failed;
       this.cork.flush(); // a file, or the batch is full: what is corked goes first
     }
-    return this.sendNow(parts);
+    return sender.send(parts);
   }
 
   /**
@@ -90,35 +107,33 @@ export class Outbox extends SendQueue implements CorkOwner {
    * without a view being made for them.
    */
   sendRegion(start: number, end: number): boolean {
-    const cork = this.cork;
-    if (!this.closed && this.soon === null && this.queue.length === 0 && cork.owns(this) && cork.addRange(start, end)) return true;
+    const { cork, sender } = this;
+    if (!sender.closed && this.soon === null && !sender.pending && cork.owns(sender) && cork.addRange(start, end)) return !sender.failed;
     return this.send([cork.parser.bytes.subarray(start, end)]);
   }
 
   /**
-   * Sends `bytes` (which must stay unchanged: a prepared frame) at the end of
-   * this turn of the loop, with whatever else this connection is given that
-   * way meanwhile: a publish to many sockets costs each one write per turn,
-   * not one per message.
+   * Gathers `bytes` (which must stay unchanged: a prepared frame) to send at
+   * the end of this turn of the loop, with whatever else this connection is
+   * given that way meanwhile: a publish to many sockets costs each one write
+   * per turn, not one per message. True when it is the first of this turn:
+   * the caller has sendGathered() called once the turn is over.
    */
-  sendSoon(bytes: Uint8Array): void {
-    if (this.closed) return;
-    if (this.soon === null) {
-      this.soon = [];
-      this.cork.later(this);
-    }
-    this.soon.push(bytes);
+  sendSoon(bytes: Uint8Array): boolean {
+    if (this.sender.closed) return false;
+    const first = this.soon === null;
+    (this.soon ??= []).push(bytes);
     this.soonBytes += bytes.length;
+    return first;
   }
 
-  /** CorkOwner: the turn is over: what sendSoon gathered leaves. */
-  sendLater(): void {
-    if (this.soon === null || this.closed) return;
+  /** The turn is over: what sendSoon gathered leaves. True when all of it went (the waiters are woken). */
+  sendGathered(): boolean {
+    if (this.soon === null || this.sender.closed) return false;
     const parts = this.takeSoon();
-    if (!this.sendNow(parts.length > MAX_IOVECS ? [concat(parts)] : parts) || this.closed) return;
-    // All of it went: whoever counts this connection's queue (a WebSocket's budget share) hears so.
+    if (!this.sender.send(parts.length > MAX_IOVECS ? [concat(parts)] : parts)) return false;
     this.wake();
-    this.host.drainedAll();
+    return true;
   }
 
   private takeSoon(): Uint8Array[] {
@@ -128,134 +143,24 @@ export class Outbox extends SendQueue implements CorkOwner {
     return parts;
   }
 
-  /** CorkOwner: the batch of this connection's output leaves. */
-  sendBatch(parts: Uint8Array[]): void {
-    this.sendNow(parts);
-  }
-
-  /** CorkOwner: the batch, one range of the output region, leaves: written from the region itself, no view made unless the kernel refuses some. */
-  sendRange(start: number, end: number): void {
-    if (this.closed) return;
-    const bytes = this.cork.parser.bytes;
-    if (this.queue.length > 0) {
-      this.enqueue(bytes.subarray(start, end));
-      return;
-    }
-    let n = send(this.host.fd, this.cork.memory, start, end - start);
-    if (n === end - start) return;
-    if (n < 0) {
-      if (n !== EAGAIN) return this.host.destroy();
-      n = 0;
-    }
-    this.queue = [bytes.slice(start + n, end)];
-    this.queued = end - start - n;
-    this.host.updateInterest();
-  }
-
-  private sendNow(parts: OutputPart[]): boolean {
-    if (this.closed) {
-      dropFiles(parts);
-      return false;
-    }
-    if (this.queue.length > 0) {
-      for (const part of parts) this.enqueue(part);
-      return false;
-    }
-    if (hasFile(parts)) return this.sendWithFiles(parts);
-    const bytes = parts as Uint8Array[];
-    let total = 0;
-    for (const part of bytes) total += part.length;
-    if (total === 0) return true;
-    let n = bytes.length === 1 ? send(this.host.fd, bytes[0], 0, total) : writev(this.host.fd, bytes);
-    if (n === total) return true;
-    if (n < 0) {
-      if (n !== EAGAIN) {
-        this.host.destroy();
-        return false;
-      }
-      n = 0;
-    }
-    this.queueUnsent(bytes, n);
-    this.host.updateInterest();
-    return false;
-  }
-
-  /** The queue is empty: send through it, then keep copies of the bytes it still holds. */
-  private sendWithFiles(parts: OutputPart[]): boolean {
-    if (this.queue === NO_PARTS) this.queue = [];
-    for (const part of parts) {
-      if (part instanceof FileRegion) this.queued += part.remaining;
-      else if (part.length > 0) this.queued += part.length;
-      else continue;
-      this.queue.push(part);
-    }
-    this.flush();
-    const queue = this.queue;
-    for (let i = 0; i < queue.length; i++) queue[i] = copy(queue[i]);
-    this.host.updateInterest();
-    return queue.length === 0;
-  }
-
-  /** Sends what is queued, until the kernel refuses more or this wake-up's file budget is spent. */
-  flush(): void {
-    this.sealTail();
-    const queue = this.queue;
-    const fd = this.host.fd;
-    let budget = SENDFILE_BUDGET;
-    while (queue.length > 0 && !this.closed) {
-      const first = queue[0];
-      if (first instanceof FileRegion) {
-        if (budget <= 0) return; // EPOLLOUT stays on: the rest goes on the next wake-up
-        const n = sendfile(fd, first.fd, first.offset, Math.min(first.remaining, budget));
-        if (n === EAGAIN) return;
-        // An error, or the file shrank under us: the promised length cannot be kept.
-        if (n <= 0) return this.host.destroy();
-        budget -= n;
-        this.queued -= n;
-        first.offset += n;
-        first.remaining -= n;
-        if (first.remaining === 0) {
-          queue.shift();
-          first.close();
-        }
-        continue;
-      }
-      let count = 0;
-      while (count < queue.length && count < MAX_IOVECS && !(queue[count] instanceof FileRegion)) count++;
-      const batch = queue.slice(0, count) as Uint8Array[];
-      let n = writev(fd, batch);
-      if (n < 0) {
-        if (n !== EAGAIN) this.host.destroy();
-        return;
-      }
-      this.queued -= n;
-      let done = 0;
-      while (done < batch.length && n >= batch[done].length) n -= batch[done++].length;
-      queue.splice(0, done);
-      if (n > 0) {
-        queue[0] = batch[done].subarray(n);
-        return;
-      }
-      if (done < batch.length) return; // the kernel's buffer is full again
-    }
-    if (this.closed) return;
-    this.queue = NO_PARTS; // drained: a connection at rest keeps no grown array
-    this.host.updateInterest();
+  /** EPOLLOUT: sends what is queued; true once all of it went (the waiters are woken). */
+  flush(): boolean {
+    if (!this.sender.flush()) return false;
     this.wake();
-    this.host.drainedAll();
+    return true;
   }
 
   /** Resolves once `ready()` holds with nothing queued; rejects if the connection closes first. */
   whenDrained(ready: () => boolean): Promise<void> {
-    if (this.closed) return Promise.reject(new Error("connection closed"));
-    if (this.queue.length === 0 && ready()) return Promise.resolve();
+    if (this.sender.closed) return Promise.reject(new Error("connection closed"));
+    if (!this.sender.pending && ready()) return Promise.resolve();
     if (this.waiters === NO_WAITERS) this.waiters = [];
     return new Promise((wake, fail) => this.waiters.push({ ready, wake, fail }));
   }
 
   /** Wakes the waiters that may write again. */
   wake(): void {
-    if (this.queue.length > 0 || this.waiters.length === 0) return;
+    if (this.sender.pending || this.waiters.length === 0) return;
     const waiting = this.waiters;
     this.waiters = NO_WAITERS;
     for (const waiter of waiting) {
@@ -266,11 +171,9 @@ export class Outbox extends SendQueue implements CorkOwner {
 
   /** The connection is closed: nothing more is sent, files are closed, waiters fail. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.cork.abandon(this);
+    this.cork.abandon(this.sender);
     this.takeSoon();
-    this.dropQueue();
+    this.sender.close();
     const waiters = this.waiters;
     this.waiters = NO_WAITERS;
     for (const waiter of waiters) waiter.fail(new Error("connection closed"));

@@ -7,7 +7,7 @@ import { RequestStream, type Fields, type ParseErrorInfo, type ParserInstance, t
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
 import { ResponseQueue } from "./response-queue.js";
-import { Outbox, type OutboxHost } from "./outbox.js";
+import { Outbox } from "./outbox.js";
 import type { Cork } from "./cork.js";
 
 /** A request read but not handed to its handler yet (see BusyState.deferred). */
@@ -73,10 +73,11 @@ export class StatePool implements StreamHandlers {
     if (this.free.length < MAX_FREE) this.free.push(stream);
   }
 
-  takeBusyState(conn: OutboxHost): BusyState {
+  /** A busy state for the connection on socket `fd`. */
+  takeBusyState(fd: number): BusyState {
     const state = this.busyStates.pop();
-    if (state === undefined) return new BusyState(new ResponseQueue(), new Outbox(conn, this.cork));
-    state.outbox.attach(conn);
+    if (state === undefined) return new BusyState(new ResponseQueue(), new Outbox(fd, this.cork));
+    state.outbox.attach(fd);
     return state;
   }
 

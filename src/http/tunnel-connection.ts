@@ -4,14 +4,15 @@
 // before it have ended; until then the tunnel's writes wait here. From then
 // on the peer's bytes go to the Tunnel (tunnel.ts) and its writes through
 // that outbox, and the server asks this watcher, not the connection, about
-// deadlines, held bytes and eviction.
+// deadlines, held bytes and eviction. After each write it reads the outbox's
+// state (a failed write, bytes waiting, all sent), which calls no one back.
 import type { ParserInstance } from "simplenet-parser";
 import { Tunnel, type TunnelHost } from "./tunnel.js";
-import type { Outbox, OutboxHost } from "./outbox.js";
+import type { Outbox } from "./outbox.js";
 import type { Cork } from "./cork.js";
 import { LINGER_MS, peerOf, type Deadlines, type Served } from "./served.js";
 import { READABLE, clock, clockAt, since, type Upgraded } from "./connection-state.js";
-import type { EventLoop } from "../socket/loop.js";
+import type { EventLoop, TurnEnd } from "../socket/loop.js";
 import { Errno, K, read, shutdown } from "../socket/syscalls.js";
 
 const EAGAIN = -Errno.EAGAIN;
@@ -29,13 +30,26 @@ export interface TunnelServer {
   forget(): void;
 }
 
-export class TunnelConnection implements Served, TunnelHost, OutboxHost, Upgraded {
+/** The tunnel's writes before the handover: copies, in order. */
+class Backlog {
+  readonly parts: Uint8Array[] = [];
+  bytes = 0;
+
+  /** Keeps copies of `parts`; false, since none went out. */
+  add(parts: Uint8Array[]): false {
+    for (const part of parts) {
+      this.parts.push(part.slice());
+      this.bytes += part.length;
+    }
+    return false;
+  }
+}
+
+export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
   readonly tunnel: Tunnel;
   /** Null until the connection hands the socket over. */
   private outbox: Outbox | null = null;
-  /** The tunnel's writes before the handover (copies), in order, or null. */
-  private backlog: Uint8Array[] | null = null;
-  private backlogBytes = 0;
+  private backlog: Backlog | null = null;
   /** The epoll interest the socket is watched with. */
   private interest = 0;
   private readPaused = false;
@@ -70,13 +84,11 @@ export class TunnelConnection implements Served, TunnelHost, OutboxHost, Upgrade
     this.connection = null;
     this.outbox = outbox;
     this.interest = interest;
-    outbox.attach(this);
     this.host.loop.replace(this.fd, this);
     const backlog = this.backlog;
     this.backlog = null;
     // Writes before the handover returned false: the tunnel waits for a drain.
-    if (backlog !== null && outbox.send(backlog) && !this.closed) this.drainedAll();
-    this.updateInterest();
+    this.afterSend(backlog !== null && outbox.send(backlog.parts));
     this.maybeClose();
   }
 
@@ -97,7 +109,7 @@ export class TunnelConnection implements Served, TunnelHost, OutboxHost, Upgrade
     if (events & (K.EPOLLHUP | K.EPOLLERR)) return this.destroy();
     if (events & K.EPOLLOUT && this.outbox !== null) {
       this.writeSince = clock(); // the client took bytes: its write deadline starts again
-      this.outbox.flush();
+      this.afterSend(this.outbox.flush());
     }
     if (!this.closed && events & READABLE) this.onReadable();
   }
@@ -129,6 +141,7 @@ export class TunnelConnection implements Served, TunnelHost, OutboxHost, Upgrade
     try {
       if (outbox === null) this.tunnel.emitData(bytes);
       else outbox.corked(() => this.tunnel.emitData(bytes));
+      this.afterSend();
     } catch (error) {
       this.host.reportError(error);
       this.destroy();
@@ -150,9 +163,9 @@ export class TunnelConnection implements Served, TunnelHost, OutboxHost, Upgrade
   private maybeClose(): void {
     const outbox = this.outbox;
     if (!this.ending || this.closed || this.reading || outbox === null || this.lingeringSince !== 0) return;
-    if (outbox.queuedBytes > 0) return; // drainedAll comes back here
+    if (outbox.queuedBytes > 0) return; // afterSend() comes back here once all is sent
     // Corked: the batch leaves when its owner releases it, within this turn.
-    if (this.host.cork.owns(outbox)) return queueMicrotask(() => this.maybeClose());
+    if (outbox.ownsCork) return queueMicrotask(() => this.maybeClose());
     if (this.peerEnded) return this.destroy();
     shutdown(this.fd, K.SHUT_WR);
     this.lingeringSince = clock();
@@ -213,9 +226,17 @@ export class TunnelConnection implements Served, TunnelHost, OutboxHost, Upgrade
     this.host.forget();
   }
 
-  // ---- OutboxHost ------------------------------------------------------------
+  /** After writes: a failed one closes the socket, bytes refused wait for EPOLLOUT, and `drained` (all queued went) is told. */
+  private afterSend(drained = false): void {
+    if (this.outbox === null || this.closed) return;
+    if (this.outbox.failed) return this.destroy();
+    this.updateInterest();
+    if (!drained) return;
+    if (!this.ending) this.call(() => this.tunnel.emitDrain());
+    this.maybeClose();
+  }
 
-  updateInterest(): void {
+  private updateInterest(): void {
     if (this.closed || this.outbox === null) return;
     let interest = this.readPaused || this.peerEnded ? 0 : READABLE;
     if (this.outbox.pending) {
@@ -228,32 +249,30 @@ export class TunnelConnection implements Served, TunnelHost, OutboxHost, Upgrade
     }
   }
 
-  drainedAll(): void {
-    if (!this.ending) this.call(() => this.tunnel.emitDrain());
-    this.maybeClose();
+  /** TurnEnd: what tunnelSendSoon gathered this turn leaves. */
+  turnEnded(): void {
+    if (this.outbox !== null) this.afterSend(this.outbox.sendGathered());
   }
 
   // ---- TunnelHost ------------------------------------------------------------
 
   tunnelSend(parts: Uint8Array[]): boolean {
     if (this.closed) return false;
-    if (this.outbox !== null) return this.outbox.send(parts);
-    for (const part of parts) {
-      (this.backlog ??= []).push(part.slice());
-      this.backlogBytes += part.length;
-    }
-    return false;
+    if (this.outbox === null) return (this.backlog ??= new Backlog()).add(parts);
+    const sent = this.outbox.send(parts);
+    if (!sent) this.afterSend();
+    return sent;
   }
 
   tunnelSendSoon(bytes: Uint8Array): void {
     if (this.closed) return;
-    if (this.outbox !== null) this.outbox.sendSoon(bytes);
-    else this.tunnelSend([bytes]);
+    if (this.outbox === null) this.tunnelSend([bytes]);
+    else if (this.outbox.sendSoon(bytes)) this.host.loop.atTurnEnd(this);
   }
 
   get bufferedAmount(): number {
     if (this.outbox !== null) return this.outbox.queuedBytes; // the backlog went into it
-    return this.closed ? 0 : this.backlogBytes;
+    return this.closed || this.backlog === null ? 0 : this.backlog.bytes;
   }
 
   endTunnel(): void {
@@ -262,8 +281,9 @@ export class TunnelConnection implements Served, TunnelHost, OutboxHost, Upgrade
   }
 
   corkTunnel(fn: () => void): void {
-    if (this.outbox === null) fn();
-    else this.outbox.corked(fn);
+    if (this.outbox === null) return fn();
+    this.outbox.corked(fn);
+    this.afterSend();
   }
 
   pauseTunnel(paused: boolean): void {

@@ -7,6 +7,11 @@ export interface Watcher {
   ready(events: number): void;
 }
 
+/** Work a watcher asks to do once the loop's turn is over (see EventLoop.atTurnEnd). */
+export interface TurnEnd {
+  turnEnded(): void;
+}
+
 const MAX_EVENTS = 256;
 
 export class EventLoop {
@@ -24,6 +29,8 @@ export class EventLoop {
   private closeAfterBatch: number[] = [];
   /** Date.now() when this batch was taken: one clock reading per wake-up, not one per socket read. */
   private batchTime = 0;
+  /** Who asked to hear of this turn's end (atTurnEnd), in the order they asked. */
+  private turnEnds: TurnEnd[] = [];
 
   constructor() {
     this.epfd = check("epoll_create1", epollCreate1(K.EPOLL_CLOEXEC));
@@ -73,6 +80,22 @@ export class EventLoop {
     this.watchers[fd] = undefined;
     if (this.dispatching) this.closeAfterBatch.push(fd);
     else close(fd);
+  }
+
+  /**
+   * Calls task.turnEnded() once this turn of the loop is over: after every
+   * callback of this batch of events (or of the timer running now). One
+   * microtask serves all the tasks of a turn.
+   */
+  atTurnEnd(task: TurnEnd): void {
+    if (this.turnEnds.length === 0) queueMicrotask(() => this.endTurn());
+    this.turnEnds.push(task);
+  }
+
+  private endTurn(): void {
+    const tasks = this.turnEnds;
+    this.turnEnds = [];
+    for (const task of tasks) task.turnEnded();
   }
 
   close(): void {
