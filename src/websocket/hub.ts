@@ -39,6 +39,9 @@ export class WebSocketHub<T = unknown> implements LinkHub<T> {
   /** Every socket's link, in the order they opened. */
   private readonly links = new Set<Link<T>>();
   private readonly idleMs: number;
+  /** A message's minimum rate (WebSocketOptions.messageTimeout, messageMinRate); 0 ms: none. */
+  private readonly messageMs: number;
+  private readonly messageMinRate: number;
   private readonly deflate: DeflateOptions | null;
   private readonly limiter: ZlibLimiter;
   private readonly sharedDeflaters = new Map<number, Deflater>();
@@ -54,6 +57,8 @@ export class WebSocketHub<T = unknown> implements LinkHub<T> {
     this.maxBackpressure = options.maxBackpressure ?? 16 * MIB;
     this.closeOnBackpressureLimit = options.closeOnBackpressureLimit ?? false;
     this.idleMs = (options.idleTimeout ?? 120) * 1000;
+    this.messageMs = (options.messageTimeout ?? 20) * 1000;
+    this.messageMinRate = options.messageMinRate ?? 500;
     const deflate = options.perMessageDeflate ?? false;
     this.deflate = deflate === false ? null : deflate === true ? {} : deflate;
     this.compressThreshold = this.deflate?.threshold ?? 1024;
@@ -66,8 +71,9 @@ export class WebSocketHub<T = unknown> implements LinkHub<T> {
     this.limiter = this.deflate?.maxConcurrency !== undefined
       ? new ZlibLimiter(this.deflate.maxConcurrency)
       : (processLimiter ??= new ZlibLimiter(8));
-    // A quarter of the timeout at most, so that a short one still pings at half before it closes.
-    const period = this.idleMs === 0 ? 1000 : Math.max(50, Math.min(1000, this.idleMs / 4));
+    // A quarter of the shortest timeout at most, so that a short idle one still pings at half before it closes.
+    const shortest = Math.min(this.idleMs || 4000, this.messageMs || 4000);
+    const period = Math.max(50, Math.min(1000, shortest / 4));
     this.timer = setInterval(() => this.sweep(clockNow()), period);
     this.timer.unref();
   }
@@ -193,12 +199,21 @@ export class WebSocketHub<T = unknown> implements LinkHub<T> {
     return shared;
   }
 
-  /** The idle timer (times from clock.ts): pings a quiet client at half the timeout, closes it at the timeout, and ends close handshakes left unanswered. */
+  /**
+   * The idle timer (times from clock.ts): ends close handshakes left
+   * unanswered, fails a message sent below its minimum rate, pings a quiet
+   * client at half the timeout and closes it at the timeout.
+   */
   private sweep(now: number): void {
     for (const link of this.links) {
       const { ws } = link;
       if (link.closingSince !== 0) {
         if (elapsed(link.closingSince, now) > CLOSE_WAIT_MS) ws.close();
+        continue;
+      }
+      // 1008, not 1002: the frames are well formed; the pace breaks this server's policy (RFC 6455 §7.4.1).
+      if (this.messageMs !== 0 && link.messageTooSlow(now, this.messageMs, this.messageMinRate)) {
+        link.fail(CLOSE.POLICY_VIOLATION, "Message too slow");
         continue;
       }
       if (this.idleMs === 0) continue;

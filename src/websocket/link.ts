@@ -4,7 +4,7 @@
 // behind zlib, the application's callbacks, pongs, the close handshake.
 import { CLOSE, OPCODE } from "simplenet-parser/abi";
 import type { Tunnel, TunnelHandler } from "../http/tunnel.js";
-import { clockNow, toDateNow } from "./clock.js";
+import { clockNow, elapsed, toDateNow } from "./clock.js";
 import type { Inflater } from "./deflate.js";
 import type { WebSocketOptions } from "./options.js";
 import { FrameReader, type ReaderSettings } from "./reader.js";
@@ -46,8 +46,9 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
   closingSince = 0;
   /** Reading is paused (see PAUSE_READING_AT). */
   private paused = false;
-  /** When the message the client is sending began (clock.ts), or 0 between messages. */
+  /** When the message the client is sending began (clock.ts), or 0 between messages; the bytes received since, for its minimum rate. */
   private messageStart = 0;
+  private messageBytes = 0;
 
   constructor(hub: LinkHub<T>, private readonly inflater: Inflater | null) {
     super(hub);
@@ -69,12 +70,24 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
     ws.lastSeen = now;
     ws.pinged = false;
     this.feed(bytes);
-    if (!this.midMessage) this.messageStart = 0;
-    else if (this.messageStart === 0) this.messageStart = now;
+    if (!this.midMessage) {
+      this.messageStart = 0;
+    } else if (this.messageStart === 0) {
+      this.messageStart = now;
+      this.messageBytes = bytes.length;
+    } else {
+      this.messageBytes += bytes.length;
+    }
     this.updateReading();
   }
   messageSince(): number {
     return this.messageStart === 0 ? 0 : toDateNow(this.messageStart);
+  }
+
+  /** The message under way has taken longer than `timeoutMs` plus a second per `minRate` bytes of it (never while the server is not reading). */
+  messageTooSlow(now: number, timeoutMs: number, minRate: number): boolean {
+    if (this.messageStart === 0 || this.paused) return false;
+    return elapsed(this.messageStart, now) > timeoutMs + (this.messageBytes * 1000) / minRate;
   }
   end(): void {
     this.tunnel.destroy(); // the client left without a close frame: 1006
@@ -119,6 +132,11 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
     const pause = this.inbound !== null || queued > (this.paused ? RESUME_READING_AT : PAUSE_READING_AT);
     if (pause === this.paused) return;
     this.paused = pause;
+    // The client could not send while we held it back: its message's time starts again.
+    if (!pause && this.messageStart !== 0) {
+      this.messageStart = clockNow();
+      this.messageBytes = 0;
+    }
     if (pause) this.tunnel.pause();
     else this.tunnel.resume();
   }

@@ -38,6 +38,18 @@ export interface WebSocketOptions<T = unknown> {
   closeOnBackpressureLimit?: boolean;
   /** Seconds without a byte from the client before the socket is closed; a ping goes out at half. 0: never. Default 120. */
   idleTimeout?: number;
+  /**
+   * A message's minimum rate (as the HTTP body's, Timeouts.body and
+   * bodyMinRate): a message (or control frame) the client has begun may
+   * take `messageTimeout` seconds from its first byte (or from when the
+   * server last resumed reading), plus one second for each `messageMinRate`
+   * bytes received; past that the socket is closed with 1008. A client
+   * trickling a fragmented message would otherwise hold its socket and the
+   * fragments' buffer for ever (each byte resets the idle timeout).
+   * Defaults 20 s, 500 bytes/s; messageTimeout 0: no deadline.
+   */
+  messageTimeout?: number;
+  messageMinRate?: number;
   /** permessage-deflate (RFC 7692). Default false. */
   perMessageDeflate?: boolean | DeflateOptions;
   /**
