@@ -18,6 +18,13 @@ import { Errno, K, read, shutdown } from "../socket/syscalls.js";
 const EAGAIN = -Errno.EAGAIN;
 /** Tunnel reads land this far into the receive region: the bytes before are the tunnel's, to put a carried frame head in front. */
 const HEADROOM = 16;
+/**
+ * The watcher's states, bits of one field: READ_PAUSED (the tunnel paused
+ * reading), PEER_ENDED (the peer shut its write side), ENDING (end() was
+ * called: close once everything queued is sent), CLOSED, READING (handing the
+ * peer's bytes to the tunnel: closing waits until that returns).
+ */
+const READ_PAUSED = 1, PEER_ENDED = 2, ENDING = 4, CLOSED = 8, READING = 16;
 
 /** What a tunnel needs from its server (a connection's host has it all). */
 export interface TunnelServer {
@@ -52,13 +59,8 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
   private backlog: Backlog | null = null;
   /** The epoll interest the socket is watched with. */
   private interest = 0;
-  private readPaused = false;
-  private peerEnded = false;
-  /** end() was called: close once everything queued is sent. */
-  private ending = false;
-  private closed = false;
-  /** Handing the peer's bytes to the tunnel (closing waits until that returns). */
-  private reading = false;
+  /** READ_PAUSED, PEER_ENDED, ENDING, CLOSED, READING: one word per socket, not five. */
+  private flags = 0;
   /** While bytes wait for EPOLLOUT: when the client last took some; when the lingering close began, or 0 (clock()). */
   private writeSince = 0;
   private lingeringSince = 0;
@@ -95,13 +97,17 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
   /** Upgraded: the connection closed before the handover. */
   connectionClosed(): void {
     if (this.closed) return;
-    this.closed = true;
+    this.flags |= CLOSED;
     this.backlog = null;
     this.call(() => this.tunnel.markClosed());
   }
 
   get remote(): { address: string; port: number } {
     return (this.peer ??= peerOf(this.closed ? -1 : this.fd));
+  }
+
+  private get closed(): boolean {
+    return (this.flags & CLOSED) !== 0;
   }
 
   /** Watcher: the socket is ready. */
@@ -137,7 +143,7 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
   /** The peer's bytes to the tunnel, its writes meanwhile corked into one. */
   private deliver(bytes: Uint8Array): void {
     const outbox = this.outbox;
-    this.reading = true;
+    this.flags |= READING;
     try {
       if (outbox === null) this.tunnel.emitData(bytes);
       else outbox.corked(() => this.tunnel.emitData(bytes));
@@ -146,13 +152,13 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
       this.host.reportError(error);
       this.destroy();
     } finally {
-      this.reading = false;
+      this.flags &= ~READING;
     }
     this.maybeClose();
   }
 
   private onPeerEnd(): void {
-    this.peerEnded = true;
+    this.flags |= PEER_ENDED;
     if (this.lingeringSince !== 0) return this.destroy();
     this.updateInterest();
     this.call(() => this.tunnel.emitEnd());
@@ -162,14 +168,14 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
   /** After end(): once everything queued is sent, the write side shuts and the peer has LINGER_MS to close its side. */
   private maybeClose(): void {
     const outbox = this.outbox;
-    if (!this.ending || this.closed || this.reading || outbox === null || this.lingeringSince !== 0) return;
+    if (!(this.flags & ENDING) || this.flags & (CLOSED | READING) || outbox === null || this.lingeringSince !== 0) return;
     if (outbox.queuedBytes > 0) return; // afterSend() comes back here once all is sent
     // Corked: the batch leaves when its owner releases it, within this turn.
     if (outbox.ownsCork) return queueMicrotask(() => this.maybeClose());
-    if (this.peerEnded) return this.destroy();
+    if (this.flags & PEER_ENDED) return this.destroy();
     shutdown(this.fd, K.SHUT_WR);
     this.lingeringSince = clock();
-    this.readPaused = false;
+    this.flags &= ~READ_PAUSED;
     this.updateInterest();
   }
 
@@ -219,7 +225,7 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
   destroy(): void {
     if (this.connection !== null) return this.connection.destroy(); // it tells connectionClosed()
     if (this.closed) return;
-    this.closed = true;
+    this.flags |= CLOSED;
     this.host.loop.closeWatched(this.fd);
     this.outbox!.close();
     this.call(() => this.tunnel.markClosed());
@@ -232,13 +238,13 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
     if (this.outbox.failed) return this.destroy();
     this.updateInterest();
     if (!drained) return;
-    if (!this.ending) this.call(() => this.tunnel.emitDrain());
+    if (!(this.flags & ENDING)) this.call(() => this.tunnel.emitDrain());
     this.maybeClose();
   }
 
   private updateInterest(): void {
     if (this.closed || this.outbox === null) return;
-    let interest = this.readPaused || this.peerEnded ? 0 : READABLE;
+    let interest = this.flags & (READ_PAUSED | PEER_ENDED) ? 0 : READABLE;
     if (this.outbox.pending) {
       interest |= K.EPOLLOUT;
       if (!(this.interest & K.EPOLLOUT)) this.writeSince = clock();
@@ -276,7 +282,7 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
   }
 
   endTunnel(): void {
-    this.ending = true;
+    this.flags |= ENDING;
     this.maybeClose();
   }
 
@@ -287,7 +293,7 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
   }
 
   pauseTunnel(paused: boolean): void {
-    this.readPaused = paused;
+    this.flags = paused ? this.flags | READ_PAUSED : this.flags & ~READ_PAUSED;
     this.updateInterest();
   }
 

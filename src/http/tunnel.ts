@@ -35,22 +35,43 @@ export interface TunnelHandler {
 
 const noop = (): void => {};
 
-export class Tunnel {
-  /**
-   * The peer's bytes: a view valid only during the call. When it lies in the
-   * receive region, the 16 bytes before it are the callee's to use too (to
-   * put a carried frame head in front of the new bytes).
-   */
+/**
+ * The callbacks an application sets one by one (tunnel.ondata = ...), as a
+ * handler: made when the first is set, so a tunnel with a handler of its own
+ * (a WebSocket's) carries no callback fields.
+ */
+class Callbacks implements TunnelHandler {
   ondata: (bytes: Uint8Array) => void = noop;
-  /** The peer shut its write side. */
   onend: () => void = noop;
-  /** The connection is closed (after end(), destroy(), a reset, or the server's close). */
   onclose: () => void = noop;
-  /** Everything queued has been handed to the kernel. */
   ondrain: () => void = noop;
-  /** The server is closing: end the protocol politely (null: end the tunnel). */
   onshutdown: (() => void) | null = null;
-  /** Instead of the callbacks above: one object that takes every event. */
+
+  constructor(private readonly tunnel: Tunnel) {}
+
+  data(bytes: Uint8Array): void {
+    this.ondata(bytes);
+  }
+  end(): void {
+    this.onend();
+  }
+  close(): void {
+    this.onclose();
+  }
+  drain(): void {
+    this.ondrain();
+  }
+  shutdown(): void {
+    if (this.onshutdown !== null) this.onshutdown();
+    else this.tunnel.end();
+  }
+  messageSince(): number {
+    return 0;
+  }
+}
+
+export class Tunnel {
+  /** Every event goes to one object's methods: the handler given, or the callbacks below. */
   handler: TunnelHandler | null = null;
   private closedFlag = false;
 
@@ -58,6 +79,52 @@ export class Tunnel {
 
   get remote(): { address: string; port: number } {
     return this.host.remote;
+  }
+
+  private get callbacks(): Callbacks {
+    const handler = this.handler;
+    if (handler instanceof Callbacks) return handler;
+    return (this.handler = new Callbacks(this));
+  }
+
+  /**
+   * The peer's bytes: a view valid only during the call. When it lies in the
+   * receive region, the 16 bytes before it are the callee's to use too (to
+   * put a carried frame head in front of the new bytes).
+   */
+  get ondata(): (bytes: Uint8Array) => void {
+    return this.callbacks.ondata;
+  }
+  set ondata(fn: (bytes: Uint8Array) => void) {
+    this.callbacks.ondata = fn;
+  }
+  /** The peer shut its write side. */
+  get onend(): () => void {
+    return this.callbacks.onend;
+  }
+  set onend(fn: () => void) {
+    this.callbacks.onend = fn;
+  }
+  /** The connection is closed (after end(), destroy(), a reset, or the server's close). */
+  get onclose(): () => void {
+    return this.callbacks.onclose;
+  }
+  set onclose(fn: () => void) {
+    this.callbacks.onclose = fn;
+  }
+  /** Everything queued has been handed to the kernel. */
+  get ondrain(): () => void {
+    return this.callbacks.ondrain;
+  }
+  set ondrain(fn: () => void) {
+    this.callbacks.ondrain = fn;
+  }
+  /** The server is closing: end the protocol politely (null: end the tunnel). */
+  get onshutdown(): (() => void) | null {
+    return this.callbacks.onshutdown;
+  }
+  set onshutdown(fn: (() => void) | null) {
+    this.callbacks.onshutdown = fn;
   }
 
   /** When the message the peer is sending began (ms), or 0: none, or a protocol that does not say. */
@@ -124,23 +191,19 @@ export class Tunnel {
   // ---- for the connection -------------------------------------------------
 
   emitData(bytes: Uint8Array): void {
-    if (this.handler !== null) this.handler.data(bytes);
-    else this.ondata(bytes);
+    this.handler?.data(bytes);
   }
 
   emitEnd(): void {
-    if (this.handler !== null) this.handler.end();
-    else this.onend();
+    this.handler?.end();
   }
 
   emitDrain(): void {
-    if (this.handler !== null) this.handler.drain();
-    else this.ondrain();
+    this.handler?.drain();
   }
 
   emitShutdown(): void {
     if (this.handler !== null) this.handler.shutdown();
-    else if (this.onshutdown !== null) this.onshutdown();
     else this.end();
   }
 
@@ -148,7 +211,6 @@ export class Tunnel {
   markClosed(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    if (this.handler !== null) this.handler.close();
-    else this.onclose();
+    this.handler?.close();
   }
 }

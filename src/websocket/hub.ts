@@ -219,7 +219,7 @@ export class WebSocketHub<T = unknown> implements LinkHub<T> {
       if (this.idleMs === 0) continue;
       const idle = elapsed(ws.lastSeen, now);
       if (idle >= this.idleMs && ws.pinged) {
-        link.closeCode = CLOSE.ABNORMAL;
+        link.noteClose(CLOSE.ABNORMAL);
         ws.close();
       } else if (idle >= this.idleMs / 2 && !ws.pinged) {
         // (Late, past the timeout, when the loop was held up: the client still gets its ping and a sweep's time to answer.)

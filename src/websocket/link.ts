@@ -32,6 +32,8 @@ export interface LinkHub<T> extends SocketHub<T>, ReaderSettings {
   onClose(link: Link<T>): void;
 }
 
+interface CloseState { code: number; reason: string; since: number }
+
 /** A message or control frame waiting behind one being inflated; `size`: the bytes it holds (taken from the socket's account). */
 interface Waiting { ready: boolean; size: number; deliver: () => void }
 
@@ -40,10 +42,8 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
   ws!: WebSocket<T>;
   /** Messages waiting behind one being inflated, in order; null while none waits. */
   private inbound: Waiting[] | null = null;
-  closeCode: number = CLOSE.ABNORMAL;
-  closeReason = "";
-  /** When our close frame went out (clock.ts), or 0. */
-  closingSince = 0;
+  /** The close code and reason for the close callback, and when our close frame went out (clock.ts, or 0); null until one is known (1006). */
+  private closeState: CloseState | null = null;
   /** Reading is paused (see PAUSE_READING_AT). */
   private paused = false;
   /** When the message the client is sending began (clock.ts), or 0 between messages; the bytes received since, for its minimum rate. */
@@ -52,6 +52,21 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
 
   constructor(hub: LinkHub<T>, private readonly inflater: Inflater | null) {
     super(hub);
+  }
+
+  get closeCode(): number {
+    return this.closeState?.code ?? CLOSE.ABNORMAL;
+  }
+  get closeReason(): string {
+    return this.closeState?.reason ?? "";
+  }
+  get closingSince(): number {
+    return this.closeState?.since ?? 0;
+  }
+
+  /** What the close callback will be told (the reason kept when none is given); `since`: when our close frame went out. */
+  noteClose(code: number, reason = this.closeReason, since = this.closingSince): void {
+    this.closeState = { code, reason, since };
   }
 
   get hub(): LinkHub<T> {
@@ -121,9 +136,7 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
 
   /** The socket sent its close frame (ws.end()): the client has a while to answer (see the hub's sweep). */
   closing(code: number, reason: string): void {
-    this.closeCode = code;
-    this.closeReason = reason;
-    this.closingSince = clockNow();
+    this.noteClose(code, reason, clockNow());
   }
 
   /** Pauses or resumes reading the connection (see PAUSE_READING_AT). */
@@ -198,8 +211,7 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
     this.stop();
     if (ws.readyState === 1) {
       ws.control(OPCODE.CLOSE, closePayload(code, reason));
-      this.closeCode = code;
-      this.closeReason = reason;
+      this.noteClose(code, reason);
     }
     ws.readyState = 2;
     ws.endConnection();
@@ -232,8 +244,7 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
     if (opcode === OPCODE.PING) {
       if (ws.pongsOwed >= MAX_PONGS_OWED) {
         // It pings and does not read the answers: as ws does, end it (a close frame could not reach it either).
-        this.closeCode = CLOSE.POLICY_VIOLATION;
-        this.closeReason = "Too many pongs owed";
+        this.noteClose(CLOSE.POLICY_VIOLATION, "Too many pongs owed");
         return this.tunnel.destroy();
       }
       ws.pong(payload);
@@ -248,8 +259,7 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
     const reason = payload.length > 2 ? decoder.decode(payload.subarray(2)) : "";
     this.stop();
     if (ws.readyState === 1) {
-      this.closeCode = code;
-      this.closeReason = reason;
+      this.noteClose(code, reason);
       ws.control(OPCODE.CLOSE, payload.length >= 2 ? payload.subarray(0, 2) : new Uint8Array(0));
     }
     ws.readyState = 2;
