@@ -1,4 +1,4 @@
-// npm run bench:instructions [-- --servers simplenet,uws --scenario plaintext,plaintext-256,pipelined --repeat 3 --duration 8]
+// npm run bench:instructions [-- --servers simplenet,uws --scenario plaintext,plaintext-256,pipelined,ws-echo-512 --repeat 3 --duration 8]
 // User-space instructions per request, counted by valgrind's callgrind: the
 // number that tells a change to the JavaScript, the wasm or the shim apart
 // on a shared machine, where time per request moves by ±10% between runs of
@@ -7,15 +7,20 @@
 // loads it, and only the measured window is counted; the main thread (where
 // every server here does its work) is reported apart from the process's
 // other threads (JIT compilers, GC helpers). Kernel work is not counted:
-// that is what `npm run bench:floor` shows. Writes the "instructions"
+// that is what `npm run bench:floor` shows. The ws- rows count per
+// WebSocket message echoed or delivered, with bench:ws's servers and load
+// (bench/ws-client.c, whose "start" and "end" lines bound the counted
+// window); only servers with a bench/servers/ws-NAME.ts have them. Writes the "instructions"
 // section of bench/RESULTS.md with --write (else a file in bench/.results/).
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { pick } from "./args.js";
-import { ensurePeers } from "./peers.js";
+import { PEER_DIR, ensurePeers } from "./peers.js";
 import { Unsupported, aptInstall, buildSimplenet, startServer, type ServerProcess } from "./process.js";
 import { command, machine, writeSection } from "./results.js";
 import { median } from "./stats.js";
@@ -47,11 +52,21 @@ const SERVERS = [
   { name: "express-node", label: "Express on node:http" },
   { name: "express-simplenet", label: "Express on simplenet/node" },
 ];
-const SCENARIOS: { name: string; load: Load }[] = [
+const WS_CLIENT_SOURCE = fileURLToPath(new URL("./ws-client.c", import.meta.url));
+const WS_CLIENT = join(PEER_DIR, "ws-client");
+/** bench:ws's load for a WebSocket row: ws-client's arguments, given the port (100 connections, one message in flight each; 1,000 subscribers, 16 publishes in flight). */
+type WsLoad = (port: number) => string[];
+const wsEcho = (size: number): WsLoad => (port) => ["echo", String(port), "100", String(size), "1", args.warmup!, args.duration!];
+
+const SCENARIOS: { name: string; load?: Load; ws?: WsLoad }[] = [
   { name: "plaintext", load: { path: "/hi", connections: 50, threads: 1, cpus: LOAD_CPU } },
   // The issue's second per-connection row: more sockets ready per wake-up, fewer requests per read.
   { name: "plaintext-256", load: { path: "/hi", connections: 256, threads: 1, cpus: LOAD_CPU } },
   { name: "pipelined", load: { path: "/hi", connections: 50, threads: 1, cpus: LOAD_CPU, script: "pipeline.lua" } },
+  { name: "ws-echo-32", ws: wsEcho(32) },
+  { name: "ws-echo-512", ws: wsEcho(512) },
+  { name: "ws-echo-16k", ws: wsEcho(16384) },
+  { name: "ws-publish-1k", ws: (port) => ["pubsub", String(port), "1000", "32", "16", args.warmup!, args.duration!] },
 ];
 
 function ensureValgrind(): void {
@@ -98,12 +113,46 @@ async function measure(name: string, load: Load, dir: string, file = name, env: 
   }
 }
 
+function ensureWsClient(): void {
+  if (existsSync(WS_CLIENT) && statSync(WS_CLIENT).mtimeMs >= statSync(WS_CLIENT_SOURCE).mtimeMs) return;
+  execFileSync("cc", ["-O2", "-Wall", "-o", WS_CLIENT, WS_CLIENT_SOURCE], { stdio: "inherit" });
+}
+
+/** As measure(), with ws-client as the load: per message echoed (or delivered to a subscriber) in its measured window. */
+async function measureWs(name: string, load: WsLoad, dir: string): Promise<Run> {
+  const valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes", `--callgrind-out-file=${dir}/cg.%p`];
+  const proc: ServerProcess = await startServer(`ws-${name}`, SERVER_CPU, {}, [], [...valgrind, process.execPath, "--import", "tsx"], VALGRIND_START_MS);
+  try {
+    let result = "";
+    // (The same descriptor limit as bench:ws's client: 1,001 sockets for publish-1k.)
+    const script = `(ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)") && exec taskset -c ${LOAD_CPU} "$@"`;
+    const client = spawn("bash", ["-c", script, "bash", WS_CLIENT, ...load(proc.port)], { stdio: ["ignore", "pipe", "inherit"] });
+    createInterface({ input: client.stdout }).on("line", (line) => {
+      if (line === "start") control(proc.pid, "-i", "on");
+      if (line === "end") {
+        control(proc.pid, "-d");
+        control(proc.pid, "-i", "off");
+      }
+      if (line.startsWith("result ")) result = line;
+    });
+    const code = await new Promise<number | null>((resolve) => client.once("exit", resolve));
+    const count = (key: string): number => Number(new RegExp(`\\b${key}=(\\d+)`).exec(result)?.[1] ?? NaN);
+    if (code !== 0 || !(count("messages") > 0)) throw new Error(`ws-client ${load(proc.port).join(" ")} failed (exit ${code}): ${result}`);
+    const [main = 0, ...rest] = threadCounts(dir, proc.pid);
+    const messages = count("messages");
+    return { main: main / messages, others: rest.reduce((a, b) => a + b, 0) / messages, requests: messages, errors: count("errors") };
+  } finally {
+    await proc.stop();
+  }
+}
+
 const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
 
 async function main(): Promise<void> {
   ensureWrk();
   ensureValgrind();
   ensurePeers();
+  ensureWsClient();
   buildSimplenet();
   const servers = pick(SERVERS, args.servers, "server");
   const scenarios = pick(SCENARIOS, args.scenario, "scenario");
@@ -117,8 +166,11 @@ async function main(): Promise<void> {
       for (const scenario of scenarios) {
         for (const server of servers) {
           if (skipped.has(server.name)) continue;
+          if (scenario.ws !== undefined && !existsSync(new URL(`./servers/ws-${server.name}.ts`, import.meta.url))) continue;
           try {
-            const run = await measure(server.name, scenario.load, dir, server.file, server.env);
+            const run = scenario.ws !== undefined
+              ? await measureWs(server.name, scenario.ws, dir)
+              : await measure(server.name, scenario.load!, dir, server.file, server.env);
             const key = `${server.name}/${scenario.name}`;
             runs.set(key, [...(runs.get(key) ?? []), run]);
             console.log(`${server.label}, ${scenario.name} (run ${rep + 1}): ${fmt(run.main)} instructions per request on the main thread, ${fmt(run.others)} on the others (${run.requests} requests)`);
@@ -139,10 +191,10 @@ async function main(): Promise<void> {
     "## User-space instructions per request (`npm run bench:instructions`)",
     "",
     machine(command("bench:instructions"), [
-      `- Each server under \`valgrind --tool=callgrind\` on core ${SERVER_CPU}, instrumentation off while it starts and through a ${args.warmup} s warm-up, on for ${args.duration} s of \`taskset -c ${LOAD_CPU} wrk -t1\` (plaintext: GET /hi on 50 connections; plaintext-256: on 256; pipelined: 16 per connection on 50, pipeline.lua); ${repeat} runs each, a fresh process per run`,
+      `- Each server under \`valgrind --tool=callgrind\` on core ${SERVER_CPU}, instrumentation off while it starts and through a ${args.warmup} s warm-up, on for ${args.duration} s of \`taskset -c ${LOAD_CPU} wrk -t1\` (plaintext: GET /hi on 50 connections; plaintext-256: on 256; pipelined: 16 per connection on 50, pipeline.lua; the ws- rows: bench:ws's servers under \`taskset -c ${LOAD_CPU} ws-client\`, echo of binary messages of 32 B, 512 B, 16 KiB on 100 connections, one in flight each, and 32 B published to 1,000 subscribers, 16 publishes in flight, per message echoed or delivered); ${repeat} runs each, a fresh process per run`,
     ]),
     "",
-    "Instructions executed in user space per response, medians (the range over the runs in brackets). The main thread is where each server parses, runs the handler and makes its system calls; the other threads are the JIT compilers and GC helpers. The kernel's work is not in these counts.",
+    "Instructions executed in user space per response (ws- rows: per message), medians (the range over the runs in brackets). The main thread is where each server parses, runs the handler and makes its system calls; the other threads are the JIT compilers and GC helpers. The kernel's work is not in these counts.",
     "",
     `| server | ${scenarios.map((s) => `${s.name}: main thread | ${s.name}: other threads`).join(" | ")} |`,
     `| --- | ${scenarios.map(() => "---: | ---:").join(" | ")} |`,
