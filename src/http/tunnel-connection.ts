@@ -78,7 +78,7 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
     private connection: { destroy(): void } | null,
   ) {
     this.tunnel = new Tunnel(this);
-    if (early !== null && early.length > 0) queueMicrotask(() => this.closed || this.deliver(early));
+    if (early !== null && early.length > 0) queueMicrotask(() => this.closed || this.deliver(early, false));
   }
 
   /** Upgraded: the 101 has left; this watcher takes the socket (watched with `interest`) and its outbox. */
@@ -134,19 +134,19 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
     if (this.lingeringSince !== 0) return; // discarding what arrives after our close
     parser.beginParse();
     try {
-      this.deliver(parser.bytes.subarray(at, at + n));
+      this.deliver(parser.bytes.subarray(at, at + n), true);
     } finally {
       parser.endParse();
     }
   }
 
-  /** The peer's bytes to the tunnel, its writes meanwhile corked into one. */
-  private deliver(bytes: Uint8Array): void {
+  /** The peer's bytes to the tunnel, its writes meanwhile corked into one (`inReceiveRegion`: read just now, HEADROOM after the region's start). */
+  private deliver(bytes: Uint8Array, inReceiveRegion: boolean): void {
     const outbox = this.outbox;
     this.flags |= READING;
     try {
-      if (outbox === null) this.tunnel.emitData(bytes);
-      else outbox.corked(() => this.tunnel.emitData(bytes));
+      if (outbox === null) this.tunnel.emitData(bytes, inReceiveRegion);
+      else outbox.corked(() => this.tunnel.emitData(bytes, inReceiveRegion));
       this.afterSend();
     } catch (error) {
       this.host.reportError(error);

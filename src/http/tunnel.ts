@@ -24,7 +24,8 @@ export interface TunnelHost {
 
 /** The tunnel's events as one object's methods: no closure per tunnel (a WebSocket's link is one). */
 export interface TunnelHandler {
-  data(bytes: Uint8Array): void;
+  /** As ondata; `inReceiveRegion`: the view lies in the receive region (so the 16 bytes before it are the callee's too). */
+  data(bytes: Uint8Array, inReceiveRegion: boolean): void;
   end(): void;
   close(): void;
   drain(): void;
@@ -190,8 +191,8 @@ export class Tunnel {
 
   // ---- for the connection -------------------------------------------------
 
-  emitData(bytes: Uint8Array): void {
-    this.handler?.data(bytes);
+  emitData(bytes: Uint8Array, inReceiveRegion: boolean): void {
+    this.handler?.data(bytes, inReceiveRegion);
   }
 
   emitEnd(): void {

@@ -79,12 +79,12 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
 
   // ---- TunnelHandler ---------------------------------------------------------
 
-  data(bytes: Uint8Array): void {
+  data(bytes: Uint8Array, inReceiveRegion: boolean): void {
     const now = clockNow();
     const { ws } = this;
     ws.lastSeen = now;
     ws.pinged = false;
-    this.feed(bytes);
+    this.feed(bytes, inReceiveRegion);
     if (!this.midMessage) {
       this.messageStart = 0;
     } else if (this.messageStart === 0) {

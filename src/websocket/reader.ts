@@ -69,13 +69,15 @@ export abstract class FrameReader<S extends ReaderSettings = ReaderSettings> {
     return this.phase === PAYLOAD || this.carry !== null || this.messageOpcode !== -1;
   }
 
-  /** Feeds bytes; a view in the receive region is worked on in place, anything else is copied there first. */
-  feed(bytes: Uint8Array): void {
+  /**
+   * Feeds bytes. A view in the receive region, with WEBSOCKET.MAX_HEADER
+   * bytes of it free before (as the tunnel's reads are: its caller says so,
+   * since asking a view for its buffer is a call into V8's runtime), is
+   * worked on in place; anything else is copied there first.
+   */
+  feed(bytes: Uint8Array, inReceiveRegion = false): void {
     const { parser } = this.settings;
-    let ptr = bytes.byteOffset;
-    const inRecv = bytes.buffer === parser.bytes.buffer && ptr >= parser.recv + WEBSOCKET.MAX_HEADER &&
-      ptr + bytes.length <= parser.recv + parser.recvCapacity;
-    if (!inRecv) {
+    if (!inReceiveRegion) {
       // Bytes from elsewhere (the ones read with the upgrade request): through the receive region, a region's worth at a time.
       parser.claimReceiveRegion();
       for (let at = 0; at < bytes.length && this.phase !== STOPPED; ) {
@@ -92,7 +94,7 @@ export abstract class FrameReader<S extends ReaderSettings = ReaderSettings> {
       }
       return;
     }
-    this.consume(ptr, bytes.length);
+    this.consume(bytes.byteOffset, bytes.length);
   }
 
   get stopped(): boolean {
