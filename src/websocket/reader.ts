@@ -70,10 +70,9 @@ export abstract class FrameReader<S extends ReaderSettings = ReaderSettings> {
   }
 
   /**
-   * Feeds bytes. A view in the receive region, with WEBSOCKET.MAX_HEADER
-   * bytes of it free before (as the tunnel's reads are: its caller says so,
-   * since asking a view for its buffer is a call into V8's runtime), is
-   * worked on in place; anything else is copied there first.
+   * Feeds bytes: in place when they lie in the receive region after
+   * WEBSOCKET.MAX_HEADER free bytes (the caller says so: a view's buffer
+   * costs a call into V8's runtime), else copied there first.
    */
   feed(bytes: Uint8Array, inReceiveRegion = false): void {
     const { parser } = this.settings;
