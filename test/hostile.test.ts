@@ -229,12 +229,14 @@ test("ws ping flood: 200,000 pings from a client that never reads: closed with 1
 
 test("ws slow subscribers: 5 that never read fill the budget, and are closed (1006/1013); the publisher and a subscriber that reads are not", async () => {
   let reader = "not started";
-  // A budget of 4 MiB, under 5 × maxBackpressure (1 MiB): it fills before any subscriber reaches its own limit.
+  // A budget of 4 MiB, under 5 × maxBackpressure (4 MiB here): it fills before any subscriber reaches its own limit.
+  // (With the default 1 MiB, the reading subscriber, in this process, was closed at its own limit whenever the
+  // machine's load let it fall 1 MiB behind the publisher: it lagged, it was not refused by the budget.)
   // Before: none of them was closed, and the publisher was (1013).
   const figures = await attack(
     "ws-slow-subscribers", "ws",
     (port, deadline) => attacks.wsSlowSubscribers(port, { subscribers: 5, publishes: 400, deadline }),
-    { env: { HOSTILE_MEMORY_BUDGET: String(4 * MIB) }, during: async (port) => (reader = await readingSubscriber(port, HOLD_MS)) },
+    { env: { HOSTILE_MEMORY_BUDGET: String(4 * MIB), HOSTILE_MAX_BACKPRESSURE: String(4 * MIB) }, during: async (port) => (reader = await readingSubscriber(port, HOLD_MS)) },
   );
   assertBounded(figures);
   const subscribers = role(figures, "subscriber");
