@@ -47,6 +47,9 @@ test("src/ and parser/src/ import no networking module of Node", () => {
     const allowed = file === "node/node-http.ts" ? /^node:http$/ : /^$/;
     for (const spec of imports(file)) if (!allowed.test(spec)) assert.not.match(spec, forbidden, `${file} imports ${spec}`);
   }
+  // And of node:http, those two classes only: no module object, no table, nothing that opens a socket.
+  const taken = [...read("node/node-http.ts").matchAll(/^import\s+(.+?)\s+from\s+"node:http"/gms)].map((m) => m[1].replace(/\s+/g, " "));
+  assert.equal(taken, ["{ IncomingMessage, ServerResponse }"], "what node/node-http.ts takes of node:http");
   for (const file of parserFiles) {
     for (const spec of imports(file, parserSrc)) assert.not.match(spec, forbidden, `parser/src/${file} imports ${spec}`);
   }

@@ -12,7 +12,7 @@ const root = new URL("../", import.meta.url).pathname;
 
 /** Starts the fixture app; resolves with what it reports once listening. */
 function start(app: string, register: boolean): Promise<{ child: ChildProcess; port: number; simplenet: boolean }> {
-  const imports = ["--import", "tsx", ...(register ? ["--import", "./src/node/register.ts"] : [])];
+  const imports = ["--import", "tsx", ...(register ? ["--import", "./register/index.js"] : [])];
   const child = spawn(process.execPath, [...imports, "test/fixtures/node-apps/listen.ts", app], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     child.once("error", reject);

@@ -1,9 +1,9 @@
 // The one file of src/ that imports node:http, as DESIGN.md allows the
 // node:http face: the classes apps expect req and res to be
-// (IncomingMessage, ServerResponse), its status and method tables, and the
-// module itself, whose createServer and Server the register hook replaces.
-// Never its sockets or its parser: the bytes go through simplenet.
-import http, { IncomingMessage, METHODS, STATUS_CODES, ServerResponse } from "node:http";
+// (IncomingMessage, ServerResponse), and nothing else of it — never its
+// sockets, its parser or its module object: the bytes go through simplenet.
+// (Making node:http's createServer simplenet's is the register hook's job,
+// which lives outside the server: register/index.js.)
+import { IncomingMessage, ServerResponse } from "node:http";
 
-export { IncomingMessage, METHODS, STATUS_CODES, ServerResponse };
-export const nodeHttp = http;
+export { IncomingMessage, ServerResponse };

@@ -5,7 +5,7 @@
 // Node's ServerResponse makes go out unchanged; simplenet reads and parses.
 import { EventEmitter } from "node:events";
 import { Duplex } from "node:stream";
-import { IncomingMessage, STATUS_CODES, ServerResponse } from "./node-http.js";
+import { IncomingMessage, ServerResponse } from "./node-http.js";
 import { lookup } from "node:dns/promises";
 import { Server as SimplenetServer, type Request, type Response, type ServeOptions } from "../index.js";
 import { ConnectionSocket, FACE_REQUEST, FACE_SOCKET, SIMPLENET_RESPONSE, findNeedDrainKey, type NodeResponse } from "./socket.js";
@@ -240,7 +240,7 @@ export class Server extends EventEmitter {
   private reportClientError(res: Response): void {
     if (res.status < 400 || this.faceResponses!.has(res)) return;
     const code = res.status === 408 ? "ERR_HTTP_REQUEST_TIMEOUT" : res.status === 431 ? "HPE_HEADER_OVERFLOW" : "HPE_INVALID_REQUEST";
-    const error = Object.assign(new Error(`simplenet answered ${res.status} ${STATUS_CODES[res.status] ?? ""}`.trim()), { code });
+    const error = Object.assign(new Error(`simplenet answered ${res.status}`), { code });
     this.emit("clientError", error, new Duplex().destroy());
   }
 
