@@ -30,6 +30,23 @@ test("a span outside an ArrayBuffer is refused before the system call", () => {
   }
 });
 
+test("an ArrayBuffer the argument-free pair has seen, once detached, is refused, never touched; a resizable one is checked as it is now", () => {
+  for (const call of [read, send]) {
+    const memory = new ArrayBuffer(64);
+    assert.is(call(NOT_OPEN, memory, 0, 64), EBADF, "seen whole first");
+    structuredClone(memory, { transfer: [memory] }); // detached: its bytes belong to another buffer now
+    assert.is(call(NOT_OPEN, memory, 0, 64), EFAULT, "the old span, after the detach");
+    assert.is(call(NOT_OPEN, memory, 0, 0), EBADF, "empty is still a span of it");
+
+    const growing = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void })(16, { maxByteLength: 64 });
+    assert.is(call(NOT_OPEN, growing, 0, 32), EFAULT, "past its length now");
+    growing.resize(64);
+    assert.is(call(NOT_OPEN, growing, 0, 64), EBADF, "within its length after growing");
+    growing.resize(8);
+    assert.is(call(NOT_OPEN, growing, 0, 16), EFAULT, "past its length after shrinking");
+  }
+});
+
 test("a view's span is checked against the view, and its offset applied", () => {
   const view = new Uint8Array(new ArrayBuffer(64), 16, 32);
   const wide = new Int32Array(new ArrayBuffer(64), 8, 4); // 16 bytes
