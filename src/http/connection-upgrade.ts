@@ -2,8 +2,8 @@
 // tunnel's own watcher (tunnel-connection.ts), and once the 101 and every
 // response before it have ended the connection hands it the socket and its
 // outbox and is done with, its descriptor left open. Until then the peer's
-// bytes wait in the kernel. Also who the peer is, which requests and the
-// tunnel ask.
+// bytes wait in the kernel. Also who the peer is, which requests ask (the
+// tunnel asks its own watcher).
 import { ConnectionFlow } from "./connection-flow.js";
 import { INTEREST, STOPPED } from "./connection-state.js";
 import type { Response } from "./response.js";

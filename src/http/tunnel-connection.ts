@@ -125,7 +125,7 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
     // Another connection's handler got here: the receive region holds its batch, so read once that parse returns.
     if (parser.parsing) return queueMicrotask(() => this.closed || this.onReadable());
     const at = parser.recv + HEADROOM;
-    const n = read(this.fd, parser.bytes, at, parser.recvCapacity - HEADROOM);
+    const n = read(this.fd, this.host.cork.memory, at, parser.recvCapacity - HEADROOM); // the memory's own ArrayBuffer: the shim's argument-free read
     if (n < 0) {
       if (n !== EAGAIN) this.destroy();
       return;

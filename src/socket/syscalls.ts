@@ -64,7 +64,7 @@ export const { Poller } = addon;
 /**
  * An ArrayBuffer read into and sent from by the addon's argument-free pair
  * (shim/region.cc): (fd, offset, length) go through `args`, which saves the
- * N-API conversions of the general read and send, about 400 instructions a
+ * N-API conversions of the general read and send, about 700 instructions a
  * call, twice per request. In src/ the one ArrayBuffer passed is the wasm
  * parser's memory, of fixed size. The shim keeps the buffer's pointer and
  * size: this object keeps the buffer and `args` alive as long as the

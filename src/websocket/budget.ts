@@ -19,7 +19,7 @@ import { isMainThread, workerData } from "node:worker_threads";
 /** Bytes of the shared counters: bytes used, then accounts holding any (two 32-bit integers). */
 export const BUDGET_COUNTERS_BYTES = 8;
 /** The largest limit of a shared budget: what is taken past the limit (bytes already held) must stay within 32 bits. */
-export const MAX_SHARED_LIMIT = 2 ** 30;
+const MAX_SHARED_LIMIT = 2 ** 30;
 
 let processCounters: SharedArrayBuffer | null = null;
 

@@ -9,9 +9,10 @@ import type { Inflater } from "./deflate.js";
 import type { WebSocketOptions } from "./options.js";
 import { FrameReader, type ReaderSettings } from "./reader.js";
 import { closePayload, type SocketHub, type SocketLink, type WebSocket } from "./socket.js";
+import { CLOSED, CLOSING, OPEN } from "./socket-output.js";
 
 /** Pongs a client may be owed (sent while output is queued, not yet taken by the kernel); a ping past them closes with 1008 (ws's limit is 60). */
-export const MAX_PONGS_OWED = 64;
+const MAX_PONGS_OWED = 64;
 /**
  * A connection's reading pauses while its queued output is over this (or
  * while a message of it is being inflated), and resumes once the queue is
@@ -111,7 +112,7 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
     this.drained();
   }
   shutdown(): void {
-    if (this.ws.readyState === 1) this.ws.end(CLOSE.GOING_AWAY, "Server shutting down");
+    if (this.ws.readyState === OPEN) this.ws.end(CLOSE.GOING_AWAY, "Server shutting down");
     else this.tunnel.end();
   }
   close(): void {
@@ -183,7 +184,7 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
     if (!compressed) return finish(input);
     this.inflater!.inflate([input], this.settings.maxPayload, (result) => {
       // (Not called once the socket has closed: its account was given back whole.)
-      if (this.ws.readyState === 3) return;
+      if (this.ws.readyState === CLOSED) return;
       if ("error" in result) {
         return this.fail(result.error === "too-large" ? CLOSE.MESSAGE_TOO_BIG : CLOSE.INVALID_PAYLOAD, "Bad compressed message");
       }
@@ -209,11 +210,11 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
   fail(code: number, reason: string): void {
     const { ws } = this;
     this.stop();
-    if (ws.readyState === 1) {
+    if (ws.readyState === OPEN) {
       ws.control(OPCODE.CLOSE, closePayload(code, reason));
       this.noteClose(code, reason);
     }
-    ws.readyState = 2;
+    ws.readyState = CLOSING;
     ws.endConnection();
   }
 
@@ -233,14 +234,14 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
 
   private deliver(data: Uint8Array, text: boolean): void {
     const { ws, hub } = this;
-    if (ws.readyState !== 1 || hub.options.message === undefined) return;
+    if (ws.readyState !== OPEN || hub.options.message === undefined) return;
     const message = text ? decoder.decode(data) : data;
     hub.call(() => hub.options.message!(ws, message, !text), this);
   }
 
   private handleControl(opcode: number, payload: Uint8Array): void {
     const { ws, hub } = this;
-    if (ws.readyState === 3) return;
+    if (ws.readyState === CLOSED) return;
     if (opcode === OPCODE.PING) {
       if (ws.pongsOwed >= MAX_PONGS_OWED) {
         // It pings and does not read the answers: as ws does, end it (a close frame could not reach it either).
@@ -258,11 +259,11 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
     const code = payload.length >= 2 ? (payload[0] << 8) | payload[1] : CLOSE.NO_STATUS;
     const reason = payload.length > 2 ? decoder.decode(payload.subarray(2)) : "";
     this.stop();
-    if (ws.readyState === 1) {
+    if (ws.readyState === OPEN) {
       this.noteClose(code, reason);
       ws.control(OPCODE.CLOSE, payload.length >= 2 ? payload.subarray(0, 2) : new Uint8Array(0));
     }
-    ws.readyState = 2;
+    ws.readyState = CLOSING;
     ws.endConnection();
   }
 }

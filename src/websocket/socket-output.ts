@@ -38,7 +38,7 @@ export interface OutputLink {
 }
 
 const encoder = new TextEncoder();
-const OPEN = 1, CLOSING = 2, CLOSED = 3;
+export const OPEN = 1, CLOSING = 2, CLOSED = 3;
 // Bits of `flags` (one field for the socket's yes-or-no state; WebSocket adds its own).
 const BACKPRESSURED = 1, END_WHEN_FLUSHED = 2;
 export const FIRST_FREE_FLAG = 4;

@@ -5,7 +5,7 @@ import { CLOSE, OPCODE } from "simplenet-parser/abi";
 import { isValidCloseCode } from "simplenet-parser/frames";
 import type { Tunnel } from "../http/tunnel.js";
 import type { Deflater } from "./deflate.js";
-import { FIRST_FREE_FLAG, SocketOutput, type OutputHub, type OutputLink, type SendOptions } from "./socket-output.js";
+import { CLOSING, FIRST_FREE_FLAG, OPEN, SocketOutput, type OutputHub, type OutputLink, type SendOptions } from "./socket-output.js";
 import type { Topics } from "./topics.js";
 
 export { SEND_DROPPED, SEND_QUEUED, type SendOptions } from "./socket-output.js";
@@ -85,9 +85,9 @@ export class WebSocket<T = unknown> extends SocketOutput {
   end(code: number = CLOSE.NORMAL, reason = ""): void {
     // 1005, 1006 and 1015 are never sent, 0-999 and 1004 never valid (RFC 6455 §7.4): the client would fail the connection.
     if (!isValidCloseCode(code)) throw new RangeError(`${code} is not a close code that may be sent (1000-1003, 1007-1014, 3000-4999)`);
-    if (this.readyState !== 1) return;
+    if (this.readyState !== OPEN) return;
     this.control(OPCODE.CLOSE, closePayload(code, reason));
-    this.readyState = 2;
+    this.readyState = CLOSING;
     this.link.closing(code, reason);
   }
 
