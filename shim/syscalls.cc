@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -269,6 +270,51 @@ Napi::Value SendFile(const Napi::CallbackInfo& info) {
   return Result(info.Env(), n);
 }
 
+// send_each(fds, count, bytes, offset, length, results): the same span
+// bytes[offset, offset + length) sent to each of the first `count`
+// descriptors of the Int32Array fds (with MSG_NOSIGNAL and MSG_DONTWAIT),
+// what each send returned (bytes taken, or -errno) written to the Int32Array
+// results at the same index: one crossing for a publish to many sockets.
+// A negative descriptor is skipped with -EBADF. -> how many took every byte,
+// or -EINVAL (count beyond either array) / -EFAULT (the span outside bytes)
+// with nothing sent.
+Napi::Value SendEach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      !info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    return Napi::Number::New(env, -EINVAL);
+  }
+  Napi::Int32Array fds = info[0].As<Napi::Int32Array>();
+  Napi::Int32Array results = info[5].As<Napi::Int32Array>();
+  int32_t count = Int(info, 1);
+  if (count < 0 || static_cast<size_t>(count) > fds.ElementLength() ||
+      static_cast<size_t>(count) > results.ElementLength()) {
+    return Napi::Number::New(env, -EINVAL);
+  }
+  uint8_t* data;
+  size_t length;
+  if (!Span(info, 2, &data, &length)) return Napi::Number::New(env, -EFAULT);
+  const int32_t* fd = fds.Data();
+  int32_t* out = results.Data();
+  int32_t whole = 0;
+  for (int32_t i = 0; i < count; i++) {
+    int target = fd[i];
+    long n;
+    if (target < 0) {
+      n = -EBADF;
+    } else {
+      // syscall() rather than glibc's send(), a cancellation point (as in region.cc).
+      do {
+        n = syscall(SYS_sendto, target, data, length, MSG_NOSIGNAL | MSG_DONTWAIT, nullptr, 0);
+      } while (n < 0 && errno == EINTR);
+      if (n < 0) n = -errno;
+    }
+    out[i] = static_cast<int32_t>(n);
+    if (static_cast<size_t>(n) == length) whole++;
+  }
+  return Napi::Number::New(env, whole);
+}
+
 // fcntl(fd, cmd, intArg)
 Napi::Value Fcntl(const Napi::CallbackInfo& info) {
   return Result(info.Env(), fcntl(Int(info, 0), Int(info, 1), Int(info, 2)));
@@ -395,6 +441,7 @@ void DefineSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("send", Napi::Function::New<Send>(env, "send"));
   exports.Set("writev", Napi::Function::New<Writev>(env, "writev"));
   exports.Set("sendfile", Napi::Function::New<SendFile>(env, "sendfile"));
+  exports.Set("send_each", Napi::Function::New<SendEach>(env, "send_each"));
   exports.Set("fcntl", Napi::Function::New<Fcntl>(env, "fcntl"));
   exports.Set("shutdown", Napi::Function::New<Shutdown>(env, "shutdown"));
   exports.Set("close", Napi::Function::New<Close>(env, "close"));

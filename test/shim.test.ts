@@ -6,7 +6,7 @@
 import { suite, assert } from "./support/uvu.ts";
 import { createConnection, type Socket } from "node:net";
 import { once } from "node:events";
-import { Errno, K, accept4, bind, check, close, getsockname, listen, read, send, socket } from "../src/socket/syscalls.ts";
+import { Errno, K, accept4, bind, check, close, getsockname, listen, read, send, sendEach, shutdown, socket } from "../src/socket/syscalls.ts";
 
 const test = suite("shim");
 const EFAULT = -Errno.EFAULT;
@@ -93,6 +93,65 @@ test("bytes land at the offset of an ArrayBuffer, and leave from one", async () 
   } finally {
     client?.destroy();
     if (fd >= 0) close(fd);
+    close(listener);
+  }
+});
+
+test("send_each refuses a count beyond its arrays and a span outside the bytes, sending nothing", () => {
+  const fds = new Int32Array([NOT_OPEN, NOT_OPEN]);
+  const results = new Int32Array([7, 7]);
+  const bytes = new Uint8Array(16);
+  assert.is(sendEach(fds, 3, bytes, 0, 16, results), -Errno.EINVAL, "more than fds holds");
+  assert.is(sendEach(fds, 2, bytes, 0, 16, new Int32Array(1)), -Errno.EINVAL, "more than results holds");
+  assert.is(sendEach(fds, -1, bytes, 0, 16, results), -Errno.EINVAL, "a negative count");
+  assert.is(sendEach(new Int16Array(2) as unknown as Int32Array, 2, bytes, 0, 16, results), -Errno.EINVAL, "not an Int32Array");
+  assert.is(sendEach(fds, 2, bytes, 1, 16, results), EFAULT, "one past the end");
+  assert.is(sendEach(fds, 2, bytes, -1, 1, results), EFAULT, "a negative offset");
+  assert.is(sendEach(fds, 2, bytes, 0x7fffffff, 0x7fffffff, results), EFAULT, "a sum past 32 bits");
+  assert.equal([...results], [7, 7], "no result written");
+  assert.is(sendEach(fds, 2, bytes, 0, 16, results), 0);
+  assert.equal([...results], [EBADF, EBADF], "each descriptor's own errno");
+});
+
+test("send_each gives each descriptor the same bytes and its own result: all, short, -errno", async () => {
+  const listener = check("socket", socket(K.AF_INET, K.SOCK_STREAM | K.SOCK_NONBLOCK | K.SOCK_CLOEXEC, 0));
+  const clients: Socket[] = [];
+  const fds: number[] = [];
+  try {
+    check("bind", bind(listener, K.AF_INET, "127.0.0.1", 0));
+    check("listen", listen(listener, 8));
+    const port = (getsockname(listener) as [number, string, number])[2];
+    for (let i = 0; i < 4; i++) {
+      const client = createConnection(port, "127.0.0.1");
+      clients.push(client);
+      await once(client, "connect");
+      let fd = -1;
+      for (let j = 0; j < 200 && fd < 0; j++) {
+        fd = accept4(listener, K.SOCK_NONBLOCK | K.SOCK_CLOEXEC);
+        if (fd < 0) await sleep(5);
+      }
+      assert.ok(fd >= 0, "accepted");
+      fds.push(fd);
+    }
+    check("shutdown", shutdown(fds[2], K.SHUT_WR)); // its sends fail with EPIPE
+    const memory = new ArrayBuffer(1 << 23);
+    new Uint8Array(memory).set(Buffer.from("hello"), 100);
+    const targets = new Int32Array([fds[0], -1, fds[2], fds[1], NOT_OPEN]);
+    const results = new Int32Array(5);
+    const got = [once(clients[0], "data"), once(clients[1], "data")];
+    assert.is(sendEach(targets, 5, memory, 100, 5, results), 2);
+    assert.equal([...results], [5, EBADF, -Errno.EPIPE, 5, EBADF]);
+    assert.equal((await Promise.all(got)).map(([data]) => String(data)), ["hello", "hello"]);
+
+    clients[3].pause(); // takes none: the kernel's buffers fill, and the send is short
+    const large = sendEach(new Int32Array([fds[3]]), 1, memory, 0, memory.byteLength, results);
+    assert.is(large, 0);
+    assert.ok(results[0] > 0 && results[0] < memory.byteLength, `short: ${results[0]}`);
+    assert.is(sendEach(new Int32Array([fds[3]]), 1, memory, 0, memory.byteLength, results), 0);
+    assert.is(results[0], EAGAIN, "full: refused");
+  } finally {
+    for (const client of clients) client.destroy();
+    for (const fd of fds) close(fd);
     close(listener);
   }
 });

@@ -27,6 +27,7 @@ interface Addon {
   send(fd: number, from: Bytes, offset: number, length: number): number;
   writev(fd: number, chunks: Bytes[]): number;
   sendfile(outFd: number, inFd: number, offset: number, count: number): number;
+  send_each(fds: Int32Array, count: number, from: Bytes, offset: number, length: number, results: Int32Array): number;
   fcntl(fd: number, cmd: number, arg: number): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
@@ -147,6 +148,15 @@ export const sendFds = addon.send_fds;
  * the bytes (made close-on-exec) fill `fds`, the rest of which is -1.
  */
 export const recvFds = addon.recv_fds;
+/**
+ * send(2) of from[offset, offset + length) to each of the first `count`
+ * descriptors of `fds`, in one crossing (a publish to many sockets): each
+ * send's result (bytes taken, or -errno; -EBADF for a negative descriptor)
+ * lands in `results` at the same index. Returns how many took every byte,
+ * or -EINVAL / -EFAULT (count or span out of range) with nothing sent. Not
+ * traced: one call stands for many system calls.
+ */
+export const sendEach = addon.send_each;
 /** While tracing: logs the epoll_wait whose (fd, events) pairs the poller handed over. */
 export let traceEpollWait: ((epfd: number, events: Int32Array, count: number) => void) | null = null;
 
