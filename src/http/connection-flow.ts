@@ -133,7 +133,7 @@ export abstract class ConnectionFlow extends ConnectionState {
 
   /** Over the high-water mark, a request waits (in order) for the backlog to drain, and reading pauses (as node:http pauses its socket). */
   protected dispatchOrDefer(req: Request, res: Response, upgrade: boolean): void {
-    const a = this.busy;
+    const a = this.busyState ?? this.borrowBusyState();
     if (a.deferred === null && a.corkedBytes > 0 && this.heldBytes > HIGH_WATER) {
       // The batch lends what it holds: flushed, the kernel takes what it can, and what is left is counted.
       a.corkedBytes = 0;

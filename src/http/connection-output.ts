@@ -28,7 +28,7 @@ export abstract class ConnectionOutput extends ConnectionUpgrade implements Resp
 
   /** ResponseSink: a response writes into the output region only while its connection owns the cork. */
   holdCork(): boolean {
-    if (!this.outbox.takeCork()) return false;
+    if (!(this.busyState ?? this.borrowBusyState()).outbox.takeCork()) return false;
     this.flags |= CORK_HELD;
     return true;
   }
@@ -59,7 +59,7 @@ export abstract class ConnectionOutput extends ConnectionUpgrade implements Resp
       dropFiles(parts);
       return false;
     }
-    const responses = this.responses;
+    const responses = (this.busyState ?? this.borrowBusyState()).responses;
     if (responses.oldest !== res) {
       responses.keep(res, parts, last);
       return false;
@@ -72,9 +72,10 @@ export abstract class ConnectionOutput extends ConnectionUpgrade implements Resp
   /** output() of parser.bytes[start, end), bytes of the output region valid during the call: while corked, no view is made for them. */
   outputRegion(res: Response, start: number, end: number, last: boolean): boolean {
     if (this.closed) return false;
-    const responses = this.responses;
+    const a = this.busyState ?? this.borrowBusyState();
+    const responses = a.responses;
     if (responses.oldest !== res) return this.output(res, [this.host.parser.bytes.subarray(start, end)], last);
-    const sent = this.outbox.sendRegion(start, end);
+    const sent = a.outbox.sendRegion(start, end);
     if (!sent) this.afterSend();
     if (last && responses.oldest === res) this.oldestEnded(); // a failed send has emptied the queue already
     return sent;
@@ -88,7 +89,7 @@ export abstract class ConnectionOutput extends ConnectionUpgrade implements Resp
 
   /** The oldest response has ended: the next ones' kept output goes, up to one that has not ended or closes the connection. */
   private oldestEnded(): void {
-    const responses = this.responses;
+    const responses = (this.busyState ?? this.borrowBusyState()).responses;
     let done = responses.shift();
     while (true) {
       if (done.closesConnection) {
@@ -115,8 +116,9 @@ export abstract class ConnectionOutput extends ConnectionUpgrade implements Resp
   }
 
   private send(parts: OutputPart[]): boolean {
-    if (this.batching) this.busy.corkedBytes += memoryOf(parts);
-    const sent = this.outbox.send(parts);
+    const a = this.busyState ?? this.borrowBusyState();
+    if (this.batching) a.corkedBytes += memoryOf(parts);
+    const sent = a.outbox.send(parts);
     if (!sent) this.afterSend();
     return sent;
   }
@@ -133,7 +135,7 @@ export abstract class ConnectionOutput extends ConnectionUpgrade implements Resp
     // While the requests of a read are handled, that read's time stands for now.
     if (!this.batching) this.lastActivity = clock();
     this.handOverWhenSent();
-    this.outbox.wake();
+    (this.busyState ?? this.borrowBusyState()).outbox.wake();
     this.dispatchDeferred();
     this.resumeReading();
     this.maybeClose();

@@ -41,7 +41,8 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
     // the receive region holds that batch, so read once its parse returns.
     if (this.parser.parsing) return queueMicrotask(() => this.closed || this.onReadable());
     if (this.upgradePending) return this.pauseReading(); // the tunnel's watcher reads them, once the 101 has left
-    const stream = this.stream ?? this.borrowStream();
+    const a = this.busyState ?? this.borrowBusyState();
+    const stream = a.stream ?? this.borrowStream();
     const room = stream.prepare();
     const n = read(this.fd, this.host.cork.memory, stream.writeAt, room);
     if (n <= 0) {
@@ -54,7 +55,7 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
     const now = this.host.loop.now();
     this.lastActivity = clockAt(now);
     if (this.lingeringSince !== 0) return; // discarding what arrives after our close
-    const outbox = this.outbox;
+    const outbox = a.outbox;
     outbox.takeCork();
     this.flags |= BATCHING;
     const pool = this.host.pool;
@@ -72,7 +73,7 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
     } finally {
       this.flags &= ~BATCHING;
       outbox.releaseCork();
-      if (this.busyState !== null) this.busyState.corkedBytes = 0;
+      a.corkedBytes = 0;
     }
     // The batch has gone (or was sent earlier, when another connection took the cork): act on how.
     this.afterSend();
@@ -81,10 +82,10 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
     this.maybeClose();
     // A head left half-read is timed from this read, also when it began
     // after the requests this read completed (Go's ReadHeaderTimeout).
-    if (this.current === null && this.inMessage) {
-      if (this.headStartedAt === 0) this.headStartedAt = this.lastActivity;
+    if (a.current === null && a.stream !== null && a.stream.inMessage) {
+      if (a.headStartedAt === 0) a.headStartedAt = this.lastActivity;
     } else {
-      this.headStartedAt = 0;
+      a.headStartedAt = 0;
     }
   }
 
@@ -107,19 +108,20 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
 
   /** StreamHandlers: a request head has arrived. */
   head(head: RequestHead): void {
-    this.headStartedAt = 0;
+    const a = this.busyState ?? this.borrowBusyState();
+    a.headStartedAt = 0;
     this.flags |= SERVED;
     if (!head.keepAlive) this.flags |= CLIENT_CLOSES;
     const res = this.newResponse(head, this.host.pool.readAt, head.expectUnsupported);
     const body = head.hasBody ? new BodyStream(() => this.onBodyRead(res), () => this.resumeReading()) : null;
     const req = new Request(head, body, this);
-    this.responses.push(res);
-    this.current = req;
-    this.currentResponse = res;
+    a.responses.push(res);
+    a.current = req;
+    a.currentResponse = res;
     if (body !== null) this.startBodyClock();
     // Requests after one that closes the connection are not read (RFC 9112 §9.6).
     if (res.closesConnection || this.host.closing) this.closeWhenDone = true;
-    if (this.responses.length >= MAX_IN_FLIGHT) this.pauseReading();
+    if (a.responses.length >= MAX_IN_FLIGHT) this.pauseReading();
     if (head.expectUnsupported) return res.fail(417, "Expectation Failed\n");
     // "OPTIONS *" asks about the server, not about a resource: it is answered
     // here, as Go's net/http does, and never reaches the handler.
@@ -138,20 +140,22 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
 
   /** StreamHandlers: a piece of the current request's body. */
   data(chunk: Uint8Array): void {
-    const req = this.current!;
-    this.busyState!.bodyBytes += chunk.length;
-    if (this.currentResponse!.finished && !req.body.complete) return; // answered already: discard
+    const a = this.busyState!; // a body is read after its head(), with the busy state borrowed
+    const req = a.current!;
+    a.bodyBytes += chunk.length;
+    if (a.currentResponse!.finished && !req.body.complete) return; // answered already: discard
     req.body.push(Buffer.from(chunk));
     if (req.body.buffered > BODY_HIGH_WATER) this.pauseReading();
   }
 
   /** StreamHandlers: the current request's body has ended. */
   end(trailers: Fields | null): void {
-    const req = this.current!;
+    const a = this.busyState!; // as in data()
+    const req = a.current!;
     req.trailers = trailers;
     req.openBody?.end();
-    this.current = null;
-    this.currentResponse = null;
+    a.current = null;
+    a.currentResponse = null;
     if (this.closeWhenDone) this.stopStream();
   }
 
