@@ -44,6 +44,11 @@ export class Outbox {
     return !sender.pending && this.waiters.length === 0 && this.soon === null && !sender.closed && !this.cork.owns(sender);
   }
 
+  /** The descriptor while at rest (bytes sent to it straight overtake nothing), else -1. */
+  directFd(): number {
+    return this.atRest ? this.sender.fd : -1;
+  }
+
   /** Whether bytes wait for EPOLLOUT. */
   get pending(): boolean {
     return this.sender.pending;

@@ -54,8 +54,8 @@ class Backlog {
 
 export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
   readonly tunnel: Tunnel;
-  /** Null until the connection hands the socket over. */
-  private outbox: Outbox | null = null;
+  /** Null until the connection hands the socket over (read by the tunnel's directFd). */
+  outbox: Outbox | null = null;
   private backlog: Backlog | null = null;
   /** The epoll interest the socket is watched with. */
   private interest = 0;

@@ -2,6 +2,7 @@
 // protocol the upgrade named (WebSocket builds on this). Reads arrive as
 // views of the receive region, valid during the ondata call; writes go
 // through the connection's outbox, so back-pressure and the cork apply.
+import type { Outbox } from "./outbox.js";
 
 /** What a tunnel needs from its connection. */
 export interface TunnelHost {
@@ -20,6 +21,8 @@ export interface TunnelHost {
   pauseTunnel(paused: boolean): void;
   /** Lends n bytes of the output region to fill and write at once (see Cork.place). */
   place(n: number): Uint8Array | null;
+  /** The connection's outbox, null until the handover (see Tunnel.directFd). */
+  readonly outbox: Outbox | null;
 }
 
 /** The tunnel's events as one object's methods: no closure per tunnel (a WebSocket's link is one). */
@@ -160,6 +163,16 @@ export class Tunnel {
   /** Batches the writes `fn` makes into one system call. */
   cork(fn: () => void): void {
     this.host.corkTunnel(fn);
+  }
+
+  /**
+   * The socket's descriptor while nothing of its output waits (nothing
+   * queued, gathered or corked) and it is open, else -1: bytes sent to it
+   * straight (fanout.ts, a publish) overtake nothing.
+   */
+  directFd(): number {
+    const outbox = this.host.outbox;
+    return outbox === null || this.closedFlag ? -1 : outbox.directFd();
   }
 
   /** n bytes of the loop's output region to fill and pass to write() right away, or null when n is too large. */

@@ -64,6 +64,15 @@ export class MemoryBudget {
     return held * this.holders < used ? ROOM : OVER_SHARE;
   }
 
+  /**
+   * Whether n more bytes, however they are spread over the accounts, keep the
+   * budget below its pressure mark, where any account may take more (a
+   * publish sending to many sockets at once asks this once, not each).
+   */
+  allows(n: number): boolean {
+    return this.used + n <= this.limit * PRESSURE;
+  }
+
   /** For accounts: moves the counters. */
   add(bytes: number, holders: number): void {
     const shared = this.shared;

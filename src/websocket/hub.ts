@@ -16,6 +16,7 @@ import { Link, type LinkHub } from "./link.js";
 import type { UpgradeAnswer, WebSocketOptions } from "./options.js";
 import { SEND_DROPPED, WebSocket, type SendOptions } from "./socket.js";
 import { Topics } from "./topics.js";
+import { Fanout } from "../http/fanout.js";
 
 export { WebSocket, SEND_DROPPED, SEND_QUEUED, type SendOptions } from "./socket.js";
 export type { UpgradeAnswer, WebSocketOptions } from "./options.js";
@@ -24,11 +25,19 @@ const MIB = 1024 * 1024;
 /** How long a close handshake we started may wait for the client's answer. */
 const CLOSE_WAIT_MS = 5000;
 
+/** A publish's rest was written the ordinary way (fanout.ts): charged to the socket; queued, it is back-pressure, as for any send. */
+function restWritten(ws: WebSocket<unknown>, all: boolean): void {
+  ws.takeQueued();
+  if (!all) ws.backpressured = true;
+}
+
 let processBudget: MemoryBudget | null = null;
 let processLimiter: ZlibLimiter | null = null;
 
 export class WebSocketHub<T = unknown> implements LinkHub<T> {
   readonly topics = new Topics<WebSocket<T>>();
+  /** Publishes' one crossing to the subscribers whose output is empty. */
+  private readonly fanout = new Fanout<WebSocket<T>>();
   readonly budget: MemoryBudget;
   readonly codec: FrameCodec;
   /** The largest message, bytes. */
@@ -123,21 +132,40 @@ export class WebSocketHub<T = unknown> implements LinkHub<T> {
     return ws;
   }
 
-  /** Sends to every subscriber of `topic` (but `except`), in subscription order; the frame is made once. */
+  /**
+   * Sends to every subscriber of `topic` (but `except`); the frame is made
+   * once. Every subscriber whose output is empty gets it in one crossing into
+   * the shim (fanout.ts); the rest (output queued or corked, permessage-deflate,
+   * a budget too full to let them all take the frame without asking) by its
+   * own send, after those, each in its order with its other writes.
+   */
   publish(topic: string, data: string | Uint8Array, options: SendOptions = {}, except?: WebSocket<T>): number {
     const subscribers = this.topics.subscribersOf(topic);
     if (subscribers === undefined) return 0;
-    let count = 0;
+    const compress = options.compress !== false;
+    const fanout = this.fanout.busy ? new Fanout<WebSocket<T>>() : this.fanout;
     let frame: Uint8Array | null = null;
-    for (const ws of subscribers) {
+    let direct = false;
+    let others: WebSocket<T>[] | null = null;
+    for (let i = 0; i < subscribers.length; i++) {
+      const ws = subscribers[i];
       if (ws === except) continue;
       // Compressing sockets compress per socket; the rest share one prepared frame.
-      if (ws.extensions !== "" && options.compress !== false) {
-        if (ws.send(data, options) !== SEND_DROPPED) count++;
+      if (ws.extensions !== "" && compress) {
+        (others ??= []).push(ws);
         continue;
       }
-      frame ??= ws.preparedFrame(data, options);
-      if (ws.sendPrepared(frame) !== SEND_DROPPED) count++;
+      if (frame === null) {
+        frame = ws.preparedFrame(data, options);
+        direct = this.budget.allows(subscribers.length * frame.length);
+      }
+      if (!(direct && ws.sendsDirect && fanout.add(ws))) (others ??= []).push(ws);
+    }
+    let count = frame === null ? 0 : fanout.send(frame, restWritten);
+    if (others === null) return count;
+    for (const ws of others) {
+      const sent = ws.extensions !== "" && compress ? ws.send(data, options) : ws.sendPrepared(frame!);
+      if (sent !== SEND_DROPPED) count++;
     }
     return count;
   }

@@ -136,6 +136,11 @@ export class SocketOutput {
     return SEND_QUEUED;
   }
 
+  /** Whether a publish may send to this socket straight (fanout.ts): open, no send held back behind one being compressed. */
+  get sendsDirect(): boolean {
+    return this.readyState === OPEN && this.outbound === null;
+  }
+
   /** A whole frame in a buffer of its own, for a publish to many sockets. */
   preparedFrame(data: string | Uint8Array, options: SendOptions): Uint8Array {
     const payload = typeof data === "string" ? encoder.encode(data) : data;
