@@ -116,9 +116,14 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
     const body = head.hasBody ? new BodyStream(() => this.onBodyRead(res), () => this.resumeReading()) : null;
     const req = new Request(head, body, this);
     a.responses.push(res);
-    a.current = req;
-    a.currentResponse = res;
-    if (body !== null) this.startBodyClock();
+    if (body !== null) {
+      // Only a request with a body stays current past this call: a bodiless
+      // one's end() follows at once, so it is never stored (two stores of new
+      // objects into the old busy state, each a write barrier).
+      a.current = req;
+      a.currentResponse = res;
+      this.startBodyClock();
+    }
     // Requests after one that closes the connection are not read (RFC 9112 §9.6).
     if (res.closesConnection || this.host.closing) this.closeWhenDone = true;
     if (a.responses.length >= MAX_IN_FLIGHT) this.pauseReading();
@@ -151,11 +156,13 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
   /** StreamHandlers: the current request's body has ended. */
   end(trailers: Fields | null): void {
     const a = this.busyState!; // as in data()
-    const req = a.current!;
-    req.trailers = trailers;
-    req.openBody?.end();
-    a.current = null;
-    a.currentResponse = null;
+    const req = a.current;
+    if (req !== null) {
+      req.trailers = trailers;
+      req.openBody?.end();
+      a.current = null;
+      a.currentResponse = null;
+    }
     if (this.closeWhenDone) this.stopStream();
   }
 
