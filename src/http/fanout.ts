@@ -18,21 +18,21 @@ export type RestWritten<O> = (owner: O, all: boolean) => void;
 export class Fanout<O extends { readonly tunnel: Tunnel }> {
   private fds = new Int32Array(64);
   private results = new Int32Array(64);
-  /** The members of the next send, by index into fds; emptied by each send so no closed socket is kept. */
-  private owners: (O | undefined)[] = [];
+  /** Where each member of the next send is in the caller's list of owners (no object kept here: nothing to let go of). */
+  private at = new Int32Array(64);
   private count = 0;
   /** A send is under way (its rest being written, a failed member closed): a nested publish takes a Fanout of its own. */
   busy = false;
 
-  /** Adds `owner` to the next send if its tunnel's output is empty; false when it must take the ordinary write. */
-  add(owner: O): boolean {
+  /** Adds `owner`, owners[index] of the list send() is given, to the next send if its tunnel's output is empty; false when it must take the ordinary write. */
+  add(owner: O, index: number): boolean {
     const fd = owner.tunnel.directFd();
     if (fd < 0) return false;
-    const at = this.count;
-    if (at === this.fds.length) this.grow();
-    this.fds[at] = fd;
-    this.owners[at] = owner;
-    this.count = at + 1;
+    const i = this.count;
+    if (i === this.fds.length) this.grow();
+    this.fds[i] = fd;
+    this.at[i] = index;
+    this.count = i + 1;
     return true;
   }
 
@@ -42,16 +42,13 @@ export class Fanout<O extends { readonly tunnel: Tunnel }> {
    * member whose send failed is closed. Returns how many members got it or
    * have it queued (those not closed).
    */
-  send(bytes: Uint8Array, restWritten: RestWritten<O>): number {
+  send(bytes: Uint8Array, owners: readonly O[], restWritten: RestWritten<O>): number {
     const count = this.count;
     this.count = 0;
     if (count === 0) return 0;
-    const { owners, results } = this;
+    const { at, results } = this;
     const whole = sendEach(this.fds, count, bytes, 0, bytes.length, results);
-    if (whole === count) {
-      owners.fill(undefined, 0, count);
-      return count;
-    }
+    if (whole === count) return count;
     if (whole < 0) results.fill(0, 0, count); // (the span and count are ours: never; then none was sent)
     this.busy = true;
     let failed: O[] | null = null;
@@ -59,12 +56,11 @@ export class Fanout<O extends { readonly tunnel: Tunnel }> {
       for (let i = 0; i < count; i++) {
         const n = results[i];
         if (n === bytes.length) continue;
-        const owner = owners[i]!;
+        const owner = owners[at[i]];
         if (n >= 0 || n === EAGAIN) restWritten(owner, owner.tunnel.write(bytes.subarray(Math.max(n, 0))));
         else (failed ??= []).push(owner);
       }
     } finally {
-      owners.fill(undefined, 0, count);
       this.busy = false;
     }
     if (failed === null) return count;
@@ -77,5 +73,8 @@ export class Fanout<O extends { readonly tunnel: Tunnel }> {
     fds.set(this.fds);
     this.fds = fds;
     this.results = new Int32Array(fds.length);
+    const at = new Int32Array(fds.length);
+    at.set(this.at);
+    this.at = at;
   }
 }

@@ -159,9 +159,9 @@ export class WebSocketHub<T = unknown> implements LinkHub<T> {
         frame = ws.preparedFrame(data, options);
         direct = this.budget.allows(subscribers.length * frame.length);
       }
-      if (!(direct && ws.sendsDirect && fanout.add(ws))) (others ??= []).push(ws);
+      if (!(direct && ws.sendsDirect && fanout.add(ws, i))) (others ??= []).push(ws);
     }
-    let count = frame === null ? 0 : fanout.send(frame, restWritten);
+    let count = frame === null ? 0 : fanout.send(frame, subscribers, restWritten);
     if (others === null) return count;
     for (const ws of others) {
       const sent = ws.extensions !== "" && compress ? ws.send(data, options) : ws.sendPrepared(frame!);
