@@ -7,7 +7,7 @@
 // (the writing side) and connection-deadlines.ts (timeouts, eviction).
 import { BodyError, BodyStream } from "./body.js";
 import { RequestHead, type Fields, type ParseErrorInfo, type StreamHandlers } from "simplenet-parser";
-import { BATCHING, SERVED, CLIENT_CLOSES, UNREAD, CORK_HELD, READABLE, clock, clockAt } from "./connection-state.js";
+import { BATCHING, CLOSE_WHEN_DONE, SERVED, CLIENT_CLOSES, UNREAD, CORK_HELD, READABLE, clock, clockAt } from "./connection-state.js";
 import { BODY_HIGH_WATER, HIGH_WATER, MAX_IN_FLIGHT } from "./connection-flow.js";
 import { ConnectionDeadlines } from "./connection-deadlines.js";
 import { Request } from "./request.js";
@@ -79,7 +79,7 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
     this.afterSend();
     // The stream and busy state stay lent until the sweep (giveBack).
     if (this.heldBytes > HIGH_WATER) this.pauseReading();
-    this.maybeClose();
+    if (this.flags & CLOSE_WHEN_DONE) this.maybeClose(); // (the test maybeClose would make first, without its call)
     // A head left half-read is timed from this read, also when it began
     // after the requests this read completed (Go's ReadHeaderTimeout).
     if (a.current === null && a.stream !== null && a.stream.inMessage) {
