@@ -102,7 +102,8 @@ export class Cork {
 
   /**
    * Adds parser.bytes[start, end), bytes of the output region after those the
-   * batch keeps, without a view: right behind the batch's last range, it
+   * batch keeps (or of the receive region, unchanged until the batch is
+   * sent), without a view: right behind the batch's last range, it
    * only grows that range. False when the batch cannot take them.
    */
   addRange(start: number, end: number): boolean {
@@ -112,6 +113,7 @@ export class Cork {
       this.rangeStart = start;
     }
     this.rangeEnd = end;
+    // (A range of the receive region, which lies before the output region, keeps none of it.)
     this.used = Math.max(this.used, end - this.parser.out);
     if (this.used > this.parser.outCapacity >> 1) this.flush();
     return true;
@@ -140,16 +142,16 @@ export class Cork {
   }
 
   /**
-   * A view of `n` bytes of the output region after the bytes the batch keeps
-   * (the batch is sent first when they do not fit), for the caller to fill
-   * and send at once; null when `n` exceeds what the region can lend.
+   * Where `n` bytes of the output region after the bytes the batch keeps
+   * begin (an index into parser.bytes; the batch is sent first when they do
+   * not fit), for the caller to fill and send at once; -1 when `n` exceeds
+   * what the region can lend.
    */
-  place(n: number): Uint8Array | null {
+  placeAt(n: number): number {
     const { parser } = this;
-    if (n > parser.outCapacity >> 1) return null;
+    if (n > parser.outCapacity >> 1) return -1;
     if (this.used + n > parser.outCapacity) this.flush();
-    const at = parser.out + this.used;
-    return parser.bytes.subarray(at, at + n);
+    return parser.out + this.used;
   }
 
   /**

@@ -65,11 +65,7 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
   private writeSince = 0;
   private lingeringSince = 0;
 
-  /**
-   * `connection` is what destroy() closes until the handover; `early`, the
-   * bytes that came with the request's head, reach the tunnel once the
-   * upgrade hook has returned (and set its callbacks).
-   */
+  /** `connection`: what destroy() closes until the handover; `early`: the bytes that came with the request's head, for the tunnel once the upgrade hook has returned. */
   constructor(
     private readonly host: TunnelServer,
     readonly fd: number,
@@ -78,7 +74,7 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
     private connection: { destroy(): void } | null,
   ) {
     this.tunnel = new Tunnel(this);
-    if (early !== null && early.length > 0) queueMicrotask(() => this.closed || this.deliver(early, false));
+    if (early !== null && early.length > 0) queueMicrotask(() => this.closed || this.deliver(early, 0, 0));
   }
 
   /** Upgraded: the 101 has left; this watcher takes the socket (watched with `interest`) and its outbox. */
@@ -134,19 +130,20 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
     if (this.lingeringSince !== 0) return; // discarding what arrives after our close
     parser.beginParse();
     try {
-      this.deliver(parser.bytes.subarray(at, at + n), true);
+      this.deliver(null, at, n);
     } finally {
       parser.endParse();
     }
   }
 
-  /** The peer's bytes to the tunnel, its writes meanwhile corked into one (`inReceiveRegion`: read just now, HEADROOM after the region's start). */
-  private deliver(bytes: Uint8Array, inReceiveRegion: boolean): void {
-    const outbox = this.outbox;
+  /** The peer's bytes to the tunnel (`early`, or read just now: the memory's [at, at + n)), its writes meanwhile corked into one. */
+  private deliver(early: Uint8Array | null, at: number, n: number): void {
+    const corked = this.outbox?.takeCork() === true;
     this.flags |= READING;
     try {
-      if (outbox === null) this.tunnel.emitData(bytes, inReceiveRegion);
-      else outbox.corked(() => this.tunnel.emitData(bytes, inReceiveRegion));
+      if (early === null) this.tunnel.emitReceived(at, n, clockAt(this.host.loop.now()));
+      else this.tunnel.emitData(early, clock());
+      if (corked) this.outbox!.releaseCork();
       this.afterSend();
     } catch (error) {
       this.host.reportError(error);
@@ -170,8 +167,7 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
     const outbox = this.outbox;
     if (!(this.flags & ENDING) || this.flags & (CLOSED | READING) || outbox === null || this.lingeringSince !== 0) return;
     if (outbox.queuedBytes > 0) return; // afterSend() comes back here once all is sent
-    // Corked: the batch leaves when its owner releases it, within this turn.
-    if (outbox.ownsCork) return queueMicrotask(() => this.maybeClose());
+    if (outbox.ownsCork) return queueMicrotask(() => this.maybeClose()); // corked: the batch leaves at its owner's release, this turn
     if (this.flags & PEER_ENDED) return this.destroy();
     shutdown(this.fd, K.SHUT_WR);
     this.lingeringSince = clock();
@@ -260,12 +256,17 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
     if (this.outbox !== null) this.afterSend(this.outbox.sendGathered());
   }
 
-  // ---- TunnelHost ------------------------------------------------------------
-
   tunnelSend(parts: Uint8Array[]): boolean {
     if (this.closed) return false;
     if (this.outbox === null) return (this.backlog ??= new Backlog()).add(parts);
     const sent = this.outbox.send(parts);
+    if (!sent) this.afterSend();
+    return sent;
+  }
+
+  tunnelSendRange(start: number, end: number): boolean {
+    if (this.outbox === null || this.closed) return this.tunnelSend([this.host.parser.bytes.subarray(start, end)]);
+    const sent = this.outbox.sendRegion(start, end);
     if (!sent) this.afterSend();
     return sent;
   }
@@ -297,7 +298,7 @@ export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
     this.updateInterest();
   }
 
-  place(n: number): Uint8Array | null {
-    return this.host.cork.place(n);
+  get cork(): Cork {
+    return this.host.cork;
   }
 }

@@ -3,6 +3,7 @@
 // views of the receive region, valid during the ondata call; writes go
 // through the connection's outbox, so back-pressure and the cork apply.
 import type { Outbox } from "./outbox.js";
+import type { Cork } from "./cork.js";
 
 /** What a tunnel needs from its connection. */
 export interface TunnelHost {
@@ -19,16 +20,24 @@ export interface TunnelHost {
   corkTunnel(fn: () => void): void;
   /** Stops reading the peer (true) or starts again (false). */
   pauseTunnel(paused: boolean): void;
-  /** Lends n bytes of the output region to fill and write at once (see Cork.place). */
-  place(n: number): Uint8Array | null;
+  /** The loop's output region (place() lends from it) and its memory (parser.bytes). */
+  readonly cork: Cork;
+  /** tunnelSend() for bytes[start, end), output-region bytes lent by placeAt() or receive-region bytes read just now. */
+  tunnelSendRange(start: number, end: number): boolean;
   /** The connection's outbox, null until the handover (see Tunnel.directFd). */
   readonly outbox: Outbox | null;
 }
 
 /** The tunnel's events as one object's methods: no closure per tunnel (a WebSocket's link is one). */
 export interface TunnelHandler {
-  /** As ondata; `inReceiveRegion`: the view lies in the receive region (so the 16 bytes before it are the callee's too). */
-  data(bytes: Uint8Array, inReceiveRegion: boolean): void;
+  /** As ondata, for bytes that came with the upgrade request; `now`: the time (connection-state.ts's clock). */
+  data(bytes: Uint8Array, now: number): void;
+  /**
+   * The bytes read just now: the loop memory's [at, at + n), in the receive
+   * region, with the 16 bytes before them the callee's too; `now`: the time
+   * of the loop's wake-up (connection-state.ts's clock).
+   */
+  received(at: number, n: number, now: number): void;
   end(): void;
   close(): void;
   drain(): void;
@@ -51,10 +60,13 @@ class Callbacks implements TunnelHandler {
   ondrain: () => void = noop;
   onshutdown: (() => void) | null = null;
 
-  constructor(private readonly tunnel: Tunnel) {}
+  constructor(private readonly tunnel: Tunnel, private readonly memory: Uint8Array) {}
 
   data(bytes: Uint8Array): void {
     this.ondata(bytes);
+  }
+  received(at: number, n: number): void {
+    this.ondata(this.memory.subarray(at, at + n));
   }
   end(): void {
     this.onend();
@@ -88,7 +100,7 @@ export class Tunnel {
   private get callbacks(): Callbacks {
     const handler = this.handler;
     if (handler instanceof Callbacks) return handler;
-    return (this.handler = new Callbacks(this));
+    return (this.handler = new Callbacks(this, this.host.cork.parser.bytes));
   }
 
   /**
@@ -172,12 +184,23 @@ export class Tunnel {
    */
   directFd(): number {
     const outbox = this.host.outbox;
-    return outbox === null || this.closedFlag ? -1 : outbox.directFd();
+    return outbox === null ? -1 : outbox.directFd(); // (a closed tunnel's outbox is closed)
   }
 
   /** n bytes of the loop's output region to fill and pass to write() right away, or null when n is too large. */
   place(n: number): Uint8Array | null {
-    return this.host.place(n);
+    const at = this.host.cork.placeAt(n);
+    return at < 0 ? null : this.host.cork.parser.bytes.subarray(at, at + n);
+  }
+
+  /** @internal place() as an index into the loop's memory (-1: none), for writeRange(): no view is made. */
+  placeAt(n: number): number {
+    return this.host.cork.placeAt(n);
+  }
+
+  /** @internal write() of the loop memory's [start, end): bytes placeAt() lent, or bytes of the receive region read just now. */
+  writeRange(start: number, end: number): boolean {
+    return !this.closedFlag && this.host.tunnelSendRange(start, end);
   }
 
   /**
@@ -204,8 +227,12 @@ export class Tunnel {
 
   // ---- for the connection -------------------------------------------------
 
-  emitData(bytes: Uint8Array, inReceiveRegion: boolean): void {
-    this.handler?.data(bytes, inReceiveRegion);
+  emitData(bytes: Uint8Array, now: number): void {
+    this.handler?.data(bytes, now);
+  }
+
+  emitReceived(at: number, n: number, now: number): void {
+    this.handler?.received(at, n, now);
   }
 
   emitEnd(): void {

@@ -1,19 +1,16 @@
 // The clock of the WebSocket timers (idle timeout, close handshake, a
-// message's start): ms since this module loaded, as a 32-bit integer, which
-// V8 keeps in the object itself (a Date.now() stored in a field can take a
-// 16-byte number box per socket). It wraps every 49.7 days, so spans are
-// taken with elapsed(), right for any span under 24.8 days.
-
-const ORIGIN = Date.now();
+// message's start) is the connections' (http/connection-state.ts): ms as a
+// 32-bit integer, never 0, which V8 keeps in the object itself; the tunnel
+// hands each read the loop's time, read once per wake-up. It wraps every 49.7
+// days, so spans are taken with elapsed(), right for any span under 24.8 days.
+import { clock, since } from "../http/connection-state.js";
 
 /** Now, never 0 (0 marks "none" in the fields that hold a time). */
-export function clockNow(): number {
-  return ((Date.now() - ORIGIN) | 0) || 1;
-}
+export const clockNow = clock;
 
-/** Ms from `since` to `now`, both from clockNow(). */
-export function elapsed(since: number, now: number): number {
-  return (now - since) | 0;
+/** Ms from `from` to `now`, both from clockNow(). */
+export function elapsed(from: number, now: number): number {
+  return since(now, from);
 }
 
 /** A time from clockNow() as Date.now() would have said it (within the last 24.8 days). */

@@ -9,7 +9,7 @@ import type { Inflater } from "./deflate.js";
 import type { WebSocketOptions } from "./options.js";
 import { FrameReader, type ReaderSettings } from "./reader.js";
 import { closePayload, type SocketHub, type SocketLink, type WebSocket } from "./socket.js";
-import { CLOSED, CLOSING, OPEN } from "./socket-output.js";
+import { CLOSED, CLOSING, OPEN, offerInPlace } from "./socket-output.js";
 
 /** Pongs a client may be owed (sent while output is queued, not yet taken by the kernel); a ping past them closes with 1008 (ws's limit is 60). */
 const MAX_PONGS_OWED = 64;
@@ -80,24 +80,38 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
 
   // ---- TunnelHandler ---------------------------------------------------------
 
-  data(bytes: Uint8Array, inReceiveRegion: boolean): void {
-    const now = clockNow();
+  data(bytes: Uint8Array, now: number): void {
+    this.heard(now);
+    this.feed(bytes);
+    this.fed(bytes.length, now);
+  }
+  received(at: number, n: number, now: number): void {
+    this.heard(now);
+    this.feedReceived(at, n);
+    this.fed(n, now);
+  }
+  messageSince(): number {
+    return this.messageStart === 0 ? 0 : toDateNow(this.messageStart);
+  }
+
+  /** Bytes came in at `now`: the idle timer starts again. */
+  private heard(now: number): void {
     const { ws } = this;
     ws.lastSeen = now;
     ws.pinged = false;
-    this.feed(bytes, inReceiveRegion);
+  }
+
+  /** After n bytes were read: the message under way is timed (its minimum rate), and reading paused or resumed. */
+  private fed(n: number, now: number): void {
     if (!this.midMessage) {
       this.messageStart = 0;
     } else if (this.messageStart === 0) {
       this.messageStart = now;
-      this.messageBytes = bytes.length;
+      this.messageBytes = n;
     } else {
-      this.messageBytes += bytes.length;
+      this.messageBytes += n;
     }
     this.updateReading();
-  }
-  messageSince(): number {
-    return this.messageStart === 0 ? 0 : toDateNow(this.messageStart);
   }
 
   /** The message under way has taken longer than `timeoutMs` plus a second per `minRate` bytes of it (never while the server is not reading). */
@@ -167,15 +181,15 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
     this.ws.memory.give(bytes);
   }
 
-  protected message(data: Uint8Array, text: boolean, compressed: boolean, owned: boolean): void {
-    if (!compressed && this.inbound === null) return this.deliver(data, text);
+  protected message(data: Uint8Array, text: boolean, compressed: boolean, receivedAt: number): void {
+    if (!compressed && this.inbound === null) return this.deliver(data, text, receivedAt);
     // A message waiting for zlib, or behind one, holds its bytes: within the budget, like one being assembled.
     const memory = this.ws.memory;
     if (compressed && !memory.reserve(data.length)) return this.fail(CLOSE.TRY_AGAIN_LATER, "Server memory budget reached");
     if (!compressed) memory.take(data.length);
     const slot: Waiting = { ready: false, size: data.length, deliver: (): void => {} };
     (this.inbound ??= []).push(slot);
-    const input = owned ? data : data.slice();
+    const input = receivedAt < 0 ? data : data.slice();
     const finish = (bytes: Uint8Array): void => {
       slot.ready = true;
       slot.deliver = () => this.deliver(bytes, text);
@@ -232,11 +246,14 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
     this.updateReading();
   }
 
-  private deliver(data: Uint8Array, text: boolean): void {
+  /** `receivedAt`: where `data` begins when it is a view of the receive region right after its frame's head (see offerInPlace), else -1. */
+  private deliver(data: Uint8Array, text: boolean, receivedAt = -1): void {
     const { ws, hub } = this;
     if (ws.readyState !== OPEN || hub.options.message === undefined) return;
-    const message = text ? decoder.decode(data) : data;
-    hub.call(() => hub.options.message!(ws, message, !text), this);
+    if (text) return hub.call(() => hub.options.message!(ws, decoder.decode(data), false), this);
+    if (receivedAt >= 0) offerInPlace(data, receivedAt);
+    hub.call(() => hub.options.message!(ws, data, true), this); // (which catches what the callback throws)
+    if (receivedAt >= 0) offerInPlace(null);
   }
 
   private handleControl(opcode: number, payload: Uint8Array): void {

@@ -51,11 +51,12 @@ export abstract class FrameReader<S extends ReaderSettings = ReaderSettings> {
   protected abstract mayCompress(): boolean;
 
   /**
-   * A whole message. `data` is a view valid during the call when `owned` is
-   * false; `compressed`: RSV1 was set (permessage-deflate), so it is not
-   * validated yet.
+   * A whole message. `receivedAt` >= 0: `data` is a view valid during the
+   * call, at parser.bytes[receivedAt] in the receive region right after its
+   * frame's head; -1: the reader's own copy. `compressed`: RSV1 was set
+   * (permessage-deflate), so it is not validated yet.
    */
-  protected abstract message(data: Uint8Array, text: boolean, compressed: boolean, owned: boolean): void;
+  protected abstract message(data: Uint8Array, text: boolean, compressed: boolean, receivedAt: number): void;
   /** A control frame's payload (a view valid during the call), validated for close frames. */
   protected abstract control(opcode: number, payload: Uint8Array): void;
   /** A protocol fault: close with this code. */
@@ -69,31 +70,27 @@ export abstract class FrameReader<S extends ReaderSettings = ReaderSettings> {
     return this.phase === PAYLOAD || this.carry !== null || this.messageOpcode !== -1;
   }
 
-  /**
-   * Feeds bytes: in place when they lie in the receive region after
-   * WEBSOCKET.MAX_HEADER free bytes (the caller says so: a view's buffer
-   * costs a call into V8's runtime), else copied there first.
-   */
-  feed(bytes: Uint8Array, inReceiveRegion = false): void {
+  /** Feeds bytes from elsewhere (the ones read with the upgrade request): copied through the receive region, a region's worth at a time. */
+  feed(bytes: Uint8Array): void {
     const { parser } = this.settings;
-    if (!inReceiveRegion) {
-      // Bytes from elsewhere (the ones read with the upgrade request): through the receive region, a region's worth at a time.
-      parser.claimReceiveRegion();
-      for (let at = 0; at < bytes.length && this.phase !== STOPPED; ) {
-        const n = Math.min(bytes.length - at, parser.recvCapacity - WEBSOCKET.MAX_HEADER);
-        const to = parser.recv + WEBSOCKET.MAX_HEADER;
-        parser.bytes.set(bytes.subarray(at, at + n), to);
-        parser.beginParse();
-        try {
-          this.consume(to, n);
-        } finally {
-          parser.endParse();
-        }
-        at += n;
+    parser.claimReceiveRegion();
+    for (let at = 0; at < bytes.length && this.phase !== STOPPED; ) {
+      const n = Math.min(bytes.length - at, parser.recvCapacity - WEBSOCKET.MAX_HEADER);
+      const to = parser.recv + WEBSOCKET.MAX_HEADER;
+      parser.bytes.set(bytes.subarray(at, at + n), to);
+      parser.beginParse();
+      try {
+        this.consume(to, n);
+      } finally {
+        parser.endParse();
       }
-      return;
+      at += n;
     }
-    this.consume(bytes.byteOffset, bytes.length);
+  }
+
+  /** Feeds parser.bytes[at, at + n), in the receive region after WEBSOCKET.MAX_HEADER free bytes: read in place. */
+  feedReceived(at: number, n: number): void {
+    this.consume(at, n);
   }
 
   get stopped(): boolean {
@@ -253,11 +250,11 @@ export abstract class FrameReader<S extends ReaderSettings = ReaderSettings> {
     this.size = 0;
     if (assembly === null) {
       // One frame read whole, after fragments that were all empty (if any): nothing was kept.
-      this.message(this.settings.parser.bytes.subarray(ptr, ptr + n), text, compressed, false);
+      this.message(this.settings.parser.bytes.subarray(ptr, ptr + n), text, compressed, ptr);
       return;
     }
     this.release(assembly.length);
-    this.message(assembly.subarray(0, size), text, compressed, true);
+    this.message(assembly.subarray(0, size), text, compressed, -1);
   }
 
   private fault(code: number, reason: string): false {

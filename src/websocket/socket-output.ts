@@ -4,6 +4,7 @@
 // WebSocket (socket.ts), so a socket is one object.
 import { OPCODE, RSV } from "simplenet-parser/abi";
 import type { FrameCodec } from "simplenet-parser/frames";
+import type { ParserInstance } from "simplenet-parser";
 import type { Tunnel } from "../http/tunnel.js";
 import { Account, OVER_SHARE, ROOM, type MemoryBudget } from "./budget.js";
 import type { Deflater } from "./deflate.js";
@@ -23,6 +24,8 @@ export interface SendOptions {
 export interface OutputHub {
   readonly budget: MemoryBudget;
   readonly codec: FrameCodec;
+  /** The loop's memory (parser.bytes): the receive and output regions the frames are put together in. */
+  readonly parser: ParserInstance;
   readonly compressThreshold: number;
   readonly maxBackpressure: number;
   readonly closeOnBackpressureLimit: boolean;
@@ -42,6 +45,23 @@ export const OPEN = 1, CLOSING = 2, CLOSED = 3;
 // Bits of `flags` (one field for the socket's yes-or-no state; WebSocket adds its own).
 const BACKPRESSURED = 1, END_WHEN_FLUSHED = 2;
 export const FIRST_FREE_FLAG = 4;
+
+/**
+ * The binary message being handed to the application now, when it lies in
+ * the receive region right after the head of the frame it came in: where it
+ * begins, or -1. Those head bytes are read already and at least 4 more than
+ * the head a server writes for the same payload (the client's has a mask), so
+ * sending the message back (an echo) writes its new head there and both leave
+ * from where they are, copied nowhere.
+ */
+let inPlace: Uint8Array | null = null;
+let inPlaceAt = -1;
+
+/** For the link: `message` (at parser.bytes[at]) is handed to the application now; null once it returns. */
+export function offerInPlace(message: Uint8Array | null, at = -1): void {
+  inPlace = message;
+  inPlaceAt = at;
+}
 
 /** A send waiting behind one being compressed; `parts` is null until it is ready. */
 interface Outgoing { parts: Uint8Array[] | null; size: number }
@@ -105,7 +125,9 @@ export class SocketOutput {
     if (this.readyState !== OPEN) return SEND_DROPPED;
     if (this.refuses(bytes.length)) return SEND_DROPPED;
     const compress = this.deflater !== null && options.compress !== false && bytes.length >= this.link.hub.compressThreshold;
-    if (!compress && this.outbound === null) return this.sendFrame(opcode, bytes, 0);
+    if (!compress && this.outbound === null) {
+      return bytes === inPlace && bytes.length < 65536 ? this.sendInPlace(opcode, bytes.length) : this.sendFrame(opcode, bytes, 0);
+    }
     const copy = bytes.slice();
     const slot: Outgoing = { parts: compress ? null : [this.frame(opcode, copy, 0, false, true), copy], size: copy.length };
     this.hold(slot);
@@ -239,11 +261,32 @@ export class SocketOutput {
     return true;
   }
 
-  /** Frames and writes one message: a small one is put together in the output region, a large one goes as two parts. */
+  /** Frames and writes one message: a small one is put together in the output region and leaves from there, a large one goes as two parts. */
   private sendFrame(opcode: number, payload: Uint8Array, rsv: number): number {
-    const small = payload.length <= 1024;
-    const head = this.frame(opcode, payload, rsv, small);
-    return this.write(small ? [head] : [head, payload]);
+    const length = payload.length;
+    if (length > 1024) return this.write([this.frame(opcode, payload, rsv, false), payload]);
+    const { codec, parser } = this.link.hub;
+    const total = (length < 126 ? 2 : 4) + length;
+    const start = this.tunnel.placeAt(total);
+    parser.bytes.set(payload, start + codec.writeHeader(start, true, opcode, rsv, length));
+    return this.written(this.tunnel.writeRange(start, start + total), total);
+  }
+
+  /** Echoes the message being handed to the application (see inPlace): a payload under 64 KiB, whose new head takes 2 or 4 bytes. */
+  private sendInPlace(opcode: number, length: number): number {
+    const at = inPlaceAt;
+    inPlace = null; // its head's bytes are taken: another send of it is framed the ordinary way
+    const bytes = this.link.hub.parser.bytes;
+    const start = at - (length < 126 ? 2 : 4);
+    bytes[start] = 0x80 | opcode; // FIN, no RSV
+    if (length < 126) {
+      bytes[start + 1] = length;
+    } else {
+      bytes[start + 1] = 126;
+      bytes[start + 2] = length >> 8;
+      bytes[start + 3] = length & 0xff;
+    }
+    return this.written(this.tunnel.writeRange(start, at + length), at + length - start);
   }
 
   /**
@@ -262,7 +305,11 @@ export class SocketOutput {
   private write(parts: Uint8Array[]): number {
     let length = 0;
     for (const part of parts) length += part.length;
-    const all = this.tunnel.write(parts);
+    return this.written(this.tunnel.write(parts), length);
+  }
+
+  /** After a write of `length` bytes (`all`: none was queued): the account, and back-pressure if some was. */
+  private written(all: boolean, length: number): number {
     this.takeQueued();
     if (all) return length;
     this.flags |= BACKPRESSURED;
