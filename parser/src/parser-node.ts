@@ -24,7 +24,10 @@ function compileSync(build: Build): WebAssembly.Module {
 function nodeLatin1(bytes: Uint8Array): (start: number, end: number) => string {
   // latin1Slice is Buffer's native decoder behind toString("latin1"), minus the argument checks.
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) as Buffer & { latin1Slice?(s: number, e: number): string };
-  if (typeof view.latin1Slice === "function") return (start, end) => view.latin1Slice!(start, end);
+  // Taken once: optimized code looked latin1Slice up on the view through the
+  // generic LoadIC at every call (about 70 instructions a head, in callgrind).
+  const latin1Slice = view.latin1Slice;
+  if (typeof latin1Slice === "function") return (start, end) => latin1Slice.call(view, start, end);
   return (start, end) => view.toString("latin1", start, end);
 }
 
