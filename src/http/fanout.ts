@@ -16,65 +16,58 @@ const EAGAIN = -Errno.EAGAIN;
 export type RestWritten<O> = (owner: O, all: boolean) => void;
 
 export class Fanout<O extends { readonly tunnel: Tunnel }> {
+  /** By the index of each owner in the caller's list: its descriptor, or -1 when it takes its own way. */
   private fds = new Int32Array(64);
   private results = new Int32Array(64);
-  /** Where each member of the next send is in the caller's list of owners (no object kept here: nothing to let go of). */
-  private at = new Int32Array(64);
-  private count = 0;
   /** A send is under way (its rest being written, a failed member closed): a nested publish takes a Fanout of its own. */
   busy = false;
 
-  /** Adds `owner`, owners[index] of the list send() is given, to the next send if its tunnel's output is empty; false when it must take the ordinary write. */
-  add(owner: O, index: number): boolean {
-    const fd = owner.tunnel.directFd();
-    if (fd < 0) return false;
-    const i = this.count;
-    if (i === this.fds.length) this.grow();
+  /** Makes room for a send to the n owners of a list; each then joins (join) or passes (pass), by its index. */
+  open(n: number): void {
+    if (n > this.fds.length) {
+      this.fds = new Int32Array(n);
+      this.results = new Int32Array(n);
+    }
+  }
+
+  /** owners[i] takes part in the send if its tunnel's output is empty; false when it must take its own way. */
+  join(i: number, tunnel: Tunnel): boolean {
+    const fd = tunnel.directFd();
     this.fds[i] = fd;
-    this.at[i] = index;
-    this.count = i + 1;
-    return true;
+    return fd >= 0;
+  }
+
+  pass(i: number): void {
+    this.fds[i] = -1;
   }
 
   /**
-   * Sends `bytes` to every member and forgets them. The rest of a short or
-   * refused send is written the ordinary way (`restWritten` is told), a
-   * member whose send failed is closed. Returns how many members got it or
-   * have it queued (those not closed).
+   * Sends `bytes` to the `joined` members among the first n owners. The rest
+   * of a short or refused send is written the ordinary way (`restWritten` is
+   * told), a member whose send failed is closed. Returns how many members got
+   * the bytes or have them queued (those not closed).
    */
-  send(bytes: Uint8Array, owners: readonly O[], restWritten: RestWritten<O>): number {
-    const count = this.count;
-    this.count = 0;
-    if (count === 0) return 0;
-    const { at, results } = this;
-    const whole = sendEach(this.fds, count, bytes, 0, bytes.length, results);
-    if (whole === count) return count;
-    if (whole < 0) results.fill(0, 0, count); // (the span and count are ours: never; then none was sent)
+  send(bytes: Uint8Array, n: number, joined: number, owners: readonly O[], restWritten: RestWritten<O>): number {
+    if (joined === 0) return 0;
+    const { fds, results } = this;
+    const whole = sendEach(fds, n, bytes, 0, bytes.length, results);
+    if (whole === joined) return joined;
+    if (whole < 0) results.fill(0, 0, n); // (the span and count are ours: never; then none was sent)
     this.busy = true;
     let failed: O[] | null = null;
     try {
-      for (let i = 0; i < count; i++) {
-        const n = results[i];
-        if (n === bytes.length) continue;
-        const owner = owners[at[i]];
-        if (n >= 0 || n === EAGAIN) restWritten(owner, owner.tunnel.write(bytes.subarray(Math.max(n, 0))));
+      for (let i = 0; i < n; i++) {
+        const sent = results[i];
+        if (sent === bytes.length || fds[i] < 0) continue;
+        const owner = owners[i];
+        if (sent >= 0 || sent === EAGAIN) restWritten(owner, owner.tunnel.write(bytes.subarray(Math.max(sent, 0))));
         else (failed ??= []).push(owner);
       }
     } finally {
       this.busy = false;
     }
-    if (failed === null) return count;
+    if (failed === null) return joined;
     for (const owner of failed) owner.tunnel.destroy();
-    return count - failed.length;
-  }
-
-  private grow(): void {
-    const fds = new Int32Array(this.fds.length * 2);
-    fds.set(this.fds);
-    this.fds = fds;
-    this.results = new Int32Array(fds.length);
-    const at = new Int32Array(fds.length);
-    at.set(this.at);
-    this.at = at;
+    return joined - failed.length;
   }
 }

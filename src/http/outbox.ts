@@ -44,9 +44,15 @@ export class Outbox {
     return !sender.pending && this.waiters.length === 0 && this.soon === null && !sender.closed && !this.cork.owns(sender);
   }
 
-  /** The descriptor while at rest (bytes sent to it straight overtake nothing), else -1. */
+  /**
+   * The descriptor while nothing is queued, gathered or corked and it is open
+   * (bytes sent to it straight overtake nothing), else -1; waiters hold no
+   * bytes. Asked for each subscriber of a publish: `closed === false`, since a
+   * field tested bare costs a full ToBoolean in optimized code.
+   */
   directFd(): number {
-    return this.atRest ? this.sender.fd : -1;
+    const sender = this.sender;
+    return this.soon === null && sender.closed === false && !sender.pending && !this.cork.owns(sender) ? sender.fd : -1;
   }
 
   /** Whether bytes wait for EPOLLOUT. */

@@ -142,29 +142,29 @@ export class WebSocketHub<T = unknown> implements LinkHub<T> {
   publish(topic: string, data: string | Uint8Array, options: SendOptions = {}, except?: WebSocket<T>): number {
     const subscribers = this.topics.subscribersOf(topic);
     if (subscribers === undefined) return 0;
+    const n = subscribers.length;
     const compress = options.compress !== false;
+    const frame = subscribers[0].preparedFrame(data, options);
+    // (=== true: a boolean the optimizing compiler knows as one, so the loop tests it as one.)
+    const direct = this.budget.allows(n * frame.length) === true;
     const fanout = this.fanout.busy ? new Fanout<WebSocket<T>>() : this.fanout;
-    let frame: Uint8Array | null = null;
-    let direct = false;
+    fanout.open(n);
+    let joined = 0;
     let others: WebSocket<T>[] | null = null;
-    for (let i = 0; i < subscribers.length; i++) {
+    for (let i = 0; i < n; i++) {
       const ws = subscribers[i];
-      if (ws === except) continue;
-      // Compressing sockets compress per socket; the rest share one prepared frame.
-      if (ws.extensions !== "" && compress) {
-        (others ??= []).push(ws);
+      // Compressing sockets compress per socket; the rest share the frame.
+      if (ws !== except && (ws.extensions === "" || !compress) && direct && ws.sendsDirect && fanout.join(i, ws.tunnel)) {
+        joined++;
         continue;
       }
-      if (frame === null) {
-        frame = ws.preparedFrame(data, options);
-        direct = this.budget.allows(subscribers.length * frame.length);
-      }
-      if (!(direct && ws.sendsDirect && fanout.add(ws, i))) (others ??= []).push(ws);
+      fanout.pass(i);
+      if (ws !== except) (others ??= []).push(ws);
     }
-    let count = frame === null ? 0 : fanout.send(frame, subscribers, restWritten);
+    let count = fanout.send(frame, n, joined, subscribers, restWritten);
     if (others === null) return count;
     for (const ws of others) {
-      const sent = ws.extensions !== "" && compress ? ws.send(data, options) : ws.sendPrepared(frame!);
+      const sent = ws.extensions !== "" && compress ? ws.send(data, options) : ws.sendPrepared(frame);
       if (sent !== SEND_DROPPED) count++;
     }
     return count;
