@@ -86,4 +86,22 @@ test("heads in a longer length encoding than needed: the echo's shorter head fit
     await server.close();
   }
 });
+test("reading the callbacks of a socket's tunnel leaves its events with the socket", async () => {
+  const server = await start((ws, message) => {
+    const { tunnel } = ws;
+    assert.ok(typeof tunnel.ondata === "function" && typeof tunnel.onclose === "function" && tunnel.onshutdown === null);
+    ws.send(message);
+  });
+  try {
+    const client = await handshake(server.port);
+    client.socket.write(binary(filled(5, 1)));
+    assert.equal(await binaries(client, 1), [hex(filled(5, 1))]);
+    client.socket.write(binary(filled(6, 2)));
+    assert.equal(await binaries(client, 2), [hex(filled(5, 1)), hex(filled(6, 2))], "the second message still reaches the socket");
+    client.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
 test.run();

@@ -97,10 +97,16 @@ export class Tunnel {
     return this.host.remote;
   }
 
+  /** The callbacks, made (in place of any other handler) for a setter. */
   private get callbacks(): Callbacks {
     const handler = this.handler;
     if (handler instanceof Callbacks) return handler;
     return (this.handler = new Callbacks(this, this.host.cork.parser.bytes));
+  }
+
+  /** The callbacks if they are the handler, for a getter: reading one never replaces a handler of its own (a WebSocket's link). */
+  private get callbacksSet(): Callbacks | null {
+    return this.handler instanceof Callbacks ? this.handler : null;
   }
 
   /**
@@ -109,35 +115,35 @@ export class Tunnel {
    * put a carried frame head in front of the new bytes).
    */
   get ondata(): (bytes: Uint8Array) => void {
-    return this.callbacks.ondata;
+    return this.callbacksSet?.ondata ?? noop;
   }
   set ondata(fn: (bytes: Uint8Array) => void) {
     this.callbacks.ondata = fn;
   }
   /** The peer shut its write side. */
   get onend(): () => void {
-    return this.callbacks.onend;
+    return this.callbacksSet?.onend ?? noop;
   }
   set onend(fn: () => void) {
     this.callbacks.onend = fn;
   }
   /** The connection is closed (after end(), destroy(), a reset, or the server's close). */
   get onclose(): () => void {
-    return this.callbacks.onclose;
+    return this.callbacksSet?.onclose ?? noop;
   }
   set onclose(fn: () => void) {
     this.callbacks.onclose = fn;
   }
   /** Everything queued has been handed to the kernel. */
   get ondrain(): () => void {
-    return this.callbacks.ondrain;
+    return this.callbacksSet?.ondrain ?? noop;
   }
   set ondrain(fn: () => void) {
     this.callbacks.ondrain = fn;
   }
   /** The server is closing: end the protocol politely (null: end the tunnel). */
   get onshutdown(): (() => void) | null {
-    return this.callbacks.onshutdown;
+    return this.callbacksSet?.onshutdown ?? null;
   }
   set onshutdown(fn: (() => void) | null) {
     this.callbacks.onshutdown = fn;

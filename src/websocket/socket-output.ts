@@ -82,7 +82,7 @@ export class SocketOutput {
   private pendingBytes = 0;
 
   constructor(
-    /** The connection, for the socket's link too. */
+    /** @internal The connection, for the socket's link (and a publish): its events are the link's, not the application's. */
     readonly tunnel: Tunnel,
     protected readonly link: OutputLink,
     private readonly deflater: Deflater | null,
