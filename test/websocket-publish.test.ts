@@ -1,0 +1,151 @@
+// Publishing to many sockets (hub.ts, http/fanout.ts): the subscribers whose
+// output is empty get the frame in one crossing into the shim, the others by
+// their own send. Each subscriber must still see every message in order with
+// its other writes, a slow one must be charged for what it is owed and closed
+// by its own limit without holding the others back, and a permessage-deflate
+// subscriber gets its own compressed frame. The server runs in this process;
+// the clients are raw sockets (test/support/ws-frames.ts).
+import { suite, assert } from "./support/uvu.ts";
+import { serve, SEND_QUEUED, type Server, type WebSocket, type WebSocketOptions } from "../src/index.ts";
+import { OP, eventsOf, handshake, text, until, ClientInflater, type Opened } from "./support/ws-frames.ts";
+
+const test = suite("websocket publish");
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A server whose sockets the test holds, in order of opening, each subscribed to "t" (`echo`: its messages go to everyone, after a reply of its own). */
+async function start(options: Partial<WebSocketOptions> = {}): Promise<{ server: Server; sockets: WebSocket<unknown>[] }> {
+  const sockets: WebSocket<unknown>[] = [];
+  const server: Server = await serve({
+    host: "127.0.0.1", port: 0, handler: (_req, res) => res.end("plain"),
+    websocket: {
+      open: (ws) => {
+        sockets.push(ws);
+        ws.subscribe("t");
+      },
+      message: (ws, message) => {
+        ws.send(`reply to ${Buffer.from(message).toString()}`);
+        server.publish("t", Buffer.from(message).toString());
+      },
+      ...options,
+    },
+  });
+  return { server, sockets };
+}
+
+async function clients(server: Server, sockets: WebSocket<unknown>[], n: number, extensions?: string): Promise<Opened[]> {
+  const opened: Opened[] = [];
+  for (let i = 0; i < n; i++) opened.push(await handshake(server.port, extensions === undefined ? {} : { extensions }));
+  for (let i = 0; i < 300 && sockets.length < n; i++) await sleep(10);
+  assert.is(sockets.length, n, "all open");
+  return opened;
+}
+
+/** The sequence numbers of the binary messages a client has read (each message's first 4 bytes). */
+function sequence(opened: Opened): number[] {
+  return opened.parser.frames.filter((f) => f.opcode === OP.BINARY).map((f) => new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(0));
+}
+
+test("a subscriber that stops reading is owed the rest of a publish, charged for it, and closed by its own limit; the others get every message in order", async () => {
+  const LIMIT = 512 * 1024;
+  const { server, sockets } = await start({ maxBackpressure: LIMIT, closeOnBackpressureLimit: true, memoryBudget: 64 * 1024 * 1024 });
+  try {
+    const [slow, ...readers] = await clients(server, sockets, 3);
+    slow.socket.pause(); // reads nothing from now on: the kernel's buffers fill
+    const [slowWs] = sockets;
+    const message = new Uint8Array(64 * 1024);
+    const frameLength = message.length + 4; // a 16-bit length: 4 bytes of head
+    let firstOwed = -1;
+    let published = 0;
+    for (; published < 2000 && slowWs.readyState === 1; published++) {
+      new DataView(message.buffer).setUint32(0, published);
+      const before = slowWs.getBufferedAmount();
+      const count = server.publish("t", message);
+      assert.is(count, slowWs.readyState === 1 ? 3 : 2, "all three were sent it or owe it, but the slow one once it is closed");
+      const owed = slowWs.getBufferedAmount();
+      if (before === 0 && owed > 0 && firstOwed < 0) {
+        firstOwed = owed;
+        assert.ok(owed <= frameLength, `the kernel took part of the frame, the rest is owed (${owed} of ${frameLength})`);
+        assert.is(slowWs.memory.held, owed, "what is owed is charged to the slow subscriber");
+      }
+      await sleep(0); // the readers read
+    }
+    assert.ok(firstOwed > 0, "the slow subscriber's send was short once its buffers were full");
+    assert.is(slowWs.readyState, 3, `closed by its own limit after ${published} publishes`);
+    assert.is(slowWs.memory.held, 0, "it gave back what it held");
+    for (const ws of sockets.slice(1)) assert.is(ws.readyState, 1, "the readers are open");
+    const expected = Array.from({ length: published }, (_, i) => i);
+    for (const reader of readers) {
+      assert.ok(await until(reader, () => sequence(reader).length === published, 5000), "every message arrives");
+      assert.equal(sequence(reader), expected, "in order");
+    }
+    assert.is(server.publish("t", new Uint8Array(8)), 2, "the closed one has left the topic");
+    for (const o of [slow, ...readers]) o.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("a subscriber with output queued gets a publish after it; one publishing from its own message gets its reply first", async () => {
+  const { server, sockets } = await start({ maxBackpressure: 64 * 1024 * 1024 });
+  try {
+    const [held, free] = await clients(server, sockets, 2);
+    const [heldWs] = sockets;
+    held.socket.pause();
+    const big = "q".repeat(256 * 1024);
+    let sends = 0;
+    while (heldWs.getBufferedAmount() < 4 * 1024 * 1024 && sends < 200) {
+      heldWs.send(big);
+      sends++;
+    }
+    assert.is(heldWs.send("last queued"), SEND_QUEUED, "its output is queued");
+    // Published once the client reads again: the kernel has room then, but the queue still holds megabytes.
+    const published = new Promise<number>((resolve) => held.socket.once("data", () => {
+      assert.ok(heldWs.getBufferedAmount() > 0, "still queued");
+      resolve(server.publish("t", "published"));
+    }));
+    held.socket.resume();
+    assert.is(await published, 2);
+    assert.ok(await until(held, () => held.parser.frames.length === sends + 2, 5000));
+    const heldTexts = (await eventsOf(held.parser.frames)).map((e) => (e.type === "text" ? e.data : e.type));
+    assert.equal(heldTexts.slice(-2), ["last queued", "published"], "after what was queued before it");
+    assert.ok(heldTexts.slice(0, sends).every((t) => t === big));
+
+    // The publisher's own reply is corked when it publishes: the publish must not overtake it.
+    free.socket.write(text("hello"));
+    assert.ok(await until(free, () => free.parser.frames.length === 3));
+    const freeTexts = (await eventsOf(free.parser.frames)).map((e) => (e.type === "text" ? e.data : e.type));
+    assert.equal(freeTexts, ["published", "reply to hello", "hello"]);
+    assert.ok(await until(held, () => held.parser.frames.length === sends + 3));
+    for (const o of [held, free]) o.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("permessage-deflate subscribers among plain ones: each gets its own compressed frame, the others the shared one", async () => {
+  const { server, sockets } = await start({ perMessageDeflate: { threshold: 16 } });
+  try {
+    const plain = await clients(server, sockets, 2);
+    const compressing = await handshake(server.port, { extensions: "permessage-deflate" });
+    const last = await handshake(server.port);
+    for (let i = 0; i < 300 && sockets.length < 4; i++) await sleep(10);
+    const message = "a message worth compressing ".repeat(20);
+    assert.is(server.publish("t", message), 4);
+    assert.is(server.publish("t", "short"), 4, "under the threshold: sent as it is to all");
+    assert.is(server.publish("t", message, { compress: false }), 4, "compress: false: the shared frame for all");
+    for (const o of [...plain, last, compressing]) assert.ok(await until(o, () => o.parser.frames.length === 3));
+    for (const o of [...plain, last]) {
+      assert.ok(o.parser.frames.every((f) => f.rsv === 0), "plain frames");
+      assert.equal(await eventsOf(o.parser.frames), [message, "short", message].map((data) => ({ type: "text", data })));
+    }
+    assert.equal(compressing.parser.frames.map((f) => f.rsv), [4, 0, 0], "compressed for the one that negotiated it");
+    const inflater = new ClientInflater();
+    assert.equal(await eventsOf(compressing.parser.frames, inflater), [message, "short", message].map((data) => ({ type: "text", data })));
+    inflater.close();
+    for (const o of [...plain, compressing, last]) o.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test.run();
