@@ -122,6 +122,26 @@ test("a subscriber with output queued gets a publish after it; one publishing fr
   }
 });
 
+test("a subscriber whose send fails is closed (1006); the others get the message", async () => {
+  const closes: number[] = [];
+  const { server, sockets } = await start({ close: (_ws, code) => void closes.push(code) });
+  try {
+    const [gone, ...rest] = await clients(server, sockets, 3);
+    gone.socket.resetAndDestroy(); // a reset, before the server's loop has heard of it: its next send fails
+    assert.is(server.publish("t", "after the reset"), 2, "sent to the two others; the third failed");
+    for (let i = 0; i < 300 && sockets[0].readyState !== 3; i++) await sleep(10);
+    assert.is(sockets[0].readyState, 3, "closed");
+    assert.equal(closes, [1006]);
+    for (const o of rest) {
+      assert.ok(await until(o, () => o.parser.frames.length === 1));
+      assert.equal(await eventsOf(o.parser.frames), [{ type: "text", data: "after the reset" }]);
+      o.socket.destroy();
+    }
+  } finally {
+    await server.close();
+  }
+});
+
 test("permessage-deflate subscribers among plain ones: each gets its own compressed frame, the others the shared one", async () => {
   const { server, sockets } = await start({ perMessageDeflate: { threshold: 16 } });
   try {
