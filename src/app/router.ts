@@ -61,7 +61,7 @@ export class Router {
     const host = this.hostTables.length === 0 ? null : this.hostTable(req);
     const route = (host ?? this.anyHost).findStatic(path, method);
     if (route === null) return this.serveOther(req, res, path, method, host);
-    req.params = {};
+    req.clearParams();
     return route.handler(req, res);
   }
 

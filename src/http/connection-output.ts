@@ -49,9 +49,8 @@ export abstract class ConnectionOutput extends ConnectionUpgrade implements Resp
     status: number, reason: string, fields: readonly (readonly [string, string])[], framing: number,
     contentLength: number, flags: number,
   ): number {
-    // One clock reading per batch: the read's time stands for now.
-    const now = this.batching ? this.host.pool.readAt : Date.now();
-    return this.host.cork.serializeHead(status, reason, fields, framing, contentLength, flags, Math.floor(now / 1000));
+    // One clock reading per batch of events (the loop's): the read's time stands for now.
+    return this.host.cork.serializeHead(status, reason, fields, framing, contentLength, flags, Math.floor(this.host.loop.now() / 1000));
   }
 
   output(res: Response, parts: OutputPart[], last: boolean): boolean {

@@ -52,15 +52,13 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
       if (n !== EAGAIN) return this.destroy();
       return;
     }
-    const now = this.host.loop.now();
-    this.lastActivity = clockAt(now);
+    this.lastActivity = clockAt(this.host.loop.now());
     if (this.lingeringSince !== 0) return; // discarding what arrives after our close
     const outbox = a.outbox;
     outbox.takeCork();
     this.flags |= BATCHING;
     const pool = this.host.pool;
     pool.reader = this;
-    pool.readAt = now;
     try {
       if (this.proxyHeader !== null) {
         this.onProxyBytes(this.parser.bytes.subarray(stream.writeAt, stream.writeAt + n));
@@ -112,7 +110,7 @@ export class Connection extends ConnectionDeadlines implements Watcher, StreamHa
     a.headStartedAt = 0;
     this.flags |= SERVED;
     if (!head.keepAlive) this.flags |= CLIENT_CLOSES;
-    const res = this.newResponse(head, this.host.pool.readAt, head.expectUnsupported);
+    const res = this.newResponse(head, this.host.loop.now(), head.expectUnsupported);
     const body = head.hasBody ? new BodyStream(() => this.onBodyRead(res), () => this.resumeReading()) : null;
     const req = new Request(head, body, this);
     a.responses.push(res);

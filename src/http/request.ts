@@ -29,6 +29,10 @@ export class Request implements AsyncIterable<Uint8Array> {
   set params(params: Record<string, string>) {
     this.paramValues = params;
   }
+  /** @internal The Router's, for a route without parameters: none (an empty object is made if they are read). */
+  clearParams(): void {
+    this.paramValues = null;
+  }
 
   get body(): BodyStream {
     return (this.bodyStream ??= BodyStream.empty());

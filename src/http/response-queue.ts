@@ -11,6 +11,12 @@ import { FileRegion, copy, dropFiles, memoryOf, type OutputPart } from "./output
 
 export class ResponseQueue {
   private first: Response | null = null;
+  /**
+   * The newest response while there are two or more; null stands for
+   * `first` otherwise. The usual connection has one response in flight at a
+   * time, and a store of a new response into this long-lived object is a
+   * write barrier: one per request rather than two.
+   */
   private last: Response | null = null;
   length = 0;
   /** Bytes of output kept for responses not first in line yet (file regions hold no memory and count none). */
@@ -25,9 +31,12 @@ export class ResponseQueue {
     res.queuePending = null;
     res.queueEnded = false;
     res.queued = true;
-    if (this.last === null) this.first = res;
-    else this.last.queueNext = res;
-    this.last = res;
+    if (this.first === null) {
+      this.first = res;
+    } else {
+      (this.last ?? this.first).queueNext = res;
+      this.last = res;
+    }
     this.length++;
   }
 
@@ -46,7 +55,7 @@ export class ResponseQueue {
   shift(): Response {
     const res = this.first!;
     this.first = res.queueNext;
-    if (this.first === null) this.last = null;
+    if (this.first === this.last) this.last = null; // one left (or none): it is `first` alone
     res.queueNext = null;
     res.queued = false;
     this.length--;

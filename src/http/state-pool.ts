@@ -60,8 +60,6 @@ export class StatePool implements StreamHandlers {
   private readonly busyStates: BusyState[] = [];
   /** The connection being parsed now. */
   reader: StreamHandlers | null = null;
-  /** When the bytes being parsed were read (ms): the time of every response to them. */
-  readAt = 0;
 
   constructor(private readonly parser: ParserInstance, private readonly cork: Cork) {}
 
