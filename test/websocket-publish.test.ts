@@ -61,6 +61,7 @@ test("a subscriber that stops reading is owed the rest of a publish, charged for
       const before = slowWs.getBufferedAmount();
       const count = server.publish("t", message);
       assert.is(count, slowWs.readyState === 1 ? 3 : 2, "all three were sent it or owe it, but the slow one once it is closed");
+      await null; // the turn's end: the batch is sent
       const owed = slowWs.getBufferedAmount();
       if (before === 0 && owed > 0 && firstOwed < 0) {
         firstOwed = owed;
@@ -122,13 +123,46 @@ test("a subscriber with output queued gets a publish after it; one publishing fr
   }
 });
 
+test("publishes of one turn leave together, each subscriber's in order with its own sends, its exclusion, a new subscriber and a close", async () => {
+  const { server, sockets } = await start();
+  try {
+    const opened = await clients(server, sockets, 4);
+    const [own, excluded, late, closing] = sockets;
+    late.unsubscribe("t");
+    server.publish("t", "p1");
+    assert.ok(own.send("own") > 0, "its own send goes now, after p1");
+    server.publish("t", "p2");
+    excluded.publish("t", "p3"); // to everyone but itself
+    late.subscribe("t"); // from p4 on
+    server.publish("t", "p4");
+    closing.close(); // in the batch: it leaves, the others are not held up
+    server.publish("t", "p5");
+    const texts = async (o: Opened): Promise<string[]> => (await eventsOf(o.parser.frames)).flatMap((e) => (e.type === "text" ? [e.data] : []));
+    const expected = [
+      ["p1", "own", "p2", "p3", "p4", "p5"],
+      ["p1", "p2", "p4", "p5"],
+      ["p4", "p5"],
+    ];
+    for (let i = 0; i < 3; i++) {
+      assert.ok(await until(opened[i], () => opened[i].parser.frames.length === expected[i].length));
+      assert.equal(await texts(opened[i]), expected[i]);
+    }
+    assert.equal(await texts(opened[3]), ["p1", "p2", "p3", "p4"].slice(0, (await texts(opened[3])).length), "the closed one got a prefix, in order");
+    for (const o of opened) o.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
 test("a subscriber whose send fails is closed (1006); the others get the message", async () => {
   const closes: number[] = [];
   const { server, sockets } = await start({ close: (_ws, code) => void closes.push(code) });
   try {
     const [gone, ...rest] = await clients(server, sockets, 3);
     gone.socket.resetAndDestroy(); // a reset, before the server's loop has heard of it: its next send fails
-    assert.is(server.publish("t", "after the reset"), 2, "sent to the two others; the third failed");
+    assert.is(server.publish("t", "after the reset"), 3, "all three are in the turn's batch");
+    await null; // the turn's end: the batch is sent, and the third's send fails
+    assert.is(sockets[0].readyState, 3, "closed by its failed send");
     for (let i = 0; i < 300 && sockets[0].readyState !== 3; i++) await sleep(10);
     assert.is(sockets[0].readyState, 3, "closed");
     assert.equal(closes, [1006]);

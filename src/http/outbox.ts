@@ -17,6 +17,16 @@ interface Waiter {
   fail: (error: Error) => void;
 }
 
+/**
+ * A publish's frames, shared by the outboxes of every connection in its batch
+ * (fanout.ts, joinShared) as the bytes each gathers for the end of the turn;
+ * `left` counts those that have since taken them on their own (to send them
+ * before something else, or dropped them closing).
+ */
+export interface SharedFrames extends Array<Uint8Array> {
+  left: number;
+}
+
 /** The empty waiter list every outbox starts with and shares: an idle connection owns no arrays. */
 const NO_WAITERS: Waiter[] = [];
 
@@ -45,14 +55,30 @@ export class Outbox {
   }
 
   /**
-   * The descriptor while nothing is queued, gathered or corked and it is open
-   * (bytes sent to it straight overtake nothing), else -1; waiters hold no
-   * bytes. Asked for each subscriber of a publish: `closed === false`, since a
-   * field tested bare costs a full ToBoolean in optimized code.
+   * Joins a publish's batch (fanout.ts): `frames`, one array shared by every
+   * connection that joins, become the bytes this one gathers for the end of
+   * the turn, so what it sends meanwhile goes after them (send() takes them
+   * first, and sendSoon() a copy). Only while nothing is queued, gathered or
+   * corked and it is open: true if it joined. (`closed === false`: a field
+   * tested bare costs a full ToBoolean in optimized code.)
    */
-  directFd(): number {
+  joinShared(frames: SharedFrames): boolean {
     const sender = this.sender;
-    return this.soon === null && sender.closed === false && !sender.pending && !this.cork.owns(sender) ? sender.fd : -1;
+    if (this.soon !== null || sender.closed !== false || sender.pending || this.cork.owns(sender)) return false;
+    this.soon = frames;
+    return true;
+  }
+
+  /** The batch is sent: the descriptor to send `frames` to if this connection still gathers them, else -1 (it sent them itself, with what it sent since, or closed). */
+  leaveShared(frames: SharedFrames): number {
+    if (this.soon !== frames) return -1;
+    this.soon = null;
+    return this.sender.fd;
+  }
+
+  /** Whether this connection still gathers a batch's `frames`. */
+  gathers(frames: SharedFrames): boolean {
+    return this.soon === frames;
   }
 
   /** Whether bytes wait for EPOLLOUT. */
@@ -132,7 +158,10 @@ export class Outbox {
    */
   sendSoon(bytes: Uint8Array): boolean {
     if (this.sender.closed) return false;
-    const first = this.soon === null;
+    // A batch's shared frames (joinShared) go on as this connection's own, which its own turn-end send takes.
+    const shared = this.soon !== null && (this.soon as Partial<SharedFrames>).left !== undefined;
+    const first = this.soon === null || shared;
+    if (shared) for (const frame of (this.soon = [...this.takeSoon()])) this.soonBytes += frame.length;
     (this.soon ??= []).push(bytes);
     this.soonBytes += bytes.length;
     return first;
@@ -149,6 +178,7 @@ export class Outbox {
 
   private takeSoon(): Uint8Array[] {
     const parts = this.soon ?? [];
+    if ((parts as Partial<SharedFrames>).left !== undefined) (parts as SharedFrames).left++; // a batch's: this connection takes them on its own
     this.soon = null;
     this.soonBytes = 0;
     return parts;

@@ -54,7 +54,7 @@ class Backlog {
 
 export class TunnelConnection implements Served, TunnelHost, Upgraded, TurnEnd {
   readonly tunnel: Tunnel;
-  /** Null until the connection hands the socket over (read by the tunnel's directFd). */
+  /** Null until the connection hands the socket over (read by the tunnel's joinShared and leaveShared). */
   outbox: Outbox | null = null;
   private backlog: Backlog | null = null;
   /** The epoll interest the socket is watched with. */

@@ -2,7 +2,7 @@
 // protocol the upgrade named (WebSocket builds on this). Reads arrive as
 // views of the receive region, valid during the ondata call; writes go
 // through the connection's outbox, so back-pressure and the cork apply.
-import type { Outbox } from "./outbox.js";
+import type { Outbox, SharedFrames } from "./outbox.js";
 import type { Cork } from "./cork.js";
 
 /** What a tunnel needs from its connection. */
@@ -24,7 +24,7 @@ export interface TunnelHost {
   readonly cork: Cork;
   /** tunnelSend() for bytes[start, end), output-region bytes lent by placeAt() or receive-region bytes read just now. */
   tunnelSendRange(start: number, end: number): boolean;
-  /** The connection's outbox, null until the handover (see Tunnel.directFd). */
+  /** The connection's outbox, null until the handover (see Tunnel.joinShared). */
   readonly outbox: Outbox | null;
 }
 
@@ -183,14 +183,22 @@ export class Tunnel {
     this.host.corkTunnel(fn);
   }
 
-  /**
-   * The socket's descriptor while nothing of its output waits (nothing
-   * queued, gathered or corked) and it is open, else -1: bytes sent to it
-   * straight (fanout.ts, a publish) overtake nothing.
-   */
-  directFd(): number {
+  /** Joins a publish's batch (fanout.ts, Outbox.joinShared) if nothing of its output waits and it is open; true if it did. */
+  joinShared(frames: SharedFrames): boolean {
     const outbox = this.host.outbox;
-    return outbox === null ? -1 : outbox.directFd(); // (a closed tunnel's outbox is closed)
+    return outbox !== null && outbox.joinShared(frames); // (a closed tunnel's outbox is closed)
+  }
+
+  /** The descriptor to send a batch's `frames` to if it still gathers them, else -1 (Outbox.leaveShared). */
+  leaveShared(frames: SharedFrames): number {
+    const outbox = this.host.outbox;
+    return outbox === null ? -1 : outbox.leaveShared(frames);
+  }
+
+  /** Whether it still gathers a batch's `frames` (Outbox.gathers). */
+  gathers(frames: SharedFrames): boolean {
+    const outbox = this.host.outbox;
+    return outbox !== null && outbox.gathers(frames);
   }
 
   /** n bytes of the loop's output region to fill and pass to write() right away, or null when n is too large. */

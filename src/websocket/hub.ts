@@ -31,13 +31,17 @@ function restWritten(ws: WebSocket<unknown>, all: boolean): void {
   if (!all) ws.backpressured = true;
 }
 
+const NONE: readonly never[] = [];
+
 let processBudget: MemoryBudget | null = null;
 let processLimiter: ZlibLimiter | null = null;
 
 export class WebSocketHub<T = unknown> implements LinkHub<T> {
   readonly topics = new Topics<WebSocket<T>>();
-  /** Publishes' one crossing to the subscribers whose output is empty. */
-  private readonly fanout = new Fanout<WebSocket<T>>();
+  /** Publishes' one crossing, per turn, to the subscribers whose output is empty. */
+  private readonly fanout = new Fanout<WebSocket<T>>(restWritten);
+  /** The subscribers the open batch's publishes reach by their own sends (the excluded one among them). */
+  private batchOthers: readonly WebSocket<T>[] = NONE;
   readonly budget: MemoryBudget;
   readonly codec: FrameCodec;
   /** The largest message, bytes. */
@@ -134,40 +138,49 @@ export class WebSocketHub<T = unknown> implements LinkHub<T> {
 
   /**
    * Sends to every subscriber of `topic` (but `except`); the frame is made
-   * once. Every subscriber whose output is empty gets it in one crossing into
-   * the shim (fanout.ts); the rest (output queued or corked, permessage-deflate,
-   * a budget too full to let them all take the frame without asking) by its
-   * own send, after those, each in its order with its other writes.
+   * once. The subscribers whose output is empty get it at the end of the
+   * turn, with the turn's other publishes to them, in one crossing into the
+   * shim (fanout.ts); the rest (output queued or corked, permessage-deflate,
+   * a budget too full to let them all take the frames without asking) by
+   * their own sends. Each gets them in order with its other writes.
    */
   publish(topic: string, data: string | Uint8Array, options: SendOptions = {}, except?: WebSocket<T>): number {
     const subscribers = this.topics.subscribersOf(topic);
     if (subscribers === undefined) return 0;
     const n = subscribers.length;
-    const compress = options.compress !== false;
     const frame = subscribers[0].preparedFrame(data, options);
+    const { fanout } = this;
+    // The same subscribers as the open batch: its members get the frame with it (nobody excluded, so no member is).
+    const roomy = this.budget.allows(n * (fanout.batchBytes + frame.length)) === true;
+    if (except === undefined && roomy && fanout.takes(subscribers, frame)) {
+      const leavers = fanout.add(frame);
+      if (leavers !== null) this.batchOthers = [...this.batchOthers, ...leavers];
+      const others = this.batchOthers;
+      let count = n - others.length;
+      for (const ws of others) if (this.sendOwn(ws, data, options, frame) !== SEND_DROPPED) count++;
+      return count;
+    }
     // (=== true: a boolean the optimizing compiler knows as one, so the loop tests it as one.)
     const direct = this.budget.allows(n * frame.length) === true;
-    const fanout = this.fanout.busy ? new Fanout<WebSocket<T>>() : this.fanout;
-    fanout.open(n);
-    let joined = 0;
+    if (direct) fanout.open(subscribers, frame);
+    else fanout.send();
+    let count = 0;
     let others: WebSocket<T>[] | null = null;
     for (let i = 0; i < n; i++) {
       const ws = subscribers[i];
-      // Compressing sockets compress per socket; the rest share the frame.
-      if (ws !== except && (ws.extensions === "" || !compress) && direct && ws.sendsDirect && fanout.join(i, ws.tunnel)) {
-        joined++;
-        continue;
-      }
-      fanout.pass(i);
-      if (ws !== except) (others ??= []).push(ws);
+      // permessage-deflate sockets take their own way: they compress per socket, and a send may wait for zlib (a later publish must not overtake it).
+      if (direct && ws !== except && ws.extensions === "" && ws.sendsDirect && fanout.join(i, ws.tunnel)) count++;
+      else (others ??= []).push(ws);
     }
-    let count = fanout.send(frame, n, joined, subscribers, restWritten);
+    this.batchOthers = others ?? NONE;
     if (others === null) return count;
-    for (const ws of others) {
-      const sent = ws.extensions !== "" && compress ? ws.send(data, options) : ws.sendPrepared(frame);
-      if (sent !== SEND_DROPPED) count++;
-    }
+    for (const ws of others) if (ws !== except && this.sendOwn(ws, data, options, frame) !== SEND_DROPPED) count++;
     return count;
+  }
+
+  /** A publish to one subscriber outside the batch: compressed for itself, or the shared frame. */
+  private sendOwn(ws: WebSocket<T>, data: string | Uint8Array, options: SendOptions, frame: Uint8Array): number {
+    return ws.extensions !== "" && options.compress !== false ? ws.send(data, options) : ws.sendPrepared(frame);
   }
 
   /** Closes every socket (the server is closing without waiting). */
