@@ -115,6 +115,26 @@ test("a body still trickling after the response: closed at the body's minimum-ra
   });
 });
 
+test("an upgrade hook slower than the body deadline: a bodiless request has no body to time, its 101 goes out", async () => {
+  // Sweeps every 50 ms here; the hook answers after several of them.
+  const timeouts = { body: 100, bodyMinRate: 1000, headers: 10_000, request: 10_000, keepAlive: 10_000 };
+  await withServer({
+    timeouts,
+    handler: (_req, res) => res.end("plain"),
+    upgrade: async (_req, res) => {
+      await sleep(600);
+      if (!res.finished) res.upgrade().end();
+    },
+  }, async (server) => {
+    const socket = await open(server.port);
+    const seen = watch(socket);
+    socket.write("GET /up HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n");
+    await until(() => Buffer.concat(seen.chunks).includes("\r\n\r\n"));
+    // Before: the upgrade request stayed the connection's current one, and the sweep timed its (absent) body: 408.
+    assert.match(Buffer.concat(seen.chunks).toString("latin1"), /^HTTP\/1\.1 101 /);
+  });
+});
+
 test("a client that never reads a large response: closed at the write deadline", async () => {
   const timeouts = { write: 300, request: 10_000, keepAlive: 10_000 };
   await withServer({ timeouts, handler: (_req, res) => res.end(Buffer.alloc(32 << 20)) }, async (server) => {
