@@ -91,7 +91,8 @@ export class Cork {
       if (part.length === 0) continue;
       this.parts.push(part);
       const offset = part.byteOffset - parser.out;
-      if (part.buffer === parser.bytes.buffer && offset >= 0 && offset < parser.outCapacity) {
+      // (A view's buffer is a call into V8's runtime, some 350 instructions: asked last, and of the memory's kept one.)
+      if (offset >= 0 && offset < parser.outCapacity && part.buffer === this.memory) {
         this.used = Math.max(this.used, offset + part.length);
       }
     }
@@ -184,7 +185,7 @@ function coalesce(parts: Uint8Array[]): Uint8Array[] {
     const first = parts[i];
     let end = first.byteOffset + first.length;
     let j = i + 1;
-    while (j < parts.length && parts[j].buffer === first.buffer && parts[j].byteOffset === end) end += parts[j++].length;
+    while (j < parts.length && parts[j].byteOffset === end && parts[j].buffer === first.buffer) end += parts[j++].length;
     out.push(j === i + 1 ? first : new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset));
     i = j;
   }

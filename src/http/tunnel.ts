@@ -20,7 +20,7 @@ export interface TunnelHost {
   corkTunnel(fn: () => void): void;
   /** Stops reading the peer (true) or starts again (false). */
   pauseTunnel(paused: boolean): void;
-  /** The loop's output region (place() lends from it) and its memory (parser.bytes). */
+  /** The loop's output region (place() lends from it), with its memory (cork.memory, cork.parser.bytes). */
   readonly cork: Cork;
   /** tunnelSend() for bytes[start, end), output-region bytes lent by placeAt() or receive-region bytes read just now. */
   tunnelSendRange(start: number, end: number): boolean;
@@ -60,13 +60,13 @@ class Callbacks implements TunnelHandler {
   ondrain: () => void = noop;
   onshutdown: (() => void) | null = null;
 
-  constructor(private readonly tunnel: Tunnel, private readonly memory: Uint8Array) {}
+  constructor(private readonly tunnel: Tunnel, private readonly memory: ArrayBuffer) {}
 
   data(bytes: Uint8Array): void {
     this.ondata(bytes);
   }
   received(at: number, n: number): void {
-    this.ondata(this.memory.subarray(at, at + n));
+    this.ondata(new Uint8Array(this.memory, at, n));
   }
   end(): void {
     this.onend();
@@ -101,7 +101,7 @@ export class Tunnel {
   private get callbacks(): Callbacks {
     const handler = this.handler;
     if (handler instanceof Callbacks) return handler;
-    return (this.handler = new Callbacks(this, this.host.cork.parser.bytes));
+    return (this.handler = new Callbacks(this, this.host.cork.memory));
   }
 
   /** The callbacks if they are the handler, for a getter: reading one never replaces a handler of its own (a WebSocket's link). */
@@ -204,7 +204,7 @@ export class Tunnel {
   /** n bytes of the loop's output region to fill and pass to write() right away, or null when n is too large. */
   place(n: number): Uint8Array | null {
     const at = this.host.cork.placeAt(n);
-    return at < 0 ? null : this.host.cork.parser.bytes.subarray(at, at + n);
+    return at < 0 ? null : new Uint8Array(this.host.cork.memory, at, n); // (half what subarray() costs)
   }
 
   /** @internal place() as an index into the loop's memory (-1: none), for writeRange(): no view is made. */
