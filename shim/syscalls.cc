@@ -271,39 +271,15 @@ Napi::Value SendFile(const Napi::CallbackInfo& info) {
 }
 
 // sendto(fd, data, length, MSG_NOSIGNAL | MSG_DONTWAIT) -> bytes taken or
-// -errno, EINTR retried. send_each makes one per subscriber of a publish, so
-// on x86-64 and arm64 it is the system call instruction itself: glibc's
-// syscall() and errno cost about 25 of the ~45 user-space instructions each
-// took in callgrind (glibc's send() is a cancellation point besides).
+// -errno, EINTR retried; syscall() rather than glibc's send(), a cancellation
+// point (as in region.cc). send_each makes one per member of a turn's
+// publish batch, so its cost is shared by every publish of that turn.
 long SendTo(int fd, const void* data, size_t length) {
-  const long flags = MSG_NOSIGNAL | MSG_DONTWAIT;
   long n;
   do {
-#if defined(__x86_64__)
-    register long r10 __asm__("r10") = flags;
-    register long r8 __asm__("r8") = 0;
-    register long r9 __asm__("r9") = 0;
-    __asm__ volatile("syscall"
-                     : "=a"(n)
-                     : "0"(static_cast<long>(SYS_sendto)), "D"(static_cast<long>(fd)), "S"(data), "d"(length),
-                       "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-#elif defined(__aarch64__)
-    register long x8 __asm__("x8") = SYS_sendto;
-    register long x0 __asm__("x0") = fd;
-    register const void* x1 __asm__("x1") = data;
-    register size_t x2 __asm__("x2") = length;
-    register long x3 __asm__("x3") = flags;
-    register long x4 __asm__("x4") = 0;
-    register long x5 __asm__("x5") = 0;
-    __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
-    n = x0;
-#else
-    n = syscall(SYS_sendto, fd, data, length, flags, nullptr, 0);
-    if (n < 0) n = -errno;
-#endif
-  } while (n == -EINTR);
-  return n;
+    n = syscall(SYS_sendto, fd, data, length, MSG_NOSIGNAL | MSG_DONTWAIT, nullptr, 0);
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : n;
 }
 
 // send_each(fds, count, bytes, offset, length, results): the same span
