@@ -32,12 +32,15 @@ const STATUS: Record<string, RegExp> = {
 
 type Pair = Awaited<ReturnType<typeof both>>;
 
-async function sameAnswers(pair: Pair): Promise<void> {
+/** Every route, `rounds` times over: an app that swaps prototypes (Express) is served, after its first 16 responses, with the fields it adds made in advance (src/node/app-fields.ts). */
+async function sameAnswers(pair: Pair, rounds = 1): Promise<void> {
   try {
-    for (const [route, request] of Object.entries(routeRequests())) {
-      const [onNode, onSimplenet] = await pair.send(request);
-      assert.match(onNode, STATUS[route], `node:http's answer to ${route}: ${onNode}`);
-      assert.is(onSimplenet, onNode, route);
+    for (let round = 1; round <= rounds; round++) {
+      for (const [route, request] of Object.entries(routeRequests())) {
+        const [onNode, onSimplenet] = await pair.send(request);
+        assert.match(onNode, STATUS[route], `node:http's answer to ${route}: ${onNode}`);
+        assert.is(onSimplenet, onNode, `${route}, round ${round}`);
+      }
     }
     const [onNode, onSimplenet] = await pair.send(keepAliveRequests());
     assert.is(onNode.match(/HTTP\/1\.1 \d{3} /g)?.length, 3);
@@ -48,11 +51,11 @@ async function sameAnswers(pair: Pair): Promise<void> {
 }
 
 test("Express 4", async () => {
-  await sameAnswers(await both((create) => create(expressApp(express4 as never))));
+  await sameAnswers(await both((create) => create(expressApp(express4 as never))), 3);
 });
 
 test("Express 5", async () => {
-  await sameAnswers(await both((create) => create(expressApp(express5))));
+  await sameAnswers(await both((create) => create(expressApp(express5))), 3);
 });
 
 test("Koa 3 with @koa/router and @koa/bodyparser", async () => {

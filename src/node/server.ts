@@ -11,6 +11,7 @@ import { Server as SimplenetServer, type Request, type Response, type ServeOptio
 import { ConnectionSocket, FACE_REQUEST, FACE_SOCKET, SIMPLENET_RESPONSE, findNeedDrainKey, type NodeResponse } from "./socket.js";
 import { TunnelSocket } from "./tunnel-socket.js";
 import { endWithoutBody, incomingMessage, type IncomingMessageClass } from "./incoming.js";
+import { AppFields } from "./app-fields.js";
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 type ServerResponseClass = new (req: IncomingMessage, options?: object) => ServerResponse;
@@ -84,6 +85,8 @@ export class Server extends EventEmitter {
   /** The responses of requests that reached the face, kept only while 'clientError' is listened to (at listen()): any other is the server's own answer. */
   private faceResponses: WeakSet<Response> | null = null;
   private starting = false;
+  /** The fields an app that swaps prototypes adds to req and res, made before it runs (app-fields.ts). */
+  private readonly appFields = new AppFields();
   /** One socket per connection, found by the connection's request handle. */
   private readonly sockets = new WeakMap<object, ConnectionSocket>();
   private readonly localAddress = (): { address: string; family: string; port: number } | null => {
@@ -264,6 +267,12 @@ export class Server extends EventEmitter {
     if (socket._httpMessage !== null) socket.outgoing.push(res);
     else socket.assign(res);
     res.on("finish", resOnFinish);
+    const snapshot = this.appFields.prepare(req, res);
+    if (snapshot !== null) {
+      const requestPrototype = Object.getPrototypeOf(req) as object;
+      const responsePrototype = Object.getPrototypeOf(res) as object;
+      response.onFinish(() => this.appFields.learn(req, res, snapshot, requestPrototype, responsePrototype));
+    }
     try {
       if (head.expectContinue && head.minorVersion === 1) {
         res._expect_continue = true;

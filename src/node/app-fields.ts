@@ -1,0 +1,77 @@
+// Express gives req and res its own prototypes on every request
+// (Object.setPrototypeOf(req, app.request)), then its router adds fields to
+// them (req.res, req.next, req.baseUrl, req.originalUrl, req._parsedUrl,
+// req.route, req.params, res.locals...). In V8, a field added after such a
+// swap makes a new hidden class each time instead of following a cached
+// transition, so every property access of the request then misses its
+// inline cache: under callgrind about three quarters of Express's
+// instructions per request, on node:http as on the face, were V8's
+// LoadIC/StoreIC miss handlers and the new maps they build. The face
+// learns, from the first responses of an app that swaps prototypes, which
+// data fields it adds, and gives each later req and res those fields before
+// the app runs (with the value they read then: undefined, or the prototype's
+// plain value, such as statusCode's 200), so the app only overwrites them.
+// A field that any prototype serves through a getter or setter is never
+// made (that would hide the accessor).
+
+/** How many responses the face learns from. */
+const LEARN_RESPONSES = 16;
+
+type Fields = Record<PropertyKey, unknown>;
+
+/** The own keys of `target` now, to compare with once the app is done. */
+export type Snapshot = [request: PropertyKey[], response: PropertyKey[]];
+
+/** True when no object on the prototype chain from `prototype` serves `key` through an accessor or holds it read-only. */
+function plainFrom(prototype: object | null, key: PropertyKey): boolean {
+  for (let at = prototype; at !== null; at = Object.getPrototypeOf(at)) {
+    const descriptor = Object.getOwnPropertyDescriptor(at, key);
+    if (descriptor !== undefined) return "value" in descriptor && descriptor.writable === true;
+  }
+  return true;
+}
+
+/**
+ * The keys `target` has now and did not have in `before`, if the app
+ * replaced its prototype (`original`): fields made by plain assignment, with
+ * nothing but plain data under the same name on either prototype chain.
+ */
+function added(target: object, before: PropertyKey[], original: object): PropertyKey[] {
+  const prototype = Object.getPrototypeOf(target) as object | null;
+  if (prototype === original) return [];
+  const known = new Set(before);
+  return Reflect.ownKeys(target).filter((key) => {
+    if (known.has(key)) return false;
+    const descriptor = Object.getOwnPropertyDescriptor(target, key)!;
+    return "value" in descriptor && descriptor.writable === true && descriptor.enumerable === true && descriptor.configurable === true &&
+      plainFrom(prototype, key) && plainFrom(original, key);
+  });
+}
+
+function fill(target: Fields, keys: PropertyKey[]): void {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (!Object.hasOwn(target, key)) target[key] = target[key];
+  }
+}
+
+export class AppFields {
+  private learning = LEARN_RESPONSES;
+  private requestKeys: PropertyKey[] = [];
+  private responseKeys: PropertyKey[] = [];
+
+  /** Before the app runs: the learned fields made; while still learning, what the instances have then. */
+  prepare(req: object, res: object): Snapshot | null {
+    fill(req as Fields, this.requestKeys);
+    fill(res as Fields, this.responseKeys);
+    return this.learning > 0 ? [Reflect.ownKeys(req), Reflect.ownKeys(res)] : null;
+  }
+
+  /** After a response finished: the fields the app added, if it gave req and res prototypes of its own (node:http's are `requestPrototype`, `responsePrototype`). */
+  learn(req: object, res: object, snapshot: Snapshot, requestPrototype: object, responsePrototype: object): void {
+    if (this.learning === 0) return;
+    this.learning--;
+    for (const key of added(req, snapshot[0], requestPrototype)) if (!this.requestKeys.includes(key)) this.requestKeys.push(key);
+    for (const key of added(res, snapshot[1], responsePrototype)) if (!this.responseKeys.includes(key)) this.responseKeys.push(key);
+  }
+}
