@@ -161,8 +161,7 @@ test("a subscriber whose send fails is closed (1006); the others get the message
     const [gone, ...rest] = await clients(server, sockets, 3);
     gone.socket.resetAndDestroy(); // a reset, before the server's loop has heard of it: its next send fails
     assert.is(server.publish("t", "after the reset"), 3, "all three are in the turn's batch");
-    await null; // the turn's end: the batch is sent, and the third's send fails
-    assert.is(sockets[0].readyState, 3, "closed by its failed send");
+    await null; // the turn's end: the batch is sent, and the third's send fails (its socket closes once the batch is placed)
     for (let i = 0; i < 300 && sockets[0].readyState !== 3; i++) await sleep(10);
     assert.is(sockets[0].readyState, 3, "closed");
     assert.equal(closes, [1006]);
@@ -197,6 +196,113 @@ test("permessage-deflate subscribers among plain ones: each gets its own compres
     assert.equal(await eventsOf(compressing.parser.frames, inflater), [message, "short", message].map((data) => ({ type: "text", data })));
     inflater.close();
     for (const o of [...plain, compressing, last]) o.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("a close handler that tells a room who left, run for a subscriber whose send failed, reaches each member of the room once, in order", async () => {
+  const sockets: WebSocket<unknown>[] = [];
+  const server: Server = await serve({
+    host: "127.0.0.1", port: 0, handler: (_req, res) => res.end("plain"),
+    websocket: {
+      open: (ws) => void sockets.push(ws),
+      close: () => void server.publish("room", "someone left"),
+    },
+  });
+  try {
+    const [gone, both, roomOnly] = await clients(server, sockets, 3);
+    const [goneWs, bothWs, roomOnlyWs] = sockets;
+    for (const ws of [goneWs, bothWs]) ws.subscribe("news");
+    bothWs.subscribe("sports");
+    for (const ws of sockets) ws.subscribe("room");
+    gone.socket.resetAndDestroy(); // its next send fails
+    server.publish("news", "n1");
+    server.publish("sports", "s1"); // other subscribers: the news batch is sent now, and fails for the one that is gone
+    const texts = async (o: Opened): Promise<string[]> => (await eventsOf(o.parser.frames)).flatMap((e) => (e.type === "text" ? [e.data] : []));
+    assert.ok(await until(both, () => both.parser.frames.length === 3));
+    assert.equal(await texts(both), ["n1", "s1", "someone left"]);
+    assert.ok(await until(roomOnly, () => roomOnly.parser.frames.length === 1));
+    assert.equal(await texts(roomOnly), ["someone left"]);
+    roomOnlyWs.send("its own");
+    assert.ok(await until(roomOnly, () => roomOnly.parser.frames.length === 2));
+    await sleep(50);
+    assert.equal(await texts(roomOnly), ["someone left", "its own"], "nothing of another topic, nothing twice");
+    assert.equal(await texts(both), ["n1", "s1", "someone left"]);
+    assert.is(goneWs.readyState, 3);
+    for (const o of [both, roomOnly]) o.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("16 publishes a turn to a client that stopped reading: it never owes more than maxBackpressure, and is closed by it", async () => {
+  const LIMIT = 2048;
+  const { server, sockets } = await start({ maxBackpressure: LIMIT, closeOnBackpressureLimit: true });
+  try {
+    const [slow, reader] = await clients(server, sockets, 2);
+    slow.socket.pause();
+    const [slowWs] = sockets;
+    const message = new Uint8Array(1000);
+    let published = 0;
+    for (let turn = 0; turn < 2000 && slowWs.readyState === 1; turn++) {
+      for (let k = 0; k < 16; k++, published++) {
+        new DataView(message.buffer).setUint32(0, published);
+        server.publish("t", message);
+        if (slowWs.readyState === 1) assert.ok(slowWs.getBufferedAmount() <= LIMIT, `owes ${slowWs.getBufferedAmount()} of at most ${LIMIT}`);
+      }
+      await null; // the turn's end: the batch is sent
+      if (slowWs.readyState === 1) assert.ok(slowWs.getBufferedAmount() <= LIMIT, `owes ${slowWs.getBufferedAmount()} of at most ${LIMIT}`);
+      await sleep(0);
+    }
+    assert.is(slowWs.readyState, 3, "closed by its limit");
+    assert.is(sockets[1].readyState, 1);
+    const expected = Array.from({ length: published }, (_, i) => i);
+    assert.ok(await until(reader, () => sequence(reader).length === published, 5000), "the reader gets every message");
+    assert.equal(sequence(reader), expected, "in order");
+    for (const o of [slow, reader]) o.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("a publish waits in its subscribers' output until the turn's end: buffered, not idle, so closeIdleConnections() in the same turn spares them", async () => {
+  const { server, sockets } = await start();
+  try {
+    const opened = await clients(server, sockets, 2);
+    server.publish("t", "first");
+    server.publish("t", "second");
+    for (const ws of sockets) assert.is(ws.getBufferedAmount(), 7 + 8, "both frames wait (heads of 2 bytes)");
+    server.closeIdleConnections();
+    for (const o of opened) {
+      assert.ok(await until(o, () => o.parser.frames.length === 2));
+      assert.equal(await eventsOf(o.parser.frames), ["first", "second"].map((data) => ({ type: "text", data })));
+    }
+    for (const ws of sockets) assert.is(ws.readyState, 1, "open");
+    for (const o of opened) o.socket.destroy();
+  } finally {
+    await server.close();
+  }
+});
+
+test("the trace shows a publish's send to each subscriber", async () => {
+  const lines: string[] = [];
+  const sockets: WebSocket<unknown>[] = [];
+  const server = await serve({
+    host: "127.0.0.1", port: 0, trace: (line) => lines.push(line), handler: (_req, res) => res.end("plain"),
+    websocket: {
+      open: (ws) => {
+        sockets.push(ws);
+        ws.subscribe("t");
+      },
+    },
+  });
+  try {
+    const opened = await clients(server, sockets, 2);
+    server.publish("t", "traced publish");
+    for (const o of opened) assert.ok(await until(o, () => o.parser.frames.length === 1));
+    assert.is(lines.filter((line) => line.startsWith("sendto(") && line.includes("traced publish")).length, 2, lines.join("\n"));
+    for (const o of opened) o.socket.destroy();
   } finally {
     await server.close();
   }

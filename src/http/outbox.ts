@@ -21,10 +21,11 @@ interface Waiter {
  * A publish's frames, shared by the outboxes of every connection in its batch
  * (fanout.ts, joinShared) as the bytes each gathers for the end of the turn;
  * `left` counts those that have since taken them on their own (to send them
- * before something else, or dropped them closing).
+ * before something else, or dropped them closing); `bytes`, their length.
  */
 export interface SharedFrames extends Array<Uint8Array> {
   left: number;
+  bytes: number;
 }
 
 /** The empty waiter list every outbox starts with and shares: an idle connection owns no arrays. */
@@ -91,9 +92,10 @@ export class Outbox {
     return this.sender.failed;
   }
 
-  /** Bytes (and file bytes) waiting for EPOLLOUT. */
+  /** Bytes (and file bytes) waiting for EPOLLOUT or the turn's end (a publish batch's frames too, while it gathers them). */
   get queuedBytes(): number {
-    return this.sender.queued + this.soonBytes;
+    const soon = this.soon as Partial<SharedFrames> | null;
+    return this.sender.queued + (soon !== null && soon.bytes !== undefined ? soon.bytes : this.soonBytes);
   }
 
   /** Whether this connection's output is corked now. */

@@ -25,23 +25,19 @@ const MIB = 1024 * 1024;
 /** How long a close handshake we started may wait for the client's answer. */
 const CLOSE_WAIT_MS = 5000;
 
-/** A publish's rest was written the ordinary way (fanout.ts): charged to the socket; queued, it is back-pressure, as for any send. */
-function restWritten(ws: WebSocket<unknown>, all: boolean): void {
+/** What a subscriber's send of a publish batch left waits for its own write (fanout.ts): charged to the socket, and back-pressure (a drain follows once it is out). */
+function restGathered(ws: WebSocket<unknown>): void {
   ws.takeQueued();
-  if (!all) ws.backpressured = true;
+  ws.backpressured = true;
 }
-
-const NONE: readonly never[] = [];
 
 let processBudget: MemoryBudget | null = null;
 let processLimiter: ZlibLimiter | null = null;
 
 export class WebSocketHub<T = unknown> implements LinkHub<T> {
   readonly topics = new Topics<WebSocket<T>>();
-  /** Publishes' one crossing, per turn, to the subscribers whose output is empty. */
-  private readonly fanout = new Fanout<WebSocket<T>>(restWritten);
-  /** The subscribers the open batch's publishes reach by their own sends (the excluded one among them). */
-  private batchOthers: readonly WebSocket<T>[] = NONE;
+  /** Publishes' one crossing, per turn, to the subscribers whose output is empty (a batch at most maxBackpressure). */
+  private readonly fanout: Fanout<WebSocket<T>>;
   readonly budget: MemoryBudget;
   readonly codec: FrameCodec;
   /** The largest message, bytes. */
@@ -69,6 +65,7 @@ export class WebSocketHub<T = unknown> implements LinkHub<T> {
     this.maxPayload = options.maxPayloadLength ?? 16 * MIB;
     this.maxBackpressure = options.maxBackpressure ?? 16 * MIB;
     this.closeOnBackpressureLimit = options.closeOnBackpressureLimit ?? false;
+    this.fanout = new Fanout<WebSocket<T>>(restGathered, this.maxBackpressure);
     this.idleMs = (options.idleTimeout ?? 120) * 1000;
     this.messageMs = (options.messageTimeout ?? 20) * 1000;
     this.messageMinRate = options.messageMinRate ?? 500;
@@ -153,9 +150,7 @@ export class WebSocketHub<T = unknown> implements LinkHub<T> {
     // The same subscribers as the open batch: its members get the frame with it (nobody excluded, so no member is).
     const roomy = this.budget.allows(n * (fanout.batchBytes + frame.length)) === true;
     if (except === undefined && roomy && fanout.takes(subscribers, frame)) {
-      const leavers = fanout.add(frame);
-      if (leavers !== null) this.batchOthers = [...this.batchOthers, ...leavers];
-      const others = this.batchOthers;
+      const others = fanout.add(frame);
       let count = n - others.length;
       for (const ws of others) if (this.sendOwn(ws, data, options, frame) !== SEND_DROPPED) count++;
       return count;
@@ -172,8 +167,8 @@ export class WebSocketHub<T = unknown> implements LinkHub<T> {
       if (direct && ws !== except && ws.extensions === "" && ws.sendsDirect && fanout.join(i, ws.tunnel)) count++;
       else (others ??= []).push(ws);
     }
-    this.batchOthers = others ?? NONE;
     if (others === null) return count;
+    if (direct) fanout.others = others; // (before any send of theirs: one may close a socket, whose close handler may publish)
     for (const ws of others) if (ws !== except && this.sendOwn(ws, data, options, frame) !== SEND_DROPPED) count++;
     return count;
   }
