@@ -63,14 +63,24 @@ bool Bytes(const Napi::Value& value, uint8_t** data, size_t* length) {
   return false;
 }
 
+// A count, offset or length argument: a Number holding a whole number from 0
+// to max, else false. Read as a double, not Int32Value, which wraps (2**32
+// would pass as 0) and reads NaN as 0.
+bool Size(const Napi::CallbackInfo& info, size_t i, size_t max, size_t* out) {
+  if (!info[i].IsNumber()) return false;
+  double value = info[i].As<Napi::Number>().DoubleValue();
+  if (!(value >= 0 && value <= static_cast<double>(max)) || value != static_cast<double>(static_cast<size_t>(value))) return false;
+  *out = static_cast<size_t>(value);
+  return true;
+}
+
 // The span bytes[offset, offset + length) of arguments at, at+1, at+2, checked
 // against the bytes' size.
 bool Span(const Napi::CallbackInfo& info, size_t at, uint8_t** data, size_t* length) {
   size_t size;
   if (!Bytes(info[at], data, &size)) return false;
-  size_t offset = static_cast<size_t>(Int(info, at + 1));
-  *length = static_cast<size_t>(Int(info, at + 2));
-  if (offset > size || *length > size - offset) return false;
+  size_t offset;
+  if (!Size(info, at + 1, size, &offset) || !Size(info, at + 2, size - offset, length)) return false;
   *data += offset;
   return true;
 }
@@ -298,18 +308,15 @@ Napi::Value SendEach(const Napi::CallbackInfo& info) {
   }
   Napi::Int32Array fds = info[0].As<Napi::Int32Array>();
   Napi::Int32Array results = info[5].As<Napi::Int32Array>();
-  int32_t count = Int(info, 1);
-  if (count < 0 || static_cast<size_t>(count) > fds.ElementLength() ||
-      static_cast<size_t>(count) > results.ElementLength()) {
-    return Napi::Number::New(env, -EINVAL);
-  }
+  size_t count;
+  if (!Size(info, 1, std::min(fds.ElementLength(), results.ElementLength()), &count)) return Napi::Number::New(env, -EINVAL);
   uint8_t* data;
   size_t length;
   if (!Span(info, 2, &data, &length)) return Napi::Number::New(env, -EFAULT);
   const int32_t* fd = fds.Data();
   int32_t* out = results.Data();
   int32_t whole = 0;
-  for (int32_t i = 0; i < count; i++) {
+  for (size_t i = 0; i < count; i++) {
     long n = fd[i] < 0 ? -EBADF : SendTo(fd[i], data, length);
     out[i] = static_cast<int32_t>(n);
     if (static_cast<size_t>(n) == length) whole++;

@@ -107,7 +107,12 @@ test("send_each refuses a count beyond its arrays and a span outside the bytes, 
   assert.is(sendEach(new Int16Array(2) as unknown as Int32Array, 2, bytes, 0, 16, results), -Errno.EINVAL, "not an Int32Array");
   assert.is(sendEach(fds, 2, bytes, 1, 16, results), EFAULT, "one past the end");
   assert.is(sendEach(fds, 2, bytes, -1, 1, results), EFAULT, "a negative offset");
-  assert.is(sendEach(fds, 2, bytes, 0x7fffffff, 0x7fffffff, results), EFAULT, "a sum past 32 bits");
+  assert.is(sendEach(fds, 2, bytes, 8, 2 ** 32 - 4, results), EFAULT, "a sum that 32 bits would wrap to 4");
+  assert.is(sendEach(fds, 2, bytes, 2 ** 32, 5, results), EFAULT, "an offset that 32 bits would wrap to 0");
+  assert.is(sendEach(fds, 2, bytes, 0, 2 ** 32 + 3, results), EFAULT, "a length that 32 bits would wrap to 3");
+  assert.is(sendEach(fds, 2, bytes, Number.NaN, 5, results), EFAULT, "an offset that is not a number");
+  assert.is(sendEach(fds, 2, bytes, 1.5, 5, results), EFAULT, "an offset that is not whole");
+  assert.is(sendEach(fds, 2 ** 32 + 1, bytes, 0, 5, results), -Errno.EINVAL, "a count that 32 bits would wrap to 1");
   assert.equal([...results], [7, 7], "no result written");
   assert.is(sendEach(fds, 2, bytes, 0, 16, results), 0);
   assert.equal([...results], [EBADF, EBADF], "each descriptor's own errno");
