@@ -1,4 +1,4 @@
-// region_io(buffer: ArrayBuffer, args: Int32Array) -> { read(), send() }
+// region_io(buffer: ArrayBuffer, args: Int32Array) -> { read(), send(), latin1() }
 //
 // Every request crosses from JavaScript into the shim twice: read() of the
 // request into the parser's memory, send() of the response from it. The
@@ -86,6 +86,22 @@ napi_value Send(napi_env env, napi_callback_info info) {
   return Result(env, n);
 }
 
+// The span as a string of one character per byte: a request's head, made
+// from the memory the parser read it into, with no view or argument to
+// convert (Buffer's latin1Slice takes both: ~250 instructions more a request).
+napi_value Latin1(napi_env env, napi_callback_info info) {
+  int fd;
+  uint8_t* at;
+  size_t length;
+  if (!Span(RegionOf(env, info), &fd, &at, &length)) {
+    napi_throw_range_error(env, nullptr, "latin1: the span is outside the region");
+    return nullptr;
+  }
+  napi_value text;
+  if (napi_create_string_latin1(env, reinterpret_cast<const char*>(at), length, &text) != napi_ok) return nullptr;
+  return text;
+}
+
 void Free(napi_env, void* data, void*) {
   delete static_cast<Region*>(data);
 }
@@ -116,6 +132,8 @@ Napi::Value RegionIo(const Napi::CallbackInfo& info) {
   out.Set("read", Bind(env, "read", Read, region));
   if (env.IsExceptionPending()) return Napi::Value();
   out.Set("send", Bind(env, "send", Send, region));
+  if (env.IsExceptionPending()) return Napi::Value();
+  out.Set("latin1", Bind(env, "latin1", Latin1, region));
   return out;
 }
 

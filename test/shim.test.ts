@@ -6,7 +6,7 @@
 import { suite, assert } from "./support/uvu.ts";
 import { createConnection, type Socket } from "node:net";
 import { once } from "node:events";
-import { Errno, K, accept4, bind, check, close, getsockname, listen, read, send, sendEach, shutdown, socket } from "../src/socket/syscalls.ts";
+import { Errno, K, accept4, bind, check, close, getsockname, latin1Decoder, listen, read, send, sendEach, shutdown, socket } from "../src/socket/syscalls.ts";
 
 const test = suite("shim");
 const EFAULT = -Errno.EFAULT;
@@ -30,6 +30,15 @@ test("a span outside an ArrayBuffer is refused before the system call", () => {
   }
 });
 
+test("a buffer called into until the optimizing compiler has the calls, then detached, is refused", () => {
+  for (const call of [read, send]) {
+    const memory = new ArrayBuffer(64);
+    for (let i = 0; i < 100_000; i++) assert.is(call(NOT_OPEN, memory, 0, 64), EBADF);
+    structuredClone(memory, { transfer: [memory] });
+    assert.is(call(NOT_OPEN, memory, 0, 64), EFAULT, "the old span, after the detach");
+  }
+});
+
 test("an ArrayBuffer the argument-free pair has seen, once detached, is refused, never touched; a resizable one is checked as it is now", () => {
   for (const call of [read, send]) {
     const memory = new ArrayBuffer(64);
@@ -45,6 +54,21 @@ test("an ArrayBuffer the argument-free pair has seen, once detached, is refused,
     growing.resize(8);
     assert.is(call(NOT_OPEN, growing, 0, 16), EFAULT, "past its length after shrinking");
   }
+});
+
+test("the shim's latin1 decoder reads a view of a region, one character per byte, and nothing outside it", () => {
+  const memory = new ArrayBuffer(64);
+  const bytes = new Uint8Array(memory, 8, 16);
+  bytes.set([0x47, 0x45, 0x54, 0x20, 0xe9, 0xff, 0x00, 0x2f]);
+  const decode = latin1Decoder(bytes)!;
+  assert.is(decode(0, 8), "GET \u00e9\u00ff\u0000/");
+  assert.is(decode(4, 6), "\u00e9\u00ff");
+  assert.is(decode(16, 16), "");
+  assert.throws(() => decode(0, 17), RangeError, "past the view's end");
+  assert.throws(() => decode(-1, 2), RangeError);
+  assert.throws(() => decode(3, 2), RangeError);
+  structuredClone(memory, { transfer: [memory] });
+  assert.throws(() => decode(0, 1), RangeError, "after the detach");
 });
 
 test("a view's span is checked against the view, and its offset applied", () => {

@@ -134,12 +134,16 @@ export abstract class ConnectionFlow extends ConnectionState {
   /** Over the high-water mark, a request waits (in order) for the backlog to drain, and reading pauses (as node:http pauses its socket). */
   protected dispatchOrDefer(req: Request, res: Response, upgrade: boolean): void {
     const a = this.busyState ?? this.borrowBusyState();
-    if (a.deferred === null && a.corkedBytes > 0 && this.heldBytes > HIGH_WATER) {
-      // The batch lends what it holds: flushed, the kernel takes what it can, and what is left is counted.
-      a.corkedBytes = 0;
-      this.host.cork.flush();
+    if (a.deferred === null) {
+      let held = this.heldBytes; // counted again only after a flush: it is a sum of four fields
+      if (held > HIGH_WATER && a.corkedBytes > 0) {
+        // The batch lends what it holds: flushed, the kernel takes what it can, and what is left is counted.
+        a.corkedBytes = 0;
+        this.host.cork.flush();
+        held = this.heldBytes;
+      }
+      if (held <= HIGH_WATER) return this.host.dispatch(req, res, upgrade);
     }
-    if (a.deferred === null && this.heldBytes <= HIGH_WATER) return this.host.dispatch(req, res, upgrade);
     (a.deferred ??= []).push({ req, res, upgrade });
     this.pauseReading();
   }

@@ -22,7 +22,7 @@ import { createParser, type ParserInstance } from "simplenet-parser";
 import type { Request } from "../http/request.js";
 import type { Response } from "../http/response.js";
 import type { Handler } from "../http/handler.js";
-import { K, close, setTrace } from "../socket/syscalls.js";
+import { K, close, latin1Decoder, setTrace } from "../socket/syscalls.js";
 import { QuietTrim } from "../socket/quiet-trim.js";
 import { WorkerPool, joinPool, reportFailure, takeAssignment, workerCount } from "./workers.js";
 import { Acceptor } from "./acceptor.js";
@@ -65,7 +65,7 @@ export class Server implements ConnectionHost {
   constructor(options: ServeOptions) {
     if (options.handler === undefined && options.fetch === undefined) throw new TypeError("serve() needs a handler or fetch");
     // The parser first: if it cannot be made (bad limits, a stale build), no loop handle is left open.
-    this.parser = createParser(parserLimits(options.limits));
+    this.parser = createParser(parserLimits(options.limits), undefined, latin1Decoder); // heads decoded by the shim from the memory it reads into
     this.cork = new Cork(this.parser);
     this.pool = new StatePool(this.parser, this.cork);
     if (options.trace) {

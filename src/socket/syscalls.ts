@@ -36,7 +36,7 @@ interface Addon {
   malloc_trim(): number;
   send_fds(fd: number, from: Bytes, fds: number[]): number;
   recv_fds(fd: number, into: Bytes, offset: number, length: number, fds: Int32Array): number;
-  region_io(buffer: ArrayBuffer, args: Int32Array): { read(): number; send(): number };
+  region_io(buffer: ArrayBuffer, args: Int32Array): { read(): number; send(): number; latin1(): string };
   Poller: new (epfd: number, events: Int32Array, onReady: (count: number) => void) => PollerHandle;
   constants: Record<string, number>;
 }
@@ -70,16 +70,24 @@ export const { Poller } = addon;
  * parser's memory, of fixed size. The shim keeps the buffer's pointer and
  * size: this object keeps the buffer and `args` alive as long as the
  * functions, a resizable buffer never takes this way, and a detached one
- * (its length 0 from then on) no longer matches its size.
+ * no longer matches its size: `whole`, a view of all of it, reads length 0
+ * from then on. That view, not the buffer's byteLength, is what each call
+ * asks: a typed array's length is inlined by the optimizing compiler (free
+ * while no buffer of the thread was ever detached), the ArrayBuffer's
+ * byteLength getter is a builtin call (callgrind put it and regionOf at ~123
+ * instructions a request, read and send).
  */
 class Region {
   readonly args = new Int32Array(new ArrayBuffer(12));
   readonly size: number;
+  readonly whole: Uint8Array;
   readonly read: () => number;
   readonly send: () => number;
+  readonly latin1: () => string;
   constructor(readonly buffer: ArrayBuffer) {
     this.size = buffer.byteLength;
-    ({ read: this.read, send: this.send } = addon.region_io(buffer, this.args));
+    this.whole = new Uint8Array(buffer);
+    ({ read: this.read, send: this.send, latin1: this.latin1 } = addon.region_io(buffer, this.args));
   }
 }
 
@@ -89,11 +97,11 @@ let lastRegion: Region | null = null;
 
 /** The region for `bytes`, or null when they take the general way. */
 function regionOf(bytes: Bytes): Region | null {
-  if (lastRegion !== null && lastRegion.buffer === bytes) return bytes.byteLength === lastRegion.size ? lastRegion : null;
+  if (lastRegion !== null && lastRegion.buffer === bytes) return lastRegion.whole.length === lastRegion.size ? lastRegion : null;
   if (!(bytes instanceof ArrayBuffer) || (bytes as { resizable?: boolean }).resizable === true) return null;
   let region = regions.get(bytes);
   if (region === undefined) regions.set(bytes, (region = new Region(bytes)));
-  return bytes.byteLength === region.size ? (lastRegion = region) : null;
+  return region.whole.length === region.size ? (lastRegion = region) : null;
 }
 
 function regionRead(fd: number, into: Bytes, offset: number, length: number): number {
@@ -104,6 +112,26 @@ function regionRead(fd: number, into: Bytes, offset: number, length: number): nu
   args[1] = offset;
   args[2] = length;
   return region.read();
+}
+
+/**
+ * A decoder of `bytes` (a view of a region: the parser's memory) into
+ * strings of one character per byte, made by the shim from the region's
+ * memory; null where `bytes` cannot take this way (the caller keeps its
+ * own). A span outside `bytes`, or a region since detached, throws a RangeError.
+ */
+export function latin1Decoder(bytes: Uint8Array): ((start: number, end: number) => string) | null {
+  const region = regionOf(bytes.buffer as ArrayBuffer);
+  if (region === null) return null;
+  const { args, whole, size } = region;
+  const base = bytes.byteOffset;
+  const length = bytes.length;
+  return (start, end) => {
+    if (!(start >= 0 && start <= end && end <= length) || whole.length !== size) throw new RangeError(`latin1(${start}, ${end}): outside the bytes`);
+    args[1] = base + start;
+    args[2] = end - start;
+    return region.latin1();
+  };
 }
 
 function regionSend(fd: number, from: Bytes, offset: number, length: number): number {
