@@ -16,6 +16,8 @@
 
 /** How many responses the face learns from. */
 const LEARN_RESPONSES = 16;
+/** Most fields made per req or res: an app that names fields per request (a request id as a key) must not make each later one carry them all. */
+const MAX_FIELDS = 64;
 
 type Fields = Record<PropertyKey, unknown>;
 
@@ -55,6 +57,10 @@ function fill(target: Fields, keys: PropertyKey[]): void {
   }
 }
 
+function remember(keys: PropertyKey[], found: PropertyKey[]): void {
+  for (const key of found) if (keys.length < MAX_FIELDS && !keys.includes(key)) keys.push(key);
+}
+
 export class AppFields {
   private learning = LEARN_RESPONSES;
   private requestKeys: PropertyKey[] = [];
@@ -71,7 +77,7 @@ export class AppFields {
   learn(req: object, res: object, snapshot: Snapshot, requestPrototype: object, responsePrototype: object): void {
     if (this.learning === 0) return;
     this.learning--;
-    for (const key of added(req, snapshot[0], requestPrototype)) if (!this.requestKeys.includes(key)) this.requestKeys.push(key);
-    for (const key of added(res, snapshot[1], responsePrototype)) if (!this.responseKeys.includes(key)) this.responseKeys.push(key);
+    remember(this.requestKeys, added(req, snapshot[0], requestPrototype));
+    remember(this.responseKeys, added(res, snapshot[1], responsePrototype));
   }
 }
