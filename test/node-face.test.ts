@@ -35,6 +35,25 @@ test("req and res are node:http's classes, and keep working when an app swaps th
   assert.equal(seen.slice(0, 5), [true, "x", "Host|x|X-Two|1|x-two|2|Connection|close", "hi", true]);
 });
 
+test("an app that swaps prototypes and sets a field on some requests still reads its prototype's value on the others, after the face has learned its fields", async () => {
+  const pair = await both((create) => {
+    const appRequest = Object.create(IncomingMessage.prototype, { role: { value: "guest", writable: true, enumerable: true } });
+    return create((req, res) => {
+      Object.setPrototypeOf(req, appRequest);
+      const user = req as IncomingMessage & { role: string; seen?: number };
+      if (req.url === "/admin") user.role = "admin";
+      user.seen = 1;
+      res.end(`${user.role} ${"seen" in req}`);
+    });
+  });
+  // One after another: the face learns from responses that have finished.
+  for (let i = 0; i < 20; i++) await pair.send("GET /admin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const [onNode, onSimplenet] = await pair.send("GET /home HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  await pair.close();
+  assert.match(onNode, /guest true$/);
+  assert.is(onSimplenet, onNode);
+});
+
 test("request bodies stream: pipe, 'data' and for await, with headersDistinct and trailers", async () => {
   const pair = await both((create) =>
     create(async (req, res) => {

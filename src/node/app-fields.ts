@@ -12,7 +12,8 @@
 // the app runs (with the value they read then: undefined, or the prototype's
 // plain value, such as statusCode's 200), so the app only overwrites them.
 // A field that any prototype serves through a getter or setter is never
-// made (that would hide the accessor).
+// made (that would hide the accessor), nor one the app's prototype holds with
+// another value than node's (made before the swap, it would hide that value).
 
 /** How many responses the face learns from. */
 const LEARN_RESPONSES = 16;
@@ -33,6 +34,11 @@ function plainFrom(prototype: object | null, key: PropertyKey): boolean {
   return true;
 }
 
+/** What an object with this prototype reads for `key` before it has its own (plain data: plainFrom holds). */
+function readFrom(prototype: object | null, key: PropertyKey): unknown {
+  return prototype === null ? undefined : Reflect.get(prototype, key);
+}
+
 /**
  * The keys `target` has now and did not have in `before`, if the app
  * replaced its prototype (`original`): fields made by plain assignment, with
@@ -46,7 +52,7 @@ function added(target: object, before: PropertyKey[], original: object): Propert
     if (known.has(key)) return false;
     const descriptor = Object.getOwnPropertyDescriptor(target, key)!;
     return "value" in descriptor && descriptor.writable === true && descriptor.enumerable === true && descriptor.configurable === true &&
-      plainFrom(prototype, key) && plainFrom(original, key);
+      plainFrom(prototype, key) && plainFrom(original, key) && readFrom(prototype, key) === readFrom(original, key);
   });
 }
 
