@@ -6,10 +6,11 @@ import { CLOSE, OPCODE } from "simplenet-parser/abi";
 import type { Tunnel, TunnelHandler } from "../http/tunnel.js";
 import { clockNow, elapsed, toDateNow } from "./clock.js";
 import type { Inflater } from "./deflate.js";
+import { delivered, delivering } from "./delivery.js";
 import type { WebSocketOptions } from "./options.js";
 import { FrameReader, type ReaderSettings } from "./reader.js";
 import { closePayload, type SocketHub, type SocketLink, type WebSocket } from "./socket.js";
-import { CLOSED, CLOSING, OPEN, offerInPlace } from "./socket-output.js";
+import { CLOSED, CLOSING, OPEN } from "./socket-output.js";
 
 /** Pongs a client may be owed (sent while output is queued, not yet taken by the kernel); a ping past them closes with 1008 (ws's limit is 60). */
 const MAX_PONGS_OWED = 64;
@@ -246,14 +247,18 @@ export class Link<T> extends FrameReader<LinkHub<T>> implements TunnelHandler, S
     this.updateReading();
   }
 
-  /** `receivedAt`: where `data` begins when it is a view of the receive region right after its frame's head (see offerInPlace), else -1. */
+  /** `receivedAt`: where `data` begins when it is a view of the receive region right after its frame's head (see delivery.ts), else -1. */
   private deliver(data: Uint8Array, text: boolean, receivedAt = -1): void {
     const { ws, hub } = this;
     if (ws.readyState !== OPEN || hub.options.message === undefined) return;
     if (text) return hub.call(() => hub.options.message!(ws, decoder.decode(data), false), this);
-    if (receivedAt >= 0) offerInPlace(data, receivedAt);
-    hub.call(() => hub.options.message!(ws, data, true), this); // (which catches what the callback throws)
-    if (receivedAt >= 0) offerInPlace(null);
+    if (receivedAt < 0) return hub.call(() => hub.options.message!(ws, data, true), this);
+    delivering(hub.parser, data, receivedAt);
+    try {
+      hub.call(() => hub.options.message!(ws, data, true), this); // (which catches what the callback throws, unless onError throws)
+    } finally {
+      delivered();
+    }
   }
 
   private handleControl(opcode: number, payload: Uint8Array): void {

@@ -22,7 +22,14 @@ export interface WebSocketOptions<T = unknown> {
    */
   upgrade?: (req: Request, res: Response) => UpgradeAnswer<T> | void | false | Promise<UpgradeAnswer<T> | void | false>;
   open?: (ws: WebSocket<T>) => void;
-  /** A whole message: a string for text, for binary a view valid only during the call (copy what you keep). */
+  /**
+   * A whole message: a string for text; for binary a view of the server's
+   * receive region, valid only during the call. It may be sent (to any
+   * socket) during the call; it must not be written to after it was sent
+   * (an echo of it leaves from where it lies, once the call returns); a view
+   * kept past the call holds other bytes by then, and sending it throws a
+   * TypeError: copy what you keep (message.slice()).
+   */
   message?: (ws: WebSocket<T>, message: string | Uint8Array, isBinary: boolean) => void;
   /** The socket's queue has drained after a send was queued or dropped for back-pressure. */
   drain?: (ws: WebSocket<T>) => void;

@@ -5,6 +5,7 @@
 import { CLOSE, OPCODE, RSV, WEBSOCKET, INCOMPLETE, UTF8_INVALID } from "simplenet-parser/abi";
 import { describeError, type ParserInstance } from "simplenet-parser";
 import { isValidCloseCode, type FrameCodec } from "simplenet-parser/frames";
+import { memoryOf } from "./delivery.js";
 
 /** What every reader of a server shares (one object per server, not one per socket: the hub). */
 export interface ReaderSettings {
@@ -19,23 +20,14 @@ export const MAX_FRAGMENTS = 16_384;
 /** The smallest buffer a message is assembled in: it grows by doubling, so a message of many small fragments costs its bytes, not an object each. */
 const MIN_ASSEMBLY = 1024;
 
-/** The memory whose ArrayBuffer viewOf() keeps, and that buffer. */
-let viewed: Uint8Array | null = null;
-let viewedBuffer = new ArrayBuffer(0);
-
 /**
  * A view of bytes[at, at + n) (bytes: a whole wasm memory) made on its
  * ArrayBuffer, which costs about half what subarray() does (its species
- * lookup: some 230 instructions of 500 in callgrind). The buffer is read once
- * per memory: reading it is a call into V8's runtime. (A wasm memory of fixed
- * size never detaches its buffer.)
+ * lookup: some 230 instructions of 500 in callgrind); the buffer is read
+ * once per memory (delivery.ts).
  */
 function viewOf(bytes: Uint8Array, at: number, n: number): Uint8Array {
-  if (bytes !== viewed) {
-    viewed = bytes;
-    viewedBuffer = bytes.buffer as ArrayBuffer;
-  }
-  return new Uint8Array(viewedBuffer, at, n);
+  return new Uint8Array(memoryOf(bytes), at, n);
 }
 
 /**

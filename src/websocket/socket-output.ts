@@ -8,6 +8,7 @@ import type { ParserInstance } from "simplenet-parser";
 import type { Tunnel } from "../http/tunnel.js";
 import { Account, OVER_SHARE, ROOM, type MemoryBudget } from "./budget.js";
 import type { Deflater } from "./deflate.js";
+import { checkView, echoHead } from "./delivery.js";
 
 /** What send() did: the bytes written, SEND_QUEUED (queued, the socket is back-pressured), or SEND_DROPPED. */
 export const SEND_QUEUED = -1;
@@ -45,23 +46,6 @@ export const OPEN = 1, CLOSING = 2, CLOSED = 3;
 // Bits of `flags` (one field for the socket's yes-or-no state; WebSocket adds its own).
 const BACKPRESSURED = 1, END_WHEN_FLUSHED = 2;
 export const FIRST_FREE_FLAG = 4;
-
-/**
- * The binary message being handed to the application now, when it lies in
- * the receive region right after the head of the frame it came in: where it
- * begins, or -1. Those head bytes are read already and at least 4 more than
- * the head a server writes for the same payload (the client's has a mask), so
- * sending the message back (an echo) writes its new head there and both leave
- * from where they are, copied nowhere.
- */
-let inPlace: Uint8Array | null = null;
-let inPlaceAt = -1;
-
-/** For the link: `message` (at parser.bytes[at]) is handed to the application now; null once it returns. */
-export function offerInPlace(message: Uint8Array | null, at = -1): void {
-  inPlace = message;
-  inPlaceAt = at;
-}
 
 /** A send waiting behind one being compressed; `parts` is null until it is ready. */
 interface Outgoing { parts: Uint8Array[] | null; size: number }
@@ -117,16 +101,24 @@ export class SocketOutput {
    * says). Returns the bytes written, SEND_QUEUED (-1: queued, the socket is
    * back-pressured — wait for drain), or SEND_DROPPED (0: the socket is
    * closing, over maxBackpressure, or the process is over its memory budget).
+   * The bytes are taken as they are at the call, but for a binary message's
+   * view (see WebSocketOptions.message): not to be written after it is sent.
    */
   send(data: string | Uint8Array, options: SendOptions = {}): number {
     const binary = options.binary ?? typeof data !== "string";
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    const { parser } = this.link.hub;
+    if (bytes === data) checkView(bytes, parser);
     const opcode = binary ? OPCODE.BINARY : OPCODE.TEXT;
     if (this.readyState !== OPEN) return SEND_DROPPED;
     if (this.refuses(bytes.length)) return SEND_DROPPED;
     const compress = this.deflater !== null && options.compress !== false && bytes.length >= this.link.hub.compressThreshold;
     if (!compress && this.outbound === null) {
-      return bytes === inPlace && bytes.length < 65536 ? this.sendInPlace(opcode, bytes.length) : this.sendFrame(opcode, bytes, 0);
+      // The message being delivered, sent back: it leaves from where it lies, behind its new head (delivery.ts).
+      const at = echoHead(bytes, parser, opcode);
+      if (at < 0) return this.sendFrame(opcode, bytes, 0);
+      const end = at + (bytes.length < 126 ? 2 : 4) + bytes.length;
+      return this.written(this.tunnel.writeRange(at, end), end - at);
     }
     const copy = bytes.slice();
     const slot: Outgoing = { parts: compress ? null : [this.frame(opcode, copy, 0, false, true), copy], size: copy.length };
@@ -261,32 +253,19 @@ export class SocketOutput {
     return true;
   }
 
-  /** Frames and writes one message: a small one is put together in the output region and leaves from there, a large one goes as two parts. */
+  /**
+   * Frames and writes one message, its bytes taken now (a cork may hold what
+   * it is given until the callback returns): put together in the output
+   * region when they fit, else as a head and a copy of the payload.
+   */
   private sendFrame(opcode: number, payload: Uint8Array, rsv: number): number {
     const length = payload.length;
-    if (length > 1024) return this.write([this.frame(opcode, payload, rsv, false), payload]);
-    const { codec, parser } = this.link.hub;
-    const total = (length < 126 ? 2 : 4) + length;
+    const total = (length < 126 ? 2 : length < 65536 ? 4 : 10) + length;
     const start = this.tunnel.placeAt(total);
+    if (start < 0) return this.write([this.frame(opcode, payload, rsv, false), payload.slice()]);
+    const { codec, parser } = this.link.hub;
     parser.bytes.set(payload, start + codec.writeHeader(start, true, opcode, rsv, length));
     return this.written(this.tunnel.writeRange(start, start + total), total);
-  }
-
-  /** Echoes the message being handed to the application (see inPlace): a payload under 64 KiB, whose new head takes 2 or 4 bytes. */
-  private sendInPlace(opcode: number, length: number): number {
-    const at = inPlaceAt;
-    inPlace = null; // its head's bytes are taken: another send of it is framed the ordinary way
-    const bytes = this.link.hub.parser.bytes;
-    const start = at - (length < 126 ? 2 : 4);
-    bytes[start] = 0x80 | opcode; // FIN, no RSV
-    if (length < 126) {
-      bytes[start + 1] = length;
-    } else {
-      bytes[start + 1] = 126;
-      bytes[start + 2] = length >> 8;
-      bytes[start + 3] = length & 0xff;
-    }
-    return this.written(this.tunnel.writeRange(start, at + length), at + length - start);
   }
 
   /**
