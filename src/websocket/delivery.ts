@@ -21,20 +21,19 @@ export function memoryOf(bytes: Uint8Array): ArrayBuffer {
   return knownBuffer;
 }
 
-// The message being delivered: its parser (whose memory it is in) and range; none while `parser` is null.
+// The message being delivered, its parser (whose memory it is in) and its range; none while `message` is null.
+let message: Uint8Array | null = null;
 let parser: ParserInstance | null = null;
-let buffer: ArrayBuffer | null = null;
 let start = 0;
 let end = 0;
-let message: Uint8Array | null = null;
 /**
- * The message while the bytes of the head it came with are still unused: it
+ * Whether the bytes of the head the message came with are still unused: it
  * lies right after them, and they are at least 4 more than the head a server
  * writes for the same payload (the client's has a mask), so sending it back
  * (an echo) writes its new head there and both leave from where they are,
- * copied nowhere. Null once an echo took them, or when no message is delivered.
+ * copied nowhere. False once an echo took them.
  */
-let echoable: Uint8Array | null = null;
+let echoable = false;
 
 /**
  * `view`, of `from`'s memory at [at, at + view.length), is the message being
@@ -42,20 +41,16 @@ let echoable: Uint8Array | null = null;
  * callback that threw must not find it open).
  */
 export function delivering(from: ParserInstance, view: Uint8Array, at: number): void {
+  message = view;
   parser = from;
-  buffer = memoryOf(from.bytes);
   start = at;
   end = at + view.length;
-  message = view;
-  echoable = view;
+  echoable = true;
 }
 
 /** The message callback has returned (or thrown). */
 export function delivered(): void {
-  parser = null;
-  buffer = null;
   message = null;
-  echoable = null;
 }
 
 /**
@@ -68,8 +63,8 @@ export function delivered(): void {
  */
 export function echoHead(bytes: Uint8Array, to: ParserInstance, opcode: number): number {
   const length = bytes.length;
-  if (bytes !== echoable || parser !== to || length >= 65536) return -1;
-  echoable = null; // another send of it is framed the ordinary way
+  if (bytes !== message || !echoable || parser !== to || length >= 65536) return -1;
+  echoable = false; // another send of it is framed the ordinary way
   const memory = to.bytes;
   const at = start - (length < 126 ? 2 : 4);
   memory[at] = 0x80 | opcode; // FIN, no RSV
@@ -100,7 +95,8 @@ export function checkView(bytes: Uint8Array, to: ParserInstance): void {
   const of = bytes.buffer as ArrayBuffer;
   if (!memories.has(of)) return;
   const length = bytes.length;
-  if (of === buffer && offset >= start && offset + length <= end && length < end - start) return;
+  const current = message !== null && of === memoryOf(parser!.bytes);
+  if (current && offset >= start && offset + length <= end && length < end - start) return;
   throw new TypeError(
     "send() of a view of the server's receive region that is not the message being delivered now: a message view " +
       "kept past its callback holds other bytes by then (copy what you keep: message.slice())",
