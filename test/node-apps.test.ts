@@ -58,6 +58,27 @@ test("Express 5", async () => {
   await sameAnswers(await both((create) => create(expressApp(express5))), 3);
 });
 
+for (const [name, express] of [["Express 4", express4], ["Express 5", express5]] as const) {
+  test(`${name}: a mounted app whose request prototype has a default and a getter reads them, after the main app's routes set those names on its first requests`, async () => {
+    const pair = await both((create) => {
+      const app = express();
+      const sub = express();
+      sub.request.role = "guest";
+      Object.defineProperty(sub.request, "user", { get: () => "from the getter", configurable: true, enumerable: true });
+      sub.get("/", (req, res) => { res.send(`${(req as unknown as { role: string }).role}, ${(req as unknown as { user: string }).user}`); });
+      app.get("/admin", (req, res) => { Object.assign(req, { role: "admin", user: "alice" }); res.send("admin"); });
+      app.use("/sub", sub);
+      return create(app);
+    });
+    // One after another, past the responses the face learns its fields from.
+    for (let i = 0; i < 20; i++) await pair.send("GET /admin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const [onNode, onSimplenet] = await pair.send("GET /sub HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    await pair.close();
+    assert.match(onNode, /\r\n\r\nguest, from the getter$/);
+    assert.is(onSimplenet, onNode);
+  });
+}
+
 test("Koa 3 with @koa/router and @koa/bodyparser", async () => {
   await sameAnswers(await both((create) => create(koaApp().callback())));
 });

@@ -15,6 +15,21 @@
 // made (that would hide the accessor), nor one the app's prototype holds with
 // another value than node's (made before the swap, it would hide that value).
 
+/**
+ * The fields it may make: those Express (4 and 5, its router) assigns on
+ * every request it routes before any handler can read them. Any other field
+ * an app adds may be read first through a prototype the face has not seen
+ * yet (a mounted sub-app's `app.request` with a default or a getter under
+ * that name), where a field made in advance would hide it.
+ */
+const ROUTER_FIELDS = new Set<PropertyKey>(["res", "next", "baseUrl", "originalUrl", "_parsedUrl", "params", "route", "query", "locals", "statusCode", "statusMessage"]);
+/** The router's own symbol for the matched route (router 2's lib/symbols.js). */
+const MATCHED_ROUTE = "router.tracing.matchedRoute";
+
+function routerField(key: PropertyKey): boolean {
+  return typeof key === "symbol" ? key.description === MATCHED_ROUTE : ROUTER_FIELDS.has(key);
+}
+
 /** How many responses the face learns from. */
 const LEARN_RESPONSES = 16;
 /** Most fields made per req or res: an app that names fields per request (a request id as a key) must not make each later one carry them all. */
@@ -49,7 +64,7 @@ function added(target: object, before: PropertyKey[], original: object): Propert
   if (prototype === original) return [];
   const known = new Set(before);
   return Reflect.ownKeys(target).filter((key) => {
-    if (known.has(key)) return false;
+    if (known.has(key) || !routerField(key)) return false;
     const descriptor = Object.getOwnPropertyDescriptor(target, key)!;
     return "value" in descriptor && descriptor.writable === true && descriptor.enumerable === true && descriptor.configurable === true &&
       plainFrom(prototype, key) && plainFrom(original, key) && readFrom(prototype, key) === readFrom(original, key);
