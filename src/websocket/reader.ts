@@ -81,7 +81,10 @@ export abstract class FrameReader<S extends ReaderSettings = ReaderSettings> {
     return this.phase === PAYLOAD || this.carry !== null || this.messageOpcode !== -1;
   }
 
-  /** Feeds bytes from elsewhere (the ones read with the upgrade request): copied through the receive region, a region's worth at a time. */
+  /**
+   * Feeds the bytes read with the upgrade request, copied through the receive region a region's worth at a time. One read after
+   * a head over WEBSOCKET.MAX_HEADER bytes, they fit in one pass: a second would overwrite the echoes the first corked (delivery.ts).
+   */
   feed(bytes: Uint8Array): void {
     const { parser } = this.settings;
     parser.claimReceiveRegion();
