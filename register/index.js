@@ -5,7 +5,7 @@
 // (http.request, fetch) and node:https stay Node's.
 //
 // It lives outside src/ on purpose: the server takes nothing of node:http but
-// the classes req and res are (src/node/node-http.ts); this hook's one job is
+// the classes req and res are (node-http/classes.js); this hook's one job is
 // to replace two names on node:http's module object for the app's sake, and it
 // reaches the server only through the package's public entry, simplenet/node
 // (the sources' under tsx, through tsconfig.json's paths).

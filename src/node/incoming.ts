@@ -2,7 +2,7 @@
 // fields set as node:http's parser sets them, and its body pushed from the
 // simplenet request as the app reads it. Everything lives on the instance,
 // so an app that swaps the prototype (Express) keeps it working.
-import type { IncomingMessage } from "./node-http.js";
+import type { IncomingMessage } from "../../node-http/classes.js";
 import type { Duplex } from "node:stream";
 import type { Fields, Request } from "../index.js";
 import { connectionReset } from "./socket.js";

@@ -3,4 +3,4 @@
 // classes, so apps written for node:http run unchanged.
 export { Server, createServer } from "./server.js";
 export type { ListenArguments, ServerOptions } from "./server.js";
-export { IncomingMessage, ServerResponse } from "./node-http.js";
+export { IncomingMessage, ServerResponse } from "../../node-http/classes.js";

@@ -5,7 +5,7 @@
 // Node's ServerResponse makes go out unchanged; simplenet reads and parses.
 import { EventEmitter } from "node:events";
 import { Duplex } from "node:stream";
-import { IncomingMessage, ServerResponse } from "./node-http.js";
+import { IncomingMessage, ServerResponse } from "../../node-http/classes.js";
 import { lookup } from "node:dns/promises";
 import { Server as SimplenetServer, type Request, type Response, type ServeOptions } from "../index.js";
 import { ConnectionSocket, FACE_REQUEST, FACE_SOCKET, SIMPLENET_RESPONSE, findNeedDrainKey, type NodeResponse } from "./socket.js";

@@ -3,7 +3,7 @@
 // response of one simplenet connection. node:http's own bookkeeping of a
 // connection (its requests, the responses waiting for the socket) lives here.
 import { Duplex } from "node:stream";
-import type { IncomingMessage, ServerResponse } from "./node-http.js";
+import type { IncomingMessage, ServerResponse } from "../../node-http/classes.js";
 import type { Request, Response } from "../index.js";
 
 /** The simplenet response a ServerResponse's bytes go to, kept on the instance so that a swapped prototype keeps it. */

@@ -1,0 +1,1 @@
+export { IncomingMessage, ServerResponse } from "node:http";
